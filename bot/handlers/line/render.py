@@ -1,0 +1,167 @@
+"""Rendered replies -> LINE message objects (SDK models), packed into requests of at most 5.
+
+LINE's limits: 5 messages per reply/push, 5000 characters per text message, 13 quick-reply buttons,
+20 characters per button label, 300 characters of postback data. Quick replies only show on the
+last message the customer received, so they go on the last message of each rendered part.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from linebot.v3.messaging import (
+    DatetimePickerAction,
+    Message,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+)
+
+from bot.handlers.line.webhook import choice_data, date_data
+from bot.replies import Rendered, RenderedOption
+
+MAX_MESSAGES = 5
+MAX_TEXT = 5000
+MAX_QUICK_REPLIES = 13
+MAX_LABEL = 20
+MAX_DISPLAY_TEXT = 300
+# Language-neutral: the sender has no locale, and the prompt above the button says what it is for.
+DATE_PICKER_LABEL = "📅"
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One API request: `messages` cover rendered parts [first_part, parts_after) (or a slice of one)."""
+
+    first_part: int
+    sub: int
+    parts_after: int
+    messages: tuple[Message, ...]
+
+    def retry_key(self, idempotency_key: str) -> str:
+        """X-Line-Retry-Key: the outbox row's own key for its first request, derived ones after it.
+
+        Deterministic, so a retried request carries the same key and LINE answers 409 if it had
+        already accepted it. Batches start on part boundaries, so a resume packs them identically.
+        """
+        try:
+            base = uuid.UUID(idempotency_key)
+        except ValueError:
+            base = uuid.uuid5(uuid.NAMESPACE_URL, "counselbot:" + idempotency_key)
+        if self.first_part == 0 and self.sub == 0:
+            return str(base)
+        return str(uuid.uuid5(base, f"line:{self.first_part}:{self.sub}"))
+
+
+def batches(parts: Sequence[Rendered], start: int = 0) -> list[Batch]:
+    """Requests for parts[start:], whole parts packed greedily, an oversized part split across requests."""
+    out: list[Batch] = []
+    pending: list[Message] = []
+    pending_first = start
+    for index in range(start, len(parts)):
+        rendered = render(parts[index])
+        if len(rendered) > MAX_MESSAGES:
+            if pending:
+                out.append(Batch(pending_first, 0, index, tuple(pending)))
+                pending = []
+            chunks = [rendered[i : i + MAX_MESSAGES] for i in range(0, len(rendered), MAX_MESSAGES)]
+            for sub, chunk in enumerate(chunks):
+                done = index + 1 if sub == len(chunks) - 1 else index
+                out.append(Batch(index, sub, done, tuple(chunk)))
+            pending_first = index + 1
+            continue
+        if len(pending) + len(rendered) > MAX_MESSAGES:
+            out.append(Batch(pending_first, 0, index, tuple(pending)))
+            pending, pending_first = [], index
+        pending.extend(rendered)
+    if pending:
+        out.append(Batch(pending_first, 0, len(parts), tuple(pending)))
+    return out
+
+
+def render(r: Rendered) -> list[Message]:
+    """One rendered reply as LINE messages (several when its text is longer than LINE allows)."""
+    items: list[QuickReplyItem] = []
+    text = r.text
+    if r.kind == "choices" and r.options:
+        if len(r.options) > MAX_QUICK_REPLIES:
+            # Too many for buttons: the customer answers with the number (or the words).
+            text = r.as_numbered_text()
+        else:
+            text, items = _choice_buttons(r, list(r.options))
+    elif r.kind == "date_picker":
+        picker = DatetimePickerAction(
+            label=DATE_PICKER_LABEL,
+            data=date_data(r.token),
+            mode="date",
+            initial=r.min_date,
+            min=r.min_date,
+            max=r.max_date,
+        )
+        items = [QuickReplyItem(action=picker)]
+        if r.options:
+            extra = list(r.options)[: MAX_QUICK_REPLIES - 1]
+            text, more = _choice_buttons(r, extra)
+            items.extend(more)
+    chunks = split_text(text or "…")
+    messages: list[Message] = [TextMessage(text=chunk) for chunk in chunks[:-1]]
+    last = TextMessage(text=chunks[-1], quick_reply=QuickReply(items=items) if items else None)
+    messages.append(last)
+    return messages
+
+
+def _choice_buttons(r: Rendered, options: list[RenderedOption]) -> tuple[str, list[QuickReplyItem]]:
+    text = r.text
+    long_labels = any(len(o.label) > MAX_LABEL for o in options)
+    if long_labels:
+        # Labels LINE would cut: list them in full in the text and number the buttons.
+        lines = [r.text, *(f"{i}. {o.label}" for i, o in enumerate(options, 1))]
+        text = "\n".join(line for line in lines if line)
+    items = []
+    for i, option in enumerate(options, 1):
+        label = _clip(f"{i}. {option.label}" if long_labels else option.label, MAX_LABEL)
+        action = PostbackAction(
+            label=label,
+            data=choice_data(option.id, r.token)[:300],
+            # Shown in the chat as the customer's own message, so the transcript reads naturally.
+            display_text=_clip(option.label, MAX_DISPLAY_TEXT),
+        )
+        items.append(QuickReplyItem(action=action))
+    return text, items
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip() or "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most `limit` UTF-16 units (LINE counts like JavaScript), cut at a line or space."""
+    pieces: list[str] = []
+    rest = text
+    while _utf16_len(rest) > limit:
+        # Longest prefix within the limit, in code points (never splitting a surrogate pair).
+        cut, units = 0, 0
+        for ch in rest:
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > limit:
+                break
+            cut += 1
+        window = rest[:cut]
+        for sep in ("\n", " ", "。", "、"):
+            pos = window.rfind(sep)
+            if pos > cut // 2:
+                cut = pos + 1
+                break
+        pieces.append(rest[:cut].rstrip("\n") or rest[:cut])
+        rest = rest[cut:]
+    if rest.strip() or not pieces:
+        pieces.append(rest)
+    return pieces

@@ -1,0 +1,213 @@
+"""Talking to the LINE Messaging API through line-bot-sdk's async client: reply, push, profile, loading.
+
+The delivery worker calls `LineSender.send` with one outbox row. The first request uses the reply
+token while it is fresh (free of charge, no retry key allowed); everything else is a push with an
+X-Line-Retry-Key derived from the row's idempotency key, so a retried push that LINE had already
+accepted answers 409 and counts as sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+from bot.channels import Delivery, Failed, Retry, SendResult, Sent, Unreachable
+from bot.config import Settings
+from bot.handlers.line.render import Batch, batches
+from bot.logs import hashed
+
+log = logging.getLogger(__name__)
+
+# A reply token is worth trying only with this much of its life left (the request takes time too).
+REPLY_TOKEN_MARGIN = dt.timedelta(seconds=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    display_name: str | None
+    language: str | None
+
+
+class LineApi:
+    """One SDK client per process, created on first use inside the running event loop
+    (its aiohttp session belongs to that loop)."""
+
+    def __init__(self, settings: Settings, *, timeout: float = 10.0, profile_timeout: float = 1.5) -> None:
+        token = settings.line_channel_access_token
+        if token is None:
+            raise ValueError("LINE channel access token is not set")
+        self._config = Configuration(
+            host=settings.line_api_base.rstrip("/"), access_token=token.get_secret_value()
+        )
+        self.timeout = timeout
+        self.profile_timeout = profile_timeout
+        self._client: AsyncApiClient | None = None
+        self._api: AsyncMessagingApi | None = None
+
+    def api(self) -> AsyncMessagingApi:
+        if self._api is None:
+            self._client = AsyncApiClient(self._config)
+            self._api = AsyncMessagingApi(self._client)
+        return self._api
+
+    def request_timeout(self, seconds: float | None = None) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=seconds if seconds is not None else self.timeout)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client, self._api = self._client, None, None
+            await client.close()
+
+    async def profile(self, user_id: str) -> Profile | None:
+        """The customer's display name and language, or None (no consent, not a friend, LINE slow)."""
+        try:
+            p = await self.api().get_profile(
+                user_id, _request_timeout=self.request_timeout(self.profile_timeout)
+            )
+        except (ApiException, aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.info("line: profile unavailable", extra={"status": getattr(exc, "status", None)})
+            return None
+        return Profile(p.display_name, p.language)
+
+    async def show_loading(self, user_id: str, seconds: int = 5) -> None:
+        """Best effort: the '...' bubble while an answer takes a moment. Failures only log."""
+        try:
+            await self.api().show_loading_animation(
+                ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds),
+                _request_timeout=self.request_timeout(2.0),
+            )
+        except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("line: loading animation failed", extra={"status": getattr(exc, "status", None)})
+
+
+class _InvalidReplyToken(Exception):
+    pass
+
+
+class LineSender:
+    channel = "line"
+
+    def __init__(self, api: LineApi, *, now: Callable[[], dt.datetime] | None = None) -> None:
+        self.api = api
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        plan = batches(delivery.messages, delivery.parts_sent)
+        done = delivery.parts_sent
+        use_reply = done == 0 and self._reply_token_fresh(delivery)
+        for index, batch in enumerate(plan):
+            try:
+                if index == 0 and use_reply and delivery.reply_token:
+                    try:
+                        await self._reply(delivery.reply_token, batch)
+                    except _InvalidReplyToken:
+                        log.info(
+                            "line: reply token expired, pushing instead",
+                            extra={"outbox_id": delivery.outbox_id},
+                        )
+                        await self._push(delivery, batch)
+                else:
+                    await self._push(delivery, batch)
+            except ApiException as exc:
+                return self._failure(delivery, exc, done)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                # We cannot know whether LINE got it: the same retry key makes the next attempt safe.
+                log.warning(
+                    "line: request failed, will retry",
+                    extra={"outbox_id": delivery.outbox_id, "error": type(exc).__name__},
+                )
+                return Retry(f"LINE request failed: {type(exc).__name__}", done)
+            done = batch.parts_after
+        return Sent(done)
+
+    def _reply_token_fresh(self, delivery: Delivery) -> bool:
+        if not delivery.reply_token:
+            return False
+        expires = delivery.reply_token_expires_at
+        return expires is None or self._now() < expires - REPLY_TOKEN_MARGIN
+
+    async def _reply(self, token: str, batch: Batch) -> None:
+        request = ReplyMessageRequest(reply_token=token, messages=list(batch.messages))
+        try:
+            await self.api.api().reply_message(request, _request_timeout=self.api.request_timeout())
+        except ApiException as exc:
+            if exc.status == 400 and "reply token" in _error_message(exc).lower():
+                raise _InvalidReplyToken() from exc
+            raise
+
+    async def _push(self, delivery: Delivery, batch: Batch) -> None:
+        request = PushMessageRequest(to=delivery.key.user_id, messages=list(batch.messages))
+        key = batch.retry_key(delivery.idempotency_key)
+        try:
+            await self.api.api().push_message(
+                request, x_line_retry_key=key, _request_timeout=self.api.request_timeout()
+            )
+        except ApiException as exc:
+            if exc.status == 409:
+                # LINE accepted this very request before (our earlier attempt's answer got lost).
+                log.info("line: push already accepted", extra={"outbox_id": delivery.outbox_id})
+                return
+            raise
+
+    def _failure(self, delivery: Delivery, exc: ApiException, done: int) -> SendResult:
+        status = int(exc.status or 0)
+        message = _error_message(exc)
+        # LINE's error messages describe the request ("Invalid reply token", "The request body has 2
+        # error(s)"), never the customer; still clipped, and the body's details are not copied.
+        error = f"LINE API {status}: {message[:120]}" if message else f"LINE API {status}"
+        extra = {"outbox_id": delivery.outbox_id, "status": status, "customer": hashed(delivery.key)}
+        if status == 429 or status >= 500:
+            log.warning("line: transient error", extra=extra)
+            return Retry(error, done, after=_retry_after(exc), status=status)
+        if "block" in message.lower():
+            log.warning("line: customer unreachable", extra=extra)
+            return Unreachable(error, done)
+        log.error("line: request rejected", extra=extra)
+        return Failed(error, done, status=status)
+
+
+def _error_message(exc: ApiException) -> str:
+    body: Any = exc.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not isinstance(body, str) or not body:
+        return ""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    message = data.get("message") if isinstance(data, dict) else None
+    return " ".join(message.split()) if isinstance(message, str) else ""
+
+
+def _retry_after(exc: ApiException) -> float | None:
+    headers = exc.headers
+    value = headers.get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
