@@ -1,0 +1,100 @@
+"""build_app(settings): the ASGI app. Its lifespan starts the bus, the channels and the delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.bus import Bus, pg_dsn_from_url
+from bot.channels import AppContext, Component
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.engine import Engine
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COMPONENT_MODULES = ("bot.handlers.webchat", "bot.handlers.line", "bot.handlers.telegram", "bot.console")
+
+
+def load_components(ctx: AppContext) -> list[Component]:
+    components = []
+    for name in COMPONENT_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # not built (yet): the app runs without it
+            raise
+        setup = getattr(module, "setup", None)
+        component = setup(ctx) if setup is not None else None
+        if component is not None:
+            components.append(component)
+    return components
+
+
+async def healthz(_: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
+    db = db or Database(settings.database_url)
+    bus = Bus(pg_dsn_from_url(settings.database_url))
+    engine = Engine(db, settings, bus)
+    ctx = AppContext(settings=settings, db=db, engine=engine, bus=bus)
+    components = load_components(ctx)
+    senders = {s.channel: s for c in components for s in c.senders}
+    worker = DeliveryWorker(db, settings, bus, senders)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await bus.start()
+        tasks = [asyncio.create_task(worker.run(), name="delivery")]
+        tasks += [asyncio.create_task(job(), name=f"{c.name}-bg") for c in components for job in c.background]
+        try:
+            yield
+        finally:
+            worker._stopping = True
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for c in components:
+                for hook in c.on_shutdown:
+                    with contextlib.suppress(Exception):
+                        await hook()
+            await bus.stop()
+            await db.dispose()
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz)]
+    for c in components:
+        routes.extend(c.routes)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={500: _server_error})
+    app.state.ctx = ctx
+    app.state.worker = worker
+    app.state.components = components
+    return app
+
+
+async def _server_error(_: Request, exc: Exception) -> Response:
+    log.error("request failed", extra={"error": type(exc).__name__})
+    return JSONResponse({"error": "internal error"}, status_code=500)
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` (several worker processes): settings from the environment."""
+    from bot.config import load_settings
+    from bot.logs import configure
+
+    settings = load_settings()
+    configure(settings.log_format, settings.log_level)
+    return build_app(settings)

@@ -1,0 +1,119 @@
+"""Applies a dialog's effects inside the event's transaction. Some answer back with a SystemIn event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.effects import AttemptLink, Effect, Escalate, FileRequest, MarkUnreachable, RecordConsent, SetLocale
+from bot.events import SystemIn
+from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request
+from storage.repositories.common import insert_for
+from storage.repositories.tickets import open_ticket
+
+LINK_MAX_FAILURES = 5
+LINK_LOCK = dt.timedelta(hours=1)
+
+
+@dataclass
+class Applied:
+    """What the engine does after commit: notify agents of tickets; feed results back to the dialog."""
+
+    ticket_ids: list[int] = field(default_factory=list)
+    results: list[SystemIn] = field(default_factory=list)
+    handoff: bool = False
+
+
+async def apply_effects(
+    session: AsyncSession,
+    effects: tuple[Effect, ...],
+    conv: Conversation,
+    identity: ChannelIdentity,
+    now: dt.datetime,
+) -> Applied:
+    applied = Applied()
+    for effect in effects:
+        match effect:
+            case Escalate(reason=reason, priority=priority, summary=summary):
+                ticket = await open_ticket(session, conv.id, reason, priority, summary)
+                applied.ticket_ids.append(ticket.id)
+                applied.handoff = True
+            case FileRequest():
+                await _file_request(session, effect, conv, identity, now, applied)
+            case SetLocale(locale=locale, source=source):
+                conv.locale, conv.locale_source = locale, source
+            case AttemptLink():
+                applied.results.append(await _attempt_link(session, effect, conv, identity, now, applied))
+            case RecordConsent():
+                identity.consent_at = identity.consent_at or now
+            case MarkUnreachable():
+                identity.unreachable_at = now
+    if applied.handoff and conv.mode == "bot":
+        conv.mode = "queued"
+    return applied
+
+
+async def _file_request(
+    session: AsyncSession, effect: FileRequest, conv: Conversation, identity: ChannelIdentity,
+    now: dt.datetime, applied: Applied,
+) -> None:
+    dedupe = f"{conv.id}:{effect.kind}:{effect.dedupe}"
+    request_id = (
+        await session.execute(
+            insert_for(session, Request)
+            .values(
+                conversation_id=conv.id, customer_id=identity.customer_id, booking_id=effect.booking_id,
+                kind=effect.kind, status="filed", details=effect.details, fee_jpy=effect.fee_jpy,
+                dedupe_key=dedupe[:96], requested_at=now, created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Request.id)
+        )
+    ).scalar_one_or_none()
+    if request_id is None:  # filed before: never twice
+        return
+    if effect.escalate:
+        ticket = await open_ticket(session, conv.id, effect.kind, effect.priority, effect.summary, request_id)
+        applied.ticket_ids.append(ticket.id)
+    if effect.handoff:
+        applied.handoff = True
+
+
+async def _attempt_link(
+    session: AsyncSession, effect: AttemptLink, conv: Conversation, identity: ChannelIdentity,
+    now: dt.datetime, applied: Applied,
+) -> SystemIn:
+    if conv.link_locked_until is not None and conv.link_locked_until > now:
+        return SystemIn("link_result", {"result": "locked"})
+    row = await session.execute(
+        select(Customer)
+        .join(Booking, Booking.customer_id == Customer.id)
+        .where(
+            func.upper(Booking.reference) == effect.reference.strip().upper(),
+            Customer.birth_date == effect.birth_date,
+            Customer.anonymized_at.is_(None),
+        )
+        .limit(1)
+    )
+    customer = row.scalar_one_or_none()
+    if customer is None:
+        conv.link_failures += 1
+        if conv.link_failures >= LINK_MAX_FAILURES:
+            conv.link_failures = 0
+            conv.link_locked_until = now + LINK_LOCK
+            ticket = await open_ticket(
+                session, conv.id, "link_locked", "normal",
+                "Five wrong identity checks in a row: linking is locked for an hour.",
+            )
+            applied.ticket_ids.append(ticket.id)
+            return SystemIn("link_result", {"result": "locked"})
+        return SystemIn("link_result", {"result": "wrong", "left": str(LINK_MAX_FAILURES - conv.link_failures)})
+    identity.customer_id = customer.id
+    identity.linked_at = now
+    conv.link_failures = 0
+    if identity.consent_at is not None and customer.consent_at is None:
+        customer.consent_at = identity.consent_at
+    return SystemIn("link_result", {"result": "ok"})

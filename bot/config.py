@@ -1,0 +1,96 @@
+"""Settings from COUNSELBOT_* environment variables and an optional .env: one object, passed down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class ConfigError(Exception):
+    """A wrong setting: one clear line naming it, never a traceback."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUNSELBOT_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./counselbot.db"
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    # Signs the web chat cookie; generated and kept in `secret_key_file` on first run when unset.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path(".counselbot-secret")
+    # Public https URL the server is reached at (Secure cookies, Telegram webhook).
+    public_url: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    max_message_chars: int = Field(4000, ge=1)
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    delivery_max_attempts: int = Field(8, ge=1)
+    delivery_base_delay: float = Field(1.0, gt=0)
+    delivery_max_delay: float = Field(300.0, gt=0)
+    delivery_poll_interval: float = Field(1.0, gt=0)
+
+    line_channel_secret: SecretStr | None = None
+    line_channel_access_token: SecretStr | None = None
+    line_api_base: str = "https://api.line.me"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_polling: bool = False
+    telegram_agents_chat_id: str | None = None
+
+    # Default payment instructions when an admin has not set any in the console.
+    payment_instructions: str = (
+        "Please pay by bank transfer to the account in your booking confirmation e-mail, "
+        "or by card through the payment link we sent you."
+    )
+    reminder_time: dt.time = dt.time(10, 0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except Exception as exc:
+            raise ValueError("not a database URL") from exc
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    def secret(self) -> str:
+        """The secret key; generated once and kept in `secret_key_file` for local use."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+    @property
+    def line_enabled(self) -> bool:
+        return self.line_channel_secret is not None and self.line_channel_access_token is not None
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, or ConfigError with one line naming the variable that is wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "COUNSELBOT_" + str(err["loc"][0]).upper() if err.get("loc") else "COUNSELBOT_?"
+        raise ConfigError(f"invalid setting {name}: {err['msg']}") from None

@@ -1,0 +1,141 @@
+"""The contract every dialog keeps: a pure function of (frame, context) to a Transition.
+
+No I/O, no clock: `Ctx.now` is the event's receipt time and `Ctx.facts` are read-only facts the
+engine loaded. A dialog's states are named steps with JSON-able data (`Frame`); `Dialog.graph`
+declares the steps and edges, from which `counselbot dialogs diagram` draws the state diagrams.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Protocol
+
+from bot.effects import Effect
+from bot.events import Body, InboundEvent
+from bot.replies import Reply
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFact:
+    id: int
+    reference: str
+    kind: str  # online_consultation | consultation | treatment | surgery
+    clinic: str
+    service_at: dt.datetime
+    fee_total_jpy: int | None
+    requested_at: dt.datetime | None
+    confirmed_at: dt.datetime | None
+    status: str
+    paid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFact:
+    id: int
+    name: str | None
+    timezone: str | None
+    no_show_count: int
+    consent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    channel: str
+    locale: str
+    customer: CustomerFact | None = None
+    bookings: tuple[BookingFact, ...] = ()
+    link_locked_until: dt.datetime | None = None
+    # Admin-edited text for the customer's locale; shown verbatim.
+    payment_instructions: str | None = None
+    # What bot.understanding made of a text event, when it ran (None for buttons, dates, ...).
+    understood: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    event: InboundEvent
+    facts: Facts
+
+    @property
+    def body(self) -> Body:
+        return self.event.body
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.event.received_at
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    dialog: str
+    step: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to(self, step: str, **data: Any) -> Frame:
+        return replace(self, step=step, data={**self.data, **data})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"dialog": self.dialog, "step": self.step, "data": dict(self.data)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Frame:
+        return cls(data["dialog"], data["step"], dict(data.get("data", {})))
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """This dialog is finished; `result` goes to the dialog below (its `resume`), or the menu shows."""
+
+    result: Mapping[str, Any] = field(default_factory=dict)
+    show_menu: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Replace this dialog with another (the menu handing over to a flow)."""
+
+    dialog: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """Run another dialog on top; when it is Done, this one's `resume` gets its result."""
+
+    dialog: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    then: Frame | None = None
+
+
+Next = Frame | Done | Start | Push
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    next: Next
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    # The input was not something this step can use: the runtime re-asks and counts the miss.
+    missed: bool = False
+
+
+class Dialog(Protocol):
+    name: ClassVar[str]
+    # step -> ((edge label, target step or "@dialog" or "done"), ...) — for diagrams and tests.
+    graph: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]]
+
+    def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition: ...
+
+    def step(self, frame: Frame, ctx: Ctx) -> Transition: ...
+
+    def prompt(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        """What this step is asking, to show again (after a stale button or a miss)."""
+        ...
+
+    def resume(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition: ...
+
+
+def missed(frame: Frame) -> Transition:
+    return Transition(next=frame, missed=True)

@@ -1,0 +1,201 @@
+"""Runs the dialog stack for one event: global ways out, stale buttons, misses, idle reset. Pure.
+
+The conversation's `stack` column holds `StackState.to_json()`: the frames (bottom first), the
+prompt token the current buttons carry, the count of consecutive misses and the last activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.dialogs import registry
+from bot.dialogs.base import Ctx, Done, Frame, Push, Start, Transition
+from bot.dialogs.keywords import is_menu, wants_human
+from bot.dialogs.menu import HUMAN, MENU, human_option
+from bot.effects import Effect, Escalate, MarkUnreachable
+from bot.events import ChoiceIn, DateIn, FollowIn, SystemIn, TextIn, UnfollowIn, UnsupportedIn
+from bot.i18n import msg
+from bot.replies import Choices, DatePicker, HandoffNotice, Option, Reply, Text
+
+IDLE_RESET = dt.timedelta(hours=24)
+MAX_MISSES = 2
+# Chained transitions (Start -> Push -> ...) in one event are bounded: a cycle is a bug, not a hang.
+MAX_HOPS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class StackState:
+    frames: tuple[Frame, ...] = ()
+    token: str = ""
+    misses: int = 0
+    at: dt.datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "frames": [f.to_json() for f in self.frames],
+            "token": self.token,
+            "misses": self.misses,
+            "at": self.at.isoformat() if self.at else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> StackState:
+        if not data:
+            return cls()
+        frames = tuple(Frame.from_json(f) for f in data.get("frames", ()) if f.get("dialog") in registry.DIALOGS)
+        at = data.get("at")
+        return cls(frames, data.get("token", ""), int(data.get("misses", 0)), dt.datetime.fromisoformat(at) if at else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: StackState
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    # A person was asked for: the engine queues the conversation.
+    handoff: bool = False
+    stale: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
+    """One event through the stack. `new_token` is what buttons rendered now will carry."""
+    body = ctx.body
+    if state.at is not None and ctx.now - state.at > IDLE_RESET and not isinstance(body, SystemIn):
+        state = StackState(token=state.token)
+
+    if isinstance(body, UnfollowIn):
+        return Outcome(StackState(at=ctx.now, token=state.token), effects=(MarkUnreachable(),))
+    if isinstance(body, FollowIn):
+        return _finish(state, (), _run(registry.MENU.start(ctx, {"payload": body.payload}), ctx, []), ctx, new_token)
+
+    if isinstance(body, ChoiceIn) and body.option in (MENU, HUMAN):
+        return _global(body.option, state, ctx, new_token)
+    if isinstance(body, TextIn) and is_menu(body.text):
+        return _global(MENU, state, ctx, new_token)
+    if isinstance(body, TextIn) and wants_human(body.text):
+        return _global(HUMAN, state, ctx, new_token)
+
+    if not state.frames:
+        if isinstance(body, TextIn):
+            # A customer's first words: answer them through the menu (which routes typed requests).
+            opened = _run(registry.MENU.start(ctx, {"greet": True}), ctx, [])
+            top = opened.frames[-1]
+            stepped = _run(registry.get(top.dialog).step(top, ctx), ctx, list(opened.frames[:-1]))
+            if stepped.missed:
+                return _finish(state, (), opened, ctx, new_token)
+            return _finish(state, (), stepped, ctx, new_token)
+        return _finish(state, (), _run(registry.MENU.start(ctx, {"greet": True}), ctx, []), ctx, new_token)
+
+    top = state.frames[-1]
+    dialog = registry.get(top.dialog)
+    if isinstance(body, ChoiceIn | DateIn) and body.token and body.token != state.token:
+        notice = Text(msg("That button belongs to an earlier message. Here is where we are now:"))
+        return Outcome(
+            StackState(state.frames, state.token, state.misses, ctx.now),
+            replies=(notice, *dialog.prompt(top, ctx)),
+            stale=True,
+        )
+    if isinstance(body, UnsupportedIn):
+        notice = Text(msg("Sorry, I can only read text messages and button presses here."))
+        return _finish(state, (notice,), _Run(list(state.frames), dialog.prompt(top, ctx), ()), ctx, new_token)
+
+    run = _run(dialog.step(top, ctx), ctx, list(state.frames[:-1]), current=top)
+    if run.missed:
+        misses = state.misses + 1
+        replies: list[Reply] = [Text(msg("Sorry, I didn't understand that.")), *dialog.prompt(top, ctx)]
+        if misses >= MAX_MISSES:
+            replies.append(
+                Choices(
+                    msg("Would you like a person from our team to help you?"),
+                    (human_option(), Option(MENU, msg("Back to the menu"))),
+                )
+            )
+        out = _finish(state, (), _Run(list(state.frames), tuple(replies), run.effects), ctx, new_token)
+        return Outcome(StackState(out.state.frames, out.state.token, misses, ctx.now), out.replies, out.effects)
+    return _finish(state, (), run, ctx, new_token)
+
+
+def _global(option: str, state: StackState, ctx: Ctx, new_token: str) -> Outcome:
+    if option == HUMAN:
+        reply = HandoffNotice(
+            msg("Thank you. I have asked a person from our team to take over; they will answer you here.")
+        )
+        return Outcome(
+            StackState((), state.token, 0, ctx.now),
+            replies=(reply,),
+            effects=(Escalate("human", "normal", "The customer asked to talk to a person."),),
+            handoff=True,
+        )
+    return _finish(StackState(token=state.token), (), _run(registry.MENU.start(ctx, {}), ctx, []), ctx, new_token)
+
+
+@dataclass
+class _Run:
+    frames: list[Frame]
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...]
+    missed: bool = False
+    handoff: bool = False
+
+
+def _run(t: Transition, ctx: Ctx, below: list[Frame], current: Frame | None = None) -> _Run:
+    """Follow a transition (and what it starts, pushes or resumes) to the next resting stack."""
+    frames = list(below)
+    replies: list[Reply] = list(t.replies)
+    effects: list[Effect] = list(t.effects)
+    handoff = any(isinstance(e, Escalate) or getattr(e, "handoff", False) for e in t.effects)
+    nxt = t.next
+    for _ in range(MAX_HOPS):
+        if isinstance(nxt, Frame):
+            frames.append(nxt)
+            return _Run(frames, tuple(replies), tuple(effects), t.missed, handoff)
+        if isinstance(nxt, Start):
+            t2 = registry.get(nxt.dialog).start(ctx, nxt.args)
+        elif isinstance(nxt, Push):
+            if nxt.then is not None:
+                frames.append(nxt.then)
+            elif current is not None:
+                frames.append(current)
+            t2 = registry.get(nxt.dialog).start(ctx, nxt.args)
+        elif isinstance(nxt, Done):
+            if frames:
+                parent = frames.pop()
+                t2 = registry.get(parent.dialog).resume(parent, nxt.result, ctx)
+            elif nxt.show_menu and not handoff:
+                t2 = registry.MENU.start(ctx, {})
+            else:
+                return _Run(frames, tuple(replies), tuple(effects), False, handoff)
+        else:  # pragma: no cover - Next is closed
+            raise TypeError(nxt)
+        replies.extend(t2.replies)
+        effects.extend(t2.effects)
+        handoff = handoff or any(isinstance(e, Escalate) or getattr(e, "handoff", False) for e in t2.effects)
+        nxt = t2.next
+        current = None
+    raise RuntimeError("dialog transitions did not settle")
+
+
+def _finish(state: StackState, prefix: tuple[Reply, ...], run: _Run, ctx: Ctx, new_token: str) -> Outcome:
+    replies = (*prefix, *run.replies)
+    has_buttons = any(isinstance(r, Choices | DatePicker) for r in replies)
+    token = new_token if has_buttons else state.token
+    return Outcome(
+        StackState(tuple(run.frames), token, 0, ctx.now),
+        replies=replies,
+        effects=run.effects,
+        handoff=run.handoff,
+    )
+
+
+def current_prompt(state: StackState, ctx: Ctx) -> tuple[Reply, ...]:
+    if not state.frames:
+        return registry.MENU.prompt(Frame("menu", "main"), ctx)
+    top = state.frames[-1]
+    return registry.get(top.dialog).prompt(top, ctx)
+
+
+__all__ = ["Outcome", "StackState", "advance", "current_prompt", "DateIn", "SystemIn"]

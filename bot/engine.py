@@ -1,0 +1,252 @@
+"""The pipeline of one inbound event — the only place that opens a unit of work for customer input.
+
+1 inbox (unique per channel and event id: a duplicate stops here) · 2 the conversation lock (an
+asyncio lock in-process; FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) · 3 customer, facts ·
+4 a person owns it? record and relay · 5 understand, dialog step (pure) · 6 effects · 7 state,
+transcript, requests and outbox in ONE transaction · then the caller acknowledges.
+Sending happens after commit, from the outbox (bot.delivery).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.apply import apply_effects
+from bot.bus import Bus
+from bot.config import Settings
+from bot.dialogs.base import Ctx, Facts
+from bot.dialogs.keywords import is_menu
+from bot.dialogs.runtime import StackState, advance
+from bot.events import (
+    ChoiceIn,
+    DateIn,
+    FollowIn,
+    InboundEvent,
+    SystemIn,
+    TextIn,
+    UnfollowIn,
+    UnsupportedIn,
+)
+from bot.facts import load_facts
+from bot.i18n import DEFAULT_LOCALE, SUPPORTED, Translator, normalize_locale
+from bot.locks import KeyedLocks
+from bot.logs import hashed
+from bot.replies import Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
+from storage.db import Database
+from storage.models import ChannelIdentity, Conversation, Customer
+from storage.repositories import conversations as conv_repo
+from storage.repositories import inbox, outbox
+
+log = logging.getLogger(__name__)
+
+try:  # the free-text understanding lands separately; the engine works without it
+    from bot import understanding as understanding_mod
+except ImportError:  # pragma: no cover
+    understanding_mod = None  # type: ignore[assignment]
+
+# LINE accepts a reply token for about a minute; leave margin for the delivery worker.
+REPLY_TOKEN_TTL = dt.timedelta(seconds=50)
+MAX_EFFECT_ROUNDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class HandleResult:
+    status: Literal["handled", "duplicate", "stored"]
+    conversation_id: int | None = None
+
+
+class Engine:
+    def __init__(self, db: Database, settings: Settings, bus: Bus) -> None:
+        self.db, self.settings, self.bus = db, settings, bus
+        self._locks = KeyedLocks()
+        # Observability hooks (bot.metrics) read these; plain counters keep the engine dependency-free.
+        self.counters: dict[str, int] = {}
+        self.timings: list[float] = []
+
+    async def handle(self, event: InboundEvent) -> HandleResult:
+        started = time.perf_counter()
+        async with self._locks.hold(event.key):
+            result, publish = await self._handle_locked(event)
+        for topic, payload in publish:
+            await self.bus.publish(topic, payload)
+        key = f"{event.key.channel}:{result.status}"
+        self.counters[key] = self.counters.get(key, 0) + 1
+        self.timings.append(time.perf_counter() - started)
+        if len(self.timings) > 10000:
+            del self.timings[:5000]
+        log.info(
+            "event %s", result.status,
+            extra={"event_id": event.event_id, "channel": event.key.channel, "customer": hashed(event.key)},
+        )
+        return result
+
+    async def _handle_locked(self, event: InboundEvent) -> tuple[HandleResult, list[tuple[str, dict[str, Any]]]]:
+        publish: list[tuple[str, dict[str, Any]]] = []
+        async with self.db.write() as s:
+            kind = type(event.body).__name__.removesuffix("In").lower()
+            if await inbox.store_once(s, event.key.channel, event.event_id, kind, event.received_at) is None:
+                return HandleResult("duplicate"), publish
+            identity = await conv_repo.identity_for(s, event.key.channel, event.key.user_id)
+            if event.display_name:
+                identity.display_name = event.display_name[:200]
+            hint = normalize_locale(event.locale_hint)
+            if hint:
+                identity.locale_hint = hint
+            conv = await conv_repo.lock_conversation(s, event.key.channel, event.key.user_id, identity.id)
+            conv.last_event_at = event.received_at
+            inbound = conv_repo.add_transcript(
+                s, conv.id, "customer", describe_inbound(event), event_id=event.event_id, at=event.received_at
+            )
+            publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
+
+            if isinstance(event.body, UnfollowIn):
+                identity.unreachable_at = event.received_at
+                await outbox.cancel_pending(s, conv.id, "customer unfollowed")
+                return HandleResult("stored", conv.id), publish
+            if isinstance(event.body, FollowIn):
+                identity.unreachable_at = None
+            if event.silent:
+                return HandleResult("stored", conv.id), publish
+            if conv.mode != "bot" and not self._back_to_bot(conv, event):
+                # A person has it (or will): the bot stays silent; the console shows the message live.
+                publish.append(("tickets", {"conversation_id": conv.id, "customer_message": True}))
+                return HandleResult("stored", conv.id), publish
+            if conv.mode == "queued":
+                conv.mode = "bot"
+
+            understood = None
+            understand = getattr(understanding_mod, "understand", None)
+            if isinstance(event.body, TextIn) and understand is not None:
+                understood = understand(event.body.text, event.received_at)
+            locale = self._choose_locale(conv, identity, understood)
+            customer_tz = await self._customer_tz(s, identity)
+            facts = await load_facts(s, self.settings, identity, conv, locale)
+            facts = Facts(**{**_fields(facts), "understood": understood})
+
+            state = StackState.from_json(conv.stack)
+            token = str(conv.version + 1)
+            outcome = advance(state, Ctx(event, facts), token)
+            replies = list(outcome.replies)
+            effects = outcome.effects
+            handoff = outcome.handoff
+            for _ in range(MAX_EFFECT_ROUNDS):
+                applied = await apply_effects(s, effects, conv, identity, event.received_at)
+                publish.extend(("tickets", {"ticket_id": t}) for t in applied.ticket_ids)
+                handoff = handoff or applied.handoff
+                if not applied.results:
+                    break
+                effects = ()
+                for result in applied.results:
+                    facts = await load_facts(s, self.settings, identity, conv, conv.locale or locale)
+                    sys_event = InboundEvent(event.key, event.event_id, event.received_at, result)
+                    nxt = advance(outcome.state, Ctx(sys_event, facts), token)
+                    outcome = nxt
+                    replies.extend(nxt.replies)
+                    effects += nxt.effects
+                    handoff = handoff or nxt.handoff
+            if handoff and conv.mode == "bot":
+                conv.mode = "queued"
+            conv.stack = outcome.state.to_json()
+            conv.version += 1
+
+            tr = Translator(conv.locale or locale, customer_tz)
+            rendered = [render(r, tr, outcome.state.token) for r in replies]
+            if rendered and identity.unreachable_at is None:
+                row = outbox.enqueue(
+                    s, conversation_id=conv.id, channel=event.key.channel, user_id=event.key.user_id,
+                    messages=rendered, reply_token=event.reply_token,
+                    reply_token_expires_at=(event.received_at + REPLY_TOKEN_TTL) if event.reply_token else None,
+                )
+                await s.flush()
+                for r in rendered:
+                    conv_repo.add_transcript(s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id)
+                publish.append(("outbox", {"id": row.id, "channel": event.key.channel}))
+            del inbound
+        return HandleResult("handled", conv.id), publish
+
+    def _back_to_bot(self, conv: Conversation, event: InboundEvent) -> bool:
+        """A queued customer may return to the bot with "menu" while waiting; an agent's hold is firm."""
+        if conv.mode != "queued":
+            return False
+        body = event.body
+        return (isinstance(body, ChoiceIn) and body.option == "menu") or (
+            isinstance(body, TextIn) and is_menu(body.text)
+        )
+
+    def _choose_locale(self, conv: Conversation, identity: ChannelIdentity, understood: Any) -> str:
+        """The customer's choice always wins; then the language they write in; then the platform's."""
+        choice = getattr(understood, "language_choice", None)
+        if choice in SUPPORTED:
+            conv.locale, conv.locale_source = choice, "chosen"
+            return str(choice)
+        if conv.locale_source == "chosen" and conv.locale:
+            return conv.locale
+        written = normalize_locale(getattr(understood, "language", None))
+        if written and getattr(understood, "confident_language", True):
+            conv.locale, conv.locale_source = written, "detected"
+            return written
+        if conv.locale:
+            return conv.locale
+        conv.locale = identity.locale_hint or DEFAULT_LOCALE
+        conv.locale_source = "platform" if identity.locale_hint else None
+        return conv.locale
+
+    async def _customer_tz(self, s: AsyncSession, identity: ChannelIdentity) -> str | None:
+        if identity.customer_id is None:
+            return None
+        customer = await s.get(Customer, identity.customer_id)
+        return customer.timezone if customer else None
+
+
+def _fields(facts: Facts) -> dict[str, Any]:
+    return {name: getattr(facts, name) for name in facts.__slots__}  # type: ignore[attr-defined]
+
+
+def render(reply: Reply, tr: Translator, token: str) -> Rendered:
+    """A channel-neutral reply translated for this conversation (the outbox and transcript store this)."""
+    match reply:
+        case Text(text=m):
+            return Rendered("text", tr.render(m))
+        case HandoffNotice(text=m):
+            return Rendered("handoff", tr.render(m))
+        case Choices(prompt=p, options=opts):
+            return Rendered(
+                "choices", tr.render(p), tuple(RenderedOption(o.id, tr.render(o.label)) for o in opts), token
+            )
+        case DatePicker(prompt=p, min_date=lo, max_date=hi, options=opts):
+            return Rendered(
+                "date_picker",
+                tr.render(p),
+                tuple(RenderedOption(o.id, tr.render(o.label)) for o in opts),
+                token,
+                lo.isoformat() if lo else None,
+                hi.isoformat() if hi else None,
+            )
+    raise TypeError(f"unknown reply {reply!r}")
+
+
+def describe_inbound(event: InboundEvent) -> str:
+    """The customer's side of the transcript, as an agent reads it."""
+    body = event.body
+    match body:
+        case TextIn(text=t):
+            return t
+        case ChoiceIn(option=o):
+            return f"[button] {o}"
+        case DateIn(date=d, time=t):
+            return f"[date] {d.isoformat()}" + (f" {t.isoformat(timespec='minutes')}" if t else "")
+        case FollowIn(payload=p):
+            return "[started the chat]" + (f" ({p})" if p else "")
+        case UnfollowIn():
+            return "[blocked or left the chat]"
+        case UnsupportedIn(kind=k):
+            return f"[{k}]"
+        case SystemIn(name=n):
+            return f"[system] {n}"
+    return "[event]"

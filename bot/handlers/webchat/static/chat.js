@@ -1,0 +1,120 @@
+// The web chat client. Customer and agent text is only ever set with textContent: it stays inert.
+(function () {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  let lastOutbox = 0;
+  let source = null;
+
+  function newId() {
+    const a = new Uint8Array(12);
+    crypto.getRandomValues(a);
+    return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function bubble(author, text, kind) {
+    const div = document.createElement("div");
+    div.className = "msg " + author + (kind === "handoff" ? " handoff" : "");
+    if (author === "agent") div.dataset.who = "Beta Me Agent";
+    div.textContent = text;
+    log.appendChild(div);
+    return div;
+  }
+
+  function disableOld() {
+    log.querySelectorAll(".options button, .options input").forEach((b) => { b.disabled = true; });
+  }
+
+  function renderMessage(m, author, live) {
+    bubble(author, m.text, m.kind);
+    const options = m.options || [];
+    if (m.kind === "date_picker" || options.length) {
+      if (live) disableOld();
+      const box = document.createElement("div");
+      box.className = "options";
+      if (m.kind === "date_picker") {
+        const d = document.createElement("input");
+        d.type = "date";
+        if (m.min_date) d.min = m.min_date;
+        if (m.max_date) d.max = m.max_date;
+        d.setAttribute("aria-label", m.text);
+        d.addEventListener("change", () => { if (d.value) send({ date: d.value, token: m.token || "" }, d.value); });
+        box.appendChild(d);
+      }
+      options.forEach((o) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = o.label;
+        b.dataset.option = o.id;
+        b.addEventListener("click", () => send({ choice: o.id, token: m.token || "" }, o.label));
+        box.appendChild(b);
+      });
+      if (!live) box.querySelectorAll("button, input").forEach((b) => { b.disabled = true; });
+      log.appendChild(box);
+    }
+  }
+
+  async function send(payload, shown) {
+    payload.id = newId();
+    if (shown) bubble("customer", shown);
+    scroll();
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        const res = await fetch("/api/chat/messages", {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          credentials: "same-origin", body: JSON.stringify(payload),
+        });
+        if (res.ok) { ensureStream(); return; }
+        const err = await res.json().catch(() => ({}));
+        const p = document.createElement("p");
+        p.className = "error";
+        p.textContent = err.error || "Sorry, that could not be sent.";
+        log.appendChild(p);
+        return;
+      } catch (e) {
+        // The same id is sent again: the server answers it once, however often it arrives.
+        await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      }
+    }
+  }
+
+  function ensureStream() {
+    if (source) return;
+    source = new EventSource("/api/chat/stream?after=" + lastOutbox);
+    source.addEventListener("reply", (ev) => {
+      const data = JSON.parse(ev.data);
+      if (data.outbox_id <= lastOutbox) return;
+      lastOutbox = data.outbox_id;
+      const author = data.source === "agent" ? "agent" : "bot";
+      (data.messages || []).forEach((m) => renderMessage(m, author, true));
+      scroll();
+    });
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send({ text: text }, text);
+  });
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit(); }
+  });
+
+  fetch("/api/chat/history", { credentials: "same-origin" }).then((r) => r.json()).then((h) => {
+    lastOutbox = h.last_outbox_id || 0;
+    const msgs = h.messages || [];
+    msgs.forEach((m, i) => {
+      const live = i === msgs.length - 1 || (m.message && m.message.token && m.message.token === h.token);
+      if (m.message) renderMessage(m.message, m.author, live && i >= msgs.length - 2);
+      else bubble(m.author, m.text);
+    });
+    scroll();
+    if (msgs.length === 0) send({ start: true });
+    else ensureStream();
+  });
+})();

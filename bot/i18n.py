@@ -1,0 +1,206 @@
+"""Per-conversation translation over Babel catalogs. There is no process-wide locale.
+
+Source strings are English and marked with `msg(...)` / `msg_plural(...)`, which build `Msg` values;
+`Translator.render(m)` looks the string up in the locale's catalog and formats the parameters for
+that locale (yen through Babel, times in JST with the customer's zone beside them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+
+JST = ZoneInfo("Asia/Tokyo")
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "counselbot"
+SUPPORTED = ("ja", "en", "zh_Hans", "zh_Hant", "ko", "th", "vi")
+DEFAULT_LOCALE = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Yen:
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """An instant shown as JST date and time, with the customer's zone beside it when known."""
+
+    at: dt.datetime
+    date_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """A translatable message: a source string (with optional plural and context) and its parameters."""
+
+    text: str
+    params: tuple[tuple[str, Any], ...] = ()
+    plural: str | None = None
+    n: int | None = None
+    context: str | None = None
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+def msg(text: str, /, *, context: str | None = None, **params: Any) -> Msg:
+    return Msg(text, tuple(sorted(params.items())), context=context)
+
+
+def msg_plural(singular: str, plural: str, n: int, /, **params: Any) -> Msg:
+    return Msg(singular, tuple(sorted({"n": n, **params}.items())), plural=plural, n=n)
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@functools.cache
+def load_catalog(locale: str) -> Catalog | None:
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return None
+    with path.open("rb") as f:
+        return read_po(f, locale=locale, domain=DOMAIN)
+
+
+def babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale.replace("-", "_"))
+
+
+def normalize_locale(tag: str | None) -> str | None:
+    """A platform language tag (en-US, zh-TW, zh-Hant, ja) -> one of SUPPORTED, or None if unsupported."""
+    if not tag:
+        return None
+    t = tag.replace("_", "-").strip().lower()
+    if t.startswith("zh"):
+        if any(p in t for p in ("hant", "-tw", "-hk", "-mo")):
+            return "zh_Hant"
+        return "zh_Hans"
+    base = t.split("-")[0]
+    return base if base in SUPPORTED else None
+
+
+@dataclass
+class Translator:
+    locale: str = DEFAULT_LOCALE
+    customer_tz: str | None = None
+    _catalog: Catalog | None = field(init=False, repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.locale not in SUPPORTED:
+            self.locale = DEFAULT_LOCALE
+        self._catalog = load_catalog(self.locale)
+
+    def gettext(self, m: Msg) -> str:
+        source = m.plural if (m.plural and m.n != 1) else m.text
+        if self._catalog is None:
+            return source
+        entry = self._catalog.get(m.text, context=m.context)
+        if entry is None or entry.fuzzy or not entry.string:
+            return source
+        if isinstance(entry.string, tuple):
+            idx = self._catalog.plural_func(m.n or 0) if m.n is not None else 0
+            forms = entry.string
+            translated = forms[idx] if idx < len(forms) else forms[-1]
+            return translated or source
+        return str(entry.string)
+
+    def render(self, m: Msg) -> str:
+        template = self.gettext(m)
+        values = {k: self.format_value(v) for k, v in m.params}
+        try:
+            return template.format_map(_Strict(values))
+        except (KeyError, IndexError, ValueError):
+            # A broken translation must never break a reply: fall back to the source string.
+            return (m.plural if (m.plural and m.n != 1) else m.text).format_map(_Strict(values))
+
+    def format_value(self, value: Any) -> str:
+        if isinstance(value, Msg):
+            return self.render(value)
+        if isinstance(value, Yen):
+            return self.yen(value.amount)
+        if isinstance(value, When):
+            return self.when(value.at, date_only=value.date_only)
+        if isinstance(value, dt.datetime):
+            return self.when(value)
+        if isinstance(value, dt.date):
+            return self.date(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self.number(value)
+        return str(value)
+
+    @property
+    def babel(self) -> Locale:
+        return babel_locale(self.locale)
+
+    def number(self, n: int) -> str:
+        from babel.numbers import format_decimal
+
+        return format_decimal(n, locale=self.babel)
+
+    def yen(self, amount: int) -> str:
+        return format_currency(amount, "JPY", locale=self.babel)
+
+    def date(self, d: dt.date) -> str:
+        return format_date(d, format="medium", locale=self.babel)
+
+    def when(self, at: dt.datetime, *, date_only: bool = False) -> str:
+        """JST first; the customer's own zone beside it when known and different."""
+        jst = at.astimezone(JST)
+        if date_only:
+            return self.date(jst.date())
+        text = f"{format_datetime(jst, format='medium', locale=self.babel, tzinfo=JST)} (JST)"
+        # format_datetime medium includes seconds; appointments are minute-precise, drop ":00".
+        text = text.replace(":00 ", " ").replace(":00 (", " (") if jst.second == 0 else text
+        if self.customer_tz and self.customer_tz != "Asia/Tokyo":
+            try:
+                zone = ZoneInfo(self.customer_tz)
+            except (KeyError, ValueError):
+                return text
+            local = at.astimezone(zone)
+            text += f" / {format_time(local, format='short', locale=self.babel, tzinfo=zone)}"
+            if local.date() != jst.date():
+                text += f" {format_date(local.date(), format='short', locale=self.babel)}"
+            text += f" ({self.customer_tz})"
+        return text
+
+
+class _Strict(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        raise KeyError(key)
+
+
+def translator(locale: str | None, customer_tz: str | None = None) -> Translator:
+    return Translator(locale or DEFAULT_LOCALE, customer_tz)
+
+
+def available_locales() -> list[str]:
+    return [loc for loc in SUPPORTED if (LOCALES_DIR / loc / "LC_MESSAGES" / f"{DOMAIN}.po").exists()]
+
+
+def language_names() -> Mapping[str, str]:
+    """Each supported language named in itself, for the language menu."""
+    return {
+        "ja": "日本語",
+        "en": "English",
+        "zh_Hans": "简体中文",
+        "zh_Hant": "繁體中文",
+        "ko": "한국어",
+        "th": "ภาษาไทย",
+        "vi": "Tiếng Việt",
+    }

@@ -1,0 +1,316 @@
+"""The schema. Every change goes through an Alembic migration (storage/migrations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# SQLite has no 64-bit autoincrement BIGINT: map to INTEGER there so ids stay rowids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware datetimes on both backends: stored as UTC, returned aware (SQLite drops tzinfo)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, dt.datetime: UTCDateTime}
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Health-related: only agents with a reason see it (RULES.md §6).
+    treatment_history: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    no_show_count: Mapped[int] = mapped_column(Integer, default=0)
+    contract_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    consent_at: Mapped[dt.datetime | None]
+    anonymized_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+
+class ChannelIdentity(Base):
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_identity_channel_user"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    locale_hint: Mapped[str | None] = mapped_column(String(16))
+    unreachable_at: Mapped[dt.datetime | None]
+    linked_at: Mapped[dt.datetime | None]
+    # When this identity agreed to the privacy summary (before any personal data was asked).
+    consent_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    clinic: Mapped[str] = mapped_column(String(200))
+    # online_consultation | consultation | treatment | surgery
+    kind: Mapped[str] = mapped_column(String(32))
+    service_at: Mapped[dt.datetime]
+    fee_total_jpy: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[dt.datetime | None]
+    confirmed_at: Mapped[dt.datetime | None]
+    # confirmed | cancelled | completed | no_show
+    status: Mapped[str] = mapped_column(String(24), default="confirmed")
+    paid_at: Mapped[dt.datetime | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id", ondelete="SET NULL"))
+    # bot | queued | agent
+    mode: Mapped[str] = mapped_column(String(8), default="bot")
+    stack: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    # platform | detected | chosen: a chosen locale always wins
+    locale_source: Mapped[str | None] = mapped_column(String(16))
+    link_failures: Mapped[int] = mapped_column(Integer, default=0)
+    link_locked_until: Mapped[dt.datetime | None]
+    last_event_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+
+class TranscriptMessage(Base):
+    __tablename__ = "transcript_messages"
+    __table_args__ = (Index("ix_transcript_conversation", "conversation_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # customer | bot | agent | system | note (internal, never sent)
+    author: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    outbox_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class InboxEvent(Base):
+    __tablename__ = "inbox_events"
+    __table_args__ = (UniqueConstraint("channel", "event_id", name="uq_inbox_channel_event"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(128))
+    conversation_id: Mapped[int | None] = mapped_column(BigId)
+    kind: Mapped[str] = mapped_column(String(24))
+    received_at: Mapped[dt.datetime]
+    stored_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_conversation", "conversation_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    # {"messages": [Rendered.to_json(), ...]}
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # pending | sending | sent | dead | cancelled
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    locked_until: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # Fixed when the row is created: LINE's X-Line-Retry-Key, our own dedup for every channel.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    reply_token: Mapped[str | None] = mapped_column(String(256))
+    reply_token_expires_at: Mapped[dt.datetime | None]
+    # bot | agent | system | reminder
+    source: Mapped[str] = mapped_column(String(10), default="bot")
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Request(Base):
+    """What a dialog filed for a person to confirm: cancellation, change, late notice, special, data."""
+
+    __tablename__ = "requests"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    # cancellation | change | late | special | data
+    kind: Mapped[str] = mapped_column(String(16))
+    # filed | confirmed | declined | closed
+    status: Mapped[str] = mapped_column(String(12), default="filed")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fee_jpy: Mapped[int | None] = mapped_column(Integer)
+    # A request is filed once per dialog run, however often its button is pressed.
+    dedupe_key: Mapped[str] = mapped_column(String(96), unique=True)
+    requested_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    resolved_at: Mapped[dt.datetime | None]
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_ticket_open", "status", "priority", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
+    # human | cancellation | change | late | special | data | link_locked | delivery_failed | ...
+    reason: Mapped[str] = mapped_column(String(32))
+    # urgent | normal
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    # open | claimed | resolved
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    summary: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    claimed_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # agent | admin
+    role: Mapped[str] = mapped_column(String(8), default="agent")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    disabled_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class AgentSession(Base):
+    __tablename__ = "agent_sessions"
+    # sha256 of the cookie value: a stolen database does not hand out live sessions.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    expires_at: Mapped[dt.datetime]
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempt_key", "key", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # "ip:<address>" or "email:<sha256>"
+    key: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=now_utc, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    # "agent:<email>", "cli", "bot", "system"
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SettingText(Base):
+    """Texts admins edit: payment instructions, canned replies — per locale."""
+
+    __tablename__ = "setting_texts"
+    __table_args__ = (UniqueConstraint("key", "locale", name="uq_setting_text_key_locale"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+
+
+class Job(Base):
+    """Scheduled work claimed in the database, so it runs once however many processes run."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_job_due", "status", "run_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # unique: "reminder:appointment:<booking>:<date>" — the key is what makes a job happen once
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    run_at: Mapped[dt.datetime]
+    # pending | running | done | failed
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    claimed_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    done_at: Mapped[dt.datetime | None]
+
+
+class Flag(Base):
+    """Small durable key/value facts (e.g. a generated secret's presence, the demo seed marker)."""
+
+    __tablename__ = "flags"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

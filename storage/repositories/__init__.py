@@ -1,0 +1,1 @@
+"""The queries the engine, delivery worker and console use; no SQL outside this package."""

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_for(session: AsyncSession, table: Any) -> Any:
+    """The dialect's INSERT (for ON CONFLICT DO NOTHING on both SQLite and PostgreSQL)."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return bool(session.bind.dialect.name == "postgresql")

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, Conversation, TranscriptMessage
+from storage.repositories.common import insert_for, is_postgres
+
+
+async def identity_for(session: AsyncSession, channel: str, user_id: str) -> ChannelIdentity:
+    await session.execute(
+        insert_for(session, ChannelIdentity)
+        .values(channel=channel, user_id=user_id, created_at=dt.datetime.now(dt.UTC))
+        .on_conflict_do_nothing(index_elements=["channel", "user_id"])
+    )
+    row = await session.execute(
+        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id)
+    )
+    return row.scalar_one()
+
+
+async def lock_conversation(session: AsyncSession, channel: str, user_id: str, identity_id: int) -> Conversation:
+    """The conversation row, created if new, locked FOR UPDATE on PostgreSQL (ordering across processes).
+
+    On SQLite the write transaction itself (BEGIN IMMEDIATE) already serializes writers.
+    """
+    now = dt.datetime.now(dt.UTC)
+    await session.execute(
+        insert_for(session, Conversation)
+        .values(channel=channel, user_id=user_id, identity_id=identity_id, mode="bot", stack={}, version=0,
+                link_failures=0, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "user_id"])
+    )
+    stmt = select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
+
+
+async def lock_conversation_by_id(session: AsyncSession, conversation_id: int) -> Conversation | None:
+    stmt = select(Conversation).where(Conversation.id == conversation_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+def add_transcript(
+    session: AsyncSession,
+    conversation_id: int,
+    author: str,
+    text: str,
+    *,
+    event_id: str | None = None,
+    payload: dict[str, object] | None = None,
+    agent_id: int | None = None,
+    outbox_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> TranscriptMessage:
+    msg = TranscriptMessage(
+        conversation_id=conversation_id, author=author, text=text, event_id=event_id, payload=payload,
+        agent_id=agent_id, outbox_id=outbox_id, created_at=at or dt.datetime.now(dt.UTC),
+    )
+    session.add(msg)
+    return msg
+
+
+async def set_mode(session: AsyncSession, conversation_id: int, mode: str) -> None:
+    await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode=mode))
+
+
+async def transcript(session: AsyncSession, conversation_id: int, after_id: int = 0, limit: int = 500) -> list[TranscriptMessage]:
+    rows = await session.execute(
+        select(TranscriptMessage)
+        .where(TranscriptMessage.conversation_id == conversation_id, TranscriptMessage.id > after_id)
+        .order_by(TranscriptMessage.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bus import Bus
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.engine import Engine
+from bot.events import ChoiceIn
+from storage.db import Database
+from storage.models import Conversation, InboxEvent, OutboxMessage, Ticket, TranscriptMessage
+from tests.support.collecting import CollectingSender, event
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def engine(db: Database, settings: Settings) -> Engine:
+    return Engine(db, settings, Bus())
+
+
+async def count(db: Database, model: type, *where: object) -> int:
+    async with db.read() as s:
+        return int((await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
+
+
+async def test_same_event_three_times_sequentially_is_one_entry_and_one_reply(engine: Engine, db: Database) -> None:
+    e = event("alice", "hello", event_id="evt-1")
+    results = [await engine.handle(e) for _ in range(3)]
+    assert [r.status for r in results] == ["handled", "duplicate", "duplicate"]
+    assert await count(db, InboxEvent) == 1
+    assert await count(db, TranscriptMessage, TranscriptMessage.author == "customer") == 1
+    assert await count(db, OutboxMessage) == 1
+
+
+async def test_same_event_three_times_concurrently_is_one_entry_and_one_reply(engine: Engine, db: Database) -> None:
+    e = event("bob", "hello", event_id="evt-2")
+    results = await asyncio.gather(*(engine.handle(e) for _ in range(3)))
+    assert sorted(r.status for r in results) == ["duplicate", "duplicate", "handled"]
+    assert await count(db, TranscriptMessage, TranscriptMessage.author == "customer") == 1
+    assert await count(db, OutboxMessage) == 1
+
+
+async def test_twenty_events_at_once_are_handled_in_arrival_order(engine: Engine, db: Database) -> None:
+    events = [event("carol", f"message {i}", event_id=f"carol-{i:02d}") for i in range(20)]
+    await asyncio.gather(*(engine.handle(e) for e in events))
+    async with db.read() as s:
+        conv = (await s.execute(select(Conversation))).scalar_one()
+        texts = (
+            await s.execute(
+                select(TranscriptMessage.text)
+                .where(TranscriptMessage.author == "customer")
+                .order_by(TranscriptMessage.id)
+            )
+        ).scalars().all()
+    assert conv.version == 20, "every event updated the state: none lost"
+    assert texts == [f"message {i}" for i in range(20)]
+
+
+async def test_talk_to_a_person_opens_one_ticket_and_queues(engine: Engine, db: Database) -> None:
+    await engine.handle(event("dave", "hello"))
+    await engine.handle(event("dave", ChoiceIn("human", "1")))
+    await engine.handle(event("dave", ChoiceIn("human", "1")))
+    async with db.read() as s:
+        conv = (await s.execute(select(Conversation))).scalar_one()
+        tickets = (await s.execute(select(Ticket))).scalars().all()
+    assert conv.mode == "queued"
+    assert len(tickets) == 1 and tickets[0].reason == "human" and tickets[0].status == "open"
+    # While queued the bot is silent: the second press is recorded, not answered.
+    assert await count(db, OutboxMessage) == 2
+
+
+async def test_queued_customer_can_return_to_the_menu(engine: Engine, db: Database) -> None:
+    await engine.handle(event("erin", ChoiceIn("human")))
+    result = await engine.handle(event("erin", "menu"))
+    assert result.status == "handled"
+    async with db.read() as s:
+        conv = (await s.execute(select(Conversation))).scalar_one()
+    assert conv.mode == "bot"
+
+
+async def test_unknown_button_is_re_asked_and_after_two_misses_a_person_is_offered(
+    engine: Engine, db: Database, settings: Settings
+) -> None:
+    sender = CollectingSender()
+    worker = DeliveryWorker(db, settings, Bus(), {"webchat": sender})
+    await engine.handle(event("finn", "hello"))
+    await engine.handle(event("finn", ChoiceIn("no-such-button", "1")))
+    await engine.handle(event("finn", "qwertyuiop"))
+    while await worker.run_once():
+        pass
+    texts = sender.texts_for("finn")
+    assert texts.count("Sorry, I didn't understand that.") == 2
+    assert texts[-1] == "Would you like a person from our team to help you?"
+
+
+async def test_stale_button_is_answered_and_never_acts(engine: Engine, db: Database, settings: Settings) -> None:
+    sender = CollectingSender()
+    worker = DeliveryWorker(db, settings, Bus(), {"webchat": sender})
+    await engine.handle(event("gina", "hello"))          # menu, token 1
+    await engine.handle(event("gina", "gibberish"))      # re-asked: new buttons, token 2
+    await engine.handle(event("gina", ChoiceIn("some-flow", "1")))  # an old button
+    while await worker.run_once():
+        pass
+    assert "That button belongs to an earlier message. Here is where we are now:" in sender.texts_for("gina")
+    assert await count(db, Ticket) == 0
