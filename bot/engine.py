@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.apply import apply_effects
 from bot.bus import Bus
 from bot.config import Settings
-from bot.dialogs.base import Ctx, Facts
+from bot.dialogs.base import Ctx, Facts, Frame
 from bot.dialogs.keywords import is_menu
-from bot.dialogs.runtime import StackState, advance
+from bot.dialogs.runtime import StackState, advance, current_prompt
 from bot.events import (
     ChoiceIn,
+    ConversationKey,
     DateIn,
     FollowIn,
     InboundEvent,
@@ -34,7 +35,7 @@ from bot.events import (
     UnsupportedIn,
 )
 from bot.facts import load_facts
-from bot.i18n import DEFAULT_LOCALE, SUPPORTED, Translator, normalize_locale
+from bot.i18n import DEFAULT_LOCALE, SUPPORTED, Msg, Translator, normalize_locale
 from bot.locks import KeyedLocks
 from bot.logs import hashed
 from bot.replies import Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
@@ -169,6 +170,57 @@ class Engine:
                 publish.append(("outbox", {"id": row.id, "channel": event.key.channel}))
             del inbound
         return HandleResult("handled", conv.id), publish
+
+    async def send_from_agent(self, conversation_id: int, agent_id: int | None, text: str) -> int:
+        """An agent's message to the customer, in their channel, through the outbox. Returns the outbox id."""
+        publish: list[tuple[str, dict[str, Any]]] = []
+        async with self.db.write() as s:
+            conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
+            if conv is None:
+                raise LookupError("no such conversation")
+            rendered = [Rendered("text", text)]
+            row = outbox.enqueue(s, conversation_id=conv.id, channel=conv.channel, user_id=conv.user_id,
+                                 messages=rendered, source="agent")
+            await s.flush()
+            conv_repo.add_transcript(s, conv.id, "agent", text, agent_id=agent_id, outbox_id=row.id,
+                                     payload=rendered[0].to_json())
+            publish += [("outbox", {"id": row.id}), (f"conversation:{conv.id}", {"conversation_id": conv.id})]
+            outbox_id = row.id
+        for topic, payload in publish:
+            await self.bus.publish(topic, payload)
+        return outbox_id
+
+    async def hand_back(self, conversation_id: int, notice: Msg | None = None) -> None:
+        """Back to the bot: mode `bot`, the menu, and (optionally) a notice, in the customer's language."""
+        publish: list[tuple[str, dict[str, Any]]] = []
+        async with self.db.write() as s:
+            conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
+            if conv is None:
+                raise LookupError("no such conversation")
+            identity = await conv_repo.identity_for(s, conv.channel, conv.user_id)
+            now = dt.datetime.now(dt.UTC)
+            locale = conv.locale or identity.locale_hint or DEFAULT_LOCALE
+            facts = await load_facts(s, self.settings, identity, conv, locale)
+            token = str(conv.version + 1)
+            ctx = Ctx(InboundEvent(ConversationKey(conv.channel, conv.user_id), "hand-back", now,
+                                   SystemIn("hand_back")), facts)
+            state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
+            replies: list[Reply] = [Text(notice)] if notice is not None else []
+            replies += current_prompt(state, ctx)
+            conv.mode, conv.stack, conv.version = "bot", state.to_json(), conv.version + 1
+            tr = Translator(locale, await self._customer_tz(s, identity))
+            rendered = [render(r, tr, token) for r in replies]
+            if identity.unreachable_at is None:
+                row = outbox.enqueue(s, conversation_id=conv.id, channel=conv.channel, user_id=conv.user_id,
+                                     messages=rendered, source="system")
+                await s.flush()
+                for r in rendered:
+                    conv_repo.add_transcript(s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(),
+                                             outbox_id=row.id)
+                publish.append(("outbox", {"id": row.id}))
+            publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
+        for topic, payload in publish:
+            await self.bus.publish(topic, payload)
 
     def _back_to_bot(self, conv: Conversation, event: InboundEvent) -> bool:
         """A queued customer may return to the bot with "menu" while waiting; an agent's hold is firm."""

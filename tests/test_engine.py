@@ -113,3 +113,26 @@ async def test_stale_button_is_answered_and_never_acts(engine: Engine, db: Datab
         pass
     assert "That button belongs to an earlier message. Here is where we are now:" in sender.texts_for("gina")
     assert await count(db, Ticket) == 0
+
+
+async def test_agent_message_and_hand_back_reach_the_customer_through_the_outbox(
+    engine: Engine, db: Database, settings: Settings
+) -> None:
+    from bot.i18n import msg
+
+    sender = CollectingSender()
+    worker = DeliveryWorker(db, settings, Bus(), {"webchat": sender})
+    result = await engine.handle(event("hana", ChoiceIn("human")))
+    assert result.conversation_id is not None
+    await engine.send_from_agent(result.conversation_id, None, "Hello, this is Aiko from the agency.")
+    await engine.hand_back(result.conversation_id, msg("Back to the menu"))
+    while await worker.run_once():
+        pass
+    texts = sender.texts_for("hana")
+    assert texts[-3:] == ["Hello, this is Aiko from the agency.", "Back to the menu", "How can I help you?"]
+    assert [d.source for d in sender.sent][-2:] == ["agent", "system"]
+    async with db.read() as s:
+        conv = (await s.execute(select(Conversation))).scalar_one()
+    assert conv.mode == "bot"
+    # The bot answers the customer's next message again.
+    assert (await engine.handle(event("hana", "hello again"))).status == "handled"
