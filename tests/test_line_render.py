@@ -1,0 +1,132 @@
+"""Rendered replies -> LINE message objects within LINE's limits, packed into requests of five."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+from bot.handlers.line.render import MAX_TEXT, Batch, batches, render, split_text
+from bot.replies import Rendered, RenderedOption
+
+
+def as_json(r: Rendered) -> list[dict[str, Any]]:
+    return [m.to_dict() for m in render(r)]
+
+
+def options(n: int, label: str = "Option") -> tuple[RenderedOption, ...]:
+    return tuple(RenderedOption(f"opt{i}", f"{label} {i}") for i in range(1, n + 1))
+
+
+def test_text_is_a_text_message() -> None:
+    assert as_json(Rendered("text", "こんにちは")) == [{"type": "text", "text": "こんにちは"}]
+
+
+def test_handoff_notice_is_text() -> None:
+    assert as_json(Rendered("handoff", "A person will answer.")) == [
+        {"type": "text", "text": "A person will answer."}
+    ]
+
+
+def test_choices_become_quick_reply_postbacks_with_option_and_token() -> None:
+    [message] = as_json(Rendered("choices", "What would you like to do?", options(3), token="12"))
+    assert message["text"] == "What would you like to do?"
+    items = message["quickReply"]["items"]
+    assert [i["action"]["type"] for i in items] == ["postback"] * 3
+    assert [i["action"]["label"] for i in items] == ["Option 1", "Option 2", "Option 3"]
+    assert [i["action"]["displayText"] for i in items] == ["Option 1", "Option 2", "Option 3"]
+    assert parse_qs(items[0]["action"]["data"]) == {"o": ["opt1"], "t": ["12"]}
+
+
+def test_thirteen_choices_fit_fourteen_become_numbered_text() -> None:
+    [thirteen] = as_json(Rendered("choices", "Pick one", options(13), token="1"))
+    assert len(thirteen["quickReply"]["items"]) == 13
+    fourteen = Rendered("choices", "Pick one", options(14), token="1")
+    [message] = as_json(fourteen)
+    assert "quickReply" not in message
+    assert message["text"] == fourteen.as_numbered_text()
+    assert message["text"].splitlines()[-1] == "14. Option 14"
+
+
+def test_long_labels_are_listed_in_full_and_buttons_numbered() -> None:
+    r = Rendered(
+        "choices",
+        "Which booking?",
+        (RenderedOption("b1", "Consultation at Ginza Clinic, 3 June"), RenderedOption("b2", "Surgery")),
+        token="4",
+    )
+    [message] = as_json(r)
+    assert "1. Consultation at Ginza Clinic, 3 June" in message["text"]
+    labels = [i["action"]["label"] for i in message["quickReply"]["items"]]
+    assert all(len(label) <= 20 for label in labels)
+    assert labels[0].startswith("1. ") and labels[0].endswith("…")
+    assert (
+        message["quickReply"]["items"][0]["action"]["displayText"] == "Consultation at Ginza Clinic, 3 June"
+    )
+
+
+def test_date_picker_is_a_datetime_picker_action_in_date_mode_with_its_options() -> None:
+    r = Rendered(
+        "date_picker", "Which day?", (RenderedOption("any", "Any day"),), token="5",
+        min_date="2025-06-01", max_date="2025-08-31",
+    )  # fmt: skip
+    [message] = as_json(r)
+    picker, other = message["quickReply"]["items"]
+    assert picker["action"]["type"] == "datetimepicker"
+    assert picker["action"]["mode"] == "date"
+    assert picker["action"]["min"] == "2025-06-01" and picker["action"]["max"] == "2025-08-31"
+    assert parse_qs(picker["action"]["data"]) == {"d": ["1"], "t": ["5"]}
+    assert 1 <= len(picker["action"]["label"]) <= 20
+    assert parse_qs(other["action"]["data"]) == {"o": ["any"], "t": ["5"]}
+
+
+def test_long_text_is_split_within_line_limits_and_buttons_stay_on_the_last_piece() -> None:
+    paragraph = "Cancellation fees depend on how many days before the appointment you cancel.\n"
+    text = paragraph * 200
+    messages = as_json(Rendered("choices", text, options(2), token="1"))
+    assert len(messages) > 1
+    assert all(len(m["text"].encode("utf-16-le")) // 2 <= MAX_TEXT for m in messages)
+    assert "\n".join(m["text"].rstrip("\n") for m in messages) == text.rstrip("\n")
+    assert all("quickReply" not in m for m in messages[:-1])
+    assert len(messages[-1]["quickReply"]["items"]) == 2
+
+
+def test_split_counts_like_line_and_never_breaks_emoji() -> None:
+    text = "😀" * 3000  # 6000 UTF-16 units
+    pieces = split_text(text)
+    assert "".join(pieces) == text
+    assert all(len(p.encode("utf-16-le")) // 2 <= MAX_TEXT for p in pieces)
+    assert split_text("short") == ["short"]
+
+
+def test_at_most_five_messages_per_request_whole_parts_together() -> None:
+    parts = [Rendered("text", f"part {i}") for i in range(12)]
+    plan = batches(parts)
+    assert [len(b.messages) for b in plan] == [5, 5, 2]
+    assert [(b.first_part, b.parts_after) for b in plan] == [(0, 5), (5, 10), (10, 12)]
+
+
+def test_resuming_packs_the_same_requests() -> None:
+    parts = [Rendered("text", "x" * (MAX_TEXT + 10)), *(Rendered("text", f"p{i}") for i in range(6))]
+    full = batches(parts)
+    resumed = batches(parts, start=full[1].first_part)
+    assert resumed == full[1:]
+
+
+def test_a_part_longer_than_five_messages_spans_requests_and_counts_once_done() -> None:
+    parts = [Rendered("text", "a"), Rendered("text", "y " * (MAX_TEXT * 3)), Rendered("text", "b")]
+    plan = batches(parts)
+    assert [b.parts_after for b in plan] == [1, 1, 2, 3]
+    assert [(b.first_part, b.sub) for b in plan] == [(0, 0), (1, 0), (1, 1), (2, 0)]
+    assert all(1 <= len(b.messages) <= 5 for b in plan)
+
+
+def test_retry_keys_are_uuids_stable_and_distinct_per_request() -> None:
+    row_key = str(uuid.uuid4())
+    plan = batches([Rendered("text", f"p{i}") for i in range(11)])
+    keys = [b.retry_key(row_key) for b in plan]
+    assert keys[0] == row_key
+    assert len(set(keys)) == 3
+    assert keys == [b.retry_key(row_key) for b in batches([Rendered("text", f"p{i}") for i in range(11)])]
+    assert all(str(uuid.UUID(k)) == k for k in keys)
+    assert str(uuid.UUID(Batch(0, 0, 1, ()).retry_key("not-a-uuid")))
