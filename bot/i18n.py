@@ -57,8 +57,8 @@ class Msg:
         return dict(self.params)
 
 
-def msg(text: str, /, *, context: str | None = None, **params: Any) -> Msg:
-    return Msg(text, tuple(sorted(params.items())), context=context)
+def msg(text: str, /, **params: Any) -> Msg:
+    return Msg(text, tuple(sorted(params.items())))
 
 
 def msg_plural(singular: str, plural: str, n: int, /, **params: Any) -> Msg:
