@@ -1,0 +1,331 @@
+"""A fake Telegram Bot API on 127.0.0.1, run in the caller's event loop (tests and bench/telegram.py).
+
+It speaks the Bot API's wire format closely enough for the real python-telegram-bot client:
+`POST /bot<token>/<method>` with form-encoded (or JSON) parameters, answers `{"ok": true, "result": ...}`
+or `{"ok": false, "error_code": ..., "description": ..., "parameters": {...}}`. It records every call,
+and can answer 429 with `retry_after`, 5xx, or 403 "bot was blocked by the user" on demand.
+It checks what the real API checks where a mistake of ours would show: callback_data over 64 bytes,
+texts over 4096 characters, getUpdates while a webhook is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import datetime as dt
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
+BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Counsel", "username": "counsel_test_bot"}
+# Parameters that travel JSON-encoded in a form post (PTB json.dumps non-string values).
+_JSON_PARAMS = {"reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class Failure:
+    status: int
+    description: str
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeTelegram:
+    token: str = "123456:TEST-token-aBcDeFgHiJkLmNoPqRsTuVwXyZ"
+    calls: list[Call] = field(default_factory=list)
+    blocked_chats: set[str] = field(default_factory=set)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    base_url: str = ""
+    # Seconds to wait before answering a method (a slow network or a stuck Telegram).
+    delays: dict[str, float] = field(default_factory=dict)
+    _failures: dict[str, list[Failure]] = field(default_factory=dict)
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _update_cond: asyncio.Condition | None = None
+    _next_message_id: int = 100
+    # message_id -> the message as sent (text, chat, reply_markup), edits applied.
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    # ---- control -------------------------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        status: int,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        description: str | None = None,
+    ) -> None:
+        """The next `times` calls of `method` answer `status` (429 with retry_after, 5xx, ...)."""
+        desc = description or {
+            429: f"Too Many Requests: retry after {retry_after}",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+        }.get(status, "Error")
+        self._failures.setdefault(method, []).extend([Failure(status, desc, retry_after)] * times)
+
+    async def push_update(self, update: dict[str, Any]) -> None:
+        """Queue an update for getUpdates (long polling)."""
+        assert self._update_cond is not None
+        async with self._update_cond:
+            self._updates.append(update)
+            self._update_cond.notify_all()
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
+        """Messages sent (in order), optionally to one chat."""
+        out = [m for m in self.messages.values() if chat_id is None or str(m["chat"]["id"]) == str(chat_id)]
+        return sorted(out, key=lambda m: m["message_id"])
+
+    def texts(self, chat_id: int | str | None = None) -> list[str]:
+        return [m["text"] for m in self.sent(chat_id)]
+
+    def pending_updates(self) -> int:
+        return len(self._updates)
+
+    # ---- the API ---------------------------------------------------------------------------------
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.path_params["method"]
+        params = await _params(request)
+        loop = asyncio.get_running_loop()
+        self.calls.append(Call(method, params, loop.time()))
+        delay = self.delays.get(method)
+        if delay:
+            await asyncio.sleep(delay)
+        queued = self._failures.get(method)
+        if queued:
+            f = queued.pop(0)
+            return _error(f.status, f.description, retry_after=f.retry_after)
+        handler: Callable[[dict[str, Any]], Any] | None = getattr(self, "_m_" + method.lower(), None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        try:
+            result = await handler(params)
+        except _ApiError as exc:
+            return _error(exc.status, exc.description)
+        return JSONResponse({"ok": True, "result": result})
+
+    async def _m_getme(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
+        chat_id = str(params.get("chat_id", ""))
+        text = str(params.get("text", ""))
+        if not chat_id:
+            raise _ApiError(400, "Bad Request: chat_id is empty")
+        if not text.strip():
+            raise _ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
+        if chat_id in self.blocked_chats:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        markup = params.get("reply_markup")
+        _check_markup(markup)
+        self._next_message_id += 1
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id,
+            "from": BOT_USER,
+            "chat": {"id": int(chat_id), "type": "private"},
+            "date": int(dt.datetime.now(dt.UTC).timestamp()),
+            "text": text,
+        }
+        if markup:
+            message["reply_markup"] = markup
+        self.messages[message["message_id"]] = message
+        return message
+
+    async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
+        message = self.messages.get(int(params.get("message_id", 0)))
+        if message is None or str(message["chat"]["id"]) != str(params.get("chat_id")):
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        _check_markup(markup)
+        if markup == message.get("reply_markup") or (not markup and "reply_markup" not in message):
+            raise _ApiError(400, "Bad Request: message is not modified")
+        if markup and markup.get("inline_keyboard"):
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        message.setdefault("edits", 0)
+        message["edits"] += 1
+        return message
+
+    async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
+        if not params.get("callback_query_id"):
+            raise _ApiError(
+                400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        return True
+
+    async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook_url = str(params.get("url") or "") or None
+        self.webhook_secret = params.get("secret_token")
+        return True
+
+    async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook_url = None
+        self.webhook_secret = None
+        if str(params.get("drop_pending_updates", "")).lower() == "true":
+            self._updates.clear()
+        return True
+
+    async def _m_getwebhookinfo(self, params: dict[str, Any]) -> Any:
+        return {
+            "url": self.webhook_url or "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    async def _m_getupdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook_url:
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        assert self._update_cond is not None
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        async with self._update_cond:
+            if offset:
+                # Telegram forgets every update below the offset: they are confirmed.
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._update_cond.wait_for(lambda: bool(self._updates)), timeout)
+            return self._updates[:limit]
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """An update as Telegram sends it (tests/fixtures/telegram/<name>.json)."""
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def update_from(
+    name: str,
+    *,
+    update_id: int | None = None,
+    chat_id: int | None = None,
+    text: str | None = None,
+    data: str | None = None,
+    message: dict[str, Any] | None = None,
+    language_code: str | None = None,
+) -> dict[str, Any]:
+    """A fixture with its ids, text, callback data or pressed message replaced (a sent message
+    from `FakeTelegram.sent()` can be the `message` a callback query points at)."""
+    update = copy.deepcopy(fixture(name))
+    if update_id is not None:
+        update["update_id"] = update_id
+    body = next(v for k, v in update.items() if k != "update_id")
+    for holder in (body, body.get("message") or {}):
+        if chat_id is not None and "chat" in holder and holder["chat"].get("type") == "private":
+            holder["chat"]["id"] = chat_id
+    if chat_id is not None and "from" in body:
+        body["from"]["id"] = chat_id
+    if language_code is not None and "from" in body:
+        body["from"]["language_code"] = language_code
+    if text is not None:
+        body["text"] = text
+        body.pop("entities", None)
+    if data is not None:
+        body["data"] = data
+    if message is not None:
+        body["message"] = copy.deepcopy(message)
+    return update
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        self.status, self.description = status, description
+
+
+def _error(status: int, description: str, *, retry_after: int | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return JSONResponse(body, status_code=status)
+
+
+def _check_markup(markup: Any) -> None:
+    if not markup:
+        return
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if not str(button.get("text", "")):
+                raise _ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        body = await request.body()
+        data: dict[str, Any] = json.loads(body) if body else {}
+        return data
+    params: dict[str, Any] = dict(request.query_params)
+    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    for name in _JSON_PARAMS & params.keys():
+        if isinstance(params[name], str):
+            params[name] = json.loads(params[name])
+    return params
+
+
+@contextlib.asynccontextmanager
+async def run_fake_telegram(fake: FakeTelegram | None = None) -> AsyncIterator[FakeTelegram]:
+    """Serve the fake on a free 127.0.0.1 port in this event loop; `fake.base_url` is its address."""
+    fake = fake or FakeTelegram()
+    fake._update_cond = asyncio.Condition()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(fake.app(), log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        fake.base_url = f"http://127.0.0.1:{port}"
+        yield fake
+    finally:
+        server.should_exit = True
+        # Long polls would hold the shutdown for their full timeout.
+        server.force_exit = True
+        async with fake._update_cond:
+            fake._update_cond.notify_all()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        sock.close()
