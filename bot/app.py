@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -58,7 +58,7 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await bus.start()
         tasks = [asyncio.create_task(worker.run(), name="delivery")]
-        tasks += [asyncio.create_task(job(), name=f"{c.name}-bg") for c in components for job in c.background]
+        tasks += [asyncio.create_task(_run(job), name=f"{c.name}-bg") for c in components for job in c.background]
         try:
             yield
         finally:
@@ -83,6 +83,10 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     app.state.worker = worker
     app.state.components = components
     return app
+
+
+async def _run(job: Callable[[], Awaitable[None]]) -> None:
+    await job()
 
 
 async def _server_error(_: Request, exc: Exception) -> Response:

@@ -57,17 +57,28 @@ async def apply_effects(
 
 
 async def _file_request(
-    session: AsyncSession, effect: FileRequest, conv: Conversation, identity: ChannelIdentity,
-    now: dt.datetime, applied: Applied,
+    session: AsyncSession,
+    effect: FileRequest,
+    conv: Conversation,
+    identity: ChannelIdentity,
+    now: dt.datetime,
+    applied: Applied,
 ) -> None:
     dedupe = f"{conv.id}:{effect.kind}:{effect.dedupe}"
     request_id = (
         await session.execute(
             insert_for(session, Request)
             .values(
-                conversation_id=conv.id, customer_id=identity.customer_id, booking_id=effect.booking_id,
-                kind=effect.kind, status="filed", details=effect.details, fee_jpy=effect.fee_jpy,
-                dedupe_key=dedupe[:96], requested_at=now, created_at=now,
+                conversation_id=conv.id,
+                customer_id=identity.customer_id,
+                booking_id=effect.booking_id,
+                kind=effect.kind,
+                status="filed",
+                details=effect.details,
+                fee_jpy=effect.fee_jpy,
+                dedupe_key=dedupe[:96],
+                requested_at=now,
+                created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(Request.id)
@@ -83,8 +94,12 @@ async def _file_request(
 
 
 async def _attempt_link(
-    session: AsyncSession, effect: AttemptLink, conv: Conversation, identity: ChannelIdentity,
-    now: dt.datetime, applied: Applied,
+    session: AsyncSession,
+    effect: AttemptLink,
+    conv: Conversation,
+    identity: ChannelIdentity,
+    now: dt.datetime,
+    applied: Applied,
 ) -> SystemIn:
     if conv.link_locked_until is not None and conv.link_locked_until > now:
         return SystemIn("link_result", {"result": "locked"})
@@ -105,12 +120,17 @@ async def _attempt_link(
             conv.link_failures = 0
             conv.link_locked_until = now + LINK_LOCK
             ticket = await open_ticket(
-                session, conv.id, "link_locked", "normal",
+                session,
+                conv.id,
+                "link_locked",
+                "normal",
                 "Five wrong identity checks in a row: linking is locked for an hour.",
             )
             applied.ticket_ids.append(ticket.id)
             return SystemIn("link_result", {"result": "locked"})
-        return SystemIn("link_result", {"result": "wrong", "left": str(LINK_MAX_FAILURES - conv.link_failures)})
+        return SystemIn(
+            "link_result", {"result": "wrong", "left": str(LINK_MAX_FAILURES - conv.link_failures)}
+        )
     identity.customer_id = customer.id
     identity.linked_at = now
     conv.link_failures = 0

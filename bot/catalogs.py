@@ -29,7 +29,10 @@ KEYWORDS: dict[str, Any] = {"msg": None, "msg_plural": (1, 2)}
 def extract() -> Catalog:
     template = Catalog(domain=DOMAIN, project="counselbot", fuzzy=False)
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        ROOT, method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+        ROOT,
+        method_map=[("**.py", "python")],
+        keywords=KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
         strip_comment_tags=True,
     ):
         template.add(message, locations=[(f"bot/{filename}", lineno)])
@@ -112,11 +115,13 @@ def problems(locale: str, template: Catalog | None = None) -> list[str]:
         if isinstance(m.id, tuple) and len(forms) != catalog.num_plurals:
             found.append(f"{label} has {len(forms)} plural forms, {locale} needs {catalog.num_plurals}")
         for form in forms:
-            names = placeholders(form)
-            expected = source_names if not isinstance(m.id, tuple) else source_names
+            names = placeholders(str(form))
+            expected = source_names
             missing_names = expected - names - ({"n"} if isinstance(m.id, tuple) else set())
             if names - expected or missing_names:
-                found.append(f"{label} placeholders {sorted(names)} differ from the source's {sorted(expected)}")
+                found.append(
+                    f"{label} placeholders {sorted(names)} differ from the source's {sorted(expected)}"
+                )
     for entry in catalog:
         key = entry.id if isinstance(entry.id, str) else (entry.id[0] if entry.id else "")
         if key and key not in wanted:

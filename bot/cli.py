@@ -31,8 +31,14 @@ def _serve(args: argparse.Namespace) -> int:
         import os
 
         os.environ["COUNSELBOT_HOST"], os.environ["COUNSELBOT_PORT"] = settings.host, str(settings.port)
-        uvicorn.run("bot.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                    workers=args.workers, log_level="warning")
+        uvicorn.run(
+            "bot.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_level="warning",
+        )
         return 0
     app = build_app(settings)
     for component in app.state.components:

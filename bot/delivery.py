@@ -97,7 +97,9 @@ class DeliveryWorker:
         try:
             result: SendResult = await sender.send(d)
         except Exception as exc:
-            log.warning("delivery: sender raised", extra={"outbox_id": d.outbox_id, "error": type(exc).__name__})
+            log.warning(
+                "delivery: sender raised", extra={"outbox_id": d.outbox_id, "error": type(exc).__name__}
+            )
             result = Retry(type(exc).__name__, d.parts_sent)
         await self._record(d, result)
 
@@ -112,7 +114,9 @@ class DeliveryWorker:
                 case Sent(parts_sent=n):
                     row.status, row.parts_sent, row.sent_at, row.last_error = "sent", n, now, None
                     row.locked_until = None
-                    publish.append((f"delivery:{row.conversation_id}", {"outbox_id": row.id, "status": "sent"}))
+                    publish.append(
+                        (f"delivery:{row.conversation_id}", {"outbox_id": row.id, "status": "sent"})
+                    )
                     publish.append((f"{d.key.channel}:{row.conversation_id}", {"outbox_id": row.id}))
                 case Retry(error=err, parts_sent=n, after=after, status=status):
                     row.parts_sent = max(row.parts_sent, n)
@@ -122,8 +126,12 @@ class DeliveryWorker:
                         await self._dead(s, row, f"gave up after {row.attempts} attempts: {err}")
                         publish.append(("tickets", {"outbox_id": row.id}))
                     else:
-                        delay = backoff(row.attempts, self.settings.delivery_base_delay,
-                                        self.settings.delivery_max_delay, after)
+                        delay = backoff(
+                            row.attempts,
+                            self.settings.delivery_base_delay,
+                            self.settings.delivery_max_delay,
+                            after,
+                        )
                         row.status, row.locked_until = "pending", None
                         row.next_attempt_at = now + dt.timedelta(seconds=delay)
                 case Failed(error=err, parts_sent=n, status=status):
@@ -136,7 +144,9 @@ class DeliveryWorker:
                     row.status, row.last_error, row.locked_until = "dead", f"unreachable: {err}"[:500], None
                     await s.execute(
                         update(ChannelIdentity)
-                        .where(ChannelIdentity.channel == d.key.channel, ChannelIdentity.user_id == d.key.user_id)
+                        .where(
+                            ChannelIdentity.channel == d.key.channel, ChannelIdentity.user_id == d.key.user_id
+                        )
                         .values(unreachable_at=now)
                     )
                     await outbox.cancel_pending(s, row.conversation_id, "customer unreachable")
@@ -145,9 +155,14 @@ class DeliveryWorker:
             await self.bus.publish(topic, payload)
         if not isinstance(result, Sent):
             log.info(
-                "delivery %s", type(result).__name__.lower(),
-                extra={"outbox_id": d.outbox_id, "channel": d.key.channel, "customer": hashed(d.key),
-                       "attempt": d.attempts},
+                "delivery %s",
+                type(result).__name__.lower(),
+                extra={
+                    "outbox_id": d.outbox_id,
+                    "channel": d.key.channel,
+                    "customer": hashed(d.key),
+                    "attempt": d.attempts,
+                },
             )
 
     def _count(self, channel: str, status: int | None) -> None:
@@ -157,7 +172,10 @@ class DeliveryWorker:
     async def _dead(self, s: AsyncSession, row: OutboxMessage, reason: str) -> None:
         row.status, row.last_error, row.locked_until = "dead", reason[:500], None
         await open_ticket(
-            s, row.conversation_id, "delivery_failed", "normal",
+            s,
+            row.conversation_id,
+            "delivery_failed",
+            "normal",
             f"A reply could not be delivered ({reason[:200]}). Please contact the customer another way.",
         )
         add_transcript(s, row.conversation_id, "system", f"Delivery failed: {reason[:200]}", outbox_id=row.id)

@@ -35,8 +35,13 @@ async def seed_demo(settings: Settings, now: dt.datetime | None = None) -> str:
             customer_id = next((b.customer_id for b in existing if b.customer_id), None)
             if customer_id is None:
                 customer = Customer(
-                    full_name="Demo Customer", birth_date=DEMO_BIRTH_DATE, timezone="Asia/Taipei",
-                    locale="en", email="demo@example.com", no_show_count=0, contract_ends_on=today.replace(year=today.year + 1),
+                    full_name="Demo Customer",
+                    birth_date=DEMO_BIRTH_DATE,
+                    timezone="Asia/Taipei",
+                    locale="en",
+                    email="demo@example.com",
+                    no_show_count=0,
+                    contract_ends_on=today.replace(year=today.year + 1),
                 )
                 s.add(customer)
                 await s.flush()
@@ -44,7 +49,13 @@ async def seed_demo(settings: Settings, now: dt.datetime | None = None) -> str:
             by_ref = {b.reference: b for b in existing}
             for ref, (kind, clinic, when, fee) in plan.items():
                 b = by_ref.get(ref) or Booking(reference=ref)
-                b.customer_id, b.kind, b.clinic, b.service_at, b.fee_total_jpy = customer_id, kind, clinic, when, fee
+                b.customer_id, b.kind, b.clinic, b.service_at, b.fee_total_jpy = (
+                    customer_id,
+                    kind,
+                    clinic,
+                    when,
+                    fee,
+                )
                 b.status = "confirmed"
                 b.requested_at = now - dt.timedelta(days=3)
                 b.confirmed_at = now - dt.timedelta(days=2)

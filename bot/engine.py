@@ -9,6 +9,7 @@ Sending happens after commit, from the outbox (bot.delivery).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.apply import apply_effects
 from bot.bus import Bus
 from bot.config import Settings
-from bot.dialogs.base import Ctx, Facts, Frame
+from bot.dialogs.base import Ctx, Frame
 from bot.dialogs.keywords import is_menu
 from bot.dialogs.runtime import StackState, advance, current_prompt
 from bot.events import (
@@ -82,12 +83,15 @@ class Engine:
         if len(self.timings) > 10000:
             del self.timings[:5000]
         log.info(
-            "event %s", result.status,
+            "event %s",
+            result.status,
             extra={"event_id": event.event_id, "channel": event.key.channel, "customer": hashed(event.key)},
         )
         return result
 
-    async def _handle_locked(self, event: InboundEvent) -> tuple[HandleResult, list[tuple[str, dict[str, Any]]]]:
+    async def _handle_locked(
+        self, event: InboundEvent
+    ) -> tuple[HandleResult, list[tuple[str, dict[str, Any]]]]:
         publish: list[tuple[str, dict[str, Any]]] = []
         async with self.db.write() as s:
             kind = type(event.body).__name__.removesuffix("In").lower()
@@ -128,7 +132,7 @@ class Engine:
             locale = self._choose_locale(conv, identity, understood)
             customer_tz = await self._customer_tz(s, identity)
             facts = await load_facts(s, self.settings, identity, conv, locale)
-            facts = Facts(**{**_fields(facts), "understood": understood})
+            facts = dataclasses.replace(facts, understood=understood)
 
             state = StackState.from_json(conv.stack)
             token = str(conv.version + 1)
@@ -160,13 +164,21 @@ class Engine:
             rendered = [render(r, tr, outcome.state.token) for r in replies]
             if rendered and identity.unreachable_at is None:
                 row = outbox.enqueue(
-                    s, conversation_id=conv.id, channel=event.key.channel, user_id=event.key.user_id,
-                    messages=rendered, reply_token=event.reply_token,
-                    reply_token_expires_at=(event.received_at + REPLY_TOKEN_TTL) if event.reply_token else None,
+                    s,
+                    conversation_id=conv.id,
+                    channel=event.key.channel,
+                    user_id=event.key.user_id,
+                    messages=rendered,
+                    reply_token=event.reply_token,
+                    reply_token_expires_at=(event.received_at + REPLY_TOKEN_TTL)
+                    if event.reply_token
+                    else None,
                 )
                 await s.flush()
                 for r in rendered:
-                    conv_repo.add_transcript(s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id)
+                    conv_repo.add_transcript(
+                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id
+                    )
                 publish.append(("outbox", {"id": row.id, "channel": event.key.channel}))
             del inbound
         return HandleResult("handled", conv.id), publish
@@ -179,11 +191,18 @@ class Engine:
             if conv is None:
                 raise LookupError("no such conversation")
             rendered = [Rendered("text", text)]
-            row = outbox.enqueue(s, conversation_id=conv.id, channel=conv.channel, user_id=conv.user_id,
-                                 messages=rendered, source="agent")
+            row = outbox.enqueue(
+                s,
+                conversation_id=conv.id,
+                channel=conv.channel,
+                user_id=conv.user_id,
+                messages=rendered,
+                source="agent",
+            )
             await s.flush()
-            conv_repo.add_transcript(s, conv.id, "agent", text, agent_id=agent_id, outbox_id=row.id,
-                                     payload=rendered[0].to_json())
+            conv_repo.add_transcript(
+                s, conv.id, "agent", text, agent_id=agent_id, outbox_id=row.id, payload=rendered[0].to_json()
+            )
             publish += [("outbox", {"id": row.id}), (f"conversation:{conv.id}", {"conversation_id": conv.id})]
             outbox_id = row.id
         for topic, payload in publish:
@@ -202,8 +221,12 @@ class Engine:
             locale = conv.locale or identity.locale_hint or DEFAULT_LOCALE
             facts = await load_facts(s, self.settings, identity, conv, locale)
             token = str(conv.version + 1)
-            ctx = Ctx(InboundEvent(ConversationKey(conv.channel, conv.user_id), "hand-back", now,
-                                   SystemIn("hand_back")), facts)
+            ctx = Ctx(
+                InboundEvent(
+                    ConversationKey(conv.channel, conv.user_id), "hand-back", now, SystemIn("hand_back")
+                ),
+                facts,
+            )
             state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
             replies: list[Reply] = [Text(notice)] if notice is not None else []
             replies += current_prompt(state, ctx)
@@ -211,12 +234,19 @@ class Engine:
             tr = Translator(locale, await self._customer_tz(s, identity))
             rendered = [render(r, tr, token) for r in replies]
             if identity.unreachable_at is None:
-                row = outbox.enqueue(s, conversation_id=conv.id, channel=conv.channel, user_id=conv.user_id,
-                                     messages=rendered, source="system")
+                row = outbox.enqueue(
+                    s,
+                    conversation_id=conv.id,
+                    channel=conv.channel,
+                    user_id=conv.user_id,
+                    messages=rendered,
+                    source="system",
+                )
                 await s.flush()
                 for r in rendered:
-                    conv_repo.add_transcript(s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(),
-                                             outbox_id=row.id)
+                    conv_repo.add_transcript(
+                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id
+                    )
                 publish.append(("outbox", {"id": row.id}))
             publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
         for topic, payload in publish:
@@ -254,10 +284,6 @@ class Engine:
             return None
         customer = await s.get(Customer, identity.customer_id)
         return customer.timezone if customer else None
-
-
-def _fields(facts: Facts) -> dict[str, Any]:
-    return {name: getattr(facts, name) for name in facts.__slots__}  # type: ignore[attr-defined]
 
 
 def render(reply: Reply, tr: Translator, token: str) -> Rendered:

@@ -19,7 +19,10 @@ async def load_facts(
         c = await session.get(Customer, identity.customer_id)
         if c is not None and c.anonymized_at is None:
             customer = CustomerFact(
-                id=c.id, name=c.full_name, timezone=c.timezone, no_show_count=c.no_show_count,
+                id=c.id,
+                name=c.full_name,
+                timezone=c.timezone,
+                no_show_count=c.no_show_count,
                 consent=identity.consent_at is not None or c.consent_at is not None,
             )
             rows = await session.execute(
@@ -27,14 +30,23 @@ async def load_facts(
             )
             bookings = tuple(
                 BookingFact(
-                    id=b.id, reference=b.reference, kind=b.kind, clinic=b.clinic, service_at=b.service_at,
-                    fee_total_jpy=b.fee_total_jpy, requested_at=b.requested_at, confirmed_at=b.confirmed_at,
-                    status=b.status, paid=b.paid_at is not None,
+                    id=b.id,
+                    reference=b.reference,
+                    kind=b.kind,
+                    clinic=b.clinic,
+                    service_at=b.service_at,
+                    fee_total_jpy=b.fee_total_jpy,
+                    requested_at=b.requested_at,
+                    confirmed_at=b.confirmed_at,
+                    status=b.status,
+                    paid=b.paid_at is not None,
                 )
                 for b in rows.scalars()
             )
     text = await session.execute(
-        select(SettingText.text).where(SettingText.key == "payment_instructions", SettingText.locale == locale)
+        select(SettingText.text).where(
+            SettingText.key == "payment_instructions", SettingText.locale == locale
+        )
     )
     return Facts(
         channel=conv.channel,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gettext
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ class Translator:
         if entry is None or entry.fuzzy or not entry.string:
             return source
         if isinstance(entry.string, tuple):
-            idx = self._catalog.plural_func(m.n or 0) if m.n is not None else 0
+            idx = _plural_index(self._catalog.plural_expr, m.n or 0)
             forms = entry.string
             translated = forms[idx] if idx < len(forms) else forms[-1]
             return translated or source
@@ -178,6 +179,15 @@ class Translator:
                 text += f" {format_date(local.date(), format='short', locale=self.babel)}"
             text += f" ({self.customer_tz})"
         return text
+
+
+@functools.cache
+def _plural_rule(expr: str) -> Callable[[int], int]:
+    return gettext.c2py(expr)
+
+
+def _plural_index(expr: str, n: int) -> int:
+    return int(_plural_rule(expr)(n))
 
 
 class _Strict(dict[str, str]):

@@ -25,7 +25,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        data.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")})
+        data.update(
+            {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
+        )
         if record.exc_info and record.exc_info[0] is not None:
             data["error"] = record.exc_info[0].__name__
         return json.dumps(data, ensure_ascii=False, default=str)

@@ -33,7 +33,9 @@ async def count(db: Database, model: type, *where: object) -> int:
         return int((await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
 
 
-async def test_same_event_three_times_sequentially_is_one_entry_and_one_reply(engine: Engine, db: Database) -> None:
+async def test_same_event_three_times_sequentially_is_one_entry_and_one_reply(
+    engine: Engine, db: Database
+) -> None:
     e = event("alice", "hello", event_id="evt-1")
     results = [await engine.handle(e) for _ in range(3)]
     assert [r.status for r in results] == ["handled", "duplicate", "duplicate"]
@@ -42,7 +44,9 @@ async def test_same_event_three_times_sequentially_is_one_entry_and_one_reply(en
     assert await count(db, OutboxMessage) == 1
 
 
-async def test_same_event_three_times_concurrently_is_one_entry_and_one_reply(engine: Engine, db: Database) -> None:
+async def test_same_event_three_times_concurrently_is_one_entry_and_one_reply(
+    engine: Engine, db: Database
+) -> None:
     e = event("bob", "hello", event_id="evt-2")
     results = await asyncio.gather(*(engine.handle(e) for _ in range(3)))
     assert sorted(r.status for r in results) == ["duplicate", "duplicate", "handled"]
@@ -56,12 +60,16 @@ async def test_twenty_events_at_once_are_handled_in_arrival_order(engine: Engine
     async with db.read() as s:
         conv = (await s.execute(select(Conversation))).scalar_one()
         texts = (
-            await s.execute(
-                select(TranscriptMessage.text)
-                .where(TranscriptMessage.author == "customer")
-                .order_by(TranscriptMessage.id)
+            (
+                await s.execute(
+                    select(TranscriptMessage.text)
+                    .where(TranscriptMessage.author == "customer")
+                    .order_by(TranscriptMessage.id)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert conv.version == 20, "every event updated the state: none lost"
     assert texts == [f"message {i}" for i in range(20)]
 
@@ -103,11 +111,13 @@ async def test_unknown_button_is_re_asked_and_after_two_misses_a_person_is_offer
     assert texts[-1] == "Would you like a person from our team to help you?"
 
 
-async def test_stale_button_is_answered_and_never_acts(engine: Engine, db: Database, settings: Settings) -> None:
+async def test_stale_button_is_answered_and_never_acts(
+    engine: Engine, db: Database, settings: Settings
+) -> None:
     sender = CollectingSender()
     worker = DeliveryWorker(db, settings, Bus(), {"webchat": sender})
-    await engine.handle(event("gina", "hello"))          # menu, token 1
-    await engine.handle(event("gina", "gibberish"))      # re-asked: new buttons, token 2
+    await engine.handle(event("gina", "hello"))  # menu, token 1
+    await engine.handle(event("gina", "gibberish"))  # re-asked: new buttons, token 2
     await engine.handle(event("gina", ChoiceIn("some-flow", "1")))  # an old button
     while await worker.run_once():
         pass

@@ -32,7 +32,7 @@ class TerminalSender:
             from bot.channels import Retry
 
             return Retry("not this terminal", delivery.parts_sent, after=5)
-        for m in delivery.messages[delivery.parts_sent:]:
+        for m in delivery.messages[delivery.parts_sent :]:
             print(f"\nbot> {m.as_numbered_text()}", file=self.out, flush=True)  # type: ignore[call-overload]
             if m.options or m.kind == "date_picker":
                 self.last = m

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """The dialect's INSERT (for ON CONFLICT DO NOTHING on both SQLite and PostgreSQL)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 
 
 def is_postgres(session: AsyncSession) -> bool:
-    return bool(session.bind.dialect.name == "postgresql")
+    return bool(session.get_bind().dialect.name == "postgresql")

@@ -21,7 +21,9 @@ async def identity_for(session: AsyncSession, channel: str, user_id: str) -> Cha
     return row.scalar_one()
 
 
-async def lock_conversation(session: AsyncSession, channel: str, user_id: str, identity_id: int) -> Conversation:
+async def lock_conversation(
+    session: AsyncSession, channel: str, user_id: str, identity_id: int
+) -> Conversation:
     """The conversation row, created if new, locked FOR UPDATE on PostgreSQL (ordering across processes).
 
     On SQLite the write transaction itself (BEGIN IMMEDIATE) already serializes writers.
@@ -29,8 +31,17 @@ async def lock_conversation(session: AsyncSession, channel: str, user_id: str, i
     now = dt.datetime.now(dt.UTC)
     await session.execute(
         insert_for(session, Conversation)
-        .values(channel=channel, user_id=user_id, identity_id=identity_id, mode="bot", stack={}, version=0,
-                link_failures=0, created_at=now, updated_at=now)
+        .values(
+            channel=channel,
+            user_id=user_id,
+            identity_id=identity_id,
+            mode="bot",
+            stack={},
+            version=0,
+            link_failures=0,
+            created_at=now,
+            updated_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["channel", "user_id"])
     )
     stmt = select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
@@ -59,8 +70,14 @@ def add_transcript(
     at: dt.datetime | None = None,
 ) -> TranscriptMessage:
     msg = TranscriptMessage(
-        conversation_id=conversation_id, author=author, text=text, event_id=event_id, payload=payload,
-        agent_id=agent_id, outbox_id=outbox_id, created_at=at or dt.datetime.now(dt.UTC),
+        conversation_id=conversation_id,
+        author=author,
+        text=text,
+        event_id=event_id,
+        payload=payload,
+        agent_id=agent_id,
+        outbox_id=outbox_id,
+        created_at=at or dt.datetime.now(dt.UTC),
     )
     session.add(msg)
     return msg
@@ -70,7 +87,9 @@ async def set_mode(session: AsyncSession, conversation_id: int, mode: str) -> No
     await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode=mode))
 
 
-async def transcript(session: AsyncSession, conversation_id: int, after_id: int = 0, limit: int = 500) -> list[TranscriptMessage]:
+async def transcript(
+    session: AsyncSession, conversation_id: int, after_id: int = 0, limit: int = 500
+) -> list[TranscriptMessage]:
     rows = await session.execute(
         select(TranscriptMessage)
         .where(TranscriptMessage.conversation_id == conversation_id, TranscriptMessage.id > after_id)

@@ -14,8 +14,13 @@ async def store_once(
     """Store the event; None when (channel, event_id) is already there (a duplicate)."""
     stmt = (
         insert_for(session, InboxEvent)
-        .values(channel=channel, event_id=event_id, kind=kind, received_at=received_at,
-                stored_at=dt.datetime.now(dt.UTC))
+        .values(
+            channel=channel,
+            event_id=event_id,
+            kind=kind,
+            received_at=received_at,
+            stored_at=dt.datetime.now(dt.UTC),
+        )
         .on_conflict_do_nothing(index_elements=["channel", "event_id"])
         .returning(InboxEvent.id)
     )

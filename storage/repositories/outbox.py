@@ -82,7 +82,9 @@ async def claim_due(
 async def cancel_pending(session: AsyncSession, conversation_id: int, reason: str) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.conversation_id == conversation_id, OutboxMessage.status.in_(("pending", "sending")))
+        .where(
+            OutboxMessage.conversation_id == conversation_id, OutboxMessage.status.in_(("pending", "sending"))
+        )
         .values(status="cancelled", last_error=reason[:500])
     )
 

@@ -37,8 +37,13 @@ async def open_ticket(
                 existing.summary = f"{existing.summary}\n{summary}" if existing.summary else summary
             return existing
     ticket = Ticket(
-        conversation_id=conversation_id, reason=reason, priority=priority, summary=summary or None,
-        request_id=request_id, status="open", created_at=dt.datetime.now(dt.UTC),
+        conversation_id=conversation_id,
+        reason=reason,
+        priority=priority,
+        summary=summary or None,
+        request_id=request_id,
+        status="open",
+        created_at=dt.datetime.now(dt.UTC),
     )
     session.add(ticket)
     await session.flush()

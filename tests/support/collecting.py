@@ -35,8 +35,14 @@ class CollectingSender:
         return [m.text for d in self.sent if d.key.user_id == user_id for m in d.messages]
 
 
-def event(user: str, body: Body | str, event_id: str | None = None, channel: str = "webchat",
-          at: dt.datetime | None = None, **kw: object) -> InboundEvent:
+def event(
+    user: str,
+    body: Body | str,
+    event_id: str | None = None,
+    channel: str = "webchat",
+    at: dt.datetime | None = None,
+    **kw: object,
+) -> InboundEvent:
     if isinstance(body, str):
         body = TextIn(body)
     return InboundEvent(

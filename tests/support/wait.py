@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 
-async def eventually(check: Callable[[], Any | Awaitable[Any]], timeout: float = 10.0, interval: float = 0.05) -> Any:
+async def eventually(
+    check: Callable[[], Any | Awaitable[Any]], timeout: float = 10.0, interval: float = 0.05
+) -> Any:
     """Poll until `check()` is truthy (it may be async); fail with the last value after `timeout`."""
     deadline = time.monotonic() + timeout
     value: Any = None

@@ -57,7 +57,11 @@ class WebchatAPI:
 
     def _set_cookie(self, response: Response, visitor: str, request: Request) -> None:
         response.set_cookie(
-            COOKIE, self.signer.dumps(visitor), max_age=180 * 86400, httponly=True, samesite="lax",
+            COOKIE,
+            self.signer.dumps(visitor),
+            max_age=180 * 86400,
+            httponly=True,
+            samesite="lax",
             secure=request.url.scheme == "https",
         )
 
@@ -118,7 +122,9 @@ class WebchatAPI:
             body = FollowIn()
         else:
             raise BadInput("send text, choice, date or start")
-        lang = request.query_params.get("lang") or _accept_language(request.headers.get("accept-language", ""))
+        lang = request.query_params.get("lang") or _accept_language(
+            request.headers.get("accept-language", "")
+        )
         return InboundEvent(
             key=ConversationKey("webchat", visitor),
             event_id=event_id,
@@ -130,7 +136,9 @@ class WebchatAPI:
     async def _conversation_id(self, visitor: str) -> int | None:
         async with self.ctx.db.read() as s:
             row = await s.execute(
-                select(Conversation.id).where(Conversation.channel == "webchat", Conversation.user_id == visitor)
+                select(Conversation.id).where(
+                    Conversation.channel == "webchat", Conversation.user_id == visitor
+                )
             )
             return row.scalar_one_or_none()
 
@@ -142,8 +150,10 @@ class WebchatAPI:
         async with self.ctx.db.read() as s:
             rows = await s.execute(
                 select(TranscriptMessage)
-                .where(TranscriptMessage.conversation_id == conv_id,
-                       TranscriptMessage.author.in_(("customer", "bot", "agent")))
+                .where(
+                    TranscriptMessage.conversation_id == conv_id,
+                    TranscriptMessage.author.in_(("customer", "bot", "agent")),
+                )
                 .order_by(TranscriptMessage.id.desc())
                 .limit(200)
             )
@@ -189,8 +199,9 @@ class WebchatAPI:
                         rows = await sent_after(s, conv_id, after)
                     for row in rows:
                         after = row.id
-                        data = json.dumps({"outbox_id": row.id, "source": row.source, **row.payload},
-                                          ensure_ascii=False)
+                        data = json.dumps(
+                            {"outbox_id": row.id, "source": row.source, **row.payload}, ensure_ascii=False
+                        )
                         yield f"id: {row.id}\nevent: reply\ndata: {data}\n\n"
                 waiter = sub if conv_id is not None and topic.endswith(str(conv_id)) else new_rows
                 got = await waiter.get(timeout=1.0)
