@@ -41,7 +41,7 @@ class LineWebhook:
         self.max_body = max_body
         self._background: set[asyncio.Task[Any]] = set()
 
-    async def __call__(self, request: Request) -> Response:
+    async def endpoint(self, request: Request) -> Response:
         try:
             body = await self._read_body(request)
         except _TooLarge:
@@ -120,7 +120,7 @@ def setup(ctx: AppContext) -> Component | None:
     )
     return Component(
         name="line",
-        routes=[Route(PATH, webhook, methods=["POST"])],
+        routes=[Route(PATH, webhook.endpoint, methods=["POST"])],
         senders=[LineSender(api)],
         on_shutdown=[api.close],
         describe=f"LINE: on (POST {PATH}, API {settings.line_api_base})",
