@@ -1,0 +1,298 @@
+"""The cue tables: what in a message points at each intent, in the seven languages.
+
+Each cue is a regular expression over the normalized text with Latin tone marks removed (so
+"hủy" and "huy" both match `huy`), and a weight: 2 for a clear cue, 1 for a hint that only counts
+when nothing clearer is there, 3 (human only) for an explicit request to talk to a person.
+`MARKED` cues are matched on the text with its marks, where removing them would be ambiguous
+(Vietnamese muộn "late" vs muốn "want").
+"""
+
+from __future__ import annotations
+
+Cue = tuple[str, int]
+
+CANCEL: list[Cue] = [
+    (r"\b(?:can[cs]e?l+e?|cancle|canel|cancl|cxl)\w*", 2),
+    (r"\bcall(?:ing)? (?:it |this |the appointment )?off\b", 2),
+    (
+        r"\b(?:can'?t|cannot|can not|won'?t be able to|unable to|not able to) (?:make it|come|go|attend|be there)\b",
+        1,
+    ),
+    (r"\bwon'?t be (?:coming|attending)\b|\bnot (?:coming|going) (?:anymore|any more)\b", 1),
+    (r"\b(?:no longer need|don'?t need (?:it|the appointment|the interpreter) anymore)\b", 2),
+    (
+        r"キャンセル|きゃんせる|取り?消|取りやめ|とりやめ|中止|やめ(?:たい|ます|にし|させ|る)|止め(?:たい|ます)",
+        2,
+    ),
+    (r"行けなく|行けません|いけなく|いけません|伺えな|伺えません|来院できな|行けない|参加できな", 1),
+    (r"取消|撤销|撤銷|退订|退訂|不去了|不做了|不用了|作废|作廢", 2),
+    (r"去不了|来不了|來不了|不能去|没办法去|沒辦法去|无法前往|無法前往|去不成", 1),
+    (r"취소|캔슬|안 하려고|안하려고", 2),
+    (r"못 ?가|못 ?갈|못 ?와|못 ?올|안 ?갈|불참|참석 ?못|참석이 어려", 1),
+    (r"ยกเลิก|แคนเซิล|แคนเซิ้ล|ยกเลิ", 2),
+    (r"ไปไม่ได้|ไม่ได้ไป|ไม่สามารถไป|มาไม่ได้|ไม่ไปแล้ว", 1),
+    (r"\bhuy\b", 2),
+    (
+        r"\b(?:khong|ko|k|hok|hong) (?:the )?(?:di|den|toi) (?:duoc|dc)\b|\bkhong di nua\b|\bthoi khong di\b",
+        1,
+    ),
+]
+
+CHANGE: list[Cue] = [
+    (
+        r"\bre-?sc?hedu?le?\w*|\bresch\w*|\brebook\w*|\bpostpone\w*|\bpush (?:it|my appointment|the appointment)"
+        r"(?: back)?\b|\bbring (?:it )?forward\b|\bmove (?:it|my|the|our)\b",
+        2,
+    ),
+    (r"\b(?:change|chang|chnage|move|shift|switch|swap)\w*\b", 1),
+    (r"\b(?:another|different|other|new|later|earlier|next available) (?:day|date|time|slot)s?\b", 2),
+    (r"\bchange (?:my |the |our )?(?:appointment|booking|reservation|date|day|time|slot)\b", 2),
+    (r"\binstead\b", 1),
+    (
+        r"変更|へんこう|振替|振り替|延期|別の日|他の日|ほかの日|べつの日|別日|ずらし|ずらせ|ずらす|リスケ|繰り上げ|"
+        r"繰り下げ|後ろ倒し|前倒し|変え|かえたい|かえて|日程を?調整|日にちを?変|予約を?移",
+        2,
+    ),
+    (
+        r"改期|改约|改約|改时间|改時間|改天|改到|改成|改一下|改日|更改|变更|變更|延期|推迟|推遲|往后推|往後推|挪到|"
+        r"换(?:个|一个|到)?(?:时间|日期|天|日子)|換(?:個|一個|到)?(?:時間|日期|天|日子)|重新预约|重新預約|"
+        r"其他时间|其他時間|别的日子|別的日子|另一天|另外一天|换到|換到|调到|調到|提早|提前到",
+        2,
+    ),
+    (r"调整|調整|提前", 1),
+    (
+        r"변경|바꾸|바꿀|바꿔|바뀌|미루|미뤄|미룰|연기|다른 ?날|다른 ?시간|옮기|옮겨|옮길|일정 ?조정|당기|당겨|앞당",
+        2,
+    ),
+    (r"조정", 1),
+    (r"เลื่อน|เปลี่ยนวัน|เปลี่ยนเวลา|เปลี่ยนนัด|วันอื่น|เวลาอื่น|ย้ายวัน|ย้ายนัด|ขอเปลี่ยน", 2),
+    (r"เปลี่ยน|ย้าย", 1),
+    (
+        r"\bdoi (?:lich|ngay|gio|sang|qua|hen|thoi gian|buoi|lai)\b|\bthay doi\b|\blui (?:lich|ngay|lai|sang|qua)\b|"
+        r"\bchuyen (?:sang|qua|lich|ngay)\b|\b(?:ngay|hom|buoi|gio) khac\b|\bsap xep lai\b|\bdat lai\b",
+        2,
+    ),
+]
+
+LATE: list[Cue] = [
+    (
+        r"\blate\b|\blat\b(?= (?:by|for|\d))|\bl8\b|\brunn?ing (?:a bit |a little |abit )?(?:late|behind)\b|"
+        r"\bbehind schedule\b",
+        2,
+    ),
+    (
+        r"\b(?:won'?t|will not|can'?t|cannot|not going to|not gonna|wont) (?:make it |be |get there |arrive )?"
+        r"(?:there )?on time\b|\bbe there in\b|\bget there in\b|\barrive in\b|\bstuck in traffic\b|"
+        r"\bmissed (?:the|my) (?:train|bus|shinkansen)\b|\bdelayed by\b",
+        2,
+    ),
+    (r"\bdelay(?:ed)?\b|\bon (?:my|the) way\b|\btraffic\b|\b(?:a bit|a little) behind\b", 1),
+    (r"遅れ|おくれ|遅刻|ちこく|遅く(?:なり|なる|なっ|なりそう)|間に合わ|まにあわ|到着が遅|着くのが遅", 2),
+    (r"渋滞|電車が(?:遅|止)|向かって|向かいます|分後に着|分ほどで着", 1),
+    (
+        r"迟到|遲到|晚到|晚点到|晚點到|晚些到|晚一?点儿?到|晚一?點到|(?<![今昨明傍])晚(?:个|個)?\s*[\d一二两兩三四五六七八九十半几幾]|"
+        r"赶不上|趕不上|来不及|來不及|迟一点|遲一點|晚一点|晚一點|会晚|會晚|要晚|晚了",
+        2,
+    ),
+    (r"堵车|塞车|塞車|延误|延誤|在路上|马上到|馬上到", 1),
+    (r"늦|지각|도착이 ?지연", 2),
+    (r"지연|차가 ?막|길이 ?막|막혀|가는 ?중|가고 ?있", 1),
+    (
+        r"ไปสาย|มาสาย|ถึงสาย|จะสาย|สายนิด|สายหน่อย|สายประมาณ|สาย\s*\d|สายสัก|สายไป|ไปช้า|ถึงช้า|มาช้า|"
+        r"ไปไม่ทัน|ไม่ทัน|ไปถึง.{0,6}ช้า|ช้ากว่า|ช้าไป",
+        2,
+    ),
+    (r"รถติด|ติดอยู่|กำลังไป|กำลังเดินทาง", 1),
+    (
+        r"\bket xe\b|\btac duong\b|\bden muon\b|\bbi muon\b|\bhoi muon\b|\bkhong kip\b|"
+        r"\b(?:ko|k|hok) kip\b|\bcham (?:chut|\d)|\bden cham\b",
+        2,
+    ),
+    (r"\bdang (?:den|toi|tren duong|di)\b", 1),
+]
+LATE_MARKED: list[Cue] = [(r"muộn|trễ", 2)]
+
+SPECIAL: list[Cue] = [
+    (
+        r"\b(?:(?:am|i'm|im|feel|feeling|felt|got|fell|been|very|really|so|is|was|became|seriously) ill|"
+        r"sick|illness|unwell|fever|flu|covid|corona|hospitali[sz]ed|hospitalised|"
+        r"injur(?:y|ed|ies)|hurt (?:my|myself)|broke (?:my|a)|broken (?:leg|arm|ankle|wrist|foot)|"
+        r"food poisoning|vomit\w*|threw up|throwing up|migraine|typhoon|earthquake|tsunami|disaster|"
+        r"flood\w*|hurricane|blizzard|snowstorm|strike|funeral|passed away|pregnan\w*|"
+        r"emergency room|ambulance|surgery went wrong|tested positive)\b",
+        2,
+    ),
+    (
+        r"\b(?:father|mother|dad|mom|mum|grand\w+|relative|husband|wife|brother|sister|uncle|aunt|son|daughter)"
+        r"\b.{0,20}\b(?:died|passed)\b|\b(?:in|to|at|from) (?:the )?(?:hospital|er)\b(?! appointment)|\bfamily emergency\b|\bemergency\b|"
+        r"\baccident\b|\bnot feeling (?:well|good)\b|\bfeel(?:ing)? (?:sick|unwell|terrible|awful)\b",
+        2,
+    ),
+    (
+        r"\b(?:flight|flights|plane)\b.{0,25}\b(?:cancel\w*|grounded|suspended)\b|"
+        r"\bcancel\w* (?:my |the |our )?(?:flight|flights)\b|\btrains? (?:are |were |is )?(?:suspended|stopped)\b",
+        3,
+    ),
+    (
+        r"病気|体調|具合が悪|熱|発熱|風邪|かぜ|インフル|コロナ|入院|救急|病院に運|怪我|けが|ケガ|骨折|事故|台風|"
+        r"地震|災害|大雨|大雪|豪雨|津波|ストライキ|欠航|運休|亡くな|葬儀|葬式|忌引|妊娠|吐き気|嘔吐|腹痛|"
+        r"食中毒|ぎっくり腰|倒れ",
+        2,
+    ),
+    (r"(?:飛行機|フライト|便).{0,8}(?:キャンセル|欠航|飛ば|取り?消|運航中止)", 3),
+    (
+        r"生病|病了|身体不舒服|身體不舒服|不舒服|发烧|發燒|发高烧|發高燒|感冒|流感|新冠|阳了|陽了|住院|急诊|急診|"
+        r"受伤|受傷|骨折|车祸|車禍|台风|颱風|台風|地震|灾害|災害|天灾|天災|暴雨|暴雪|罢工|罷工|停飞|停飛|"
+        r"去世|过世|過世|葬礼|葬禮|怀孕|懷孕|拉肚子|食物中毒|呕吐|嘔吐|出事|意外",
+        2,
+    ),
+    (r"(?:航班|飞机|飛機|班机|班機).{0,6}(?:取消|停|延误|延誤)", 3),
+    (
+        r"아파|아프|아팠|몸이 ?안 ?좋|몸이 ?좋지|몸살|입원|열이|열나|고열|감기|독감|코로나|다쳤|다치|부상|골절|"
+        r"사고(?:가|로|를|났|나서| 났| 나서)|교통사고|태풍|지진|재난|재해|폭설|폭우|파업|결항|돌아가셨|장례|임신|응급실|구급차|식중독|장염",
+        2,
+    ),
+    (r"(?:비행기|항공편|항공기|비행편).{0,8}(?:취소|결항|운항 ?중단)", 3),
+    (
+        r"ป่วย|ไม่สบาย|มีไข้|เป็นไข้|ไข้ขึ้น|ไข้|โควิด|หวัด|แอดมิท|นอนโรงพยาบาล|เข้าโรงพยาบาล|อยู่โรงพยาบาล|"
+        r"บาดเจ็บ|อุบัติเหตุ|กระดูกหัก|ขาหัก|แขนหัก|พายุ|ไต้ฝุ่น|แผ่นดินไหว|น้ำท่วม|ภัยพิบัติ|หยุดงานประท้วง|"
+        r"นัดหยุดงาน|เสียชีวิต|งานศพ|ตั้งครรภ์|ท้องเสีย|อาหารเป็นพิษ|อาเจียน|ห้องฉุกเฉิน|รถชน",
+        2,
+    ),
+    (r"(?:เที่ยวบิน|ไฟลท์|ไฟลต์|เครื่องบิน).{0,10}(?:ยกเลิก|แคนเซิล|ดีเลย์|งด)|ยกเลิกเที่ยวบิน|ยกเลิกไฟล", 3),
+    (
+        r"\bbenh\b(?! vien)|\bbi sot\b|\bsot cao\b|\bcam cum\b|\bcum\b|\bcovid\b|"
+        r"\bnhap vien\b|\bcap cuu\b|\bbi thuong\b|\btai nan\b|\bgay (?:chan|tay|xuong)\b|\bdong dat\b|"
+        r"\bthien tai\b|\blu lut\b|\bngap\b|\bdinh cong\b|\bqua doi\b|\bdam tang\b|\bco thai\b|"
+        r"\bmang thai\b|\bkhong khoe\b|\bko khoe\b|\bnon mua\b|\bngo doc\b|\bdau bung\b",
+        2,
+    ),
+    (r"\b(?:chuyen bay|may bay|flight)\b.{0,20}\b(?:huy|hoan|delay|cancel\w*)\b|\bhuy chuyen bay\b", 3),
+]
+SPECIAL_MARKED: list[Cue] = [(r"\bbão\b|\blũ\b|\blụt\b|\bốm\b|\bsốt\b", 2)]
+
+PAYMENT: list[Cue] = [
+    (
+        r"\b(?:pay|paid|payment|paying|payed|invoice|receipt|refund\w*|deposit|bank transfer|wire transfer|"
+        r"credit card|paypal|billing|bill)\b",
+        2,
+    ),
+    (r"\b(?:card|transfer|fee|fees|price|cost|charge[sd]?|how much|money|yen|due date|deadline)\b", 1),
+    (r"支払|払い|払っ|払え|払う|入金|振込|振り込|請求|領収書|返金|決済|送金|前金|デポジット|クレジット", 2),
+    (r"料金|費用|金額|いくら|カード|期日|期限|お金", 1),
+    (
+        r"付款|支付|付钱|付錢|交钱|交錢|转账|轉帳|轉賬|汇款|匯款|发票|發票|收据|收據|退款|退钱|退錢|信用卡|刷卡|"
+        r"支付宝|支付寶|微信支付|定金|订金|訂金|打款|账单|帳單|缴费|繳費",
+        2,
+    ),
+    (r"费用|費用|多少钱|多少錢|价格|價格|钱|錢", 1),
+    (r"결제|입금|송금|이체|지불|영수증|환불|청구|납부|계좌|계산서|카드 ?결제", 2),
+    (r"카드|비용|요금|얼마|돈", 1),
+    (r"จ่าย|ชำระ|โอนเงิน|โอน|บัตรเครดิต|ใบเสร็จ|ใบแจ้งหนี้|คืนเงิน|มัดจำ|ค่ามัดจำ", 2),
+    (r"ค่าใช้จ่าย|ค่าบริการ|ราคา|เท่าไหร่|เท่าไร|เงิน", 1),
+    (
+        r"\bthanh toan\b|\btra tien\b|\bchuyen khoan\b|\bchuyen tien\b|\bhoa don\b|\bbien lai\b|"
+        r"\bhoan tien\b|\btien coc\b|\bdat coc\b|\bthe tin dung\b|\bck\b",
+        2,
+    ),
+    (r"\bphi\b|\bbao nhieu tien\b|\bthe (?:tin dung|visa|atm|ngan hang)\b", 1),
+]
+
+PRIVACY: list[Cue] = [
+    (
+        r"\bprivacy\b|\bpersonal (?:data|information|info|details)\b|\bmy (?:personal )?data\b|\bgdpr\b|"
+        r"\bdata protection\b|\bdelete (?:my |all my )?(?:account|data|information|info|details|records?)\b|"
+        r"\b(?:remove|erase|wipe) (?:my|all my)\b|\bwhat (?:data|information|info) (?:do )?you (?:have|keep|hold|store)\b|"
+        r"\b(?:update|correct|fix|change)\w* (?:my |the )?(?:name|e-?mail|phone|number|address|birth|date of birth|"
+        r"dob|birthday|details|contact)\b|\b(?:name|email|birthday) is (?:spelled |spelt )?wrong\b|\bmisspell\w*\b",
+        2,
+    ),
+    (
+        r"個人情報|プライバシー|登録情報|(?:情報|データ)を?(?:削除|消|開示|訂正|修正|変更)|退会|開示請求|"
+        r"(?:メールアドレス|メアド|電話番号|名前|氏名|住所|生年月日)(?:を|の|が)?(?:変更|修正|訂正|間違|まちが|変え)",
+        2,
+    ),
+    (
+        r"个人信息|個人信息|个人资料|個人資料|個人資訊|个资|個資|隐私|隱私|(?:删除|刪除)(?:我的)?(?:资料|資料|信息|資訊|"
+        r"数据|數據|账号|帳號|账户|帳戶)|注销|註銷|(?:修改|更改|更正)(?:我的)?(?:姓名|名字|邮箱|郵箱|电话|電話|手机|手機|"
+        r"生日|资料|資料|地址|信箱)|资料有误|資料有誤|名字写错|名字寫錯",
+        2,
+    ),
+    (
+        r"개인 ?정보|프라이버시|정보(?:를|을)? ?삭제|탈퇴|(?:이름|이메일|메일|전화번호|연락처|생년월일|주소)(?:을|를|이|가)? ?"
+        r"(?:변경|수정|바꾸|바꿔|틀렸|잘못)",
+        2,
+    ),
+    (
+        r"ข้อมูลส่วนตัว|ข้อมูลส่วนบุคคล|ความเป็นส่วนตัว|ลบข้อมูล|แก้ไขข้อมูล|ลบบัญชี|(?:เปลี่ยน|แก้)(?:ชื่อ|อีเมล|อีเมล์|"
+        r"เบอร์|ที่อยู่|วันเกิด)|pdpa",
+        2,
+    ),
+    (
+        r"\bthong tin ca nhan\b|\bdu lieu ca nhan\b|\bquyen rieng tu\b|\bxoa (?:thong tin|du lieu|tai khoan)\b|"
+        r"\b(?:sua|doi) (?:ten|email|so dien thoai|sdt|ngay sinh|thong tin|dia chi)\b",
+        2,
+    ),
+    (r"\bbao mat\b", 1),
+]
+
+HUMAN: list[Cue] = [
+    (
+        r"\b(?:talk|speak|chat)\w* (?:to|with) (?:a |an |the |some |real |your )*(?:person|human|agent|someone|"
+        r"somebody|staff|operator|representative|rep|people|manager|interpreter|coordinator)\b|\breal (?:person|human)\b|"
+        r"\bhuman (?:agent|please|pls)\b|^(?:human|agent|operator|person)\b|\bcustomer (?:service|support)\b|"
+        r"\bconnect me\b|\bnot a (?:bot|robot)\b|\bare you a (?:bot|robot)\b|\bcall me\b",
+        3,
+    ),
+    (r"\b(?:staff|agent|someone|somebody|person|human)\b", 1),
+    (
+        r"担当者|担当の方|オペレーター|人と話|人間と|有人|スタッフ(?:さん)?(?:と|に)(?:話|つな|代わ|変わ)|"
+        r"(?:電話|でんわ)で(?:話|相談)|電話(?:したい|ください|をください)|人に(?:代わ|変わ|つな)",
+        3,
+    ),
+    (r"スタッフ|電話", 1),
+    (
+        r"人工|真人|客服|转人工|轉人工|找人|跟人(?:说|說)|(?:工作人员|工作人員)(?:联系|聯繫|聯絡)|打(?:电话|電話)给我|"
+        r"打(?:电话|電話)給我",
+        3,
+    ),
+    (r"工作人员|工作人員|电话|電話", 1),
+    (
+        r"상담원|상담사|담당자|사람(?:이랑|과|하고|한테|이) ?(?:대화|얘기|이야기|통화|연결|상담)|연결해|직원(?:분)?(?:이랑|과|하고|한테) ?"
+        r"(?:대화|얘기|이야기|통화|연결|상담)|전화(?:해|주세요|주실)",
+        3,
+    ),
+    (r"직원|통화", 1),
+    (r"เจ้าหน้าที่|พนักงาน|แอดมิน|คุยกับคน|ขอคุยกับ|คนจริง|โทรหา(?:ฉัน|ผม|หน่อย)", 3),
+    (
+        r"\bnhan vien\b|\bnguoi that\b|\btu van vien\b|\bgap (?:nguoi|nhan vien|ai do)\b|\bnoi chuyen (?:voi|truc tiep)\b|"
+        r"\bgoi (?:dien )?(?:cho|lai cho) (?:toi|em|minh)\b|\badmin\b",
+        3,
+    ),
+]
+
+PAYMENT_MARKED: list[Cue] = [(r"\btiền\b|\bthẻ\b|\bgiá\b", 1)]
+CHANGE_MARKED: list[Cue] = [(r"\bđổi\b|\bdời\b|\blùi\b|\bhoãn\b", 2)]
+# Unmarked Vietnamese words that are ambiguous once marks are gone (tre: trễ late / trẻ young; om: ốm sick /
+# ôm hug; doi: đổi change / đợi wait). They count only in text typed without any marks.
+UNMARKED_TABLES: dict[str, list[Cue]] = {
+    "late": [(r"\btre\b|\bmuon (?:\d|mot|hai|ba|nua)", 2)],
+    "special_circumstance": [(r"\b(?:bi|dang|toi|em|minh) om\b|\bom (?:roi|qua|nang)\b|\bsot\b", 2)],
+    "change": [(r"\bdoi\b(?! (?:toi|em|minh|chut|xiu|\d))", 1)],
+}
+
+TABLES: dict[str, list[Cue]] = {
+    "cancel": CANCEL,
+    "change": CHANGE,
+    "late": LATE,
+    "special_circumstance": SPECIAL,
+    "payment": PAYMENT,
+    "privacy": PRIVACY,
+    "human": HUMAN,
+}
+MARKED_TABLES: dict[str, list[Cue]] = {
+    "late": LATE_MARKED,
+    "special_circumstance": SPECIAL_MARKED,
+    "payment": PAYMENT_MARKED,
+    "change": CHANGE_MARKED,
+}

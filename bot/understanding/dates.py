@@ -1,0 +1,300 @@
+"""Dates named in a message, resolved against the receipt date in JST, the future preferred.
+
+Relative days (明日, 明天, 내일, tomorrow, ngày mai, พรุ่งนี้, ...), weekdays with "this"/"next week"
+(来週の火曜日, 下周二, 다음 주 화요일, next Tuesday, thứ Ba tuần sau, วันอังคารหน้า), month and day
+(12月3日, 12월 3일, Dec 3, 3 ธ.ค., ngày 3 tháng 12), slashes (3/12: month first in ja/zh/ko, day
+first in vi/th, whichever is sooner in English), a bare day of the month (3日, 3号, the 3rd), and
+"in 3 days". "Next Tuesday" means the Tuesday of next week (weeks start on Monday), as 来週の火曜日.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+from bot.understanding.durations import number
+
+Found = tuple[int, dt.date]
+
+_REL = [
+    (3, r"大后天|大後天|しあさって|明明後日|글피"),
+    (2, r"明後日|あさって|后天|後天|내일\s*모레|모레|มะรืน(?:นี้)?|\bday after tomorrow\b|\bngay (?:kia|mot)\b"),
+    (
+        1,
+        r"明日|あした|明天|내일|พรุ่งนี้|\b(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw?|2morrow|2moro)\b|"
+        r"\bngay mai\b|\b(?:sang|chieu|toi|trua|mai) mai\b|^mai\b|\bmai (?:minh|em|toi|anh|chi)\b",
+    ),
+    (
+        0,
+        r"今日|きょう|本日|今夜|今晩|今天|今晚|오늘|วันนี้|คืนนี้|เย็นนี้|บ่ายนี้|เช้านี้|\b(?:today|tonight|tdy)\b|"
+        r"\bthis (?:morning|afternoon|evening)\b|\bhom nay\b|\b(?:sang|chieu|toi) nay\b|\bbua nay\b",
+    ),
+    (-1, r"昨日|きのう|昨天|어제|เมื่อวาน|\byesterday\b|\bhom qua\b"),
+]
+_REL_RE = [(d, re.compile(p)) for d, p in _REL]
+
+# Weekday names per language -> 0 (Monday) .. 6 (Sunday).
+_WD = {
+    "月曜": 0,
+    "火曜": 1,
+    "水曜": 2,
+    "木曜": 3,
+    "金曜": 4,
+    "土曜": 5,
+    "日曜": 6,
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "월": 0,
+    "화": 1,
+    "수": 2,
+    "목": 3,
+    "금": 4,
+    "토": 5,
+    "일": 6,
+    "จันทร์": 0,
+    "อังคาร": 1,
+    "พุธ": 2,
+    "พฤหัสบดี": 3,
+    "พฤหัส": 3,
+    "ศุกร์": 4,
+    "เสาร์": 5,
+    "อาทิตย์": 6,
+    "hai": 0,
+    "2": 0,
+    "ba": 1,
+    "3": 1,
+    "tu": 2,
+    "4": 2,
+    "nam": 3,
+    "5": 3,
+    "sau": 4,
+    "6": 4,
+    "bay": 5,
+    "7": 5,
+    "chu nhat": 6,
+    "cn": 6,
+    "mon": 0,
+    "tue": 1,
+    "tues": 1,
+    "wed": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+}
+_NEXT = r"(?:next week|来週|再来週|下下?个?(?:周|週|星期|礼拜|禮拜)|下下?個?(?:周|週|星期|禮拜)|다음\s*주|담주|다다음\s*주)"
+_THIS = r"(?:this|this coming|coming|今週|今度の|次の|这个?|這個?|本|이번\s*주|오는)"
+_WEEKDAYS = [
+    # Japanese: (来週の)火曜(日)
+    re.compile(r"(?P<mod>来週|再来週|今週|今度|次)?\s*の?\s*(?P<d>[月火水木金土日]曜)"),
+    # Chinese: (下)周二 / 星期二 / 礼拜二; the week word may follow 下 directly (下周二).
+    re.compile(
+        r"(?P<mod>下下|下|这|這|本|这个|這個|下个|下個)?\s*(?:周|週|星期|礼拜|禮拜)(?P<d>[一二三四五六日天])"
+    ),
+    # Korean: (다음 주) 화요일 / 화욜
+    re.compile(
+        r"(?P<mod>다다음\s*주|다음\s*주|담주|이번\s*주|오는|이번)?\s*(?P<d>[월화수목금토일])(?:요일|욜)"
+    ),
+    # Thai: วันอังคาร(หน้า|นี้|สัปดาห์หน้า); Sunday only with วัน because อาทิตย์ is also "week".
+    re.compile(
+        r"(?:วัน(?P<d>จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์)|"
+        r"(?P<d2>จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์))"
+        r"\s*(?P<mod>(?:สัปดาห์|อาทิตย์|วีค)?\s*หน้า|นี้)?"
+    ),
+    # Vietnamese (tone marks stripped): thu ba / thu 3 / t3 / chu nhat (+ tuan sau / tuan toi / nay)
+    re.compile(
+        r"\b(?:thu (?P<d>hai|ba|tu|nam|sau|bay|[2-7])|t(?P<d2>[2-7])|(?P<d3>chu nhat|cn))\b"
+        r"(?:\s*(?P<mod>tuan (?:sau|toi)|tuan nay|nay|toi)\b)?"
+    ),
+    # English: (next|this) tuesday (next week)
+    re.compile(
+        r"\b(?:(?P<mod>next|this coming|this|coming)\s+)?(?:week\s+)?(?:on\s+)?"
+        r"(?P<d>mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)(?:day|nesday|sday|rsday|urday|\.)?\b"
+        r"(?P<mod2>\s+(?:of\s+)?next week)?"
+    ),
+]
+_MONTHS_EN = {
+    m: i + 1
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
+_MONTH_EN = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?"
+_MONTHS_TH = {
+    "มกราคม": 1,
+    "ม.ค.": 1,
+    "มค": 1,
+    "กุมภาพันธ์": 2,
+    "ก.พ.": 2,
+    "มีนาคม": 3,
+    "มี.ค.": 3,
+    "เมษายน": 4,
+    "เม.ย.": 4,
+    "พฤษภาคม": 5,
+    "พ.ค.": 5,
+    "มิถุนายน": 6,
+    "มิ.ย.": 6,
+    "กรกฎาคม": 7,
+    "ก.ค.": 7,
+    "สิงหาคม": 8,
+    "ส.ค.": 8,
+    "กันยายน": 9,
+    "ก.ย.": 9,
+    "ตุลาคม": 10,
+    "ต.ค.": 10,
+    "พฤศจิกายน": 11,
+    "พ.ย.": 11,
+    "ธันวาคม": 12,
+    "ธ.ค.": 12,
+}
+_MONTH_TH = "|".join(re.escape(k) for k in sorted(_MONTHS_TH, key=len, reverse=True))
+_CJK_NUM = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
+
+_YMD = re.compile(r"(?<!\d)(?P<y>20\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)")
+_MD_CJK = re.compile(rf"(?P<m>{_CJK_NUM})\s*(?:月|월)\s*(?P<d>{_CJK_NUM})\s*(?:日|号|號|일)?")
+_MD_EN = re.compile(rf"\b{_MONTH_EN}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b")
+_DM_EN = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH_EN}(?![a-z])")
+_DM_TH = re.compile(rf"(?P<d>\d{{1,2}})\s*(?P<mon>{_MONTH_TH})")
+_DM_VI = re.compile(r"\bngay (?P<d>\d{1,2}) thang (?P<m>\d{1,2})\b|\b(?P<d2>\d{1,2}) thang (?P<m2>\d{1,2})\b")
+_SLASH = re.compile(r"(?<![\d/:.])(?P<a>\d{1,2})\s*/\s*(?P<b>\d{1,2})(?:\s*/\s*(?P<y>\d{2,4}))?(?![\d/:%])")
+_DAY_ONLY = re.compile(
+    r"(?<![\d月월/])(?P<d>\d{1,2})\s*(?:日|号|號|일)(?!\s*(?:前|後|后|间|間|以内|以內|전|후|뒤|동안|ago|まで|中))"
+    r"|วันที่\s*(?P<d2>\d{1,2})|\bngay (?P<d3>\d{1,2})\b(?! thang)|\bmung (?P<d4>\d{1,2})\b"
+    r"|\b(?:the\s+)(?P<d5>\d{1,2})(?:st|nd|rd|th)\b"
+)
+_IN_DAYS = re.compile(
+    r"(?P<n>\d{1,2}|[一二三四五六七八九十两兩]{1,2})\s*(?:日|天|일|วัน|ngay)\s*(?:後|后|以後|之后|之後|후|뒤|nua)"
+    r"|\bin (?P<n2>\d{1,2}|a|two|three|four|five|six|seven) days?\b|อีก\s*(?P<n3>\d{1,2})\s*วัน"
+)
+_MONTH_FIRST = frozenset({"ja", "zh-Hans", "zh-Hant", "ko"})
+
+
+def find(t: str, plain: str, today: dt.date, language: str) -> list[Found]:
+    """(position, date) for each date named in normalized text `t` (and its unmarked form `plain`)."""
+    out: list[Found] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(span: tuple[int, int], d: dt.date | None) -> None:
+        if d is None or any(a < span[1] and span[0] < b for a, b in taken):
+            return
+        taken.append(span)
+        out.append((span[0], d))
+
+    for m in _YMD.finditer(t):
+        add(m.span(), _date(int(m["y"]), int(m["m"]), int(m["d"])))
+    for m in _MD_CJK.finditer(t):
+        add(m.span(), _future_md(today, _int(m["m"]), _int(m["d"])))
+    for m in _MD_EN.finditer(t):
+        add(m.span(), _future_md(today, _MONTHS_EN[m["mon"][:3]], int(m["d"])))
+    for m in _DM_EN.finditer(t):
+        add(m.span(), _future_md(today, _MONTHS_EN[m["mon"][:3]], int(m["d"])))
+    for m in _DM_TH.finditer(t):
+        add(m.span(), _future_md(today, _MONTHS_TH[m["mon"]], int(m["d"])))
+    for m in _DM_VI.finditer(plain):
+        add(m.span(), _future_md(today, int(m["m"] or m["m2"]), int(m["d"] or m["d2"])))
+    for m in _SLASH.finditer(t):
+        add(m.span(), _slash(today, int(m["a"]), int(m["b"]), m["y"], language))
+    for m in _IN_DAYS.finditer(plain):
+        n = m["n"] or m["n2"] or m["n3"]
+        k = 1 if n == "a" else number(n)
+        add(m.span(), today + dt.timedelta(days=int(k)) if k is not None else None)
+    for delta, rx in _REL_RE:
+        for m in rx.finditer(plain):
+            add(m.span(), today + dt.timedelta(days=delta))
+    for rx in _WEEKDAYS if language != "vi" else _WEEKDAYS[:-1]:  # "thu" is Vietnamese thứ, not Thursday
+        for m in rx.finditer(plain):
+            add(m.span(), _weekday(today, m))
+    for m in _DAY_ONLY.finditer(plain):
+        d = next(g for g in (m["d"], m["d2"], m["d3"], m["d4"], m["d5"]) if g)
+        add(m.span(), _future_day(today, int(d)))
+    out.sort()
+    return out
+
+
+def _int(s: str) -> int:
+    v = number(s)
+    return int(v) if v is not None else 0
+
+
+def _date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _future_md(today: dt.date, m: int, d: int) -> dt.date | None:
+    this_year = _date(today.year, m, d)
+    if this_year is not None and this_year >= today:
+        return this_year
+    return _date(today.year + 1, m, d)
+
+
+def _slash(today: dt.date, a: int, b: int, y: str | None, language: str) -> dt.date | None:
+    year = None if y is None else (int(y) + 2000 if len(y) == 2 else int(y))
+    if language in _MONTH_FIRST:
+        options = [(a, b)]
+    elif language in ("vi", "th"):
+        options = [(b, a)]
+    else:  # English: US month/day or day/month; whichever reading is valid and comes sooner
+        options = [(a, b), (b, a)]
+    dates = [(_date(year, m, d) if year else _future_md(today, m, d)) for m, d in options if 1 <= m <= 12]
+    valid = [d for d in dates if d is not None]
+    if not valid:
+        return None
+    future = [d for d in valid if d >= today]
+    return min(future) if future else valid[0]
+
+
+def _future_day(today: dt.date, day: int) -> dt.date | None:
+    if not 1 <= day <= 31:
+        return None
+    y, m = today.year, today.month
+    for _ in range(3):
+        d = _date(y, m, day)
+        if d is not None and d >= today:
+            return d
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return None
+
+
+def _weekday(today: dt.date, m: re.Match[str]) -> dt.date | None:
+    groups = m.groupdict()
+    name = next((groups[k] for k in ("d", "d2", "d3") if groups.get(k)), None)
+    if name is None:
+        return None
+    wd = _WD.get(name, _WD.get(name[:3]))
+    if wd is None:
+        return None
+    mod = " ".join(v for k, v in groups.items() if k.startswith("mod") and v).strip()
+    monday = today - dt.timedelta(days=today.weekday())
+    if mod in ("下下", "再来週") or mod.startswith("다다음"):
+        return monday + dt.timedelta(days=14 + wd)
+    if _is_next(mod):
+        return monday + dt.timedelta(days=7 + wd)
+    ahead = (wd - today.weekday()) % 7
+    return today + dt.timedelta(days=ahead)
+
+
+def _is_next(mod: str) -> bool:
+    return bool(
+        mod
+        and (
+            mod.startswith(("next", "来週", "下", "다음", "담주", "tuan sau", "tuan toi"))
+            or mod.endswith("หน้า")
+            or "next week" in mod
+        )
+    )
+
+
+def iter_dates(found: list[Found]) -> Iterator[dt.date]:
+    return (d for _, d in found)

@@ -1,0 +1,86 @@
+"""Intent from cue scores: negation, then the precedence rules the agency needs.
+
+Precedence, from the issue and RULES.md: a special circumstance (illness, disaster, strike,
+flight cancelled, ...) wins over cancel and change, because a person must look at it and the
+fee may be waived; a late notice that names its minutes wins over everything but that (and over
+it too: "train strike, 30 min late" is a late notice the agents need at once); an explicit
+request for a person comes next. Otherwise the highest score wins, ties going to the more
+specific intent (privacy, change, cancel, late, payment, human).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.understanding.cues import MARKED_TABLES, TABLES, UNMARKED_TABLES, Cue
+
+INTENTS = (
+    "cancel",
+    "change",
+    "late",
+    "special_circumstance",
+    "payment",
+    "privacy",
+    "human",
+    "other",
+)
+_TIE_ORDER = ("privacy", "change", "cancel", "late", "payment", "human")
+
+Compiled = list[tuple[str, re.Pattern[str], int]]
+
+
+def _compile(tables: Mapping[str, list[Cue]]) -> Compiled:
+    return [(intent, re.compile(p), w) for intent, cues in tables.items() for p, w in cues]
+
+
+_PLAIN = _compile(TABLES)
+_MARKED = _compile(MARKED_TABLES)
+_UNMARKED = _compile(UNMARKED_TABLES)
+
+# A negation right before a cue ("not cancel", "不是取消", "không hủy", "ไม่ยกเลิก") ...
+_NEG_BEFORE = re.compile(
+    r"(?:\b(?:not|don'?t|dont|do not|didn'?t|doesn'?t|won'?t|wont|will not|no need to|never|without|"
+    r"instead of|rather than|no)\s+(?:want\s+to\s+|wanna\s+|need\s+to\s+|going\s+to\s+|gonna\s+|to\s+|a\s+|"
+    r"an\s+|the\s+|my\s+|be\s+|it\s+|really\s+|plan\s+to\s+)*"
+    r"|(?:不是|不要|不想|不用|别|別|不必|并不是|並不是|并非|並非|不打算|没有要|沒有要|没要|沒要|不)(?:要|想|用|是)?\s*"
+    r"|(?:ไม่ใช่|ไม่ได้|ไม่อยาก|ไม่ต้อง|ไม่)(?:จะ|ต้องการ|ได้)?\s*"
+    r"|\b(?:khong phai|ko phai|k phai|khong muon|ko muon|k muon|khong can|ko can|khong|ko|chua|dung)\s+"
+    r"(?:la\s+|muon\s+)?)$"
+)
+# ... or right after it ("キャンセルではなく", "취소 말고", "취소하지 않고").
+_NEG_AFTER = re.compile(
+    r"^\s*(?:(?:は|を)?\s*(?:では|じゃ|で)(?:なく|ない|ありません)|(?:は|を)?\s*(?:しない|しません|したくない|せず|"
+    r"しなくて)|はなし|なしで"
+    r"|(?:은|는|이|가|을|를)?\s*(?:말고|아니(?:고|라|에요|예요|야|구)|안\s*(?:하|할|해)|할\s*생각\s*없)"
+    r"|(?:하)?지\s*(?:않|말|마))"
+)
+_NEG_WINDOW = 24
+
+
+def score(t: str, plain: str, marked: bool) -> tuple[dict[str, int], set[str]]:
+    """Cue scores per intent over normalized `t` / unmarked `plain`, and the intents only negated."""
+    scores: dict[str, int] = {}
+    negated: set[str] = set()
+    for compiled, text in ((_PLAIN, plain), (_MARKED, t), (() if marked else _UNMARKED, plain)):
+        for intent, rx, weight in compiled:
+            for m in rx.finditer(text):
+                before = text[max(0, m.start() - _NEG_WINDOW) : m.start()]
+                after = text[m.end() : m.end() + _NEG_WINDOW]
+                if _NEG_BEFORE.search(before) or _NEG_AFTER.search(after):
+                    negated.add(intent)
+                else:
+                    scores[intent] = scores.get(intent, 0) + weight
+    return scores, negated - scores.keys()
+
+
+def resolve(scores: Mapping[str, int], has_minutes: bool) -> str:
+    late = scores.get("late", 0)
+    if scores.get("special_circumstance", 0):
+        return "late" if late >= 2 and has_minutes else "special_circumstance"
+    if late >= 2 and has_minutes:
+        return "late"
+    if scores.get("human", 0) >= 3:
+        return "human"
+    best = max(_TIE_ORDER, key=lambda i: (scores.get(i, 0), -_TIE_ORDER.index(i)))
+    return best if scores.get(best, 0) > 0 else "other"
