@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot.dialogs.base import Ctx, Frame, Start, Transition, missed
+from bot.dialogs.keywords import is_greeting
 from bot.events import ChoiceIn, FollowIn, TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, Option, Reply, Text
@@ -54,6 +55,8 @@ class MenuDialog:
         if isinstance(body, ChoiceIn) and body.option in registry.FLOWS:
             return Transition(next=Start(body.option))
         if isinstance(body, TextIn):
+            if is_greeting(body.text):
+                return Transition(next=frame, replies=self.prompt(frame, ctx))
             intent = getattr(ctx.facts.understood, "intent", None)
             for name in registry.FLOWS:
                 if intent and intent in getattr(registry.get(name), "intents", ()):
