@@ -60,6 +60,7 @@ class Delivered:
     message: dict[str, Any]
     at: float
     retry_key: str | None = None
+    reply_token: str | None = None
 
 
 @dataclass
@@ -198,7 +199,7 @@ class FakeLine:
         user_id = self._reply_tokens.pop(body["replyToken"], None)
         if user_id is None:
             return _error(400, "Invalid reply token")
-        return self._accept(user_id, "reply", body["messages"], None)
+        return self._accept(user_id, "reply", body["messages"], None, body["replyToken"])
 
     def _do_push(self, request: Request, body: Any) -> Response:
         key = request.headers.get("x-line-retry-key")
@@ -223,11 +224,18 @@ class FakeLine:
             self._accepted_keys[key] = accepted.headers["x-line-request-id"]
         return accepted
 
-    def _accept(self, user_id: str, via: str, messages: list[dict[str, Any]], key: str | None) -> Response:
+    def _accept(
+        self,
+        user_id: str,
+        via: str,
+        messages: list[dict[str, Any]],
+        key: str | None,
+        token: str | None = None,
+    ) -> Response:
         now = time.monotonic()
         sent = []
         for message in messages:
-            self.delivered.append(Delivered(user_id, via, message, now, key))
+            self.delivered.append(Delivered(user_id, via, message, now, key, token))
             sent.append({"id": str(uuid.uuid4().int)[:18], "quoteToken": uuid.uuid4().hex})
         response = JSONResponse({"sentMessages": sent})
         response.headers["x-line-request-id"] = str(uuid.uuid4())
