@@ -21,7 +21,6 @@ import os
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -132,16 +131,21 @@ async def server(db_url: str, fake: FakeLine, workdir: Path) -> AsyncIterator[st
         "COUNSELBOT_LOG_LEVEL": "WARNING",
     }
     if db_url.startswith("postgresql"):
-        subprocess.run([counselbot(), "db", "upgrade"], env=env, cwd=workdir, check=True, capture_output=True)
+        upgrade = await asyncio.create_subprocess_exec(
+            counselbot(), "db", "upgrade", env=env, cwd=workdir,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        if await upgrade.wait() != 0:
+            raise RuntimeError("counselbot db upgrade failed")
     log = (workdir / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [counselbot(), "serve"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+    proc = await asyncio.create_subprocess_exec(
+        counselbot(), "serve", env=env, cwd=workdir, stdout=log, stderr=asyncio.subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as client:
             for _ in range(300):
-                if proc.poll() is not None:
+                if proc.returncode is not None:
                     raise RuntimeError(f"counselbot serve exited; see {workdir / 'serve.log'}")
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(f"{base}/healthz")).status_code == 200:
@@ -151,12 +155,13 @@ async def server(db_url: str, fake: FakeLine, workdir: Path) -> AsyncIterator[st
                 raise RuntimeError("counselbot serve did not come up in 30 s")
         yield base
     finally:
-        proc.terminate()
+        if proc.returncode is None:
+            proc.terminate()
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
             proc.kill()
-            proc.wait()
+            await proc.wait()
         log.close()
 
 
