@@ -45,7 +45,14 @@ def _serve(args: argparse.Namespace) -> int:
         if component.describe:
             print(component.describe, flush=True)
     print(f"counselbot is listening on http://{settings.host}:{settings.port}/ (Ctrl+C stops it)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
