@@ -283,3 +283,35 @@ async def test_a_slow_answer_shows_the_loading_animation(sqlite_url: str, line_b
         await eventually(bot.outbox_settled)
         assert bot.fake.of("loading")[0].body["chatId"] == USER
         assert bot.fake.texts(USER) == ["How can I help you?"]
+
+
+async def test_a_quick_reply_postback_is_the_button_pressed(db_url: str, line_bot: Any) -> None:
+    async with line_bot(db_url) as bot:
+        await bot.send(bot.text("menu"))
+        await bot.fake.wait_for(lambda: bool(bot.fake.delivered))
+        [button] = [i["action"] for i in bot.fake.messages(USER)[-1]["quickReply"]["items"]]
+        assert button["label"] == "Talk to a person"
+        token = bot.fake.issue_reply_token(USER)
+        await bot.send(event_from("postback", user_id=USER, reply_token=token, postback__data=button["data"]))
+        await bot.fake.wait_for(lambda: len(bot.fake.delivered) == 2)
+        assert bot.fake.texts(USER)[-1].startswith("Thank you. I have asked a person")
+        async with bot.db.read() as s:
+            conversation = (await s.execute(select(Conversation))).scalar_one()
+        assert conversation.mode == "queued"
+
+
+async def test_events_that_cannot_be_stored_get_500_so_line_redelivers(
+    tmp_path: Any, settings_for: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database without tables: every engine.handle fails, as it would with the database down.
+    broken = settings_for(
+        f"sqlite+aiosqlite:///{tmp_path}/empty.db",
+        line_channel_secret=CHANNEL_SECRET,
+        line_channel_access_token=ACCESS_TOKEN,
+        line_api_base="http://127.0.0.1:9",
+    )
+    async with serve_app(broken) as base, httpx.AsyncClient(base_url=base) as http:
+        body = webhook_body(event_from("text", user_id=USER, message__text="my secret plan"))
+        response = await http.post("/webhooks/line", content=body, headers={"X-Line-Signature": sign(body)})
+    assert response.status_code == 500
+    assert "my secret plan" not in caplog.text and USER not in caplog.text
