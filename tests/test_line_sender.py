@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -93,6 +94,14 @@ async def test_an_expired_reply_token_means_push_with_the_rows_retry_key(
     assert request.body["to"] == USER
     assert request.headers["x-line-retry-key"] == d.idempotency_key
     assert fake.texts(USER) == ["Hello"]
+
+
+async def test_an_agents_message_is_always_pushed(fake: FakeLine, api: LineApi) -> None:
+    d = dataclasses.replace(
+        delivery("From your agent", reply_token=fake.issue_reply_token(USER)), source="agent"
+    )
+    assert await LineSender(api).send(d) == Sent(1)
+    assert [r.endpoint for r in fake.requests] == ["push"]
 
 
 async def test_line_refusing_the_reply_token_falls_back_to_push(fake: FakeLine, api: LineApi) -> None:

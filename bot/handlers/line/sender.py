@@ -110,7 +110,8 @@ class LineSender:
     async def send(self, delivery: Delivery) -> SendResult:
         plan = batches(delivery.messages, delivery.parts_sent)
         done = delivery.parts_sent
-        use_reply = done == 0 and self._reply_token_fresh(delivery)
+        # Reply tokens answer the customer's own message; agents' messages and reminders are pushed.
+        use_reply = done == 0 and delivery.source == "bot" and self._reply_token_fresh(delivery)
         for index, batch in enumerate(plan):
             try:
                 if index == 0 and use_reply and delivery.reply_token:
