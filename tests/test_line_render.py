@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
 from bot.handlers.line.render import MAX_TEXT, Batch, batches, render, split_text
+from bot.i18n import JST
 from bot.replies import Rendered, RenderedOption
 
 
@@ -75,9 +77,21 @@ def test_date_picker_is_a_datetime_picker_action_in_date_mode_with_its_options()
     assert picker["action"]["type"] == "datetimepicker"
     assert picker["action"]["mode"] == "date"
     assert picker["action"]["min"] == "2025-06-01" and picker["action"]["max"] == "2025-08-31"
+    assert "2025-06-01" <= picker["action"]["initial"] <= "2025-08-31"
     assert parse_qs(picker["action"]["data"]) == {"d": ["1"], "t": ["5"]}
     assert 1 <= len(picker["action"]["label"]) <= 20
     assert parse_qs(other["action"]["data"]) == {"o": ["any"], "t": ["5"]}
+
+
+def test_the_date_picker_opens_today_in_japan_when_allowed() -> None:
+    today = dt.datetime.now(JST).date()
+    birth = Rendered("date_picker", "Date of birth?", min_date="1900-01-01", max_date=today.isoformat())
+    [message] = as_json(birth)
+    assert message["quickReply"]["items"][0]["action"]["initial"] == today.isoformat()
+    open_ended = Rendered("date_picker", "Which day?")
+    [message] = as_json(open_ended)
+    assert message["quickReply"]["items"][0]["action"]["initial"] == today.isoformat()
+    assert "min" not in message["quickReply"]["items"][0]["action"]
 
 
 def test_long_text_is_split_within_line_limits_and_buttons_stay_on_the_last_piece() -> None:

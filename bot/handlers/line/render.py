@@ -7,6 +7,7 @@ last message the customer received, so they go on the last message of each rende
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.handlers.line.webhook import choice_data, date_data
+from bot.i18n import JST
 from bot.replies import Rendered, RenderedOption
 
 MAX_MESSAGES = 5
@@ -97,7 +99,7 @@ def render(r: Rendered) -> list[Message]:
             label=DATE_PICKER_LABEL,
             data=date_data(r.token),
             mode="date",
-            initial=r.min_date,
+            initial=_initial(r.min_date, r.max_date),
             min=r.min_date,
             max=r.max_date,
         )
@@ -111,6 +113,16 @@ def render(r: Rendered) -> list[Message]:
     last = TextMessage(text=chunks[-1], quick_reply=QuickReply(items=items) if items else None)
     messages.append(last)
     return messages
+
+
+def _initial(low: str | None, high: str | None) -> str:
+    """Where the picker opens: today in Japan, moved into [low, high] (LINE refuses it outside)."""
+    day = dt.datetime.now(JST).date().isoformat()
+    if low and day < low:
+        return low
+    if high and day > high:
+        return high
+    return day
 
 
 def _choice_buttons(r: Rendered, options: list[RenderedOption]) -> tuple[str, list[QuickReplyItem]]:
