@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import copy
 import datetime as dt
+import itertools
 import json
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -21,11 +22,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
+from pydantic import SecretStr
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from bot.config import Settings
+from storage.db import Database
+from storage.models import OutboxMessage
+from tests.support.wait import eventually
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Counsel", "username": "counsel_test_bot"}
@@ -41,10 +50,14 @@ class Call:
 
 
 @dataclass
-class Failure:
-    status: int
-    description: str
+class Plan:
+    """What the next call of a method gets: an error status, or a late answer (the call still takes
+    effect: a timeout on our side then does not mean "not sent")."""
+
+    status: int | None
+    description: str = ""
     retry_after: int | None = None
+    late: float = 0.0
 
 
 @dataclass
@@ -57,10 +70,12 @@ class FakeTelegram:
     base_url: str = ""
     # Seconds to wait before answering a method (a slow network or a stuck Telegram).
     delays: dict[str, float] = field(default_factory=dict)
-    _failures: dict[str, list[Failure]] = field(default_factory=dict)
+    _plans: dict[str, list[Plan | None]] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_cond: asyncio.Condition | None = None
     _next_message_id: int = 100
+    # The highest offset a getUpdates asked for: every update below it was stored by the poller.
+    max_offset: int = 0
     # message_id -> the message as sent (text, chat, reply_markup), edits applied.
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -72,15 +87,25 @@ class FakeTelegram:
         *,
         retry_after: int | None = None,
         times: int = 1,
+        skip: int = 0,
         description: str | None = None,
     ) -> None:
-        """The next `times` calls of `method` answer `status` (429 with retry_after, 5xx, ...)."""
+        """After `skip` normal calls, the next `times` calls of `method` answer `status`."""
         desc = description or {
             429: f"Too Many Requests: retry after {retry_after}",
             500: "Internal Server Error",
             502: "Bad Gateway",
         }.get(status, "Error")
-        self._failures.setdefault(method, []).extend([Failure(status, desc, retry_after)] * times)
+        self._plan(method, skip, [Plan(status, desc, retry_after)] * times)
+
+    def answer_late(self, method: str, seconds: float, *, skip: int = 0) -> None:
+        """After `skip` normal calls, the next call takes effect but is answered `seconds` late."""
+        self._plan(method, skip, [Plan(None, late=seconds)])
+
+    def _plan(self, method: str, skip: int, plans: list[Plan]) -> None:
+        queue = self._plans.setdefault(method, [])
+        queue.extend([None] * skip)
+        queue.extend(plans)
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Queue an update for getUpdates (long polling)."""
@@ -93,8 +118,12 @@ class FakeTelegram:
         return [c for c in self.calls if c.method == method]
 
     def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
-        """Messages sent (in order), optionally to one chat."""
-        out = [m for m in self.messages.values() if chat_id is None or str(m["chat"]["id"]) == str(chat_id)]
+        """Copies of the messages sent (in order, edits applied so far), optionally to one chat."""
+        out = [
+            copy.deepcopy(m)
+            for m in self.messages.values()
+            if chat_id is None or str(m["chat"]["id"]) == str(chat_id)
+        ]
         return sorted(out, key=lambda m: m["message_id"])
 
     def texts(self, chat_id: int | str | None = None) -> list[str]:
@@ -117,10 +146,10 @@ class FakeTelegram:
         delay = self.delays.get(method)
         if delay:
             await asyncio.sleep(delay)
-        queued = self._failures.get(method)
-        if queued:
-            f = queued.pop(0)
-            return _error(f.status, f.description, retry_after=f.retry_after)
+        queued = self._plans.get(method)
+        plan = queued.pop(0) if queued else None
+        if plan is not None and plan.status is not None:
+            return _error(plan.status, plan.description, retry_after=plan.retry_after)
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, "_m_" + method.lower(), None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -128,6 +157,8 @@ class FakeTelegram:
             result = await handler(params)
         except _ApiError as exc:
             return _error(exc.status, exc.description)
+        if plan is not None and plan.late:
+            await asyncio.sleep(plan.late)
         return JSONResponse({"ok": True, "result": result})
 
     async def _m_getme(self, params: dict[str, Any]) -> Any:
@@ -210,6 +241,7 @@ class FakeTelegram:
             )
         assert self._update_cond is not None
         offset = int(params.get("offset") or 0)
+        self.max_offset = max(self.max_offset, offset)
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
         async with self._update_cond:
@@ -237,6 +269,7 @@ def update_from(
     data: str | None = None,
     message: dict[str, Any] | None = None,
     language_code: str | None = None,
+    date: int | None = None,
 ) -> dict[str, Any]:
     """A fixture with its ids, text, callback data or pressed message replaced (a sent message
     from `FakeTelegram.sent()` can be the `message` a callback query points at)."""
@@ -256,6 +289,8 @@ def update_from(
         body.pop("entities", None)
     if data is not None:
         body["data"] = data
+    if date is not None and "date" in body:
+        body["date"] = date
     if message is not None:
         body["message"] = copy.deepcopy(message)
     return update
@@ -329,3 +364,119 @@ async def run_fake_telegram(fake: FakeTelegram | None = None) -> AsyncIterator[F
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
         sock.close()
+
+
+# ---- an end-to-end harness: the real app (engine, outbox, delivery worker) against this fake ------
+
+CHAT_ID = 5550001
+WEBHOOK_SECRET = "test-webhook-secret_0123456789"
+
+
+@dataclass
+class TelegramHarness:
+    """Drives the app as Telegram would, by webhook or by long polling (`polling=True`)."""
+
+    fake: FakeTelegram
+    http: httpx.AsyncClient
+    db: Database
+    polling: bool = False
+    presses: list[str] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000_001))
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    async def post(self, body: dict[str, Any] | bytes, secret: str | None = WEBHOOK_SECRET) -> httpx.Response:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"content-type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        return await self.http.post("/webhooks/telegram", content=content, headers=headers)
+
+    async def deliver(self, update: dict[str, Any]) -> None:
+        """Hand Telegram's update to the app and return once it has been stored (or ignored)."""
+        if self.polling:
+            await self.fake.push_update(update)
+            await eventually(lambda: self.fake.max_offset > update["update_id"])
+        else:
+            response = await self.post(update)
+            assert response.status_code == 200, response.text
+
+    async def text(self, text: str, chat: int = CHAT_ID) -> dict[str, Any]:
+        update = update_from("text_message", update_id=self.new_id(), chat_id=chat, text=text, date=now())
+        await self.deliver(update)
+        return update
+
+    async def press(
+        self, label: str, message: dict[str, Any] | None = None, chat: int = CHAT_ID
+    ) -> dict[str, Any]:
+        """Press the button labelled `label` on `message` (default: the newest message with buttons)."""
+        message = message or self.last_keyboard(chat)
+        data = button_data(message, label)
+        update = update_from(
+            "callback_query", update_id=self.new_id(), chat_id=chat, data=data, message=message
+        )
+        update["callback_query"]["id"] = f"cq{update['update_id']}"
+        self.presses.append(update["callback_query"]["id"])
+        await self.deliver(update)
+        return update
+
+    def last_keyboard(self, chat: int = CHAT_ID) -> dict[str, Any]:
+        with_buttons = [m for m in self.fake.sent(chat) if m.get("reply_markup")]
+        assert with_buttons, "no message with buttons was sent"
+        return with_buttons[-1]
+
+    async def count(self, model: Any, *where: Any) -> int:
+        async with self.db.read() as s:
+            return int((await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
+
+    async def settled(self) -> None:
+        """Wait until every outbox row is final and every button press was answered."""
+
+        async def done() -> bool:
+            async with self.db.read() as s:
+                rows = (await s.execute(select(OutboxMessage.status))).scalars().all()
+            answered = {c.params.get("callback_query_id") for c in self.fake.calls_of("answerCallbackQuery")}
+            return all(r in ("sent", "dead", "cancelled") for r in rows) and set(self.presses) <= answered
+
+        # Generous: the flood limits pace one chat at about a message a second after a short burst.
+        await eventually(done, timeout=30)
+
+
+def now() -> int:
+    """A Telegram timestamp for "just now" (fixtures carry a fixed date)."""
+    return int(dt.datetime.now(dt.UTC).timestamp())
+
+
+def button_data(message: dict[str, Any], label: str) -> str:
+    for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+        for button in row:
+            if button["text"] == label:
+                return str(button["callback_data"])
+    labels = [b["text"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+    raise AssertionError(f"no button {label!r} in {labels}")
+
+
+@contextlib.asynccontextmanager
+async def telegram_app(settings: Settings, *, polling: bool = False) -> AsyncIterator[TelegramHarness]:
+    """The real app (tests.support.server.serve_app) with Telegram pointed at a fresh fake.
+
+    `settings` come without Telegram settings; the fake's token, address and a webhook secret are added.
+    """
+    from tests.support.server import serve_app
+
+    async with run_fake_telegram() as fake:
+        configured = settings.model_copy(
+            update={
+                "telegram_bot_token": SecretStr(fake.token),
+                "telegram_webhook_secret": SecretStr(WEBHOOK_SECRET),
+                "telegram_api_base": fake.base_url,
+                "telegram_polling": polling,
+            }
+        )
+        db = Database(settings.database_url)
+        try:
+            async with serve_app(configured) as base, httpx.AsyncClient(base_url=base, timeout=15) as http:
+                yield TelegramHarness(fake, http, db, polling)
+        finally:
+            await db.dispose()

@@ -47,7 +47,7 @@ def setup(ctx: AppContext) -> Component | None:
     return Component(
         name="telegram",
         # The webhook route stays even while polling: a stray call is still verified and refused.
-        routes=[Route(PATH, webhook, methods=["POST"])],
+        routes=[Route(PATH, webhook.handle, methods=["POST"])],
         senders=[sender],
         background=[poller.run] if poller is not None else [],
         on_shutdown=[shutdown],

@@ -60,7 +60,10 @@ def split_text(text: str, limit: int = MAX_CHARS) -> list[str]:
     while _units(rest) > limit:
         cut = _fit(rest, limit)
         window = rest[:cut]
-        brk = max(window.rfind("\n"), window.rfind(" "))
+        # A line break near the end first, else a space, else a hard cut.
+        brk = window.rfind("\n")
+        if brk <= cut // 2:
+            brk = window.rfind(" ")
         if brk > cut // 2:
             cut = brk + 1
         pieces.append(rest[:cut].rstrip() or rest[:cut])

@@ -39,7 +39,7 @@ class TelegramWebhook:
             return False
         return hmac.compare_digest(given.encode(), self._secret)
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         if not self._authentic(request):
             log.warning("telegram: webhook rejected: missing or wrong secret token")
             return PlainTextResponse("forbidden", status_code=403)
