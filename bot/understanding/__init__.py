@@ -24,8 +24,9 @@ INTENTS = intents.INTENTS
 LANGUAGES = ("ja", "en", "zh-Hans", "zh-Hant", "ko", "th", "vi")
 # Longer texts are not "short messages"; cut them so one pasted essay cannot slow the engine down.
 _MAX_CHARS = 1000
-# A message that is only a duration ("20分くらい", "about 15 min") is an answer to "how late?".
-_BARE_DURATION_CHARS = 24
+# A message that is little more than a duration ("20分くらい", "about 15 min", "再五分鐘") is an
+# answer to "how late?"; this many letters besides the duration are allowed.
+_BARE_DURATION_REST = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +62,9 @@ def understand(text: str, now: dt.datetime) -> Understanding:
         lang = choice.replace("_", "-")
 
     scores, negated = intents.score(t, plain, marked=scripts.vi_letters > 0)
-    minutes = durations.minutes(t)
+    minutes, rest = durations.scan(t)
     intent = intents.resolve(scores, minutes is not None)
-    if intent == "other" and minutes is not None and len(t) <= _BARE_DURATION_CHARS:
+    if intent == "other" and minutes is not None and rest <= _BARE_DURATION_REST:
         intent = "late"
 
     found = dates.find(t, plain, now.astimezone(JST).date(), lang)

@@ -23,7 +23,7 @@ _REL = [
     (
         1,
         r"明日|あした|明天|내일|พรุ่งนี้|\b(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw?|2morrow|2moro)\b|"
-        r"\bngay mai\b|\b(?:sang|chieu|toi|trua|mai) mai\b|^mai\b|\bmai (?:minh|em|toi|anh|chi)\b",
+        r"\bngay mai\b",
     ),
     (
         0,
@@ -32,7 +32,10 @@ _REL = [
     ),
     (-1, r"昨日|きのう|昨天|어제|เมื่อวาน|\byesterday\b|\bhom qua\b"),
 ]
-_REL_RE = [(d, re.compile(p)) for d, p in _REL]
+_REL_RE = [(d, re.compile(p, re.ASCII)) for d, p in _REL]
+# Vietnamese "mai" alone is "tomorrow" ("mai em không đi được"), matched with its marks so that mãi
+# ("forever") is not, and not as the name Mai ("chị Mai ơi").
+_MAI = re.compile(r"(?<!chị )(?<!cô )(?<!tên )(?<!bạn )(?<!chi )(?<!co )(?<!ten )(?<!ban )\bmai\b(?! ơi| oi)")
 
 # Weekday names per language -> 0 (Monday) .. 6 (Sunday).
 _WD = {
@@ -95,31 +98,36 @@ _NEXT = r"(?:next week|来週|再来週|下下?个?(?:周|週|星期|礼拜|禮�
 _THIS = r"(?:this|this coming|coming|今週|今度の|次の|这个?|這個?|本|이번\s*주|오는)"
 _WEEKDAYS = [
     # Japanese: (来週の)火曜(日)
-    re.compile(r"(?P<mod>来週|再来週|今週|今度|次)?\s*の?\s*(?P<d>[月火水木金土日]曜)"),
+    re.compile(r"(?P<mod>来週|再来週|今週|今度|次)?\s*の?\s*(?P<d>[月火水木金土日]曜)", re.ASCII),
     # Chinese: (下)周二 / 星期二 / 礼拜二; the week word may follow 下 directly (下周二).
     re.compile(
-        r"(?P<mod>下下|下|这|這|本|这个|這個|下个|下個)?\s*(?:周|週|星期|礼拜|禮拜)(?P<d>[一二三四五六日天])"
+        r"(?P<mod>下下|下|这|這|本|这个|這個|下个|下個)?\s*(?:周|週|星期|礼拜|禮拜)(?P<d>[一二三四五六日天])",
+        re.ASCII,
     ),
     # Korean: (다음 주) 화요일 / 화욜
     re.compile(
-        r"(?P<mod>다다음\s*주|다음\s*주|담주|이번\s*주|오는|이번)?\s*(?P<d>[월화수목금토일])(?:요일|욜)"
+        r"(?P<mod>다다음\s*주|다음\s*주|담주|이번\s*주|오는|이번)?\s*(?P<d>[월화수목금토일])(?:요일|욜)",
+        re.ASCII,
     ),
     # Thai: วันอังคาร(หน้า|นี้|สัปดาห์หน้า); Sunday only with วัน because อาทิตย์ is also "week".
     re.compile(
         r"(?:วัน(?P<d>จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์)|"
         r"(?P<d2>จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์))"
-        r"\s*(?P<mod>(?:สัปดาห์|อาทิตย์|วีค)?\s*หน้า|นี้)?"
+        r"\s*(?P<mod>(?:สัปดาห์|อาทิตย์|วีค)?\s*หน้า|นี้)?",
+        re.ASCII,
     ),
     # Vietnamese (tone marks stripped): thu ba / thu 3 / t3 / chu nhat (+ tuan sau / tuan toi / nay)
     re.compile(
-        r"\b(?:thu (?P<d>hai|ba|tu|nam|sau|bay|[2-7])|t(?P<d2>[2-7])|(?P<d3>chu nhat|cn))\b"
-        r"(?:\s*(?P<mod>tuan (?:sau|toi)|tuan nay|nay|toi)\b)?"
+        r"(?<!ben )\b(?:thu (?P<d>hai|ba|tu|nam|sau|bay|[2-7])|t(?P<d2>[2-7])|(?P<d3>chu nhat|cn))\b"
+        r"(?:\s*(?P<mod>tuan (?:sau|toi)|tuan nay|nay|toi)\b)?",
+        re.ASCII,
     ),
     # English: (next|this) tuesday (next week)
     re.compile(
         r"\b(?:(?P<mod>next|this coming|this|coming)\s+)?(?:week\s+)?(?:on\s+)?"
         r"(?P<d>mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)(?:day|nesday|sday|rsday|urday|\.)?\b"
-        r"(?P<mod2>\s+(?:of\s+)?next week)?"
+        r"(?P<mod2>\s+(?:of\s+)?next week)?",
+        re.ASCII,
     ),
 ]
 _MONTHS_EN = {
@@ -159,21 +167,29 @@ _MONTHS_TH = {
 _MONTH_TH = "|".join(re.escape(k) for k in sorted(_MONTHS_TH, key=len, reverse=True))
 _CJK_NUM = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
 
-_YMD = re.compile(r"(?<!\d)(?P<y>20\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)")
-_MD_CJK = re.compile(rf"(?P<m>{_CJK_NUM})\s*(?:月|월)\s*(?P<d>{_CJK_NUM})\s*(?:日|号|號|일)?")
-_MD_EN = re.compile(rf"\b{_MONTH_EN}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b")
-_DM_EN = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH_EN}(?![a-z])")
-_DM_TH = re.compile(rf"(?P<d>\d{{1,2}})\s*(?P<mon>{_MONTH_TH})")
-_DM_VI = re.compile(r"\bngay (?P<d>\d{1,2}) thang (?P<m>\d{1,2})\b|\b(?P<d2>\d{1,2}) thang (?P<m2>\d{1,2})\b")
-_SLASH = re.compile(r"(?<![\d/:.])(?P<a>\d{1,2})\s*/\s*(?P<b>\d{1,2})(?:\s*/\s*(?P<y>\d{2,4}))?(?![\d/:%])")
+_YMD = re.compile(
+    r"(?<!\d)(?P<y>20\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)", re.ASCII
+)
+_MD_CJK = re.compile(rf"(?P<m>{_CJK_NUM})\s*(?:月|월)\s*(?P<d>{_CJK_NUM})\s*(?:日|号|號|일)?", re.ASCII)
+_MD_EN = re.compile(rf"\b{_MONTH_EN}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b", re.ASCII)
+_DM_EN = re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH_EN}(?![a-z])", re.ASCII)
+_DM_TH = re.compile(rf"(?P<d>\d{{1,2}})\s*(?P<mon>{_MONTH_TH})", re.ASCII)
+_DM_VI = re.compile(
+    r"\bngay (?P<d>\d{1,2}) thang (?P<m>\d{1,2})\b|\b(?P<d2>\d{1,2}) thang (?P<m2>\d{1,2})\b", re.ASCII
+)
+_SLASH = re.compile(
+    r"(?<![\d/:.])(?P<a>\d{1,2})\s*/\s*(?P<b>\d{1,2})(?:\s*/\s*(?P<y>\d{2,4}))?(?![\d/:%])", re.ASCII
+)
 _DAY_ONLY = re.compile(
     r"(?<![\d月월/])(?P<d>\d{1,2})\s*(?:日|号|號|일)(?!\s*(?:前|後|后|间|間|以内|以內|전|후|뒤|동안|ago|まで|中))"
     r"|วันที่\s*(?P<d2>\d{1,2})|\bngay (?P<d3>\d{1,2})\b(?! thang)|\bmung (?P<d4>\d{1,2})\b"
-    r"|\b(?:the\s+)(?P<d5>\d{1,2})(?:st|nd|rd|th)\b"
+    r"|\b(?:the\s+)(?P<d5>\d{1,2})(?:st|nd|rd|th)\b",
+    re.ASCII,
 )
 _IN_DAYS = re.compile(
     r"(?P<n>\d{1,2}|[一二三四五六七八九十两兩]{1,2})\s*(?:日|天|일|วัน|ngay)\s*(?:後|后|以後|之后|之後|후|뒤|nua)"
-    r"|\bin (?P<n2>\d{1,2}|a|two|three|four|five|six|seven) days?\b|อีก\s*(?P<n3>\d{1,2})\s*วัน"
+    r"|\bin (?P<n2>\d{1,2}|a|two|three|four|five|six|seven) days?\b|อีก\s*(?P<n3>\d{1,2})\s*วัน",
+    re.ASCII,
 )
 _MONTH_FIRST = frozenset({"ja", "zh-Hans", "zh-Hant", "ko"})
 
@@ -207,6 +223,9 @@ def find(t: str, plain: str, today: dt.date, language: str) -> list[Found]:
         n = m["n"] or m["n2"] or m["n3"]
         k = 1 if n == "a" else number(n)
         add(m.span(), today + dt.timedelta(days=int(k)) if k is not None else None)
+    if language == "vi":
+        for m in _MAI.finditer(t):
+            add(m.span(), today + dt.timedelta(days=1))
     for delta, rx in _REL_RE:
         for m in rx.finditer(plain):
             add(m.span(), today + dt.timedelta(days=delta))

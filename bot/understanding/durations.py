@@ -126,8 +126,9 @@ def _alt(words: object) -> str:
 _NUM = (
     r"\d+(?:\.\d+)?"
     r"|[〇零一二两兩三四五六七八九十]+"
-    r"|(?:[이삼사오육칠팔구]?십[일이삼사오육칠팔구]?|[일이삼사오육칠팔구])(?=\s*분)"
-    rf"|(?:{_alt(_KO_NATIVE)})(?=\s*(?:시간|분))"
+    # Korean number words only as whole words: 통역사분 is "the interpreter", not "4 minutes".
+    r"|(?<![가-힣])(?:[이삼사오육칠팔구]?십[일이삼사오육칠팔구]?|[일이삼사오육칠팔구])(?=\s*분)"
+    rf"|(?<![가-힣])(?:{_alt(_KO_NATIVE)})(?=\s*(?:시간|분))"
     r"|(?:twenty|thirty|forty|fifty)[- ](?:one|two|three|four|five|six|seven|eight|nine)\b"
     rf"|\b(?:{_alt(_EN)})\b"
     r"|(?:(?:สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|ยี่)?สิบ(?:เอ็ด|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า)?)"
@@ -135,7 +136,9 @@ _NUM = (
     rf"|\b(?:{_alt(_VI)})\b(?=\s*(?:phut|tieng|gio)\b)"
 )
 _NOT_LATIN = r"(?![a-z])"
-_MIN_UNIT = rf"(?:(?:minutes?|minuites?|minuts?|mins?|m|phut|p){_NOT_LATIN}|分钟|分鐘|分鍾|分|분|นาที|')"
+_MIN_UNIT = (
+    rf"(?:(?:minutes?|minuites?|minuts?|mins?|m|phut|p){_NOT_LATIN}|分钟|分鐘|分鍾|分|ふん|ぷん|분|นาที|')"
+)
 _HOUR_UNIT = (
     rf"(?:(?:hours?|hrs?|h|tieng){_NOT_LATIN}|(?P<gio>gio){_NOT_LATIN}|時間|小时|小時|钟头|鐘頭|个钟|個鐘|"
     r"시간|ชั่วโมง|ชม\.?)"
@@ -145,13 +148,16 @@ _RANGE_SEP = r"(?:-|~|to|or|到|至|から|或|ถึง|hoac|den|toi)"
 
 _HOURS = re.compile(
     rf"(?<![\d.:/])(?P<n>{_NUM})\s*(?:个|個|개)?\s*(?P<pre>半)?\s*{_HOUR_UNIT}"
-    rf"(?:\s*(?P<half>{_HALF})|\s*(?:and\s+)?(?P<m>{_NUM})\s*{_MIN_UNIT}|(?P<m2>\d{{2}})(?!\d))?"
+    rf"(?:\s*(?P<half>{_HALF})|\s*(?:and\s+)?(?P<m>{_NUM})\s*{_MIN_UNIT}|(?P<m2>\d{{2}})(?!\d))?",
+    re.ASCII,
 )
 _MINUTES = re.compile(
-    rf"(?<![\d.:/])(?:(?P<lo>{_NUM})\s*{_MIN_UNIT}?\s*{_RANGE_SEP}\s*)?(?P<n>{_NUM})\s*{_MIN_UNIT}"
+    rf"(?<![\d.:/])(?:(?P<lo>{_NUM})\s*{_MIN_UNIT}?\s*{_RANGE_SEP}\s*)?(?P<n>{_NUM})\s*{_MIN_UNIT}",
+    re.ASCII,
 )
 _HOUR_RANGE = re.compile(
-    rf"(?<![\d.:/])(?P<lo>{_NUM})\s*{_RANGE_SEP}\s*(?P<n>{_NUM})\s*{_HOUR_UNIT.replace('?P<gio>', '')}"
+    rf"(?<![\d.:/])(?P<lo>{_NUM})\s*{_RANGE_SEP}\s*(?P<n>{_NUM})\s*{_HOUR_UNIT.replace('?P<gio>', '')}",
+    re.ASCII,
 )
 # 十分 is also "very" (十分抱歉, 十分に) rather than ten minutes.
 _JUUBUN = re.compile(
@@ -159,14 +165,16 @@ _JUUBUN = re.compile(
 )
 _HALF_HOUR = re.compile(
     r"半\s*(?:个|個)?\s*(?:小时|小時|钟头|鐘頭|钟|鐘)|\bhalf (?:an |a )?hour\b|반\s*시간|ครึ่ง\s*ชั่วโมง|"
-    r"\bnua (?:tieng|gio)\b"
+    r"\bnua (?:tieng|gio)\b",
+    re.ASCII,
 )
 _HOUR_AND_HALF = re.compile(
-    r"\b(?:an |a |one )?hour and (?:a )?half\b|(?<!\d\s)(?<!\d)ชั่วโมงครึ่ง|(?<![\d\w] )\btieng ruoi\b"
+    r"\b(?:an |a |one )?hour and (?:a )?half\b|(?<!\d\s)(?<!\d)ชั่วโมงครึ่ง|(?<![\d\w] )\btieng ruoi\b",
+    re.ASCII,
 )
-_AN_HOUR = re.compile(r"ชั่วโมงนึง|\ban hour\b|(?<![\d\w] )\bmot tieng\b")
+_AN_HOUR = re.compile(r"ชั่วโมงนึง|\ban hour\b|(?<![\d\w] )\bmot tieng\b", re.ASCII)
 # "lúc 10 giờ" / "10時に" is a clock time, not a duration.
-_CLOCK_BEFORE = re.compile(r"(?:luc|at|around)\s*$")
+_CLOCK_BEFORE = re.compile(r"\b(?:luc|at|vao luc)\s*$", re.ASCII)
 
 
 def number(s: str) -> float | None:
@@ -217,6 +225,11 @@ def _thai(s: str) -> float | None:
 
 def minutes(t: str) -> int | None:
     """The largest duration named in normalized text `t`, in whole minutes, or None."""
+    return scan(t)[0]
+
+
+def scan(t: str) -> tuple[int | None, int]:
+    """(minutes as in `minutes`, how many letters and digits of `t` lie outside the durations found)."""
     t = _JUUBUN.sub("", strip_latin_marks(t))
     found: list[float] = []
     covered: list[tuple[int, int]] = []
@@ -245,4 +258,5 @@ def minutes(t: str) -> int | None:
     for m in _MINUTES.finditer(t):
         add(number(m["n"]), m.span())
     good = [v for v in found if 0 < v <= 24 * 60]
-    return round(max(good)) if good else None
+    rest = sum(1 for i, ch in enumerate(t) if ch.isalnum() and not any(a <= i < b for a, b in covered))
+    return (round(max(good)) if good else None), rest

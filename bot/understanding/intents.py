@@ -30,13 +30,23 @@ _TIE_ORDER = ("privacy", "change", "cancel", "late", "payment", "human")
 Compiled = list[tuple[str, re.Pattern[str], int]]
 
 
-def _compile(tables: Mapping[str, list[Cue]]) -> Compiled:
-    return [(intent, re.compile(p), w) for intent, cues in tables.items() for p, w in cues]
+def _compile(tables: Mapping[str, list[Cue]], flags: int = 0) -> Compiled:
+    return [(intent, re.compile(p, flags), w) for intent, cues in tables.items() for p, w in cues]
 
 
-_PLAIN = _compile(TABLES)
+# ASCII word boundaries on the unmarked text, so "会late一点" and "明天cancel" still have a \b
+# between the Latin word and the Han characters around it.
+_PLAIN = _compile(TABLES, re.ASCII)
 _MARKED = _compile(MARKED_TABLES)
-_UNMARKED = _compile(UNMARKED_TABLES)
+_UNMARKED = _compile(UNMARKED_TABLES, re.ASCII)
+# Phrases whose cue words mean something else: "sorry for the late reply" is not a late notice.
+_NEUTRAL = re.compile(
+    r"\b(?:sorry|apologi[sz]e)\w* (?:for )?(?:the |my )?(?:late|slow|delayed) (?:reply|response|answer)\b|"
+    r"\blate (?:reply|response)\b|返信(?:が)?(?:遅|おそ)|返事(?:が)?(?:遅|おそ)|連絡(?:が)?遅くな|回复晚|回覆晚|"
+    r"回得晚|回复迟|回覆遲|回晚了|답장(?:이)? ?늦|답변(?:이)? ?늦|연락(?:이)? ?늦|ตอบช้า|ตอบกลับช้า|"
+    r"\b(?:rep|tra loi|phan hoi|nhan tin) (?:muon|tre|cham)\b|(?:rep|trả lời|phản hồi|nhắn tin) (?:muộn|trễ|chậm)",
+    re.ASCII,
+)
 
 # A negation right before a cue ("not cancel", "不是取消", "không hủy", "ไม่ยกเลิก") ...
 _NEG_BEFORE = re.compile(
@@ -46,7 +56,8 @@ _NEG_BEFORE = re.compile(
     r"|(?:不是|不要|不想|不用|别|別|不必|并不是|並不是|并非|並非|不打算|没有要|沒有要|没要|沒要|不)(?:要|想|用|是)?\s*"
     r"|(?:ไม่ใช่|ไม่ได้|ไม่อยาก|ไม่ต้อง|ไม่)(?:จะ|ต้องการ|ได้)?\s*"
     r"|\b(?:khong phai|ko phai|k phai|khong muon|ko muon|k muon|khong can|ko can|khong|ko|chua|dung)\s+"
-    r"(?:la\s+|muon\s+)?)$"
+    r"(?:la\s+|muon\s+)?)$",
+    re.ASCII,
 )
 # ... or right after it ("キャンセルではなく", "취소 말고", "취소하지 않고").
 _NEG_AFTER = re.compile(
@@ -60,18 +71,32 @@ _NEG_WINDOW = 24
 
 def score(t: str, plain: str, marked: bool) -> tuple[dict[str, int], set[str]]:
     """Cue scores per intent over normalized `t` / unmarked `plain`, and the intents only negated."""
-    scores: dict[str, int] = {}
+    t, plain = _NEUTRAL.sub(" ", t), _NEUTRAL.sub(" ", plain)
+    hits: dict[str, list[tuple[int, int, int]]] = {}
     negated: set[str] = set()
     for compiled, text in ((_PLAIN, plain), (_MARKED, t), (() if marked else _UNMARKED, plain)):
         for intent, rx, weight in compiled:
             for m in rx.finditer(text):
-                before = text[max(0, m.start() - _NEG_WINDOW) : m.start()]
-                after = text[m.end() : m.end() + _NEG_WINDOW]
+                # Negation words are matched unmarked ("không hủy" -> "khong huy"); spans line up.
+                before = plain[max(0, m.start() - _NEG_WINDOW) : m.start()]
+                after = plain[m.end() : m.end() + _NEG_WINDOW]
                 if _NEG_BEFORE.search(before) or _NEG_AFTER.search(after):
                     negated.add(intent)
                 else:
-                    scores[intent] = scores.get(intent, 0) + weight
+                    hits.setdefault(intent, []).append((m.start(), m.end(), weight))
+    scores = {intent: _non_overlapping(h) for intent, h in hits.items()}
     return scores, negated - scores.keys()
+
+
+def _non_overlapping(hits: list[tuple[int, int, int]]) -> int:
+    """Sum of weights, counting overlapping cues of one intent once ("change my appointment" ⊃ "change")."""
+    taken: list[tuple[int, int]] = []
+    total = 0
+    for start, end, weight in sorted(hits, key=lambda h: (-h[2], h[0])):
+        if all(end <= a or start >= b for a, b in taken):
+            taken.append((start, end))
+            total += weight
+    return total
 
 
 def resolve(scores: Mapping[str, int], has_minutes: bool) -> str:

@@ -18,7 +18,8 @@ def normalize(text: str) -> str:
     """NFKC (full-width digits and letters, half-width kana), case-folded, single-spaced."""
     t = unicodedata.normalize("NFKC", text).translate(_THAI_DIGITS).translate(_DASHES)
     # casefold() would turn German ß into ss; lower() is enough for our seven languages.
-    t = t.lower().replace("’", "'").replace("‘", "'")
+    # NFKC splits Thai SARA AM (ำ) into NIKHAHIT + SARA AA; put it back so cues match as typed.
+    t = t.lower().replace("’", "'").replace("‘", "'").replace("\u0e4d\u0e32", "\u0e33")
     return _SPACES.sub(" ", t).strip()
 
 
