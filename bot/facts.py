@@ -54,5 +54,6 @@ async def load_facts(
         customer=customer,
         bookings=bookings,
         link_locked_until=conv.link_locked_until,
+        consented=identity.consent_at is not None or (customer is not None and customer.consent),
         payment_instructions=text.scalar_one_or_none() or settings.payment_instructions,
     )

@@ -47,6 +47,8 @@ class Facts:
     customer: CustomerFact | None = None
     bookings: tuple[BookingFact, ...] = ()
     link_locked_until: dt.datetime | None = None
+    # This chat identity (or the linked customer) agreed to the privacy summary.
+    consented: bool = False
     # Admin-edited text for the customer's locale; shown verbatim.
     payment_instructions: str | None = None
     # What bot.understanding made of a text event, when it ran (None for buttons, dates, ...).
@@ -109,7 +111,14 @@ class Push:
     then: Frame | None = None
 
 
-Next = Frame | Done | Start | Push
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """Leave every dialog: back to the menu, or to a person (the global ways out, from inside a step)."""
+
+    to: str  # "menu" | "human"
+
+
+Next = Frame | Done | Start | Push | Exit
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +132,9 @@ class Transition:
 
 class Dialog(Protocol):
     name: ClassVar[str]
-    # step -> ((edge label, target step or "@dialog" or "done"), ...) — for diagrams and tests.
+    # step -> ((edge label, target), ...) — for diagrams and tests. The pseudo-step "start" holds the
+    # edges of `start()`; a target is a step, "done" (back to the caller or the menu), "@handoff" (a
+    # person takes over) or "@<dialog>" (hands over to that dialog).
     graph: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]]
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition: ...

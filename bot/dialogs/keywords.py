@@ -282,9 +282,11 @@ def intent_of(text: str) -> str:
 
 
 def _has(text: str, word: str) -> bool:
-    # Latin keywords match at a word start ("ill" is not in "will"); other scripts have no spaces.
+    # Latin keywords match at a word start ("ill" is not in "will"), short ones as whole words ("late"
+    # is not "later"); other scripts have no spaces between words.
     if word.isascii():
-        return re.search(rf"(?<![a-z]){re.escape(word)}", text) is not None
+        end = r"(?![a-z])" if len(word) <= 4 else ""
+        return re.search(rf"(?<![a-z]){re.escape(word)}{end}", text) is not None
     return word in text
 
 

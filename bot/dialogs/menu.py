@@ -1,12 +1,18 @@
-"""The main menu: the flows that exist, and the way to a person."""
+"""The main menu: the flows that exist, and the way to a person.
+
+Typed text is routed by intent: bot.understanding's when the engine ran it (`ctx.facts.understood`),
+else the keyword fallback (bot.dialogs.keywords). Text that names no flow is re-asked with the
+options rather than guessed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from bot.dialogs.base import Ctx, Frame, Start, Transition, missed
-from bot.dialogs.keywords import is_greeting
+from bot.dialogs import keywords
+from bot.dialogs.base import Ctx, Exit, Frame, Start, Transition, missed
 from bot.events import ChoiceIn, FollowIn, TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, Option, Reply, Text
@@ -22,7 +28,15 @@ def human_option() -> Option:
 class MenuDialog:
     name: ClassVar[str] = "menu"
     graph: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {
-        "main": (("choose a flow", "@flow"), ("talk to a person", "@handoff")),
+        "main": (
+            ("Cancel a booking, or typed cancel", "@cancellation"),
+            ("Change a booking, or typed change", "@booking_change"),
+            ("Running late, or typed late", "@late_arrival"),
+            ("Emergency, or typed special circumstance", "@special_circumstance"),
+            ("Payment, or typed payment", "@payment"),
+            ("Privacy, or typed privacy", "@privacy"),
+            ("Talk to a person, or typed human", "@handoff"),
+        ),
     }
 
     def options(self) -> tuple[Option, ...]:
@@ -52,12 +66,25 @@ class MenuDialog:
         from bot.dialogs import registry
 
         body = ctx.body
+        if isinstance(body, TextIn):
+            n = keywords.option_number(body.text)
+            options = self.options()
+            if n is not None and 1 <= n <= len(options):
+                ctx = replace(ctx, event=replace(ctx.event, body=ChoiceIn(options[n - 1].id)))
+                body = ctx.body
         if isinstance(body, ChoiceIn) and body.option in registry.FLOWS:
             return Transition(next=Start(body.option))
+        if isinstance(body, ChoiceIn) and body.option == HUMAN:
+            return Transition(next=Exit(HUMAN))
         if isinstance(body, TextIn):
-            if is_greeting(body.text):
-                return Transition(next=frame, replies=self.prompt(frame, ctx))
-            intent = getattr(ctx.facts.understood, "intent", None)
+            understood = ctx.facts.understood
+            intent = (
+                getattr(understood, "intent", None)
+                if understood is not None
+                else keywords.intent_of(body.text)
+            )
+            if intent == HUMAN:
+                return Transition(next=Exit(HUMAN))
             for name in registry.FLOWS:
                 if intent and intent in getattr(registry.get(name), "intents", ()):
                     return Transition(next=Start(name, {"text": body.text}))

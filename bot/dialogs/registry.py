@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 from bot.dialogs.base import Dialog
+from bot.dialogs.booking_change import BookingChangeDialog
+from bot.dialogs.cancellation import CancellationDialog
+from bot.dialogs.identity import IdentityDialog
+from bot.dialogs.late_arrival import LateArrivalDialog
 from bot.dialogs.menu import MenuDialog
+from bot.dialogs.payment import PaymentDialog
+from bot.dialogs.privacy import PrivacyDialog
+from bot.dialogs.special_circumstance import SpecialCircumstanceDialog
 
 MENU = MenuDialog()
 
-DIALOGS: dict[str, Dialog] = {d.name: d for d in (MENU,)}
+DIALOGS: dict[str, Dialog] = {
+    d.name: d
+    for d in (
+        MENU,
+        CancellationDialog(),
+        BookingChangeDialog(),
+        LateArrivalDialog(),
+        SpecialCircumstanceDialog(),
+        PaymentDialog(),
+        PrivacyDialog(),
+        IdentityDialog(),
+    )
+}
 
-# Flows offered in the menu, in order (each dialog has a `menu_label`).
-FLOWS: tuple[str, ...] = ()
+# Flows offered in the menu, in order (each dialog has a `menu_label` and the `intents` it serves).
+FLOWS: tuple[str, ...] = (
+    "cancellation",
+    "booking_change",
+    "late_arrival",
+    "special_circumstance",
+    "payment",
+    "privacy",
+)
 
 
 def get(name: str) -> Dialog:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogs import registry
-from bot.dialogs.base import Ctx, Done, Frame, Push, Start, Transition
+from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition
 from bot.dialogs.keywords import is_menu, wants_human
 from bot.dialogs.menu import HUMAN, MENU, human_option
 from bot.effects import Effect, Escalate, MarkUnreachable
@@ -45,9 +45,16 @@ class StackState:
     def from_json(cls, data: Mapping[str, Any] | None) -> StackState:
         if not data:
             return cls()
-        frames = tuple(Frame.from_json(f) for f in data.get("frames", ()) if f.get("dialog") in registry.DIALOGS)
+        frames = tuple(
+            Frame.from_json(f) for f in data.get("frames", ()) if f.get("dialog") in registry.DIALOGS
+        )
         at = data.get("at")
-        return cls(frames, data.get("token", ""), int(data.get("misses", 0)), dt.datetime.fromisoformat(at) if at else None)
+        return cls(
+            frames,
+            data.get("token", ""),
+            int(data.get("misses", 0)),
+            dt.datetime.fromisoformat(at) if at else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +77,9 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
     if isinstance(body, UnfollowIn):
         return Outcome(StackState(at=ctx.now, token=state.token), effects=(MarkUnreachable(),))
     if isinstance(body, FollowIn):
-        return _finish(state, (), _run(registry.MENU.start(ctx, {"payload": body.payload}), ctx, []), ctx, new_token)
+        return _finish(
+            state, (), _run(registry.MENU.start(ctx, {"payload": body.payload}), ctx, []), ctx, new_token
+        )
 
     if isinstance(body, ChoiceIn) and body.option in (MENU, HUMAN):
         return _global(body.option, state, ctx, new_token)
@@ -78,6 +87,10 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
         return _global(MENU, state, ctx, new_token)
     if isinstance(body, TextIn) and wants_human(body.text):
         return _global(HUMAN, state, ctx, new_token)
+
+    if isinstance(body, SystemIn) and not state.frames:
+        # An effect's answer with no dialog waiting for it (the customer left meanwhile): nothing to say.
+        return Outcome(state)
 
     if not state.frames:
         if isinstance(body, TextIn):
@@ -101,9 +114,14 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
         )
     if isinstance(body, UnsupportedIn):
         notice = Text(msg("Sorry, I can only read text messages and button presses here."))
-        return _finish(state, (notice,), _Run(list(state.frames), dialog.prompt(top, ctx), ()), ctx, new_token)
+        return _finish(
+            state, (notice,), _Run(list(state.frames), dialog.prompt(top, ctx), ()), ctx, new_token
+        )
 
     run = _run(dialog.step(top, ctx), ctx, list(state.frames[:-1]), current=top)
+    if run.missed and isinstance(body, SystemIn):
+        # Not the customer's doing: an answer the step no longer waits for is dropped, not a miss.
+        return Outcome(state)
     if run.missed:
         misses = state.misses + 1
         replies: list[Reply] = [Text(msg("Sorry, I didn't understand that.")), *dialog.prompt(top, ctx)]
@@ -115,22 +133,27 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
                 )
             )
         out = _finish(state, (), _Run(list(state.frames), tuple(replies), run.effects), ctx, new_token)
-        return Outcome(StackState(out.state.frames, out.state.token, misses, ctx.now), out.replies, out.effects)
+        return Outcome(
+            StackState(out.state.frames, out.state.token, misses, ctx.now), out.replies, out.effects
+        )
     return _finish(state, (), run, ctx, new_token)
 
 
 def _global(option: str, state: StackState, ctx: Ctx, new_token: str) -> Outcome:
-    if option == HUMAN:
-        reply = HandoffNotice(
-            msg("Thank you. I have asked a person from our team to take over; they will answer you here.")
-        )
-        return Outcome(
-            StackState((), state.token, 0, ctx.now),
-            replies=(reply,),
-            effects=(Escalate("human", "normal", "The customer asked to talk to a person."),),
-            handoff=True,
-        )
-    return _finish(StackState(token=state.token), (), _run(registry.MENU.start(ctx, {}), ctx, []), ctx, new_token)
+    return _finish(
+        StackState(token=state.token), (), _run(Transition(next=Exit(option)), ctx, []), ctx, new_token
+    )
+
+
+def _handoff() -> Transition:
+    reply = HandoffNotice(
+        msg("Thank you. I have asked a person from our team to take over; they will answer you here.")
+    )
+    return Transition(
+        next=Done(show_menu=False),
+        replies=(reply,),
+        effects=(Escalate("human", "normal", "The customer asked to talk to a person."),),
+    )
 
 
 @dataclass
@@ -153,7 +176,11 @@ def _run(t: Transition, ctx: Ctx, below: list[Frame], current: Frame | None = No
         if isinstance(nxt, Frame):
             frames.append(nxt)
             return _Run(frames, tuple(replies), tuple(effects), t.missed, handoff)
-        if isinstance(nxt, Start):
+        if isinstance(nxt, Exit):
+            # Every frame is left behind: nothing resumes, whatever was pushed.
+            frames = []
+            t2 = _handoff() if nxt.to == HUMAN else registry.MENU.start(ctx, {})
+        elif isinstance(nxt, Start):
             t2 = registry.get(nxt.dialog).start(ctx, nxt.args)
         elif isinstance(nxt, Push):
             if nxt.then is not None:
@@ -198,4 +225,4 @@ def current_prompt(state: StackState, ctx: Ctx) -> tuple[Reply, ...]:
     return registry.get(top.dialog).prompt(top, ctx)
 
 
-__all__ = ["Outcome", "StackState", "advance", "current_prompt", "DateIn", "SystemIn"]
+__all__ = ["DateIn", "Outcome", "StackState", "SystemIn", "advance", "current_prompt"]

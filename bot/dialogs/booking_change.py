@@ -1,0 +1,307 @@
+"""Booking change: which booking, preferred new date(s), time of day, an optional note, confirm →
+a change request and a ticket. A change is only a request until an agent confirms it with the clinic.
+
+Online consultations of a customer with two or more recorded no-shows go to a person instead
+(RULES.md §4, bot.policy.requires_human_for_consultation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from bot import policy
+from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
+from bot.dialogs.common import (
+    Flow,
+    Graph,
+    answer,
+    booking,
+    booking_gone,
+    booking_label,
+    choose_booking,
+    menu_option,
+    no_bookings,
+    not_linked,
+    parse_date,
+    picked_booking,
+    run_id,
+    today,
+    understood_date,
+    upcoming,
+)
+from bot.effects import Escalate, FileRequest
+from bot.events import ChoiceIn, DateIn, TextIn
+from bot.i18n import JST, Msg, msg
+from bot.replies import Choices, DatePicker, HandoffNotice, Option, Reply, Text
+
+MAX_DATES = 3
+HORIZON = dt.timedelta(days=365)
+DATES_DONE, NO_NOTE, SEND, DONT_SEND = "dates_done", "no_note", "send", "dont_send"
+TIMES = ("morning", "afternoon", "evening", "any")
+NOTE_CHARS = 500
+_BEGIN = (
+    ("no upcoming booking", "done"),
+    ("several bookings", "choose"),
+    ("one (or the given) consultation, 2+ no-shows", "@handoff"),
+    ("one (or the given) booking", "dates"),
+)
+
+
+class BookingChangeDialog(Flow):
+    name: ClassVar[str] = "booking_change"
+    menu_label = msg("Change a booking")
+    intents = ("change",)
+    graph: ClassVar[Graph] = {
+        "start": (("not linked", "identity"), *_BEGIN),
+        "identity": (*((f"linked: {label}", to) for label, to in _BEGIN), ("not linked", "done")),
+        "choose": (("online consultation, 2+ no-shows", "@handoff"), ("booking chosen", "dates")),
+        "dates": (
+            ("a date (picker or typed)", "dates"),
+            ("a date already passed or too far", "dates"),
+            ("third date", "time"),
+            ("no more dates", "time"),
+        ),
+        "time": (("time of day", "note"),),
+        "note": (("note typed", "confirm"), ("no note", "confirm")),
+        "confirm": (("send: request filed, ticket", "done"), ("don't send", "done")),
+    }
+
+    def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
+        frame = self.frame("start", run=run_id(ctx, self.name), booking_id=args.get("booking_id"), dates=[])
+        if ctx.facts.customer is None:
+            return self.need_identity(frame)
+        return self._begin(frame, ctx)
+
+    def resume_identity(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:
+        if not result.get("linked") or ctx.facts.customer is None:
+            return not_linked(result)
+        return self._begin(frame, ctx)
+
+    def _begin(self, frame: Frame, ctx: Ctx) -> Transition:
+        bookings = upcoming(ctx)
+        if not bookings:
+            return no_bookings()
+        given = booking(ctx, frame)
+        chosen = given or (bookings[0] if len(bookings) == 1 else None)
+        if chosen is None:
+            return self.go(frame, ctx, "choose")
+        return self._chosen(frame, ctx, chosen)
+
+    def _chosen(self, frame: Frame, ctx: Ctx, b: BookingFact) -> Transition:
+        customer = ctx.facts.customer
+        no_shows = customer.no_show_count if customer else 0
+        if policy.requires_human_for_consultation(no_shows, b.kind):
+            notice = msg(
+                "Changes to online consultations after missed appointments are arranged by a person from our "
+                "team. I've asked them to help you; they will answer you here."
+            )
+            escalate = Escalate(
+                "change",
+                "normal",
+                f"Change of online consultation {b.reference} asked; the customer has {no_shows} recorded "
+                "no-shows (RULES §4): a person arranges it.",
+            )
+            return Transition(
+                next=Done(show_menu=False), replies=(HandoffNotice(notice),), effects=(escalate,)
+            )
+        return self.go(frame, ctx, "dates", booking_id=b.id, dates=[])
+
+    def ask_choose(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        return choose_booking(msg("Which booking do you want to change?"), upcoming(ctx))
+
+    def on_choose(self, frame: Frame, ctx: Ctx) -> Transition:
+        b = picked_booking(ctx, upcoming(ctx))
+        return missed(frame) if b is None else self._chosen(frame, ctx, b)
+
+    def ask_dates(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        first, last = today(ctx), today(ctx) + HORIZON
+        chosen = _dates(frame)
+        if not chosen:
+            ask = msg(
+                "Which new date would you like? Choose it in the calendar or type it, for example {example}.",
+                example=(first + dt.timedelta(days=7)).isoformat(),
+            )
+            return (DatePicker(ask, first, last, (menu_option(),)),)
+        ask = msg("Noted: {dates}. You can add another preferred date, or continue.", dates=date_list(chosen))
+        return (DatePicker(ask, first, last, (Option(DATES_DONE, msg("Continue")), menu_option())),)
+
+    def on_dates(self, frame: Frame, ctx: Ctx) -> Transition:
+        if booking(ctx, frame) is None:
+            return booking_gone(frame)
+        chosen = _dates(frame)
+        body = ctx.body
+        if isinstance(body, ChoiceIn) and body.option == DATES_DONE and chosen:
+            return self.go(frame, ctx, "time")
+        day: dt.date | None = None
+        if isinstance(body, DateIn):
+            day = body.date
+        elif isinstance(body, TextIn):
+            day = understood_date(ctx) or parse_date(body.text, today(ctx))
+        if day is None:
+            return missed(frame)
+        if not today(ctx) <= day <= today(ctx) + HORIZON:
+            wrong = Text(msg("Please choose a date from today up to one year ahead."))
+            return Transition(next=frame, replies=(wrong, *self.prompt(frame, ctx)))
+        if day in chosen:
+            return Transition(next=frame, replies=self.prompt(frame, ctx))
+        chosen = [*chosen, day]
+        if len(chosen) >= MAX_DATES:
+            return self.go(frame, ctx, "time", dates=[d.isoformat() for d in chosen])
+        return self.go(frame, ctx, "dates", dates=[d.isoformat() for d in chosen])
+
+    def ask_time(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        return (
+            Choices(
+                msg("Which time of day suits you best?"),
+                (*(Option(t, time_label(t)) for t in TIMES), menu_option()),
+            ),
+        )
+
+    def on_time(self, frame: Frame, ctx: Ctx) -> Transition:
+        body = ctx.body
+        picked: str | None = None
+        if isinstance(body, ChoiceIn) and body.option in TIMES:
+            picked = body.option
+        elif isinstance(body, TextIn):
+            picked = _typed_time(body.text)
+        if picked is None:
+            return missed(frame)
+        return self.go(frame, ctx, "note", time=picked)
+
+    def ask_note(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        return (
+            Choices(
+                msg(
+                    "Anything else we should know, such as the reason? Type a short note, or choose “No note”."
+                ),
+                (Option(NO_NOTE, msg("No note")), menu_option()),
+            ),
+        )
+
+    def on_note(self, frame: Frame, ctx: Ctx) -> Transition:
+        body = ctx.body
+        if isinstance(body, ChoiceIn) and body.option == NO_NOTE:
+            return self.go(frame, ctx, "confirm", note="")
+        if isinstance(body, TextIn) and body.text.strip():
+            return self.go(frame, ctx, "confirm", note=body.text.strip()[:NOTE_CHARS])
+        return missed(frame)
+
+    def ask_confirm(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        b = booking(ctx, frame)
+        if b is None:
+            return ()
+        summary = msg(
+            "Your change request: {booking}, new date {dates}, {time}.",
+            booking=booking_label(b),
+            dates=date_list(_dates(frame)),
+            time=time_label(str(frame.data.get("time"))),
+        )
+        return (
+            Text(summary),
+            Choices(
+                msg("Shall I send it? A person from our team will check the new date with the clinic."),
+                (Option(SEND, msg("Yes, send it")), Option(DONT_SEND, msg("No, don't send")), menu_option()),
+            ),
+        )
+
+    def on_confirm(self, frame: Frame, ctx: Ctx) -> Transition:
+        picked = answer(ctx, SEND, DONT_SEND)
+        if picked == DONT_SEND:
+            return Transition(
+                next=Done(), replies=(Text(msg("All right, nothing was sent. Your booking is unchanged.")),)
+            )
+        if picked != SEND:
+            return missed(frame)
+        b = booking(ctx, frame)
+        if b is None:
+            return booking_gone(frame)
+        dates = [d.isoformat() for d in _dates(frame)]
+        time = str(frame.data.get("time"))
+        filed = FileRequest(
+            kind="change",
+            dedupe=str(frame.data["run"]),
+            booking_id=b.id,
+            details={
+                "reference": b.reference,
+                "kind": b.kind,
+                "current": b.service_at.astimezone(JST).isoformat(),
+                "preferred_dates": dates,
+                "time_of_day": time,
+                "note": str(frame.data.get("note", "")),
+            },
+            summary=f"Change requested for {b.reference} ({b.kind}): preferred {', '.join(dates)}, {time}.",
+        )
+        sent = msg(
+            "Your change request has been sent. It is a request until a person from our team confirms the new "
+            "date with the clinic; we will tell you here. Until then, your current booking stays as it is."
+        )
+        return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
+
+
+def _dates(frame: Frame) -> list[dt.date]:
+    out: list[dt.date] = []
+    for value in frame.data.get("dates") or ():
+        try:
+            out.append(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            continue
+    return out
+
+
+def date_list(days: list[dt.date]) -> Msg | dt.date:
+    if len(days) == 1:
+        return days[0]
+    if len(days) == 2:
+        return msg("{first} or {second}", first=days[0], second=days[1])
+    return msg("{first}, {second} or {third}", first=days[0], second=days[1], third=days[-1])
+
+
+def time_label(time: str) -> Msg:
+    match time:
+        case "morning":
+            return msg("Morning")
+        case "afternoon":
+            return msg("Afternoon")
+        case "evening":
+            return msg("Evening")
+    return msg("Any time")
+
+
+_TIME_WORDS = {
+    "morning": ("morning", "am", "午前", "朝", "上午", "早上", "오전", "아침", "เช้า", "sáng"),
+    "afternoon": ("afternoon", "pm", "午後", "下午", "오후", "บ่าย", "chiều"),
+    "evening": ("evening", "night", "夕方", "夜", "晚上", "傍晚", "저녁", "เย็น", "tối"),
+    "any": (
+        "any",
+        "anytime",
+        "whenever",
+        "いつでも",
+        "どちらでも",
+        "都可以",
+        "随时",
+        "隨時",
+        "아무",
+        "언제든",
+        "เวลาไหนก็ได้",
+        "lúc nào cũng được",
+        "bất kỳ",
+    ),
+}
+
+
+def _typed_time(text: str) -> str | None:
+    from bot.dialogs.keywords import normalize
+
+    t = normalize(text)
+    found = [
+        key
+        for key, words in _TIME_WORDS.items()
+        if any(w == t or (not w.isascii() and w in t) for w in words)
+    ]
+    if not found:
+        found = [
+            key for key, words in _TIME_WORDS.items() if any(w.isascii() and w in t.split() for w in words)
+        ]
+    return found[0] if len(found) == 1 else None

@@ -1,0 +1,276 @@
+"""Cancellation: which booking, (for a surgery) whether the surgery itself is called off, the fee
+explained with its numbers (RULES.md §2), confirm → a cancellation request and a ticket.
+
+The fee is computed with bot.policy at the receipt time of the customer's message. If the JST date
+changes between the explanation and the confirmation, the fee is explained again before anything is
+filed: the customer only ever confirms the numbers they were shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from bot import policy
+from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
+from bot.dialogs.common import (
+    Flow,
+    Graph,
+    answer,
+    booking,
+    booking_gone,
+    choose_booking,
+    kind_label,
+    lines,
+    menu_option,
+    no_bookings,
+    not_linked,
+    picked_booking,
+    run_id,
+    understood_date,
+    upcoming,
+)
+from bot.effects import Escalate, FileRequest
+from bot.i18n import JST, Msg, When, Yen, msg, msg_plural
+from bot.replies import Choices, HandoffNotice, Option, Reply, Text
+
+CONFIRM, KEEP = "confirm", "keep"
+CALLED_OFF, THIS_ONLY = "called_off", "this_only"
+_BEGIN = (
+    ("no upcoming booking", "done"),
+    ("several bookings", "choose"),
+    ("one (or the named) surgery booking", "surgery"),
+    ("one (or the named) other booking", "explain"),
+)
+
+
+class CancellationDialog(Flow):
+    name: ClassVar[str] = "cancellation"
+    menu_label = msg("Cancel a booking")
+    intents = ("cancel",)
+    graph: ClassVar[Graph] = {
+        "start": (("not linked", "identity"), *_BEGIN),
+        "identity": (*((f"linked: {label}", to) for label, to in _BEGIN), ("not linked", "done")),
+        "choose": (("surgery booking", "surgery"), ("other booking", "explain")),
+        "surgery": (("surgery called off", "explain"), ("only this appointment", "explain")),
+        "explain": (
+            ("confirm: request filed, ticket", "done"),
+            ("keep the booking", "done"),
+            ("Japan date changed since shown", "explain"),
+            ("appointment date passed", "@handoff"),
+        ),
+    }
+
+    def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
+        hint = understood_date(ctx)
+        frame = self.frame("start", run=run_id(ctx, self.name), hint=hint.isoformat() if hint else None)
+        if ctx.facts.customer is None:
+            return self.need_identity(frame)
+        return self._begin(frame, ctx)
+
+    def resume_identity(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:
+        if not result.get("linked") or ctx.facts.customer is None:
+            return not_linked(result)
+        return self._begin(frame, ctx)
+
+    def _begin(self, frame: Frame, ctx: Ctx) -> Transition:
+        bookings = upcoming(ctx)
+        if not bookings:
+            return no_bookings()
+        chosen = bookings[0] if len(bookings) == 1 else _hinted(frame, bookings)
+        if chosen is None:
+            return self.go(frame, ctx, "choose")
+        return self._chosen(frame, ctx, chosen)
+
+    def _chosen(self, frame: Frame, ctx: Ctx, b: BookingFact) -> Transition:
+        if b.kind == "surgery":
+            return self.go(frame, ctx, "surgery", booking_id=b.id)
+        return self._explain(frame, ctx, b, called_off=False)
+
+    def _explain(
+        self, frame: Frame, ctx: Ctx, b: BookingFact, *, called_off: bool, pre: tuple[Reply, ...] = ()
+    ) -> Transition:
+        fee = _fee(b, ctx, called_off)
+        return self.go(frame, ctx, "explain", *pre, booking_id=b.id, called_off=called_off, shown=_key(fee))
+
+    def ask_choose(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        return choose_booking(msg("Which booking do you want to cancel?"), upcoming(ctx))
+
+    def on_choose(self, frame: Frame, ctx: Ctx) -> Transition:
+        b = picked_booking(ctx, upcoming(ctx))
+        return missed(frame) if b is None else self._chosen(frame, ctx, b)
+
+    def ask_surgery(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        question = msg(
+            "This booking is for a surgery. Have you decided not to have the surgery at all? "
+            "In that case the cancellation fee is waived."
+        )
+        options = (
+            Option(CALLED_OFF, msg("Yes, the surgery is called off")),
+            Option(THIS_ONLY, msg("No, only this appointment")),
+            menu_option(),
+        )
+        return (Choices(question, options),)
+
+    def on_surgery(self, frame: Frame, ctx: Ctx) -> Transition:
+        b = booking(ctx, frame)
+        if b is None:
+            return booking_gone(frame)
+        picked = answer(ctx, CALLED_OFF, THIS_ONLY)
+        if picked not in (CALLED_OFF, THIS_ONLY):
+            return missed(frame)
+        return self._explain(frame, ctx, b, called_off=picked == CALLED_OFF)
+
+    def ask_explain(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        b = booking(ctx, frame)
+        if b is None:
+            return ()
+        fee = _fee(b, ctx, bool(frame.data.get("called_off")))
+        question = Choices(
+            msg("Shall I send this cancellation request?"),
+            (Option(CONFIRM, msg("Yes, cancel it")), Option(KEEP, msg("No, keep my booking")), menu_option()),
+        )
+        return (Text(explanation(b, fee)), question)
+
+    def on_explain(self, frame: Frame, ctx: Ctx) -> Transition:
+        picked = answer(ctx, CONFIRM, KEEP)
+        if picked == KEEP:
+            return Transition(next=Done(), replies=(Text(msg("All right, your booking stays as it is.")),))
+        if picked != CONFIRM:
+            return missed(frame)
+        passed = _passed(ctx, frame)
+        if passed is not None:
+            return _past(passed)
+        b = booking(ctx, frame)
+        if b is None:
+            return booking_gone(frame)
+        called_off = bool(frame.data.get("called_off"))
+        fee = _fee(b, ctx, called_off)
+        if _key(fee) != list(frame.data.get("shown", ())):
+            changed = Text(
+                msg("The date in Japan has changed since I showed you the fee, so here it is again:")
+            )
+            return self._explain(frame, ctx, b, called_off=called_off, pre=(changed,))
+        filed = FileRequest(
+            kind="cancellation",
+            dedupe=str(frame.data["run"]),
+            booking_id=b.id,
+            details={
+                "reference": b.reference,
+                "kind": b.kind,
+                "surgery_called_off": called_off,
+                "fee_total_known": b.fee_total_jpy is not None,
+                "fee": fee.to_json(),
+            },
+            fee_jpy=fee.fee_jpy if b.fee_total_jpy is not None else None,
+            summary=(
+                f"Cancellation requested for {b.reference} ({b.kind}): {fee.days_before} days before, "
+                f"rule {fee.rule}, fee {fee.fee_jpy if b.fee_total_jpy is not None else 'unknown'} JPY. "
+                "Confirm with the clinic."
+            ),
+        )
+        sent = msg(
+            "Thank you. Your cancellation request has been sent. A person from our team will confirm it with "
+            "the clinic and tell you here. Until then, your booking stays as it is."
+        )
+        return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
+
+
+def _fee(b: BookingFact, ctx: Ctx, called_off: bool) -> policy.CancellationFee:
+    surgery = b.kind == "surgery"
+    return policy.cancellation_fee(
+        b.service_at,
+        ctx.now,
+        b.fee_total_jpy or 0,
+        surgery_called_off=called_off and surgery,
+        is_surgery=surgery,
+    )
+
+
+def _key(fee: policy.CancellationFee) -> list[Any]:
+    return [fee.rule, fee.days_before]
+
+
+def _hinted(frame: Frame, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
+    hint = frame.data.get("hint")
+    if not hint:
+        return None
+    same = [b for b in bookings if b.service_at.astimezone(JST).date().isoformat() == hint]
+    return same[0] if len(same) == 1 else None
+
+
+def _passed(ctx: Ctx, frame: Frame) -> BookingFact | None:
+    """The booking, if it is still confirmed but its JST date has passed since it was chosen."""
+    wanted = frame.data.get("booking_id")
+    b = next((b for b in ctx.facts.bookings if b.id == wanted and b.status == "confirmed"), None)
+    if b is None or booking(ctx, frame) is not None:
+        return None
+    return b
+
+
+def _past(b: BookingFact) -> Transition:
+    notice = msg(
+        "The date of this appointment has already passed in Japan, so it can no longer be cancelled here. "
+        "I've asked a person from our team to look at it; they will answer you here."
+    )
+    escalate = Escalate(
+        "cancellation",
+        "normal",
+        f"Cancellation asked for {b.reference} after its date (RULES §2): an agent decides.",
+    )
+    return Transition(next=Done(show_menu=False), replies=(HandoffNotice(notice),), effects=(escalate,))
+
+
+def explanation(b: BookingFact, fee: policy.CancellationFee) -> Msg:
+    """The fee with its numbers: appointment (JST and the customer's zone), days before, rule, rate, amount."""
+    appointment = msg(
+        "Appointment: {kind} ({reference}) at {clinic}, {when}",
+        kind=kind_label(b.kind),
+        reference=b.reference,
+        clinic=b.clinic,
+        when=When(b.service_at),
+    )
+    n = fee.days_before
+    timing = (
+        msg("You are cancelling on the day of the appointment (counted on Japan calendar dates).")
+        if n == 0
+        else msg_plural(
+            "You are cancelling {n} day before the appointment (counted on Japan calendar dates).",
+            "You are cancelling {n} days before the appointment (counted on Japan calendar dates).",
+            n,
+        )
+    )
+    rate = fee.rate_percent or 0
+    match fee.rule:
+        case "free":
+            rule = msg("Rule: with 4 or more days' notice there is no cancellation fee.")
+        case "partial":
+            rule = msg(
+                "Rule: from 3 days before the appointment, the fee is {rate}% of the interpretation fee.",
+                rate=rate,
+            )
+        case "full":
+            rule = msg(
+                "Rule: on the day before and on the day of the appointment, the fee is {rate}% of the "
+                "interpretation fee.",
+                rate=rate,
+            )
+        case _:
+            rule = msg(
+                "Rule: you have decided not to have the surgery itself, so the cancellation fee is waived."
+            )
+    if fee.fee_jpy == 0:
+        amount = msg("Cancellation fee: {fee}", fee=Yen(0))
+    elif b.fee_total_jpy is None:
+        amount = msg(
+            "Cancellation fee: {rate}% of the interpretation fee. A person from our team will confirm the amount.",
+            rate=rate,
+        )
+    else:
+        amount = msg(
+            "Cancellation fee: {rate}% of {total} = {fee}",
+            rate=rate,
+            total=Yen(b.fee_total_jpy),
+            fee=Yen(fee.fee_jpy or 0),
+        )
+    return lines(appointment, timing, rule, amount)

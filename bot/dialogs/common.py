@@ -1,0 +1,304 @@
+"""What the flows share: a base class dispatching steps, bookings as the customer sees them, typed
+answers (option numbers, yes/no, dates, minutes), and the identity of one run of a flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from bot.dialogs import keywords
+from bot.dialogs.base import BookingFact, Ctx, Done, Exit, Frame, Push, Transition, missed
+from bot.dialogs.menu import HUMAN, MENU
+from bot.events import ChoiceIn, DateIn, TextIn
+from bot.i18n import JST, Msg, When, msg
+from bot.replies import Choices, DatePicker, Option, Reply, Text
+
+Graph = Mapping[str, tuple[tuple[str, str], ...]]
+Handler = Callable[[Frame, Ctx], Transition]
+
+
+def menu_option() -> Option:
+    return Option(MENU, msg("Back to the menu"))
+
+
+class Flow:
+    """A dialog whose steps are methods: `on_<step>` handles input, `ask_<step>` says what it asks.
+
+    Typed option numbers become button presses (buttons degrade to numbered lines on some channels),
+    except in `typed_steps`, where a number is an answer in its own right (minutes, a reference).
+    A pushed identity check comes back to `resume_<step>`.
+    """
+
+    name: ClassVar[str]
+    graph: ClassVar[Graph]
+    menu_label: ClassVar[Msg]
+    intents: ClassVar[tuple[str, ...]] = ()
+    typed_steps: ClassVar[frozenset[str]] = frozenset()
+
+    def frame(self, step: str, **data: Any) -> Frame:
+        return Frame(self.name, step, data)
+
+    def step(self, frame: Frame, ctx: Ctx) -> Transition:
+        handler: Handler | None = getattr(self, f"on_{frame.step}", None)
+        if handler is None:  # a step from an older version of this dialog: start over at the menu
+            return Transition(next=Done())
+        if isinstance(ctx.body, TextIn) and frame.step not in self.typed_steps:
+            picked = numbered_option(ctx.body.text, self.prompt(frame, ctx))
+            if picked is not None:
+                ctx = replace(ctx, event=replace(ctx.event, body=ChoiceIn(picked)))
+        if isinstance(ctx.body, ChoiceIn) and ctx.body.option in (MENU, HUMAN):
+            return Transition(next=Exit(ctx.body.option))
+        return handler(frame, ctx)
+
+    def prompt(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        asker: Callable[[Frame, Ctx], tuple[Reply, ...]] | None = getattr(self, f"ask_{frame.step}", None)
+        return asker(frame, ctx) if asker is not None else ()
+
+    def resume(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:
+        handler: Callable[[Frame, Mapping[str, Any], Ctx], Transition] | None = getattr(
+            self, f"resume_{frame.step}", None
+        )
+        if handler is None:
+            return Transition(next=frame, replies=self.prompt(frame, ctx))
+        return handler(frame, result, ctx)
+
+    def go(self, frame: Frame, ctx: Ctx, step: str, *replies: Reply, **data: Any) -> Transition:
+        """Move to `step` and ask its question (after any `replies`)."""
+        nxt = frame.to(step, **data)
+        return Transition(next=nxt, replies=(*replies, *self.prompt(nxt, ctx)))
+
+    def need_identity(self, frame: Frame) -> Transition:
+        """Check who is writing first (the identity dialog), then come back to `resume_identity`."""
+        return Transition(next=Push("identity", {}, then=frame.to("identity")))
+
+
+def numbered_option(text: str, prompt: Iterable[Reply]) -> str | None:
+    n = keywords.option_number(text)
+    if n is None:
+        return None
+    options: tuple[Option, ...] = ()
+    for reply in prompt:
+        if isinstance(reply, Choices | DatePicker):
+            options = reply.options
+    return options[n - 1].id if 1 <= n <= len(options) else None
+
+
+def run_id(ctx: Ctx, dialog: str) -> str:
+    """The identity of one run of a flow: filed requests are deduplicated on it, so a button pressed
+    twice (or an event delivered twice) never files twice. The event that started the run is unique
+    per channel (the inbox guarantees it); the engine prefixes the conversation."""
+    raw = f"{dialog}\0{ctx.event.key}\0{ctx.event.event_id}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def today(ctx: Ctx) -> dt.date:
+    return ctx.now.astimezone(JST).date()
+
+
+def upcoming(ctx: Ctx) -> tuple[BookingFact, ...]:
+    """Confirmed bookings whose JST date is today or later, soonest first (today's come first)."""
+    day = today(ctx)
+    found = (
+        b
+        for b in ctx.facts.bookings
+        if b.status == "confirmed" and b.service_at.astimezone(JST).date() >= day
+    )
+    return tuple(sorted(found, key=lambda b: (b.service_at, b.id)))
+
+
+def booking(ctx: Ctx, frame: Frame) -> BookingFact | None:
+    """The booking this run is about, if it is still one of the customer's upcoming bookings."""
+    wanted = frame.data.get("booking_id")
+    return next((b for b in upcoming(ctx) if b.id == wanted), None)
+
+
+def kind_label(kind: str) -> Msg:
+    match kind:
+        case "surgery":
+            return msg("Surgery")
+        case "treatment":
+            return msg("Treatment")
+        case "online_consultation":
+            return msg("Online consultation")
+        case "consultation":
+            return msg("Consultation")
+    return msg("Appointment")
+
+
+def booking_label(b: BookingFact) -> Msg:
+    return msg(
+        "{kind}, {date} ({reference})",
+        kind=kind_label(b.kind),
+        date=When(b.service_at, date_only=True),
+        reference=b.reference,
+    )
+
+
+def booking_option(b: BookingFact) -> Option:
+    return Option(f"b{b.id}", booking_label(b))
+
+
+def choose_booking(prompt: Msg, bookings: Iterable[BookingFact]) -> tuple[Reply, ...]:
+    return (Choices(prompt, (*(booking_option(b) for b in bookings), menu_option())),)
+
+
+def picked_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
+    """A booking button, or its reference typed, or a typed date naming exactly one of them."""
+    body = ctx.body
+    if isinstance(body, ChoiceIn):
+        return next((b for b in bookings if f"b{b.id}" == body.option), None)
+    if isinstance(body, TextIn):
+        t = keywords.normalize(body.text).upper().replace(" ", "")
+        by_ref = [b for b in bookings if b.reference.upper() == t]
+        if by_ref:
+            return by_ref[0]
+        return dated_booking(ctx, bookings)
+    if isinstance(body, DateIn):
+        return _on_date(bookings, body.date)
+    return None
+
+
+def dated_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
+    """The one booking on the date the customer's text names ("cancel tomorrow's appointment")."""
+    body = ctx.body
+    if not isinstance(body, TextIn):
+        return None
+    day = understood_date(ctx) or parse_date(body.text, today(ctx))
+    return _on_date(bookings, day) if day else None
+
+
+def _on_date(bookings: Iterable[BookingFact], day: dt.date) -> BookingFact | None:
+    same = [b for b in bookings if b.service_at.astimezone(JST).date() == day]
+    return same[0] if len(same) == 1 else None
+
+
+def answer(ctx: Ctx, yes: str, no: str) -> str | None:
+    """A button id, or typed yes / no mapped to the `yes` / `no` option ids."""
+    body = ctx.body
+    if isinstance(body, ChoiceIn):
+        return body.option
+    if isinstance(body, TextIn):
+        if keywords.is_yes(body.text):
+            return yes
+        if keywords.is_no(body.text):
+            return no
+    return None
+
+
+def understood_date(ctx: Ctx) -> dt.date | None:
+    value = getattr(ctx.facts.understood, "date", None)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def understood_minutes(ctx: Ctx) -> int | None:
+    value = getattr(ctx.facts.understood, "minutes_late", None)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 24 * 60 else None
+
+
+_YMD = re.compile(r"(\d{4})\s*[-/.年년]\s*(\d{1,2})\s*[-/.月월]\s*(\d{1,2})")
+_COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
+_MD = re.compile(r"(?<![\d/])(\d{1,2})\s*[/月월]\s*(\d{1,2})(?![\d/])")
+
+
+def parse_date(text: str, base: dt.date, *, need_year: bool = False) -> dt.date | None:
+    """A date typed with digits: 2026-05-20, 2026/5/20, 2026年5月20日, 20260520, or 5/20 and 5月20日
+    (month first, the next such date from `base`). Day-first forms are ambiguous and not guessed."""
+    t = keywords.normalize(text)
+    for pattern in (_YMD, _COMPACT):
+        m = pattern.search(t)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    if need_year:
+        return None
+    m = _MD.search(t)
+    if m:
+        for year in (base.year, base.year + 1):
+            try:
+                day = dt.date(year, int(m[1]), int(m[2]))
+            except ValueError:
+                return None
+            if day >= base:
+                return day
+    return None
+
+
+_MINUTES = re.compile(r"^(\d{1,3})\s*(?:min|mins|minutes|分|분|นาที|phút|p)?$")
+_HOURS = re.compile(r"^(\d{1,2})\s*(?:h|hr|hrs|hour|hours|時間|小时|小時|시간|ชั่วโมง|tiếng|giờ)$")
+
+
+def parse_minutes(text: str) -> int | None:
+    """Fallback for "how late": a bare number of minutes, or whole hours ("45", "45 min", "1 hour")."""
+    t = keywords.normalize(text)
+    if m := _MINUTES.match(t):
+        return int(m[1])
+    if m := _HOURS.match(t):
+        return int(m[1]) * 60
+    return None
+
+
+def lines(*parts: Msg) -> Msg:
+    """Several messages shown as one text, line by line (one chat bubble instead of many).
+
+    Built directly rather than through msg(): the template is only placeholders, nothing to translate.
+    """
+    return Msg(
+        "\n".join(f"{{l{i}}}" for i in range(len(parts))), tuple((f"l{i}", p) for i, p in enumerate(parts))
+    )
+
+
+def not_linked(result: Mapping[str, Any]) -> Transition:
+    """The identity check did not link this chat. A lock was already explained (and the agents told)."""
+    if result.get("locked"):
+        return Transition(next=Done())
+    return Transition(
+        next=Done(),
+        replies=(
+            Text(
+                msg(
+                    "Without confirming who you are, I can't do this here. "
+                    "A person from our team can help: choose “Talk to a person” below."
+                )
+            ),
+        ),
+    )
+
+
+def no_bookings() -> Transition:
+    return Transition(
+        next=Done(),
+        replies=(
+            Text(
+                msg(
+                    "I can't find an upcoming booking under your name. "
+                    "If you think this is wrong, a person from our team can help: choose “Talk to a person”."
+                )
+            ),
+        ),
+    )
+
+
+def booking_gone(frame: Frame) -> Transition:
+    """The booking changed meanwhile (an agent cancelled or moved it): start over rather than act on it."""
+    return Transition(
+        next=Done(),
+        replies=(
+            Text(msg("That booking is no longer open for changes here. Please choose again from the menu.")),
+        ),
+    )
+
+
+__all__ = ["Flow", "missed"]

@@ -1,0 +1,172 @@
+"""Privacy: the policy in short (RULES.md §6); a request to see, correct or delete one's data goes
+through the identity check first, then becomes a data request and a ticket for a person."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from bot.dialogs import keywords
+from bot.dialogs.base import Ctx, Done, Frame, Transition, missed
+from bot.dialogs.common import Flow, Graph, answer, menu_option, not_linked, run_id
+from bot.effects import FileRequest
+from bot.events import ChoiceIn, TextIn
+from bot.i18n import msg
+from bot.replies import Choices, Option, Reply, Text
+
+SEE, CORRECT, DELETE = "see", "correct", "delete"
+SEND, KEEP = "send", "keep"
+NOTE_CHARS = 1000
+_ACTION_WORDS = {
+    SEE: (
+        "see",
+        "show",
+        "view",
+        "access",
+        "見せ",
+        "見た",
+        "開示",
+        "查看",
+        "看",
+        "보기",
+        "보고",
+        "열람",
+        "ดู",
+        "xem",
+    ),
+    CORRECT: (
+        "correct",
+        "fix",
+        "update",
+        "change",
+        "訂正",
+        "修正",
+        "更正",
+        "修改",
+        "정정",
+        "수정",
+        "แก้",
+        "sửa",
+    ),
+    DELETE: ("delete", "erase", "remove", "削除", "消し", "删除", "刪除", "삭제", "ลบ", "xóa", "xoá"),
+}
+_AFTER_LINK = (
+    ("see: request filed", "done"),
+    ("correct", "correction"),
+    ("delete", "confirm_delete"),
+)
+
+
+class PrivacyDialog(Flow):
+    name: ClassVar[str] = "privacy"
+    menu_label = msg("Privacy and my data")
+    intents = ("privacy",)
+    typed_steps = frozenset({"correction"})
+    graph: ClassVar[Graph] = {
+        "start": (("policy in short", "choose"),),
+        "choose": (
+            ("see, correct or delete: not linked", "identity"),
+            *((f"linked: {label}", to) for label, to in _AFTER_LINK),
+        ),
+        "identity": (*((f"linked: {label}", to) for label, to in _AFTER_LINK), ("not linked", "done")),
+        "correction": (("what to correct typed: request filed", "done"),),
+        "confirm_delete": (("send: request filed", "done"), ("keep my data", "done")),
+    }
+
+    def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
+        summary = msg(
+            "Our privacy policy in short: we collect your name, date of birth, gender, phone, e-mail and past "
+            "cosmetic treatments. We use them only to arrange your care and to contact you, share them only with "
+            "the partner clinics that treat you, and never give them to anyone else without your consent unless "
+            "the law requires it. Your treatment history is handled as sensitive data. You can ask to see, "
+            "correct or delete your data; we answer after confirming it is really you."
+        )
+        return self.go(self.frame("start", run=run_id(ctx, self.name)), ctx, "choose", Text(summary))
+
+    def ask_choose(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        options = (
+            Option(SEE, msg("See my data")),
+            Option(CORRECT, msg("Correct my data")),
+            Option(DELETE, msg("Delete my data")),
+            menu_option(),
+        )
+        return (Choices(msg("What would you like to do?"), options),)
+
+    def on_choose(self, frame: Frame, ctx: Ctx) -> Transition:
+        body = ctx.body
+        action: str | None = None
+        if isinstance(body, ChoiceIn) and body.option in (SEE, CORRECT, DELETE):
+            action = body.option
+        elif isinstance(body, TextIn):
+            action = _typed_action(body.text)
+        if action is None:
+            return missed(frame)
+        frame = frame.to("choose", action=action)
+        if ctx.facts.customer is None:
+            return self.need_identity(frame)
+        return self._after_link(frame, ctx)
+
+    def resume_identity(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:
+        if not result.get("linked") or ctx.facts.customer is None:
+            return not_linked(result)
+        return self._after_link(frame, ctx)
+
+    def _after_link(self, frame: Frame, ctx: Ctx) -> Transition:
+        match frame.data.get("action"):
+            case "correct":
+                return self.go(frame, ctx, "correction")
+            case "delete":
+                return self.go(frame, ctx, "confirm_delete")
+        return _file(frame, SEE, "")
+
+    def ask_correction(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        ask = msg("What should we correct? Please type it, for example: “my phone number is now …”.")
+        return (Choices(ask, (menu_option(),)),)
+
+    def on_correction(self, frame: Frame, ctx: Ctx) -> Transition:
+        body = ctx.body
+        if not isinstance(body, TextIn) or not body.text.strip():
+            return missed(frame)
+        return _file(frame, CORRECT, body.text.strip()[:NOTE_CHARS])
+
+    def ask_confirm_delete(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        ask = msg(
+            "Shall I send a request to delete your personal data? Before anything is deleted, a person from our "
+            "team will tell you what it means for any upcoming bookings."
+        )
+        return (
+            Choices(
+                ask, (Option(SEND, msg("Yes, send it")), Option(KEEP, msg("No, keep my data")), menu_option())
+            ),
+        )
+
+    def on_confirm_delete(self, frame: Frame, ctx: Ctx) -> Transition:
+        match answer(ctx, SEND, KEEP):
+            case "send":
+                return _file(frame, DELETE, "")
+            case "keep":
+                return Transition(next=Done(), replies=(Text(msg("All right, nothing was sent.")),))
+        return missed(frame)
+
+
+def _file(frame: Frame, action: str, note: str) -> Transition:
+    filed = FileRequest(
+        kind="data",
+        dedupe=str(frame.data["run"]),
+        details={"action": action, "note": note},
+        summary=(
+            f"Data request: {action} (RULES §6). The chat is linked by booking reference and date of birth; "
+            "confirm the person's identity before answering."
+        ),
+    )
+    sent = msg(
+        "Your request has been sent. A person from our team will confirm it is really you and answer you here "
+        "without delay."
+    )
+    return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
+
+
+def _typed_action(text: str) -> str | None:
+    t = keywords.normalize(text)
+    found = [a for a, words in _ACTION_WORDS.items() if any(w in t for w in words)]
+    return found[0] if len(found) == 1 else None
