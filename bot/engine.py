@@ -130,8 +130,8 @@ class Engine:
             if isinstance(event.body, TextIn) and understand is not None:
                 understood = understand(event.body.text, event.received_at)
             locale = self._choose_locale(conv, identity, understood)
-            customer_tz = await self._customer_tz(s, identity)
             facts = await load_facts(s, self.settings, identity, conv, locale)
+            customer_tz = facts.customer.timezone if facts.customer else None
             facts = dataclasses.replace(facts, understood=understood)
 
             state = StackState.from_json(conv.stack)
@@ -174,12 +174,11 @@ class Engine:
                     if event.reply_token
                     else None,
                 )
-                await s.flush()
                 for r in rendered:
                     conv_repo.add_transcript(
-                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id
+                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
                     )
-                publish.append(("outbox", {"id": row.id, "channel": event.key.channel}))
+                publish.append(("outbox", {"channel": event.key.channel}))
             del inbound
         return HandleResult("handled", conv.id), publish
 

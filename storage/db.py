@@ -14,9 +14,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from storage.inline_sqlite import creator
 
 
 class Database:
@@ -28,9 +31,9 @@ class Database:
         self.is_postgres = self.dialect == "postgresql"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
             if parsed.database in (None, "", ":memory:"):
                 raise ValueError("an in-memory SQLite database cannot be shared; give a file path")
+            kwargs["async_creator"] = creator(parsed.database)
         else:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size
@@ -45,14 +48,44 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: commits on success, rolls back on any exception."""
         lock = self._write_lock
-        if lock is not None:
-            await lock.acquire()
-        try:
+        if lock is None:
             async with self.sessions() as session, session.begin():
                 yield session
-        finally:
-            if lock is not None:
-                lock.release()
+            return
+        async with lock:
+            session = await self._begin_sqlite()
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                await session.close()
+                raise
+            try:
+                await self._retry_busy(session.commit)
+            finally:
+                await session.close()
+
+    async def _begin_sqlite(self) -> AsyncSession:
+        """BEGIN IMMEDIATE, waiting (without blocking the loop) while another process writes."""
+        session = self.sessions()
+        try:
+            await self._retry_busy(lambda: session.connection())
+        except BaseException:
+            await session.close()
+            raise
+        return session
+
+    async def _retry_busy(self, step: Any, wait_s: float = 30.0) -> Any:
+        delay, waited = 0.005, 0.0
+        while True:
+            try:
+                return await step()
+            except OperationalError as exc:
+                if "locked" not in str(exc) or waited >= wait_s:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.2)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -70,7 +103,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Short: the inline driver must not block the loop; Database.write retries instead.
+        cursor.execute("PRAGMA busy_timeout=50")
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: a commit is on disk before the webhook is acknowledged.
         cursor.execute("PRAGMA synchronous=FULL")

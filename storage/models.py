@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 # SQLite has no 64-bit autoincrement BIGINT: map to INTEGER there so ids stay rowids.
@@ -145,8 +145,12 @@ class TranscriptMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     event_id: Mapped[str | None] = mapped_column(String(128))
-    outbox_id: Mapped[int | None] = mapped_column(BigId)
+    outbox_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    # Lets one flush insert an answer's outbox row and its transcript lines together.
+    outbox: Mapped[OutboxMessage | None] = relationship(lazy="raise")
 
 
 class InboxEvent(Base):

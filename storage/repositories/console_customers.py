@@ -31,7 +31,9 @@ async def search_customers(session: AsyncSession, q: str, limit: int = 100) -> l
     q = q.strip()
     if q:
         pattern = _like(q)
-        by_booking = select(Booking.customer_id).where(func.lower(Booking.reference).like(pattern, escape="\\"))
+        by_booking = select(Booking.customer_id).where(
+            func.lower(Booking.reference).like(pattern, escape="\\")
+        )
         stmt = stmt.where(
             or_(
                 func.lower(Customer.full_name).like(pattern, escape="\\"),
@@ -67,13 +69,18 @@ async def bookings_of(session: AsyncSession, customer_id: int) -> list[Booking]:
 
 
 async def booking_by_reference(session: AsyncSession, reference: str) -> Booking | None:
-    row = await session.execute(select(Booking).where(func.upper(Booking.reference) == reference.strip().upper()))
+    row = await session.execute(
+        select(Booking).where(func.upper(Booking.reference) == reference.strip().upper())
+    )
     return row.scalar_one_or_none()
 
 
 async def customer_by_email(session: AsyncSession, email: str) -> Customer | None:
     row = await session.execute(
-        select(Customer).where(func.lower(Customer.email) == email.strip().lower()).order_by(Customer.id).limit(1)
+        select(Customer)
+        .where(func.lower(Customer.email) == email.strip().lower())
+        .order_by(Customer.id)
+        .limit(1)
     )
     return row.scalar_one_or_none()
 
@@ -129,11 +136,15 @@ async def transcript_with_state(
 async def outbox_states(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = await session.execute(select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(ids)))
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(ids))
+    )
     return {i: s for i, s in rows.all()}
 
 
-async def texts(session: AsyncSession, prefix: str | None = None, locale: str | None = None) -> list[SettingText]:
+async def texts(
+    session: AsyncSession, prefix: str | None = None, locale: str | None = None
+) -> list[SettingText]:
     stmt = select(SettingText).order_by(SettingText.key, SettingText.locale)
     if prefix:
         stmt = stmt.where(SettingText.key.startswith(prefix))
@@ -142,7 +153,9 @@ async def texts(session: AsyncSession, prefix: str | None = None, locale: str | 
     return list((await session.execute(stmt)).scalars())
 
 
-async def set_text(session: AsyncSession, key: str, locale: str, text: str, agent_id: int) -> SettingText | None:
+async def set_text(
+    session: AsyncSession, key: str, locale: str, text: str, agent_id: int
+) -> SettingText | None:
     """Create, update, or (empty text) delete one text. Returns the row, None when deleted."""
     row = (
         await session.execute(select(SettingText).where(SettingText.key == key, SettingText.locale == locale))

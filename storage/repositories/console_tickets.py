@@ -42,9 +42,16 @@ async def queue(session: AsyncSession) -> list[QueueRow]:
     )
     return [
         QueueRow(
-            ticket_id=t.id, conversation_id=t.conversation_id, reason=t.reason, priority=t.priority,
-            status=t.status, created_at=t.created_at, channel=channel, locale=locale or hint,
-            claimed_by=t.claimed_by, claimed_by_name=name,
+            ticket_id=t.id,
+            conversation_id=t.conversation_id,
+            reason=t.reason,
+            priority=t.priority,
+            status=t.status,
+            created_at=t.created_at,
+            channel=channel,
+            locale=locale or hint,
+            claimed_by=t.claimed_by,
+            claimed_by_name=name,
         )
         for t, channel, locale, hint, name in rows.all()
     ]
@@ -73,7 +80,9 @@ async def claim(session: AsyncSession, ticket_id: int, agent_id: int, now: dt.da
 
 async def holder(session: AsyncSession, ticket_id: int) -> tuple[Ticket, str | None] | None:
     row = await session.execute(
-        select(Ticket, Agent.name).outerjoin(Agent, Agent.id == Ticket.claimed_by).where(Ticket.id == ticket_id)
+        select(Ticket, Agent.name)
+        .outerjoin(Agent, Agent.id == Ticket.claimed_by)
+        .where(Ticket.id == ticket_id)
     )
     found = row.first()
     return (found[0], found[1]) if found else None
@@ -128,11 +137,18 @@ async def active_ticket(session: AsyncSession, conversation_id: int) -> Ticket |
     return row.scalar_one_or_none()
 
 
-async def open_claimed(session: AsyncSession, conversation_id: int, agent_id: int, now: dt.datetime) -> Ticket:
+async def open_claimed(
+    session: AsyncSession, conversation_id: int, agent_id: int, now: dt.datetime
+) -> Ticket:
     """An agent takes up a conversation no ticket is open for (e.g. from a customer's card)."""
     ticket = Ticket(
-        conversation_id=conversation_id, reason="agent", priority="normal", status="claimed",
-        claimed_by=agent_id, claimed_at=now, created_at=now,
+        conversation_id=conversation_id,
+        reason="agent",
+        priority="normal",
+        status="claimed",
+        claimed_by=agent_id,
+        claimed_at=now,
+        created_at=now,
     )
     session.add(ticket)
     await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode="agent"))
@@ -142,6 +158,9 @@ async def open_claimed(session: AsyncSession, conversation_id: int, agent_id: in
 
 async def ticket_history(session: AsyncSession, conversation_id: int, limit: int = 20) -> list[Ticket]:
     rows = await session.execute(
-        select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc()).limit(limit)
+        select(Ticket)
+        .where(Ticket.conversation_id == conversation_id)
+        .order_by(Ticket.id.desc())
+        .limit(limit)
     )
     return list(rows.scalars())

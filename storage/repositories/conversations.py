@@ -5,11 +5,17 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Conversation, TranscriptMessage
+from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
 from storage.repositories.common import insert_for, is_postgres
 
 
 async def identity_for(session: AsyncSession, channel: str, user_id: str) -> ChannelIdentity:
+    stmt = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id
+    )
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    if found is not None:
+        return found
     await session.execute(
         insert_for(session, ChannelIdentity)
         .values(channel=channel, user_id=user_id, created_at=dt.datetime.now(dt.UTC))
@@ -28,6 +34,14 @@ async def lock_conversation(
 
     On SQLite the write transaction itself (BEGIN IMMEDIATE) already serializes writers.
     """
+    stmt = select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    stmt = stmt.execution_options(populate_existing=True)
+    # The common case is a known conversation: one statement. New ones are inserted race-free below.
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    if found is not None:
+        return found
     now = dt.datetime.now(dt.UTC)
     await session.execute(
         insert_for(session, Conversation)
@@ -44,10 +58,7 @@ async def lock_conversation(
         )
         .on_conflict_do_nothing(index_elements=["channel", "user_id"])
     )
-    stmt = select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
+    return (await session.execute(stmt)).scalar_one()
 
 
 async def lock_conversation_by_id(session: AsyncSession, conversation_id: int) -> Conversation | None:
@@ -67,6 +78,7 @@ def add_transcript(
     payload: dict[str, object] | None = None,
     agent_id: int | None = None,
     outbox_id: int | None = None,
+    outbox: OutboxMessage | None = None,
     at: dt.datetime | None = None,
 ) -> TranscriptMessage:
     msg = TranscriptMessage(
@@ -79,6 +91,8 @@ def add_transcript(
         outbox_id=outbox_id,
         created_at=at or dt.datetime.now(dt.UTC),
     )
+    if outbox is not None:
+        msg.outbox = outbox
     session.add(msg)
     return msg
 

@@ -1,0 +1,119 @@
+"""Events per second through the engine (no HTTP): N conversations x M messages, SQLite and PostgreSQL.
+
+    python bench/engine.py [--conversations 1000] [--messages 5] [--concurrency 32] [--backend sqlite|postgres|both]
+
+Every event is durably committed (SQLite synchronous=FULL in WAL mode) before it counts. Prints
+events/s and p50/p99 latency per event. A benchmark, not a test: nothing asserts on its numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import asyncpg  # noqa: E402
+
+from bot.bus import Bus  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.events import ConversationKey, InboundEvent, TextIn  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+
+TEXTS = ("hello", "I want to check my booking", "thanks", "what about payment?", "ok")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+async def run(url: str, conversations: int, messages: int, concurrency: int) -> dict[str, float]:
+    settings = Settings(_env_file=None, database_url=url, secret_key="bench")  # type: ignore[call-arg]
+    db = Database(url, pool_size=concurrency)
+    engine = Engine(db, settings, Bus())
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for c in range(conversations):
+        queue.put_nowait(c)
+
+    async def customer() -> None:
+        while not queue.empty():
+            c = queue.get_nowait()
+            key = ConversationKey("webchat", f"bench-{c}")
+            for m in range(messages):
+                event = InboundEvent(key, f"{c}-{m}", dt.datetime.now(dt.UTC), TextIn(TEXTS[m % len(TEXTS)]))
+                t0 = time.perf_counter()
+                await engine.handle(event)
+                latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(customer() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await db.dispose()
+    latencies.sort()
+    return {
+        "events": len(latencies),
+        "seconds": elapsed,
+        "events_per_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+async def pg_database() -> tuple[str, str]:
+    name = f"cb_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(PG_ADMIN)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return name, f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def drop(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    print(
+        f"{args.conversations} conversations x {args.messages} messages, {args.concurrency} concurrent customers"
+    )
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            upgrade(url)
+            r = asyncio.run(run(url, args.conversations, args.messages, args.concurrency))
+            size = Path(f"{tmp}/bench.db").stat().st_size + sum(
+                p.stat().st_size for p in Path(tmp).glob("bench.db-*")
+            )
+        print(
+            f"sqlite:     {r['events_per_s']:8.0f} events/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
+            f"  ({r['events']:.0f} events in {r['seconds']:.1f} s, db {size / 1e6:.1f} MB)"
+        )
+    if args.backend in ("postgres", "both"):
+        name, url = asyncio.run(pg_database())
+        try:
+            upgrade(url)
+            r = asyncio.run(run(url, args.conversations, args.messages, args.concurrency))
+        finally:
+            asyncio.run(drop(name))
+        print(
+            f"postgresql: {r['events_per_s']:8.0f} events/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
+            f"  ({r['events']:.0f} events in {r['seconds']:.1f} s)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Data requests (RULES.md §6): export a customer's data, delete or anonymize it, find whom to purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request, TranscriptMessage
+
+EraseMode = Literal["delete", "anonymize"]
+CUSTOMER_FIELDS = (
+    "full_name",
+    "birth_date",
+    "gender",
+    "phone",
+    "email",
+    "treatment_history",
+    "timezone",
+    "locale",
+    "no_show_count",
+    "contract_ends_on",
+    "consent_at",
+    "anonymized_at",
+    "created_at",
+    "updated_at",
+)
+BOOKING_FIELDS = (
+    "reference",
+    "clinic",
+    "kind",
+    "service_at",
+    "fee_total_jpy",
+    "requested_at",
+    "confirmed_at",
+    "status",
+    "paid_at",
+    "notes",
+    "created_at",
+)
+
+
+def _jsonable(value: object) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, Any] | None:
+    """Everything the agency holds about one customer, as JSON-ready data."""
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    identities = list(
+        (
+            await session.execute(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
+        ).scalars()
+    )
+    bookings = list(
+        (await session.execute(select(Booking).where(Booking.customer_id == customer_id))).scalars()
+    )
+    requests = list(
+        (await session.execute(select(Request).where(Request.customer_id == customer_id))).scalars()
+    )
+    conversations = (
+        list(
+            (
+                await session.execute(
+                    select(Conversation).where(Conversation.identity_id.in_([i.id for i in identities]))
+                )
+            ).scalars()
+        )
+        if identities
+        else []
+    )
+    out_conversations = []
+    for conv in conversations:
+        rows = await session.execute(
+            select(TranscriptMessage)
+            .where(TranscriptMessage.conversation_id == conv.id)
+            .order_by(TranscriptMessage.id)
+        )
+        out_conversations.append(
+            {
+                "id": conv.id,
+                "channel": conv.channel,
+                "locale": conv.locale,
+                "messages": [
+                    {"at": _jsonable(m.created_at), "author": m.author, "text": m.text}
+                    for m in rows.scalars()
+                ],
+            }
+        )
+    return {
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+        "customer": {"id": customer.id, **{f: _jsonable(getattr(customer, f)) for f in CUSTOMER_FIELDS}},
+        "identities": [
+            {
+                "channel": i.channel,
+                "user_id": i.user_id,
+                "display_name": i.display_name,
+                "locale_hint": i.locale_hint,
+                "linked_at": _jsonable(i.linked_at),
+                "consent_at": _jsonable(i.consent_at),
+            }
+            for i in identities
+        ],
+        "bookings": [{f: _jsonable(getattr(b, f)) for f in BOOKING_FIELDS} for b in bookings],
+        "requests": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "status": r.status,
+                "details": r.details,
+                "fee_jpy": r.fee_jpy,
+                "requested_at": _jsonable(r.requested_at),
+                "resolved_at": _jsonable(r.resolved_at),
+                "outcome": r.outcome,
+            }
+            for r in requests
+        ],
+        "conversations": out_conversations,
+    }
+
+
+async def erase_plan(session: AsyncSession, customer_id: int) -> dict[str, int]:
+    """What erasing would touch (counts only: a dry run must not print personal data)."""
+    identity_ids = list(
+        (
+            await session.execute(
+                select(ChannelIdentity.id).where(ChannelIdentity.customer_id == customer_id)
+            )
+        ).scalars()
+    )
+    conversations = 0
+    if identity_ids:
+        conversations = int(
+            (
+                await session.execute(
+                    select(func.count())
+                    .select_from(Conversation)
+                    .where(Conversation.identity_id.in_(identity_ids))
+                )
+            ).scalar_one()
+        )
+    bookings = int(
+        (
+            await session.execute(
+                select(func.count()).select_from(Booking).where(Booking.customer_id == customer_id)
+            )
+        ).scalar_one()
+    )
+    requests = int(
+        (
+            await session.execute(
+                select(func.count()).select_from(Request).where(Request.customer_id == customer_id)
+            )
+        ).scalar_one()
+    )
+    return {
+        "identities": len(identity_ids),
+        "conversations": conversations,
+        "bookings": bookings,
+        "requests": requests,
+    }
+
+
+def default_mode(plan: dict[str, int]) -> EraseMode:
+    """Bookings are accounting records: keep them on an anonymized customer; otherwise delete outright."""
+    return "anonymize" if plan["bookings"] else "delete"
+
+
+async def erase_customer(
+    session: AsyncSession, customer_id: int, mode: EraseMode, now: dt.datetime
+) -> dict[str, int]:
+    """Remove a customer's personal data. Conversations (transcripts, outbox, requests, tickets) and chat
+    identities go in both modes; `delete` also removes the bookings and the customer row; `anonymize`
+    keeps the bookings' accounting fields on a customer row with every personal field cleared."""
+    plan = await erase_plan(session, customer_id)
+    identity_ids = list(
+        (
+            await session.execute(
+                select(ChannelIdentity.id).where(ChannelIdentity.customer_id == customer_id)
+            )
+        ).scalars()
+    )
+    if identity_ids:
+        await session.execute(delete(Conversation).where(Conversation.identity_id.in_(identity_ids)))
+        await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(identity_ids)))
+    await session.execute(delete(Request).where(Request.customer_id == customer_id))
+    if mode == "delete":
+        await session.execute(delete(Booking).where(Booking.customer_id == customer_id))
+        await session.execute(delete(Customer).where(Customer.id == customer_id))
+    else:
+        await session.execute(update(Booking).where(Booking.customer_id == customer_id).values(notes=None))
+        await session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(
+                full_name=None,
+                birth_date=None,
+                gender=None,
+                phone=None,
+                email=None,
+                treatment_history=None,
+                timezone=None,
+                consent_at=None,
+                anonymized_at=now,
+                updated_at=now,
+            )
+        )
+    return plan
+
+
+async def purge_candidates(session: AsyncSession, ended_before: dt.date) -> list[Customer]:
+    """Customers whose contract ended before `ended_before` (not renewed: a renewal moves the end date)."""
+    rows = await session.execute(
+        select(Customer)
+        .where(
+            Customer.contract_ends_on.is_not(None),
+            Customer.contract_ends_on < ended_before,
+            Customer.anonymized_at.is_(None),
+        )
+        .order_by(Customer.id)
+    )
+    return list(rows.scalars())
