@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg  # noqa: E402
+import asyncpg
 
-from bot.bus import Bus  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.events import ConversationKey, InboundEvent, TextIn  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
+from bot.bus import Bus
+from bot.config import Settings
+from bot.engine import Engine
+from bot.events import ConversationKey, InboundEvent, TextIn
+from storage.db import Database
+from storage.migrate import upgrade
 
 TEXTS = ("hello", "I want to check my booking", "thanks", "what about payment?", "ok")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
