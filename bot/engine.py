@@ -210,7 +210,26 @@ class Engine:
 
     async def hand_back(self, conversation_id: int, notice: Msg | None = None) -> None:
         """Back to the bot: mode `bot`, the menu, and (optionally) a notice, in the customer's language."""
+        replies: list[Reply] = [Text(notice)] if notice is not None else []
+        await self.send_proactive(conversation_id, replies, source="system", mode="bot", with_menu=True)
+
+    async def send_proactive(
+        self,
+        conversation_id: int,
+        replies: list[Reply],
+        *,
+        source: str = "system",
+        mode: str | None = None,
+        with_menu: bool = False,
+    ) -> int | None:
+        """Say something the customer did not ask for (a reminder, an outcome), in their language.
+
+        Buttons in `replies` are answered by the menu: the conversation's stack is set to the menu with
+        the token these buttons carry, so e.g. a reminder's "I need to cancel" enters that flow. Returns
+        the outbox id, or None when the customer is unreachable.
+        """
         publish: list[tuple[str, dict[str, Any]]] = []
+        outbox_id: int | None = None
         async with self.db.write() as s:
             conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
             if conv is None:
@@ -222,34 +241,41 @@ class Engine:
             token = str(conv.version + 1)
             ctx = Ctx(
                 InboundEvent(
-                    ConversationKey(conv.channel, conv.user_id), "hand-back", now, SystemIn("hand_back")
+                    ConversationKey(conv.channel, conv.user_id), "proactive", now, SystemIn("proactive")
                 ),
                 facts,
             )
             state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
-            replies: list[Reply] = [Text(notice)] if notice is not None else []
-            replies += current_prompt(state, ctx)
-            conv.mode, conv.stack, conv.version = "bot", state.to_json(), conv.version + 1
-            tr = Translator(locale, await self._customer_tz(s, identity))
+            replies = list(replies)
+            if with_menu:
+                replies += current_prompt(state, ctx)
+            if mode is not None:
+                conv.mode = mode
+            if conv.mode == "bot" and any(isinstance(r, Choices | DatePicker) for r in replies):
+                conv.stack = state.to_json()
+            conv.version += 1
+            tr = Translator(locale, facts.customer.timezone if facts.customer else None)
             rendered = [render(r, tr, token) for r in replies]
-            if identity.unreachable_at is None:
+            if rendered and identity.unreachable_at is None:
                 row = outbox.enqueue(
                     s,
                     conversation_id=conv.id,
                     channel=conv.channel,
                     user_id=conv.user_id,
                     messages=rendered,
-                    source="system",
+                    source=source,
                 )
-                await s.flush()
                 for r in rendered:
                     conv_repo.add_transcript(
-                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id
+                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
                     )
+                await s.flush()
+                outbox_id = row.id
                 publish.append(("outbox", {"id": row.id}))
             publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
         for topic, payload in publish:
             await self.bus.publish(topic, payload)
+        return outbox_id
 
     def _back_to_bot(self, conv: Conversation, event: InboundEvent) -> bool:
         """A queued customer may return to the bot with "menu" while waiting; an agent's hold is firm."""
