@@ -22,7 +22,13 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COMPONENT_MODULES = ("bot.handlers.webchat", "bot.handlers.line", "bot.handlers.telegram", "bot.console")
+COMPONENT_MODULES = (
+    "bot.handlers.webchat",
+    "bot.handlers.line",
+    "bot.handlers.telegram",
+    "bot.console",
+    "bot.ops",
+)
 
 
 def load_components(ctx: AppContext) -> list[Component]:
