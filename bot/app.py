@@ -59,6 +59,7 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     components = load_components(ctx)
     senders = {s.channel: s for c in components for s in c.senders}
     worker = DeliveryWorker(db, settings, bus, senders)
+    ctx.delivery = worker
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

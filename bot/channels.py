@@ -19,6 +19,7 @@ from bot.replies import Rendered
 if TYPE_CHECKING:
     from bot.bus import Bus
     from bot.config import Settings
+    from bot.delivery import DeliveryWorker
     from bot.engine import Engine
     from storage.db import Database
 
@@ -99,6 +100,8 @@ class AppContext:
     db: Database
     engine: Engine
     bus: Bus
+    # Set once every component is loaded (it needs their senders); read it at request time.
+    delivery: DeliveryWorker | None = None
 
 
 class ComponentSetup(Protocol):
