@@ -37,6 +37,14 @@ CANCEL: list[Cue] = [
         r"\b(?:khong|ko|k|hok|hong) (?:the )?(?:di|den|toi) (?:duoc|dc)\b|\bkhong di nua\b|\bthoi khong di\b",
         1,
     ),
+    (r"なかったことに|取り下げ|見送|辞退|断念|不要になり|いらなくな|必要なくな|やっぱりやめ", 2),
+    (
+        r"\bdrop (?:my|the|our) (?:appointment|booking|reservation|consultation)\b|\b(?:won'?t|will not|no longer|don'?t|do not) need (?:the |an |my )?(?:interpreter|appointment|booking|it|service)\b",
+        2,
+    ),
+    (r"退掉|退了|不需要了|不用预约|不用預約|不做(?:手术|手術)|不(?:预约|預約)了", 2),
+    (r"없던 ?걸로|없었던 ?걸로|안 ?할게|안 ?갈게|안 ?가요|안 ?받기로", 2),
+    (r"\b(?:khong|ko|k) can (?:.{0,25} )?nua\b|\bthoi khong\b", 2),
 ]
 
 CHANGE: list[Cue] = [
@@ -74,6 +82,13 @@ CHANGE: list[Cue] = [
         r"\bchuyen (?:sang|qua|lich|ngay)\b|\b(?:ngay|hom|buoi|gio) khac\b|\bsap xep lai\b|\bdat lai\b",
         2,
     ),
+    (r"早め(?:る|たい|て|られ|に)|遅らせ|移し|移せ|移動|別日程|日時を?変|前にずら|後ろに", 2),
+    (r"改早|改晚|延到|延至|换个日子|換個日子|换一天|換一天|改约|改約|另约|另約", 2),
+    (r"不方便|原本的时间|原本的時間", 1),
+    (r"(?:요일|일|시|주|달|월)로 ?(?:가능|변경|바꿔|옮겨|해 ?주|할 ?수|될까|돼요|되나)", 2),
+    (r"นัดใหม่|จองใหม่|เปลี่ยนเป็น", 2),
+    (r"\bhen lai\b|\bxep lai\b|\bdoi sang\b|\bdoi qua\b", 2),
+    (r"\bswitch (?:my|the|it)\b|\bmove(?:d)? (?:to|it|my)\b", 2),
 ]
 
 LATE: list[Cue] = [
@@ -111,6 +126,23 @@ LATE: list[Cue] = [
         2,
     ),
     (r"\bdang (?:den|toi|tren duong|di)\b", 1),
+    (
+        r"\b(?:be|get|arrive|arriving|there|here) in (?:\d+|a few|five|ten|fifteen|twenty|thirty)\b|\b\d+ ?(?:min|mins|minutes) (?:away|out)\b|\b(?:minutes?|mins?) behind\b",
+        2,
+    ),
+    (
+        r"あと\s*(?:\d+|[一二三四五六七八九十]+)\s*(?:分|ふん|ぷん)|(?:分|ふん|ぷん)(?:後|ご)?(?:に|で|くらいで|ほどで)?(?:着|到着|つき)",
+        2,
+    ),
+    (
+        r"(?:再|还有|還有|还要|還要)\s*(?:\d+|[一二两兩三四五六七八九十几幾]+)\s*(?:分钟|分鐘)|(?:分钟|分鐘)(?:后|後|左右)?(?:就)?到",
+        2,
+    ),
+    (r"\d+\s*분\s*(?:후|뒤|안에|내로|이면|정도면|쯤)?\s*도착", 2),
+    (r"기다려 ?주", 1),
+    (r"อีก\s*\S{0,8}นาที|นาทีถึง|สายแน่", 2),
+    (r"ดีเลย์|เลท", 1),
+    (r"\b(?:\d+|mot|hai|ba|nam|muoi|muoi lam)\s*(?:phut|p)\s*nua\b", 2),
 ]
 LATE_MARKED: list[Cue] = [(r"muộn|trễ", 2)]
 
@@ -170,6 +202,12 @@ SPECIAL: list[Cue] = [
         2,
     ),
     (r"\b(?:chuyen bay|may bay|flight)\b.{0,20}\b(?:huy|hoan|delay|cancel\w*)\b|\bhuy chuyen bay\b", 3),
+    (r"病危|病重|重病|病倒|急病|摔伤|摔傷|摔倒|扭伤|扭傷|伤到|傷到|受了伤|受了傷", 2),
+    (
+        r"\b(?:bo|me|cha|ong|ba|chong|vo|con) (?:em |toi |minh |anh |chi )?(?:da |vua |bi )?mat\b(?! (?:phi|tien|\d))",
+        2,
+    ),
+    (r"\bsan bay (?:dong cua|dong)\b", 2),
 ]
 SPECIAL_MARKED: list[Cue] = [(r"\bbão\b|\blũ\b|\blụt\b|\bốm\b|\bsốt\b", 2)]
 
@@ -198,6 +236,7 @@ PAYMENT: list[Cue] = [
         2,
     ),
     (r"\bphi\b|\bbao nhieu tien\b|\bthe (?:tin dung|visa|atm|ngan hang)\b", 1),
+    (r"현금|돈을? ?내|내도 ?되|낼 ?수", 2),
 ]
 
 PRIVACY: list[Cue] = [
@@ -242,6 +281,16 @@ PRIVACY: list[Cue] = [
         2,
     ),
     (r"\bbao mat\b", 1),
+    (
+        r"\b(?:share|sharing|shared|disclose|give)\w*\b.{0,30}\b(?:my|data|information|history|records)\b|\b(?:medical|treatment) (?:history|records)\b",
+        2,
+    ),
+    (
+        r"(?:email|e-mail|mail|line|电话号码|電話號碼|手机号|手機號).{0,6}?(?:打错|打錯|写错|寫錯|错了|錯了|换了|換了|变了|變了|更新)",
+        2,
+    ),
+    (r"\b(?:ten|email|so dien thoai|sdt|ngay sinh|dia chi)\b.{0,15}\b(?:sai|nham)\b", 2),
+    (r"สะกดผิด|ชื่อผิด", 2),
 ]
 
 HUMAN: list[Cue] = [
@@ -277,6 +326,9 @@ HUMAN: list[Cue] = [
         r"\bgoi (?:dien )?(?:cho|lai cho) (?:toi|em|minh)\b|\badmin\b",
         3,
     ),
+    (r"사람 ?(?:으로 )?바꿔|사람 ?연결|사람한테", 3),
+    (r"คุยกับ(?:คน|เจ้าหน้าที่|พนักงาน|แอดมิน)|มีคน.{0,10}(?:คุย|ตอบ|พูด)", 3),
+    (r"\bco ai (?:truc|o do|tra loi|ho tro)\b|\bai truc\b", 3),
 ]
 
 PAYMENT_MARKED: list[Cue] = [(r"\btiền\b|\bthẻ\b|\bgiá\b", 1)]

@@ -173,6 +173,11 @@ _HOUR_AND_HALF = re.compile(
     re.ASCII,
 )
 _AN_HOUR = re.compile(r"ชั่วโมงนึง|\ban hour\b|(?<![\d\w] )\bmot tieng\b", re.ASCII)
+# "be there in 5": English drops the unit when it is minutes.
+_IN_BARE = re.compile(
+    r"\b(?:be|get|arrive|arriving|there|here) in (?P<n>\d{1,2})\b(?!\s*(?:h|hours?|hrs?|days?|weeks?)\b)(?![:.]\d)",
+    re.ASCII,
+)
 # "lúc 10 giờ" / "10時に" is a clock time, not a duration.
 _CLOCK_BEFORE = re.compile(r"\b(?:luc|at|vao luc)\s*$", re.ASCII)
 
@@ -256,6 +261,8 @@ def scan(t: str) -> tuple[int | None, int]:
     for m in _AN_HOUR.finditer(t):
         add(60.0, m.span())
     for m in _MINUTES.finditer(t):
+        add(number(m["n"]), m.span())
+    for m in _IN_BARE.finditer(t):
         add(number(m["n"]), m.span())
     good = [v for v in found if 0 < v <= 24 * 60]
     rest = sum(1 for i, ch in enumerate(t) if ch.isalnum() and not any(a <= i < b for a, b in covered))
