@@ -1,0 +1,134 @@
+"""`counselbot agents add|disable|list`: the console's accounts.
+
+`add` asks for the password twice on the terminal, reads one line with --password-stdin (scripts), or
+with --generate prints a one-time password once (it is never stored in clear or logged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import sys
+
+from bot.console import passwords
+from bot.console.clidb import add_database_option, database
+from bot.console.validate import EMAIL
+from storage.repositories import console as repo
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("agents", help="console accounts (agents and admins)")
+    sub = parser.add_subparsers(dest="agents_command", metavar="COMMAND", required=True)
+
+    add = sub.add_parser("add", help="create an account")
+    add.add_argument("email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=("agent", "admin"), default="agent")
+    how = add.add_mutually_exclusive_group()
+    how.add_argument("--generate", action="store_true", help="print a generated one-time password")
+    how.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add_database_option(add)
+    add.set_defaults(func=_add)
+
+    disable = sub.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("email")
+    add_database_option(disable)
+    disable.set_defaults(func=_disable)
+
+    listing = sub.add_parser("list", help="list the accounts")
+    add_database_option(listing)
+    listing.set_defaults(func=_list)
+
+
+def _fail(message: str) -> int:
+    print(f"counselbot agents: {message}", file=sys.stderr)
+    return 2
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if args.generate:
+        return passwords.generate()
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        return None
+    return first
+
+
+def _add(args: argparse.Namespace) -> int:
+    email = args.email.strip().lower()
+    if not EMAIL.match(email):
+        return _fail("that is not an e-mail address")
+    name = args.name.strip()
+    if not name or len(name) > 200:
+        return _fail("give a name (at most 200 characters)")
+    password = _password(args)
+    if password is None:
+        return _fail("the passwords did not match; nothing was created")
+    try:
+        hashed = passwords.hash_password(password)
+    except passwords.WeakPassword as exc:
+        return _fail(str(exc))
+
+    async def run() -> bool:
+        db = database(args)
+        try:
+            async with db.write() as s:
+                if await repo.agent_by_email(s, email) is not None:
+                    return False
+                agent = repo.add_agent(s, email, name, args.role, hashed)
+                await s.flush()
+                repo.audit(s, "cli", "agent.create", "agent", agent.id, {"role": args.role})
+            return True
+        finally:
+            await db.dispose()
+
+    if not asyncio.run(run()):
+        return _fail(f"an account for {email} exists already")
+    print(f"created {args.role} {email}")
+    if args.generate:
+        print(f"one-time password (shown once): {password}")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    email = args.email.strip().lower()
+
+    async def run() -> bool:
+        db = database(args)
+        try:
+            async with db.write() as s:
+                agent = await repo.agent_by_email(s, email)
+                if agent is None:
+                    return False
+                agent.disabled_at = agent.disabled_at or dt.datetime.now(dt.UTC)
+                await repo.end_sessions_of(s, agent.id)
+                repo.audit(s, "cli", "agent.disable", "agent", agent.id)
+            return True
+        finally:
+            await db.dispose()
+
+    if not asyncio.run(run()):
+        return _fail(f"no account for {email}")
+    print(f"disabled {email}; their sessions are ended")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    async def run() -> list[tuple[str, str, str, str]]:
+        db = database(args)
+        try:
+            async with db.read() as s:
+                return [
+                    (a.email, a.name, a.role, "disabled" if a.disabled_at else "active")
+                    for a in await repo.list_agents(s)
+                ]
+        finally:
+            await db.dispose()
+
+    for row in asyncio.run(run()):
+        print("\t".join(row))
+    return 0

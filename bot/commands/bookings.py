@@ -1,0 +1,50 @@
+"""`counselbot bookings import FILE.csv`: all rows or none, with a report line for each bad row.
+
+The columns are described in bot/console/csv_import.py and docs/console.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.console import csv_import
+from bot.console.clidb import add_database_option, database
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("bookings", help="bookings kept for the bot and the console")
+    sub = parser.add_subparsers(dest="bookings_command", metavar="COMMAND", required=True)
+    imp = sub.add_parser("import", help="import bookings from a CSV file (all rows or none)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--update", action="store_true", help="change bookings whose reference exists")
+    add_database_option(imp)
+    imp.set_defaults(func=_import)
+
+
+def _import(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"counselbot bookings: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+    async def run() -> csv_import.ImportReport:
+        db = database(args)
+        try:
+            return await csv_import.import_bookings(db, data, update=args.update, actor="cli")
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    if report.ok:
+        print(report.summary())
+        return 0
+    for error in report.errors:
+        where = f"line {error.line}" if error.line else "file"
+        print(f"{path.name}: {where}: {error.reason}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return 1

@@ -1,0 +1,279 @@
+"""A conversation: transcript (live), customer card, the request behind the ticket, reply, notes, take-over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.console import sse
+from bot.console.cards import booking_card
+from bot.console.queue import reason_label
+from bot.console.resolve import OUTCOMES, default_fee
+from bot.console.web import (
+    PREFIX,
+    Console,
+    Me,
+    Page,
+    field,
+    form_data,
+    inert,
+    json_error,
+    jst,
+    redirect,
+    wants_json,
+)
+from storage.models import Agent, Booking, ChannelIdentity, Conversation, Customer, Ticket, TranscriptMessage
+from storage.models import Request as FiledRequest
+from storage.repositories import console as audit_repo
+from storage.repositories import console_customers as customers
+from storage.repositories import console_tickets as tickets
+from storage.repositories.conversations import add_transcript
+
+FINAL = ("sent", "dead", "cancelled")
+SUGGESTED = {"cancellation": "cancel_confirm", "change": "change_confirm", "data": "data_closed"}
+AUTHORS = {
+    "customer": "Customer",
+    "bot": "Bot",
+    "agent": "Agent",
+    "note": "Internal note",
+    "system": "System",
+}
+
+
+def entry_json(m: TranscriptMessage, agent_name: str | None, status: str | None, who: str) -> dict[str, Any]:
+    label = who if m.author == "customer" else AUTHORS.get(m.author, m.author)
+    if m.author in ("agent", "note") and agent_name:
+        label = f"{label} · {agent_name}"
+    return {
+        "id": m.id,
+        "author": m.author,
+        "label": inert(label),
+        "text": inert(m.text),
+        "at": jst(m.created_at),
+        "outbox_id": m.outbox_id if m.author == "agent" else None,
+        "delivery": status if m.author == "agent" else None,
+    }
+
+
+def ticket_json(ticket: Ticket | None, holder: str | None, mode: str, me: Me) -> dict[str, Any] | None:
+    if ticket is None:
+        return {"id": None, "mode": mode}
+    return {
+        "id": ticket.id,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "reason": reason_label(ticket.reason),
+        "claimed_by": holder or "",
+        "mine": ticket.claimed_by == me.agent_id,
+        "mode": mode,
+    }
+
+
+def _conv_id(request: Request) -> int:
+    return int(request.path_params["conversation_id"])
+
+
+async def page(console: Console, request: Request, me: Me) -> Response:
+    conv_id = _conv_id(request)
+    now = dt.datetime.now(dt.UTC)
+    async with console.db.write() as s:
+        conv = await s.get(Conversation, conv_id)
+        if conv is None:
+            return console.error(me, 404, "No such conversation.")
+        identity = await s.get(ChannelIdentity, conv.identity_id) if conv.identity_id else None
+        customer = await s.get(Customer, identity.customer_id) if identity and identity.customer_id else None
+        cards, channels = [], []
+        if customer is not None:
+            cards = [booking_card(b, now) for b in await customers.bookings_of(s, customer.id)]
+            channels = await customers.identities_of(s, customer.id)
+        ticket = await tickets.active_ticket(s, conv_id)
+        holder = (await s.get(Agent, ticket.claimed_by)) if ticket and ticket.claimed_by else None
+        filed = await s.get(FiledRequest, ticket.request_id) if ticket and ticket.request_id else None
+        filed_booking = await s.get(Booking, filed.booking_id) if filed and filed.booking_id else None
+        filed_card = booking_card(filed_booking, now) if filed_booking else None
+        canned = await customers.texts(
+            s, "canned:", conv.locale or (identity.locale_hint if identity else None)
+        )
+        agents = await audit_repo.active_agents(s)
+        history = await tickets.ticket_history(s, conv_id, 10)
+        audit_repo.audit(
+            s,
+            me.actor,
+            "conversation.view",
+            "conversation",
+            conv_id,
+            {"customer_id": customer.id if customer else None},
+            agent_id=me.agent_id,
+        )
+    return console.render(
+        "conversation.html",
+        me,
+        active="queue",
+        conv=conv,
+        identity=identity,
+        customer=customer,
+        cards=cards,
+        channels=channels,
+        ticket=ticket,
+        holder=holder,
+        filed=filed,
+        filed_card=filed_card,
+        filed_details=json.dumps(filed.details, ensure_ascii=False, indent=1) if filed else "",
+        canned=canned,
+        agents=agents,
+        history=history,
+        reason_label=reason_label,
+        now=now,
+        max_chars=console.settings.max_message_chars,
+        outcomes=OUTCOMES,
+        suggested=SUGGESTED.get(filed.kind if filed else "", "done"),
+        fee_default=default_fee(filed_booking, filed, now) if filed_booking else None,
+    )
+
+
+async def stream(console: Console, request: Request, me: Me) -> Response:
+    conv_id = _conv_id(request)
+    try:
+        after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
+    except ValueError:
+        after = 0
+    async with console.db.read() as s:
+        conv = await s.get(Conversation, conv_id)
+        identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
+    if conv is None:
+        return json_error("no such conversation", 404)
+    who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
+    state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False}
+
+    async def produce() -> list[tuple[str, Any]]:
+        events: list[tuple[str, Any]] = []
+        async with console.db.read() as s:
+            rows = await customers.transcript_with_state(s, conv_id, state["after"])
+            pending: dict[int, str] = state["pending"]
+            changed = await customers.outbox_states(s, list(pending))
+            current = await s.get(Conversation, conv_id, populate_existing=True)
+            ticket = await tickets.active_ticket(s, conv_id)
+            holder = await s.get(Agent, ticket.claimed_by) if ticket and ticket.claimed_by else None
+        if rows or not state["started"]:
+            # The first event is sent even when empty: the page then knows the transcript is loaded.
+            state["started"] = True
+            entries = [entry_json(m, name, status, who) for m, name, status in rows]
+            state["after"] = rows[-1][0].id if rows else state["after"]
+            for e in entries:
+                if e["outbox_id"] and e["delivery"] not in FINAL:
+                    pending[e["outbox_id"]] = e["delivery"]
+            events.append(("transcript", {"entries": entries, "last_id": state["after"]}))
+        updates = {str(i): st for i, st in changed.items() if pending.get(i) != st}
+        for i, st in changed.items():
+            if st in FINAL:
+                pending.pop(i, None)
+            else:
+                pending[i] = st
+        if updates:
+            events.append(("delivery", {"states": updates}))
+        info = ticket_json(ticket, holder.name if holder else None, current.mode if current else "bot", me)
+        if info != state["ticket"]:
+            state["ticket"] = info
+            events.append(("ticket", info))
+        return events
+
+    topics = [f"conversation:{conv_id}", f"delivery:{conv_id}", "tickets"]
+    return sse.response(request, console.bus, topics, produce, refresh=3.0)
+
+
+async def _mine(console: Console, conv_id: int, me: Me) -> Ticket | None:
+    async with console.db.read() as s:
+        ticket = await tickets.active_ticket(s, conv_id)
+    if ticket is None or ticket.status != "claimed" or ticket.claimed_by != me.agent_id:
+        return None
+    return ticket
+
+
+async def _text(request: Request, limit: int) -> str | None:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return None
+        text = data.get("text") if isinstance(data, dict) else None
+        return text.strip() if isinstance(text, str) else None
+    return field(await form_data(request), "text", limit + 1)
+
+
+async def reply(console: Console, request: Request, me: Me) -> Response:
+    conv_id = _conv_id(request)
+    limit = console.settings.max_message_chars
+    text = await _text(request, limit)
+    if not text:
+        return json_error("Write a message first.", 400)
+    if len(text) > limit:
+        return json_error(f"The message is too long (at most {limit} characters).", 413)
+    if await _mine(console, conv_id, me) is None:
+        return json_error("Claim this conversation before replying.", 409)
+    outbox_id = await console.engine.send_from_agent(conv_id, me.agent_id, text)
+    async with console.db.write() as s:
+        audit_repo.audit(
+            s,
+            me.actor,
+            "conversation.reply",
+            "conversation",
+            conv_id,
+            {"outbox_id": outbox_id},
+            agent_id=me.agent_id,
+        )
+    if wants_json(request):
+        return JSONResponse({"ok": True, "outbox_id": outbox_id})
+    return redirect(f"{PREFIX}/conversations/{conv_id}")
+
+
+async def note(console: Console, request: Request, me: Me) -> Response:
+    conv_id = _conv_id(request)
+    text = await _text(request, 4000)
+    if not text:
+        return json_error("Write the note first.", 400)
+    async with console.db.write() as s:
+        if await s.get(Conversation, conv_id) is None:
+            return json_error("No such conversation.", 404)
+        add_transcript(s, conv_id, "note", text[:4000], agent_id=me.agent_id)
+        audit_repo.audit(s, me.actor, "conversation.note", "conversation", conv_id, agent_id=me.agent_id)
+    await console.bus.publish(f"conversation:{conv_id}", {"conversation_id": conv_id})
+    if wants_json(request):
+        return JSONResponse({"ok": True})
+    return redirect(f"{PREFIX}/conversations/{conv_id}")
+
+
+async def take(console: Console, request: Request, me: Me) -> Response:
+    """Take up a conversation nobody asked about (e.g. to write to a customer first)."""
+    conv_id = _conv_id(request)
+    now = dt.datetime.now(dt.UTC)
+    async with console.db.write() as s:
+        if await s.get(Conversation, conv_id) is None:
+            return console.error(me, 404, "No such conversation.")
+        if await tickets.active_ticket(s, conv_id) is not None:
+            return console.error(me, 409, "This conversation already has a ticket: claim it instead.")
+        ticket = await tickets.open_claimed(s, conv_id, me.agent_id, now)
+        audit_repo.audit(
+            s,
+            me.actor,
+            "ticket.take",
+            "ticket",
+            ticket.id,
+            {"conversation_id": conv_id},
+            agent_id=me.agent_id,
+        )
+    await console.bus.publish("tickets", {"ticket_id": ticket.id})
+    await console.bus.publish(f"conversation:{conv_id}", {"conversation_id": conv_id})
+    return redirect(f"{PREFIX}/conversations/{conv_id}")
+
+
+PAGES = [
+    Page("/conversations/{conversation_id:int}", page),
+    Page("/api/conversations/{conversation_id:int}/stream", stream),
+    Page("/conversations/{conversation_id:int}/reply", reply, ("POST",)),
+    Page("/conversations/{conversation_id:int}/note", note, ("POST",)),
+    Page("/conversations/{conversation_id:int}/take", take, ("POST",)),
+]

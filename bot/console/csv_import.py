@@ -1,0 +1,223 @@
+"""Importing bookings from CSV: every row validated first, a reason for each bad row, and then either
+every row written in one transaction or nothing at all.
+
+Columns (header row required, any order): reference, clinic, kind, service_at are required;
+fee_total_jpy, requested_at, confirmed_at, status, paid_at, notes and the customer's customer_email,
+customer_name, customer_birth_date, customer_gender, customer_phone, customer_timezone,
+customer_locale, customer_contract_ends_on are optional. Times without a UTC offset are JST.
+A customer is matched by e-mail (created when new; an existing customer's data is left as it is).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.console import validate
+from storage.db import Database
+from storage.models import Booking, Customer
+from storage.repositories import console as audit_repo
+from storage.repositories import console_customers as customers
+
+REQUIRED = ("reference", "clinic", "kind", "service_at")
+OPTIONAL = (
+    "fee_total_jpy",
+    "requested_at",
+    "confirmed_at",
+    "status",
+    "paid_at",
+    "notes",
+    "customer_email",
+    "customer_name",
+    "customer_birth_date",
+    "customer_gender",
+    "customer_phone",
+    "customer_timezone",
+    "customer_locale",
+    "customer_contract_ends_on",
+)
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20000
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int  # the line in the file (the header is line 1); 0 for the file as a whole
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    customers_created: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"{len(self.errors)} problem(s) in {self.rows} row(s): nothing was imported"
+        return (
+            f"imported {self.rows} row(s): {self.created} booking(s) created, {self.updated} updated, "
+            f"{self.customers_created} customer(s) created"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    booking: dict[str, Any]
+    customer_email: str | None
+    customer: dict[str, Any]
+
+
+def parse(data: bytes) -> tuple[list[Row], ImportReport]:
+    report = ImportReport()
+    if len(data) > MAX_BYTES:
+        report.errors.append(RowError(0, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB"))
+        return [], report
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        report.errors.append(RowError(0, "the file is not UTF-8 text (save the sheet as CSV UTF-8)"))
+        return [], report
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c and c not in REQUIRED + OPTIONAL]
+    if missing:
+        report.errors.append(RowError(1, f"missing column(s): {', '.join(missing)}"))
+    if unknown:
+        report.errors.append(RowError(1, f"unknown column(s): {', '.join(unknown[:10])[:300]}"))
+    if report.errors:
+        return [], report
+    rows: list[Row] = []
+    seen: dict[str, int] = {}
+    try:
+        for record in reader:
+            line = reader.line_num
+            report.rows += 1
+            if report.rows > MAX_ROWS:
+                report.errors.append(RowError(line, f"more than {MAX_ROWS} rows: split the file"))
+                break
+            if None in record:
+                report.errors.append(RowError(line, "more values than columns"))
+                continue
+            row = _row(line, record, report)
+            if row is None:
+                continue
+            ref = row.booking["reference"]
+            if ref in seen:
+                report.errors.append(RowError(line, f"reference {ref} is also on line {seen[ref]}"))
+                continue
+            seen[ref] = line
+            rows.append(row)
+    except csv.Error as exc:
+        report.errors.append(RowError(reader.line_num, f"not valid CSV ({exc})"))
+    return rows, report
+
+
+def _row(line: int, record: dict[str, Any], report: ImportReport) -> Row | None:
+    def get(name: str) -> str:
+        value = record.get(name)
+        return value if isinstance(value, str) else ""
+
+    try:
+        booking = validate.booking_fields(get)
+        customer = validate.customer_fields(get, "customer_")
+    except validate.FieldError as exc:
+        report.errors.append(RowError(line, f"{exc.name}: {exc.reason}"))
+        return None
+    email = customer.pop("email")
+    if email is None and any(v is not None for v in customer.values()):
+        report.errors.append(RowError(line, "customer_email: required when other customer columns are given"))
+        return None
+    return Row(line, booking, email, customer)
+
+
+async def import_bookings(
+    db: Database, data: bytes, *, update: bool = False, actor: str = "cli", agent_id: int | None = None
+) -> ImportReport:
+    rows, report = parse(data)
+    if not report.ok:
+        return report
+    async with db.read() as s:
+        for row in rows:
+            existing = await customers.booking_by_reference(s, row.booking["reference"])
+            if existing is not None and not update:
+                report.errors.append(
+                    RowError(
+                        row.line,
+                        f"reference {row.booking['reference']} already exists "
+                        "(import with update to change existing bookings)",
+                    )
+                )
+    if not report.ok:
+        return report
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with db.write() as s:
+            by_email: dict[str, Customer] = {}
+            for row in rows:
+                customer_id = None
+                if row.customer_email:
+                    customer = by_email.get(row.customer_email) or await customers.customer_by_email(
+                        s, row.customer_email
+                    )
+                    if customer is None:
+                        customer = Customer(
+                            email=row.customer_email,
+                            no_show_count=0,
+                            created_at=now,
+                            updated_at=now,
+                            **row.customer,
+                        )
+                        s.add(customer)
+                        await s.flush()
+                        report.customers_created += 1
+                    by_email[row.customer_email] = customer
+                    customer_id = customer.id
+                booking = await customers.booking_by_reference(s, row.booking["reference"])
+                if booking is None:
+                    booking = Booking(created_at=now, **row.booking)
+                    s.add(booking)
+                    report.created += 1
+                else:
+                    for key, value in row.booking.items():
+                        setattr(booking, key, value)
+                    report.updated += 1
+                booking.updated_at = now
+                if customer_id is not None:
+                    booking.customer_id = customer_id
+            await s.flush()
+            audit_repo.audit(
+                s,
+                actor,
+                "bookings.import",
+                "booking",
+                None,
+                {
+                    "created": report.created,
+                    "updated": report.updated,
+                    "customers_created": report.customers_created,
+                },
+                agent_id=agent_id,
+            )
+    except IntegrityError:
+        report.errors.append(
+            RowError(
+                0, "another change to the same bookings happened meanwhile; nothing was imported, try again"
+            )
+        )
+        report.created = report.updated = report.customers_created = 0
+    return report

@@ -1,0 +1,90 @@
+"""Data requests and the retention rule (RULES.md §6), shared by the console and the CLI.
+
+Every erase writes an audit entry in the same transaction. Audit entries hold ids and counts only, so
+they stay after the data is gone: what was deleted, when and by whom remains provable, not what it said.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Database
+from storage.models import Customer
+from storage.repositories import console as audit_repo
+from storage.repositories import console_data as data
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeItem:
+    customer_id: int
+    contract_ended: dt.date | None
+    mode: data.EraseMode
+    counts: dict[str, int]
+
+
+async def export(
+    db: Database, customer_id: int, actor: str, agent_id: int | None = None
+) -> dict[str, Any] | None:
+    async with db.write() as s:
+        out = await data.export_customer(s, customer_id)
+        if out is not None:
+            audit_repo.audit(s, actor, "customer.export", "customer", customer_id, agent_id=agent_id)
+    return out
+
+
+async def erase(
+    db: Database,
+    customer_id: int,
+    mode: data.EraseMode | None,
+    actor: str,
+    agent_id: int | None = None,
+    action: str = "customer.erase",
+) -> PurgeItem | None:
+    now = dt.datetime.now(dt.UTC)
+    async with db.write() as s:
+        customer = await s.get(Customer, customer_id)
+        if customer is None:
+            return None
+        ended = customer.contract_ends_on
+        plan = await data.erase_plan(s, customer_id)
+        chosen = mode or data.default_mode(plan)
+        counts = await data.erase_customer(s, customer_id, chosen, now)
+        audit_repo.audit(
+            s, actor, action, "customer", customer_id, {"mode": chosen, **counts}, agent_id=agent_id
+        )
+    return PurgeItem(customer_id, ended, chosen, counts)
+
+
+async def purge(db: Database, ended_before: dt.date, *, dry_run: bool, actor: str = "cli") -> list[PurgeItem]:
+    """The customers whose contract ended before `ended_before`: listed (dry run) or erased."""
+    async with db.read() as s:
+        found = [(c.id, c.contract_ends_on) for c in await data.purge_candidates(s, ended_before)]
+        plans = [(cid, ended, await data.erase_plan(s, cid)) for cid, ended in found]
+    if dry_run:
+        async with db.write() as s:
+            audit_repo.audit(
+                s,
+                actor,
+                "purge.dry_run",
+                None,
+                None,
+                {"ended_before": ended_before.isoformat(), "customers": len(plans)},
+            )
+        return [PurgeItem(cid, ended, data.default_mode(plan), plan) for cid, ended, plan in plans]
+    done = []
+    for cid, _ended, _plan in plans:
+        item = await erase(db, cid, None, actor, action="customer.purge")
+        if item is not None:
+            done.append(item)
+    async with db.write() as s:
+        audit_repo.audit(
+            s,
+            actor,
+            "purge.run",
+            None,
+            None,
+            {"ended_before": ended_before.isoformat(), "customers": len(done)},
+        )
+    return done

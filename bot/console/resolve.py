@@ -1,0 +1,240 @@
+"""Resolving a ticket with an outcome: the booking and request updated, the customer told in their own
+language, and the conversation handed back to the bot (mode `bot`, the menu)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
+from bot.i18n import JST, Msg, When, Yen, msg
+from bot.policy import cancellation_fee
+from storage.models import Booking, ChannelIdentity, Conversation, Customer, Ticket
+from storage.models import Request as FiledRequest
+from storage.repositories import console as audit_repo
+from storage.repositories import console_tickets as tickets
+from storage.repositories.conversations import add_transcript
+
+OUTCOMES = {
+    "done": "Done (no booking change)",
+    "cancel_confirm": "Cancellation confirmed",
+    "cancel_decline": "Cancellation declined",
+    "change_confirm": "Change confirmed",
+    "change_decline": "Change declined",
+    "no_show": "No-show recorded",
+    "data_closed": "Data request closed",
+}
+NEEDS_BOOKING = ("cancel_confirm", "cancel_decline", "change_confirm", "change_decline", "no_show")
+
+
+class Invalid(Exception):
+    pass
+
+
+@dataclass
+class Resolution:
+    outcome: str
+    notice: Msg
+    detail: dict[str, Any]
+
+
+def default_fee(booking: Booking, filed: FiledRequest | None, now: dt.datetime) -> int | None:
+    """The fee the rules give for this cancellation, counted from when the customer asked."""
+    if filed is not None and filed.fee_jpy is not None:
+        return filed.fee_jpy
+    if booking.fee_total_jpy is None:
+        return None
+    fee = cancellation_fee(booking.service_at, filed.requested_at if filed else now, booking.fee_total_jpy)
+    return fee.fee_jpy
+
+
+def parse_jst(value: str) -> dt.datetime:
+    """A datetime-local value (JST wall time) from the form."""
+    try:
+        naive = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid("Give the new date and time (JST).") from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=JST)
+
+
+async def _booking(
+    s: AsyncSession, form: Any, filed: FiledRequest | None, customer_id: int | None
+) -> Booking:
+    booking_id = filed.booking_id if filed and filed.booking_id else int_param(field(form, "booking_id", 20))
+    booking = await s.get(Booking, booking_id) if booking_id else None
+    if booking is None:
+        raise Invalid("Choose the booking this outcome is about.")
+    if filed is None or filed.booking_id != booking.id:
+        # A booking picked by hand must be this customer's.
+        if customer_id is None or booking.customer_id != customer_id:
+            raise Invalid("That booking does not belong to this customer.")
+    return booking
+
+
+async def apply_outcome(
+    s: AsyncSession,
+    form: Any,
+    ticket: Ticket,
+    filed: FiledRequest | None,
+    customer_id: int | None,
+    now: dt.datetime,
+) -> Resolution:
+    outcome = field(form, "outcome", 32)
+    if outcome not in OUTCOMES:
+        raise Invalid("Choose an outcome.")
+    reason = field(form, "reason", 2000)
+    detail: dict[str, Any] = {"outcome": outcome, "request_id": filed.id if filed else None}
+    result: dict[str, Any] = {"result": outcome, "at": now.isoformat()}
+    booking = await _booking(s, form, filed, customer_id) if outcome in NEEDS_BOOKING else None
+    if booking is not None:
+        detail["booking_id"] = booking.id
+    notice: Msg
+    status = "closed"
+    if outcome == "cancel_confirm":
+        assert booking is not None
+        waive = field(form, "fee_mode", 10) == "waive"
+        if waive and not reason:
+            raise Invalid("Say why the fee is waived.")
+        fee = 0 if waive else int_param(field(form, "fee_jpy", 12))
+        if fee is None:
+            fee = default_fee(booking, filed, now)
+        if fee is None or fee < 0 or (booking.fee_total_jpy is not None and fee > booking.fee_total_jpy):
+            raise Invalid("Give the fee charged in whole yen (at most the interpretation fee total).")
+        booking.status, status = "cancelled", "confirmed"
+        detail.update(fee_jpy=fee, waived=waive)
+        result.update(fee_jpy=fee, waived=waive)
+        if filed is not None:
+            filed.fee_jpy = fee
+        when = When(booking.service_at)
+        if waive:
+            notice = msg(
+                "Your cancellation of booking {reference} on {when} is confirmed. "
+                "The cancellation fee has been waived.",
+                reference=booking.reference,
+                when=when,
+            )
+        elif fee == 0:
+            notice = msg(
+                "Your cancellation of booking {reference} on {when} is confirmed. "
+                "There is no cancellation fee.",
+                reference=booking.reference,
+                when=when,
+            )
+        else:
+            notice = msg(
+                "Your cancellation of booking {reference} on {when} is confirmed. "
+                "The cancellation fee is {fee}.",
+                reference=booking.reference,
+                when=when,
+                fee=Yen(fee),
+            )
+    elif outcome in ("cancel_decline", "change_decline"):
+        assert booking is not None
+        if not reason:
+            raise Invalid("Say why (the customer sees your message above; this reason stays internal).")
+        status = "declined"
+        if outcome == "cancel_decline":
+            notice = msg(
+                "We could not confirm the cancellation of booking {reference} as requested. "
+                "Please see our team's message above, and ask us here if anything is unclear.",
+                reference=booking.reference,
+            )
+        else:
+            notice = msg(
+                "We could not change booking {reference} as requested. "
+                "Please see our team's message above, and ask us here if anything is unclear.",
+                reference=booking.reference,
+            )
+    elif outcome == "change_confirm":
+        assert booking is not None
+        new_at = parse_jst(field(form, "new_at", 40))
+        result["previous_service_at"] = booking.service_at.isoformat()
+        result["new_service_at"] = new_at.isoformat()
+        booking.service_at, booking.updated_at, status = new_at, now, "confirmed"
+        notice = msg(
+            "Your booking {reference} has been changed to {when}.",
+            reference=booking.reference,
+            when=When(new_at),
+        )
+    elif outcome == "no_show":
+        assert booking is not None
+        booking.status = "no_show"
+        if booking.customer_id is not None:
+            customer = await s.get(Customer, booking.customer_id)
+            if customer is not None:
+                customer.no_show_count += 1
+        notice = msg(
+            "We have recorded that the appointment for booking {reference} on {when} was missed. "
+            "If you would like a new appointment, please tell us here.",
+            reference=booking.reference,
+            when=When(booking.service_at),
+        )
+    elif outcome == "data_closed":
+        notice = msg("Your request about your personal data has been completed. Thank you for your patience.")
+    else:
+        notice = msg(
+            "Thank you for waiting. Our team has finished helping you, and I am here again if you "
+            "need anything else."
+        )
+    if reason:
+        result["reason"] = reason
+    if filed is not None:
+        filed.status, filed.resolved_at, filed.outcome = status, now, result
+    return Resolution(outcome, notice, detail)
+
+
+async def resolve(console: Console, request: Request, me: Me) -> Response:
+    ticket_id = int(request.path_params["ticket_id"])
+    form = await form_data(request)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with console.db.write() as s:
+            ticket = await s.get(Ticket, ticket_id)
+            if ticket is None:
+                return console.error(me, 404, "No such ticket.")
+            if ticket.status != "claimed" or (ticket.claimed_by != me.agent_id and not me.is_admin):
+                return console.error(me, 409, "Claim this ticket before resolving it.")
+            filed = await s.get(FiledRequest, ticket.request_id) if ticket.request_id else None
+            customer_id = await _customer_of(s, ticket.conversation_id)
+            resolution = await apply_outcome(s, form, ticket, filed, customer_id, now)
+            if not await tickets.mark_resolved(
+                s, ticket_id, None if me.is_admin else me.agent_id, resolution.outcome, now
+            ):
+                raise Invalid("This ticket changed hands meanwhile; reload the page.")
+            if ticket.conversation_id is not None:
+                add_transcript(
+                    s,
+                    ticket.conversation_id,
+                    "system",
+                    f"Resolved by {me.name}: {OUTCOMES[resolution.outcome]}",
+                    agent_id=me.agent_id,
+                )
+            audit_repo.audit(
+                s, me.actor, "ticket.resolve", "ticket", ticket_id, resolution.detail, agent_id=me.agent_id
+            )
+            conv_id = ticket.conversation_id
+    except Invalid as exc:
+        return console.error(me, 400, str(exc))
+    if conv_id is not None:
+        await console.engine.hand_back(conv_id, resolution.notice)
+        await console.bus.publish(f"conversation:{conv_id}", {"conversation_id": conv_id})
+    await console.bus.publish("tickets", {"ticket_id": ticket_id})
+    return redirect(f"{PREFIX}/conversations/{conv_id}" if conv_id else f"{PREFIX}/")
+
+
+async def _customer_of(s: AsyncSession, conversation_id: int | None) -> int | None:
+    if conversation_id is None:
+        return None
+    conv = await s.get(Conversation, conversation_id)
+    identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
+    return identity.customer_id if identity else None
+
+
+PAGES = [Page("/tickets/{ticket_id:int}/resolve", resolve, ("POST",))]

@@ -1,0 +1,265 @@
+// The agents' console. Anything that came from a customer (or anyone) is put on the page with
+// textContent only: never innerHTML, never a link made from text. The server has already turned
+// bidi control characters into visible codes.
+(function () {
+  "use strict";
+  const body = document.body;
+  const prefix = body.dataset.prefix || "/console";
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? meta.getAttribute("content") : "";
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  async function post(url, data) {
+    const res = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(data || {}),
+    });
+    let json = {};
+    try { json = await res.json(); } catch (e) { json = {}; }
+    return { ok: res.ok, status: res.status, data: json };
+  }
+
+  function waiting(iso) {
+    const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+    if (seconds < 60) return "under a minute";
+    const m = Math.floor(seconds / 60);
+    if (m < 60) return m + " min";
+    const h = Math.floor(m / 60);
+    if (h < 48) return h + " h " + (m % 60) + " min";
+    return Math.floor(h / 24) + " days";
+  }
+
+  function liveState(source, badge) {
+    source.addEventListener("open", () => { badge.textContent = "live"; badge.dataset.state = "live"; });
+    source.addEventListener("error", () => { badge.textContent = "reconnecting…"; badge.dataset.state = "down"; });
+  }
+
+  // ---- the queue -------------------------------------------------------------------------------
+  function initQueue() {
+    const list = document.getElementById("tickets");
+    const empty = document.getElementById("empty");
+    const message = document.getElementById("queue-message");
+    const alertBox = document.getElementById("alert");
+    const enable = document.getElementById("enable-alerts");
+    const beep = new Audio(prefix + "/static/alert.wav");
+    let urgentSeen = null;
+    let alerts = 0;
+
+    if ("Notification" in window && Notification.permission === "granted") enable.hidden = true;
+    enable.addEventListener("click", async () => {
+      // A click is the user gesture browsers want before allowing notifications and sound.
+      beep.muted = true;
+      beep.play().then(() => { beep.pause(); beep.muted = false; }).catch(() => { beep.muted = false; });
+      if ("Notification" in window) {
+        const answer = await Notification.requestPermission();
+        enable.textContent = answer === "granted" ? "Alerts on" : "Alerts: sound only";
+      }
+      enable.disabled = true;
+    });
+
+    function raise(tickets) {
+      const t = tickets[0];
+      alerts += 1;
+      body.dataset.urgentAlerts = String(alerts);
+      alertBox.hidden = false;
+      alertBox.textContent = "New urgent ticket #" + t.id + ": " + t.reason_label + (t.language ? " (" + t.language + ")" : "");
+      if ("Notification" in window && Notification.permission === "granted") {
+        try {
+          new Notification("Urgent: " + t.reason_label, { body: "Ticket #" + t.id + " · " + t.language + " · " + t.channel, tag: "ticket-" + t.id });
+        } catch (e) { /* some browsers only allow notifications from a service worker */ }
+      }
+      beep.currentTime = 0;
+      beep.play().catch(() => {});
+    }
+
+    async function claim(t, button) {
+      button.disabled = true;
+      const r = await post(prefix + "/tickets/" + t.id + "/claim");
+      if (r.ok && r.data.url) { location.assign(r.data.url); return; }
+      message.textContent = "Ticket #" + t.id + ": " + (r.data.error || "could not be claimed.");
+      message.dataset.kind = "conflict";
+      button.disabled = false;
+    }
+
+    function row(t) {
+      const li = el("li", "ticket " + t.priority + " " + t.status);
+      li.dataset.ticket = String(t.id);
+      const state = t.status === "open" ? "waiting" : (t.mine ? "yours" : "claimed by " + t.claimed_by);
+      const waited = el("span", "waiting", waiting(t.created_at));
+      waited.dataset.since = t.created_at;
+      const actions = el("span", "actions");
+      if (t.status === "open") {
+        const b = el("button", "primary", "Claim");
+        b.type = "button";
+        b.dataset.claim = String(t.id);
+        b.addEventListener("click", () => claim(t, b));
+        actions.appendChild(b);
+      }
+      if (t.conversation_id) {
+        const a = el("a", "open", t.mine ? "Open" : "View");
+        a.href = prefix + "/conversations/" + Number(t.conversation_id);
+        actions.appendChild(a);
+      }
+      li.append(
+        el("span", "priority", t.priority === "urgent" ? "Urgent" : "Normal"),
+        el("span", "reason", t.reason_label),
+        el("span", "lang", t.language || "—"),
+        el("span", "channel", t.channel || "—"),
+        waited,
+        el("span", "state", state),
+        actions,
+      );
+      return li;
+    }
+
+    const source = new EventSource(body.dataset.stream);
+    liveState(source, document.getElementById("live"));
+    source.addEventListener("queue", (ev) => {
+      const tickets = JSON.parse(ev.data).tickets || [];
+      const urgent = tickets.filter((t) => t.priority === "urgent" && t.status === "open");
+      if (urgentSeen !== null) {
+        const fresh = urgent.filter((t) => !urgentSeen.has(t.id));
+        if (fresh.length) raise(fresh);
+      }
+      urgentSeen = urgentSeen || new Set();
+      urgent.forEach((t) => urgentSeen.add(t.id));
+      list.replaceChildren(...tickets.map(row));
+      empty.hidden = tickets.length > 0;
+      body.dataset.queueLoaded = "yes";
+    });
+    setInterval(() => {
+      list.querySelectorAll(".waiting").forEach((w) => { w.textContent = waiting(w.dataset.since); });
+    }, 30000);
+  }
+
+  // ---- a conversation --------------------------------------------------------------------------
+  const DELIVERY = { pending: "queued", sending: "sending…", sent: "sent", dead: "failed", cancelled: "not sent" };
+
+  function entry(e) {
+    const li = el("li", "entry " + e.author);
+    li.dataset.id = String(e.id);
+    const head = el("div", "meta");
+    head.append(el("span", "who", e.label), el("time", "", e.at));
+    if (e.outbox_id) {
+      const d = el("span", "delivery", DELIVERY[e.delivery] || e.delivery || "");
+      d.dataset.outbox = String(e.outbox_id);
+      d.dataset.state = e.delivery || "";
+      head.appendChild(d);
+    }
+    const text = el("p", "text", e.text);
+    text.dir = "auto";
+    li.append(head, text);
+    return li;
+  }
+
+  function ticketText(t) {
+    if (!t || t.id === null) return "No open ticket.";
+    if (t.status === "open") return "Ticket #" + t.id + " (" + t.reason + ") is waiting for an agent.";
+    if (t.mine) return "You have ticket #" + t.id + " (" + t.reason + ").";
+    return "Ticket #" + t.id + " is claimed by " + (t.claimed_by || "another agent") + ".";
+  }
+
+  function initConversation() {
+    const list = document.getElementById("transcript");
+    const replyForm = document.getElementById("reply");
+    const replyText = document.getElementById("reply-text");
+    const replyError = document.getElementById("reply-error");
+    const noteForm = document.getElementById("note");
+    const noteText = document.getElementById("note-text");
+    let baseline = null;
+    let loaded = false;
+
+    const source = new EventSource(body.dataset.stream);
+    source.addEventListener("transcript", (ev) => {
+      const data = JSON.parse(ev.data);
+      if (!loaded) { list.replaceChildren(); loaded = true; }
+      const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+      data.entries.forEach((e) => list.appendChild(entry(e)));
+      if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
+      body.dataset.transcriptLoaded = "yes";
+    });
+    source.addEventListener("delivery", (ev) => {
+      const states = JSON.parse(ev.data).states || {};
+      list.querySelectorAll(".delivery").forEach((d) => {
+        const state = states[d.dataset.outbox];
+        if (state) { d.dataset.state = state; d.textContent = DELIVERY[state] || state; }
+      });
+    });
+    source.addEventListener("ticket", (ev) => {
+      const t = JSON.parse(ev.data);
+      const key = JSON.stringify(t);
+      document.getElementById("mode").textContent = t.mode;
+      if (baseline === null) { baseline = key; return; }
+      if (key === baseline) return;
+      document.getElementById("ticket-state").textContent = ticketText(t);
+      document.getElementById("ticket-changed").hidden = false;
+      if (!t.mine) {
+        replyText.disabled = true;
+        replyForm.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+      }
+    });
+
+    function showError(text) { replyError.textContent = text; replyError.hidden = !text; }
+
+    replyForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const text = replyText.value.trim();
+      if (!text) return;
+      const send = document.getElementById("reply-send");
+      send.disabled = true;
+      try {
+        const r = await post(replyForm.action, { text: text });
+        if (r.ok) { replyText.value = ""; showError(""); } else { showError(r.data.error || "Not sent."); }
+      } catch (e) {
+        showError("Not sent: the connection failed. Try again.");
+      } finally {
+        send.disabled = replyText.disabled;
+      }
+    });
+    replyText.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); replyForm.requestSubmit(); }
+    });
+    document.querySelectorAll(".canned-reply").forEach((b) => {
+      b.addEventListener("click", () => {
+        replyText.focus();
+        replyText.setRangeText(b.dataset.text, replyText.selectionStart, replyText.selectionEnd, "end");
+      });
+    });
+    noteForm.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const text = noteText.value.trim();
+      if (!text) return;
+      const r = await post(noteForm.action, { text: text });
+      if (r.ok) noteText.value = "";
+    });
+    document.querySelectorAll(".claim-form").forEach((form) => {
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const r = await post(form.action);
+        if (r.ok) { location.reload(); return; }
+        document.getElementById("ticket-state").textContent = r.data.error || "Could not claim.";
+      });
+    });
+    const outcome = document.getElementById("outcome");
+    if (outcome) {
+      const toggle = () => {
+        document.querySelectorAll("#resolve [data-for]").forEach((f) => {
+          f.hidden = !f.dataset.for.split(" ").includes(outcome.value);
+        });
+      };
+      outcome.addEventListener("change", toggle);
+      toggle();
+    }
+  }
+
+  if (body.dataset.page === "queue") initQueue();
+  if (body.dataset.page === "conversation") initConversation();
+})();

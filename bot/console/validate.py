@@ -1,0 +1,164 @@
+"""Field validation shared by the console's forms and the CSV import: one clear reason per bad value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.console.cards import KINDS, STATUSES
+from bot.i18n import JST, SUPPORTED, normalize_locale
+
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,38}$")
+GENDERS = ("", "female", "male", "other")
+
+
+class FieldError(ValueError):
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
+
+
+def text(value: str, name: str, *, required: bool = False, limit: int = 200) -> str | None:
+    value = value.strip()
+    if not value:
+        if required:
+            raise FieldError(name, "required")
+        return None
+    if len(value) > limit:
+        raise FieldError(name, f"too long (at most {limit} characters)")
+    return value
+
+
+def when_jst(value: str, name: str, *, required: bool = False) -> dt.datetime | None:
+    """ISO 8601; without a UTC offset the time is Japan time (what the agency's sheets and forms use)."""
+    value = value.strip()
+    if not value:
+        if required:
+            raise FieldError(name, "required")
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace(" ", "T", 1) if "T" not in value else value)
+    except ValueError:
+        raise FieldError(name, f"not a date and time: {value[:40]!r} (use 2026-12-01 10:00, JST)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=JST)
+    return parsed
+
+
+def date(value: str, name: str) -> dt.date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FieldError(name, f"not a date: {value[:40]!r} (use YYYY-MM-DD)") from None
+
+
+def yen(value: str, name: str) -> int | None:
+    value = value.strip().replace(",", "").removeprefix("¥")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 10:
+        raise FieldError(name, f"not a whole number of yen: {value[:20]!r}")
+    return int(value)
+
+
+def count(value: str, name: str) -> int:
+    value = value.strip() or "0"
+    if not value.isdigit() or len(value) > 4:
+        raise FieldError(name, "not a count")
+    return int(value)
+
+
+def choice(
+    value: str, name: str, allowed: tuple[str, ...] | Mapping[str, Any], default: str | None = None
+) -> str:
+    value = value.strip() or (default or "")
+    if value not in allowed:
+        raise FieldError(name, f"must be one of {', '.join(a for a in allowed if a)}")
+    return value
+
+
+def reference(value: str, name: str = "reference") -> str:
+    value = value.strip()
+    if not REFERENCE.match(value):
+        raise FieldError(name, "3-32 letters, digits, - or _")
+    return value.upper()
+
+
+def email(value: str, name: str = "email") -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not EMAIL.match(value) or len(value) > 254:
+        raise FieldError(name, "not an e-mail address")
+    return value.lower()
+
+
+def phone(value: str, name: str = "phone") -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not PHONE.match(value):
+        raise FieldError(name, "not a phone number")
+    return value
+
+
+def locale(value: str, name: str = "locale") -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    found = value if value in SUPPORTED else normalize_locale(value)
+    if found is None:
+        raise FieldError(name, f"not one of {', '.join(SUPPORTED)}")
+    return found
+
+
+def timezone(value: str, name: str = "timezone") -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FieldError(name, "not a time zone name (like Asia/Shanghai)") from None
+    return value
+
+
+Get = Callable[[str], str]
+
+
+def customer_fields(get: Get, prefix: str = "") -> dict[str, Any]:
+    p = prefix
+    name_key = f"{p}name" if p else "full_name"
+    return {
+        "full_name": text(get(name_key), name_key),
+        "birth_date": date(get(f"{p}birth_date"), f"{p}birth_date"),
+        "gender": choice(get(f"{p}gender"), f"{p}gender", GENDERS) or None,
+        "phone": phone(get(f"{p}phone"), f"{p}phone"),
+        "email": email(get(f"{p}email"), f"{p}email"),
+        "timezone": timezone(get(f"{p}timezone"), f"{p}timezone"),
+        "locale": locale(get(f"{p}locale"), f"{p}locale"),
+        "contract_ends_on": date(get(f"{p}contract_ends_on"), f"{p}contract_ends_on"),
+    }
+
+
+def booking_fields(get: Get) -> dict[str, Any]:
+    return {
+        "reference": reference(get("reference")),
+        "clinic": text(get("clinic"), "clinic", required=True),
+        "kind": choice(get("kind"), "kind", KINDS),
+        "service_at": when_jst(get("service_at"), "service_at", required=True),
+        "fee_total_jpy": yen(get("fee_total_jpy"), "fee_total_jpy"),
+        "requested_at": when_jst(get("requested_at"), "requested_at"),
+        "confirmed_at": when_jst(get("confirmed_at"), "confirmed_at"),
+        "status": choice(get("status"), "status", STATUSES, "confirmed"),
+        "paid_at": when_jst(get("paid_at"), "paid_at"),
+        "notes": text(get("notes"), "notes", limit=4000),
+    }

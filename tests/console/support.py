@@ -1,0 +1,161 @@
+"""Helpers for the console tests: accounts, a running app, signing in over HTTP, seeded customers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import func, select
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.console import passwords
+from bot.engine import Engine
+from storage.db import Database
+from storage.models import Agent, Booking, ChannelIdentity, Customer
+from storage.repositories import console as repo
+from tests.support.server import serve_asgi
+
+PASSWORD = "correct horse battery staple"
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+@dataclass
+class Running:
+    base: str
+    db: Database
+    engine: Engine
+    settings: Settings
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Running]:
+    """The real app under uvicorn; `engine` is the app's own (same bus), `db` a second connection pool."""
+    app = build_app(settings)
+    db = Database(settings.database_url)
+    try:
+        async with serve_asgi(app) as base:
+            yield Running(base, db, app.state.ctx.engine, settings)
+    finally:
+        await db.dispose()
+
+
+async def add_agent(
+    db: Database, email: str, name: str, role: str = "agent", password: str = PASSWORD
+) -> int:
+    async with db.write() as s:
+        agent = repo.add_agent(s, email, name, role, passwords.hash_password(password))
+        await s.flush()
+        return agent.id
+
+
+async def count(db: Database, model: type, *where: object) -> int:
+    async with db.read() as s:
+        return int((await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
+
+
+async def agent_id(db: Database, email: str) -> int:
+    async with db.read() as s:
+        return int((await s.execute(select(Agent.id).where(Agent.email == email))).scalar_one())
+
+
+@dataclass
+class Session:
+    client: httpx.AsyncClient
+    csrf: str
+
+    async def post(self, path: str, data: dict[str, str] | None = None, **kw: object) -> httpx.Response:
+        return await self.client.post(path, data={"csrf": self.csrf, **(data or {})}, **kw)  # type: ignore[arg-type]
+
+    async def post_json(self, path: str, payload: object = None) -> httpx.Response:
+        return await self.client.post(
+            path, json=payload or {}, headers={"X-CSRF-Token": self.csrf, "Accept": "application/json"}
+        )
+
+
+async def login_form(client: httpx.AsyncClient) -> str:
+    page = await client.get("/console/login")
+    found = CSRF_FIELD.search(page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    token = await login_form(client)
+    return await client.post(
+        "/console/login", data={"csrf": token, "email": email, "password": password, "next": "/console/"}
+    )
+
+
+async def session(base: str, email: str, password: str = PASSWORD) -> Session:
+    client = httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=20)
+    response = await sign_in(client, email, password)
+    assert response.status_code == 303, response.text
+    page = await client.get("/console/")
+    found = CSRF_META.search(page.text)
+    assert found, page.text
+    return Session(client, found.group(1))
+
+
+async def seed_customer(
+    db: Database,
+    *,
+    name: str = "Li Wei",
+    email: str = "li.wei@example.com",
+    contract_ends_on: dt.date | None = None,
+    bookings: int = 1,
+    service_at: dt.datetime | None = None,
+) -> tuple[int, list[int]]:
+    now = dt.datetime.now(dt.UTC)
+    async with db.write() as s:
+        customer = Customer(
+            full_name=name,
+            email=email,
+            birth_date=dt.date(1990, 5, 17),
+            phone="+86 138 0000 0000",
+            treatment_history="rhinoplasty 2021",
+            locale="en",
+            no_show_count=0,
+            contract_ends_on=contract_ends_on,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(customer)
+        await s.flush()
+        ids = []
+        for i in range(bookings):
+            booking = Booking(
+                reference=f"BK-{customer.id}-{i}",
+                customer_id=customer.id,
+                clinic="Ginza Clinic",
+                kind="surgery",
+                service_at=service_at or now + dt.timedelta(days=10 + i),
+                fee_total_jpy=30000,
+                requested_at=now - dt.timedelta(days=5),
+                confirmed_at=now - dt.timedelta(days=4),
+                status="confirmed",
+                notes="prefers mornings",
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(booking)
+            await s.flush()
+            ids.append(booking.id)
+        return customer.id, ids
+
+
+async def link(db: Database, channel: str, user_id: str, customer_id: int) -> None:
+    async with db.write() as s:
+        identity = (
+            await s.execute(
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id
+                )
+            )
+        ).scalar_one()
+        identity.customer_id, identity.linked_at = customer_id, dt.datetime.now(dt.UTC)
