@@ -32,6 +32,7 @@ from tests.support.wait import eventually
 
 USER = "U4af4980629a1b2c3d4e5f60718293a4b"
 POLITE = "Sorry, I can only read text messages and button presses here."
+MENU = "How can I help you?"
 
 
 @dataclass
@@ -106,8 +107,8 @@ async def test_a_text_is_answered_by_reply(db_url: str, line_bot: Any) -> None:
         [request] = bot.fake.of("reply")
         assert request.body["replyToken"] == token
         menu = bot.fake.messages(USER)[-1]
-        assert menu["text"] == "How can I help you?"
-        assert [i["action"]["type"] for i in menu["quickReply"]["items"]] == ["postback"]
+        assert menu["text"].startswith(MENU)
+        assert {i["action"]["type"] for i in menu["quickReply"]["items"]} == {"postback"}
 
 
 async def test_same_webhook_twice_and_redelivered_is_stored_once_and_answered_once(
@@ -190,7 +191,7 @@ async def test_sticker_image_unknown_and_text_in_one_batch(db_url: str, line_bot
         # The first thing a new customer sends gets the greeting and menu; later ones the polite notice.
         assert texts[0].startswith("Hello!")
         assert texts.count(POLITE) == 2
-        assert texts[-1] == "How can I help you?"
+        assert texts[-1].startswith(MENU)
         assert len(fake.of("reply")) == 4 and fake.of("push") == []
 
 
@@ -200,7 +201,7 @@ async def test_429_then_200_delivers_one_message(db_url: str, line_bot: Any) -> 
         await bot.send(bot.text("menu"))
         await eventually(bot.outbox_settled)
         assert [r.status for r in bot.fake.of("reply")] == [429, 200]
-        assert bot.fake.texts(USER) == ["How can I help you?"]
+        assert [t.startswith(MENU) for t in bot.fake.texts(USER)] == [True]
 
 
 async def test_expired_reply_token_is_pushed_with_the_rows_retry_key(db_url: str, line_bot: Any) -> None:
@@ -221,7 +222,7 @@ async def test_invalid_reply_token_falls_back_to_push(db_url: str, line_bot: Any
         await bot.send(bot.text("menu", reply_token="used-elsewhere-0123456789"))
         await eventually(bot.outbox_settled)
         assert [(r.endpoint, r.status) for r in bot.fake.requests] == [("reply", 400), ("push", 200)]
-        assert bot.fake.texts(USER) == ["How can I help you?"]
+        assert [t.startswith(MENU) for t in bot.fake.texts(USER)] == [True]
 
 
 async def test_a_rejected_message_is_dead_and_visible_without_personal_data(
@@ -282,15 +283,15 @@ async def test_a_slow_answer_shows_the_loading_animation(sqlite_url: str, line_b
         await post
         await eventually(bot.outbox_settled)
         assert bot.fake.of("loading")[0].body["chatId"] == USER
-        assert bot.fake.texts(USER) == ["How can I help you?"]
+        assert [t.startswith(MENU) for t in bot.fake.texts(USER)] == [True]
 
 
 async def test_a_quick_reply_postback_is_the_button_pressed(db_url: str, line_bot: Any) -> None:
     async with line_bot(db_url) as bot:
         await bot.send(bot.text("menu"))
         await bot.fake.wait_for(lambda: bool(bot.fake.delivered))
-        [button] = [i["action"] for i in bot.fake.messages(USER)[-1]["quickReply"]["items"]]
-        assert button["label"] == "Talk to a person"
+        actions = [i["action"] for i in bot.fake.messages(USER)[-1]["quickReply"]["items"]]
+        [button] = [a for a in actions if a["displayText"] == "Talk to a person"]
         token = bot.fake.issue_reply_token(USER)
         await bot.send(event_from("postback", user_id=USER, reply_token=token, postback__data=button["data"]))
         await bot.fake.wait_for(lambda: len(bot.fake.delivered) == 2)
