@@ -261,7 +261,10 @@ def scan(t: str) -> tuple[int | None, int]:
     for m in _AN_HOUR.finditer(t):
         add(60.0, m.span())
     for m in _MINUTES.finditer(t):
-        add(number(m["n"]), m.span())
+        n, lo = number(m["n"]), number(m["lo"]) if m["lo"] else None
+        if n is not None and lo is not None and lo > n:  # "twenty-five", not the range 20 to 5
+            n = number(f"{m['lo']}-{m['n']}") or lo
+        add(n, m.span())
     for m in _IN_BARE.finditer(t):
         add(number(m["n"]), m.span())
     good = [v for v in found if 0 < v <= 24 * 60]

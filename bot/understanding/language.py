@@ -181,6 +181,9 @@ _REQUEST = re.compile(
     rf"|(?:(?:用|说|說|讲|講|换成|換成|改成|改用|切换到|切換到|切换成|切換成)\s*(?P<c>{_NAME_RE}))"
     rf"|(?:(?:พูด|เป็น|ใช้)\s*(?:ภาษา)?(?P<d>{_NAME_RE}))"
     rf"|(?:(?:bằng|bang|nói|noi|dùng|dung|chuyển sang|chuyen sang|sang)\s+(?P<e>{_NAME_RE}))"
+    # "Is Vietnamese OK?": the name, then a question whether it will do.
+    rf"|(?:(?P<f>{_NAME_RE})\s*(?:được không|đc không|duoc khong|dc ko|ok\b|okay|ได้ไหม|ได้มั้ย|ได้มั๊ย|可以吗|可以嗎|"
+    rf"行吗|行嗎|でも?いい|で?大丈夫|되나요|돼요|가능|괜찮))"
 )
 _FILLER = re.compile(
     r"[\s\W_]|\b(?:please|pls|plz|thanks|thank you|ok|okay|xin|vui long|vui lòng|ạ)\b|"
