@@ -18,7 +18,7 @@ from bot.commands.understand import register
 NOW = "2025-12-18T10:00:00+09:00"
 CORPUS = Path(__file__).parent / "understanding" / "corpus.tsv"
 LINES = ["明天要取消预约", "３０分くらい遅れます", "I'm sick, can't come tomorrow", "", "English"]
-EXPECTED = [
+EXPECTED: list[dict[str, Any]] = [
     {"language": "zh-Hans", "intent": "cancel", "minutes_late": None, "date": "2025-12-19"},
     {"language": "ja", "intent": "late", "minutes_late": 30, "date": None},
     {"language": "en", "intent": "special_circumstance", "minutes_late": None, "date": "2025-12-19"},
