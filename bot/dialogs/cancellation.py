@@ -259,7 +259,7 @@ def explanation(b: BookingFact, fee: policy.CancellationFee) -> Msg:
             rule = msg(
                 "Rule: you have decided not to have the surgery itself, so the cancellation fee is waived."
             )
-    if fee.fee_jpy == 0:
+    if fee.rule in ("free", "surgery_waiver"):
         amount = msg("Cancellation fee: {fee}", fee=Yen(0))
     elif b.fee_total_jpy is None:
         amount = msg(

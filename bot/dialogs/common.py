@@ -44,7 +44,10 @@ class Flow:
 
     def step(self, frame: Frame, ctx: Ctx) -> Transition:
         handler: Handler | None = getattr(self, f"on_{frame.step}", None)
-        if handler is None:  # a step from an older version of this dialog: start over at the menu
+        if handler is None:
+            if frame.step == "identity":  # waiting for a check that is not on the stack: ask for it again
+                return self.need_identity(frame)
+            # A step from an older version of this dialog: start over at the menu.
             return Transition(next=Done())
         if isinstance(ctx.body, TextIn) and frame.step not in self.typed_steps:
             picked = numbered_option(ctx.body.text, self.prompt(frame, ctx))

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.dialogs import registry
+from bot.dialogs.base import Done, Facts, Frame, Push, Transition
+from bot.effects import Escalate, FileRequest
+from bot.events import Body, ChoiceIn, DateIn
+from tests.dialogs.edges import Edges
+from tests.dialogs.support import NOW, U, at, bk, ctx, effects_of, facts, options_of, start, step, text_of
+
+E = Edges("booking_change")
+D = registry.get("booking_change")
+T10 = bk("treatment", 10, id=31, reference="BK-T10")
+O1 = bk("online_consultation", 1, id=32, reference="BK-O1", fee=8_000)
+DAY = NOW.date()
+
+
+def resume(f: Facts, result: dict[str, object], **data: object) -> Transition:
+    return D.resume(
+        Frame("booking_change", "identity", {"run": "r1", "dates": [], **data}), result, ctx("x", f)
+    )
+
+
+def dates(body: Body | str, chosen: list[str], f: Facts | None = None) -> Transition:
+    return step("booking_change", "dates", body, f or facts(T10), run="r1", booking_id=T10.id, dates=chosen)
+
+
+@E("start", "not linked")
+def _not_linked() -> Transition:
+    t = start("booking_change", facts(linked=False))
+    assert isinstance(t.next, Push) and t.next.dialog == "identity"
+    return t
+
+
+@E("start", "no upcoming booking")
+def _none() -> Transition:
+    return start("booking_change", facts())
+
+
+@E("start", "several bookings")
+def _several() -> Transition:
+    t = start("booking_change", facts(T10, O1))
+    assert options_of(t.replies) == ["b32", "b31", "menu"]
+    return t
+
+
+@E("start", "one (or the given) consultation, 2+ no-shows")
+def _no_shows() -> Transition:
+    t = start("booking_change", facts(O1, no_shows=2))
+    [esc] = effects_of(t, Escalate)
+    assert esc.reason == "change" and "2 recorded no-shows" in esc.summary
+    assert "arranged by a person" in text_of(t.replies)
+    return t
+
+
+@E("start", "one (or the given) booking")
+def _given() -> Transition:
+    t = start("booking_change", facts(T10, O1), booking_id=T10.id)
+    assert isinstance(t.next, Frame) and t.next.data["booking_id"] == T10.id
+    assert "Which new date" in text_of(t.replies)
+    return t
+
+
+@E("identity", "linked: no upcoming booking")
+def _linked_none() -> Transition:
+    return resume(facts(), {"linked": True})
+
+
+@E("identity", "linked: several bookings")
+def _linked_several() -> Transition:
+    return resume(facts(T10, O1), {"linked": True})
+
+
+@E("identity", "linked: one (or the given) consultation, 2+ no-shows")
+def _linked_no_shows() -> Transition:
+    return resume(facts(O1, T10, no_shows=3), {"linked": True}, booking_id=O1.id)
+
+
+@E("identity", "linked: one (or the given) booking")
+def _linked_one() -> Transition:
+    return resume(facts(T10), {"linked": True})
+
+
+@E("identity", "not linked")
+def _unlinked() -> Transition:
+    return resume(facts(linked=False), {"linked": False})
+
+
+@E("choose", "online consultation, 2+ no-shows")
+def _choose_no_shows() -> Transition:
+    return step("booking_change", "choose", ChoiceIn("b32"), facts(T10, O1, no_shows=2), run="r1")
+
+
+@E("choose", "booking chosen")
+def _choose() -> Transition:
+    t = step("booking_change", "choose", ChoiceIn("b32"), facts(T10, O1, no_shows=1), run="r1")
+    assert isinstance(t.next, Frame) and t.next.data["booking_id"] == O1.id, "one no-show is not yet the rule"
+    return t
+
+
+@E("dates", "a date (picker or typed)")
+def _date() -> Transition:
+    t = dates(DateIn(DAY + dt.timedelta(days=20)), [])
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == [(DAY + dt.timedelta(days=20)).isoformat()]
+    assert options_of(t.replies) == ["dates_done", "menu"]
+    return t
+
+
+@E("dates", "a date already passed or too far")
+def _bad_date() -> Transition:
+    t = dates(DateIn(DAY - dt.timedelta(days=1)), [])
+    assert "from today up to one year ahead" in text_of(t.replies)
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == []
+    return t
+
+
+@E("dates", "third date")
+def _third() -> Transition:
+    t = dates("2026-03-30", ["2026-03-20", "2026-03-21"])
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == ["2026-03-20", "2026-03-21", "2026-03-30"]
+    assert "time of day" in text_of(t.replies)
+    return t
+
+
+@E("dates", "no more dates")
+def _enough() -> Transition:
+    return dates(ChoiceIn("dates_done"), ["2026-03-20"])
+
+
+@E("time", "time of day")
+def _time() -> Transition:
+    t = step("booking_change", "time", "afternoon", facts(T10), run="r1", booking_id=T10.id)
+    assert isinstance(t.next, Frame) and t.next.data["time"] == "afternoon"
+    return t
+
+
+@E("note", "note typed")
+def _note() -> Transition:
+    t = step(
+        "booking_change",
+        "note",
+        "My flight moved.",
+        facts(T10),
+        run="r1",
+        booking_id=T10.id,
+        dates=["2026-03-20"],
+        time="morning",
+    )
+    said = text_of(t.replies)
+    assert "Your change request: Treatment, Mar 14, 2026 (BK-T10), new date Mar 20, 2026, Morning." in said
+    return t
+
+
+@E("note", "no note")
+def _no_note() -> Transition:
+    return step(
+        "booking_change",
+        "note",
+        ChoiceIn("no_note"),
+        facts(T10),
+        run="r1",
+        booking_id=T10.id,
+        dates=["2026-03-20"],
+        time="any",
+    )
+
+
+def confirm(body: Body | str, f: Facts | None = None) -> Transition:
+    return step(
+        "booking_change",
+        "confirm",
+        body,
+        f or facts(T10),
+        run="r1",
+        booking_id=T10.id,
+        dates=["2026-03-20", "2026-03-22"],
+        time="evening",
+        note="n",
+    )
+
+
+@E("confirm", "send: request filed, ticket")
+def _send() -> Transition:
+    t = confirm(ChoiceIn("send"))
+    [filed] = effects_of(t, FileRequest)
+    assert (filed.kind, filed.dedupe, filed.booking_id) == ("change", "r1", T10.id)
+    assert filed.details["preferred_dates"] == ["2026-03-20", "2026-03-22"]
+    assert filed.details["time_of_day"] == "evening" and filed.details["note"] == "n"
+    assert "It is a request until a person from our team confirms" in text_of(t.replies)
+    return t
+
+
+@E("confirm", "don't send")
+def _dont() -> Transition:
+    t = confirm("no")
+    assert t.effects == () and "nothing was sent" in text_of(t.replies)
+    return t
+
+
+test_transition = E.test()
+
+
+def test_a_date_bot_understanding_found_is_accepted() -> None:
+    f = facts(T10, understood=U("change", date=dt.date(2026, 4, 2)))
+    t = dates("next thursday week please", [], f)
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == ["2026-04-02"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expect"), [("3/20", "2026-03-20"), ("2026年4月1日", "2026-04-01"), ("1/5", "2027-01-05")]
+)
+def test_typed_dates_without_understanding(typed: str, expect: str) -> None:
+    t = dates(typed, [])
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == [expect]
+
+
+def test_same_date_twice_is_kept_once() -> None:
+    t = dates("2026-03-20", ["2026-03-20"])
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == ["2026-03-20"] and not t.missed
+
+
+@pytest.mark.parametrize("body", ["whenever", ChoiceIn("dates_done"), ChoiceIn("m10")])
+def test_dates_re_asks_what_it_cannot_use(body: Body | str) -> None:
+    assert dates(body, []).missed
+
+
+@pytest.mark.parametrize(
+    ("typed", "expect"),
+    [
+        ("morning", "morning"),
+        ("午後", "afternoon"),
+        ("저녁", "evening"),
+        ("any time", "any"),
+        ("2", "afternoon"),
+    ],
+)
+def test_time_of_day_typed(typed: str, expect: str) -> None:
+    t = step("booking_change", "time", typed, facts(T10), run="r1", booking_id=T10.id)
+    assert isinstance(t.next, Frame) and t.next.data["time"] == expect
+
+
+def test_time_of_day_ambiguous_is_re_asked() -> None:
+    assert step(
+        "booking_change", "time", "morning or evening", facts(T10), run="r1", booking_id=T10.id
+    ).missed
+
+
+def test_booking_gone_meanwhile() -> None:
+    t = confirm(ChoiceIn("send"), facts(bk("treatment", 10, id=T10.id, status="cancelled")))
+    assert isinstance(t.next, Done) and t.effects == ()
+
+
+def test_a_date_the_day_picker_cannot_offer_is_bounded() -> None:
+    (picker,) = D.prompt(
+        Frame("booking_change", "dates", {"booking_id": T10.id, "dates": []}), ctx("x", facts(T10))
+    )
+    assert picker.min_date == DAY and picker.max_date == DAY + dt.timedelta(days=365)  # type: ignore[union-attr]
+    assert at(0).date() == DAY

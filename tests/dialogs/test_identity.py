@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.dialogs.base import Done, Frame, Transition
+from bot.dialogs.identity import IdentityDialog
+from bot.effects import AttemptLink, RecordConsent
+from bot.events import ChoiceIn, DateIn, SystemIn
+from tests.dialogs.edges import Edges
+from tests.dialogs.support import (
+    BIRTH,
+    NOW,
+    Sim,
+    bk,
+    ctx,
+    effects_of,
+    facts,
+    options_of,
+    start,
+    step,
+    text_of,
+)
+
+E = Edges("identity")
+D = IdentityDialog()
+
+
+@E("start", "already linked")
+def _already_linked() -> Transition:
+    t = start("identity", facts(bk()))
+    assert isinstance(t.next, Done) and t.next.result == {"linked": True}
+    assert t.replies == ()
+    return t
+
+
+@E("start", "linking locked")
+def _locked() -> Transition:
+    t = start("identity", facts(linked=False, locked_until=NOW + dt.timedelta(minutes=30)))
+    assert isinstance(t.next, Done) and t.next.result["linked"] is False
+    assert "paused for an hour" in text_of(t.replies)
+    return t
+
+
+@E("start", "consent given before")
+def _consented() -> Transition:
+    t = start("identity", facts(linked=False, consented=True))
+    assert "booking reference" in text_of(t.replies)
+    return t
+
+
+@E("start", "privacy summary")
+def _summary() -> Transition:
+    t = start("identity", facts(linked=False))
+    said = text_of(t.replies)
+    assert "Before I ask for any personal data" in said and "see, correct or delete" in said
+    assert "booking reference" not in said.split("Do you agree?")[1], "nothing personal asked before consent"
+    assert options_of(t.replies) == ["consent_yes", "consent_no", "menu"]
+    assert t.effects == ()
+    return t
+
+
+@E("consent", "agree (consent recorded)")
+def _agree() -> Transition:
+    t = step("identity", "consent", ChoiceIn("consent_yes"), facts(linked=False))
+    assert effects_of(t, RecordConsent) == [RecordConsent()]
+    assert "booking reference" in text_of(t.replies)
+    return t
+
+
+@E("consent", "decline")
+def _decline() -> Transition:
+    t = step("identity", "consent", "no", facts(linked=False))
+    assert isinstance(t.next, Done) and t.next.result == {"linked": False, "declined": True}
+    assert t.effects == ()
+    assert "won't ask for any personal data" in text_of(t.replies)
+    return t
+
+
+@E("reference", "booking reference")
+def _reference() -> Transition:
+    t = step("identity", "reference", " bk-1001 ", facts(linked=False))
+    assert isinstance(t.next, Frame) and t.next.data["reference"] == "BK-1001"
+    assert "date of birth" in text_of(t.replies)
+    return t
+
+
+@E("reference", "reference and birth date (check)")
+def _both() -> Transition:
+    t = step("identity", "reference", "My booking is BK-1001, born 1990/4/1", facts(linked=False))
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+    assert t.replies == ()
+    return t
+
+
+@E("birth_date", "date of birth (check)")
+def _birth() -> Transition:
+    t = step("identity", "birth_date", DateIn(BIRTH), facts(linked=False), reference="BK-1001")
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+    assert isinstance(t.next, Frame) and t.next.data.get("reference") is None, "not kept in the state"
+    return t
+
+
+@E("checking", "match: linked")
+def _ok() -> Transition:
+    t = step("identity", "checking", SystemIn("link_result", {"result": "ok"}), facts(bk()))
+    assert isinstance(t.next, Done) and t.next.result == {"linked": True}
+    assert "now linked" in text_of(t.replies)
+    return t
+
+
+@E("checking", "no match: tries left")
+def _wrong() -> Transition:
+    t = step(
+        "identity", "checking", SystemIn("link_result", {"result": "wrong", "left": "3"}), facts(linked=False)
+    )
+    said = text_of(t.replies)
+    assert "don't match our records" in said and "You have 3 more tries." in said
+    assert "booking reference" in said
+    return t
+
+
+@E("checking", "locked for an hour, agents alerted")
+def _lock() -> Transition:
+    t = step("identity", "checking", SystemIn("link_result", {"result": "locked"}), facts(linked=False))
+    assert isinstance(t.next, Done) and t.next.result == {"linked": False, "locked": True}
+    assert "paused for an hour" in text_of(t.replies)
+    return t
+
+
+test_transition = E.test()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1990-04-01",
+        "1990/4/1",
+        "1990.04.01",
+        "19900401",
+        "1990年4月1日",
+        "1990년 4월 1일",
+        "１９９０－０４－０１",
+    ],
+)
+def test_birth_date_typed_in_common_forms(typed: str) -> None:
+    t = step("identity", "birth_date", typed, facts(linked=False), reference="BK-1001")
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+
+
+@pytest.mark.parametrize("typed", ["01/04/1990", "4/1", "tomorrow", "2990-01-01", "1990-02-30", "hello"])
+def test_birth_date_that_is_ambiguous_impossible_or_future_is_re_asked(typed: str) -> None:
+    t = step("identity", "birth_date", typed, facts(linked=False), reference="BK-1001")
+    assert t.missed and t.effects == ()
+
+
+@pytest.mark.parametrize("typed", ["hi", "I don't know my booking number", "??", "my ref is A1 or B2"])
+def test_text_without_one_clear_reference_is_re_asked(typed: str) -> None:
+    assert step("identity", "reference", typed, facts(linked=False)).missed
+
+
+def test_a_button_at_the_reference_step_is_a_miss_not_a_reference() -> None:
+    assert step("identity", "reference", ChoiceIn("consent_yes"), facts(linked=False)).missed
+
+
+def test_typed_text_while_checking_is_taken_as_a_new_reference() -> None:
+    t = step("identity", "checking", "BK-2002", facts(linked=False))
+    assert isinstance(t.next, Frame) and t.next.step == "birth_date"
+
+
+def test_lock_in_the_past_does_not_block() -> None:
+    t = start("identity", facts(linked=False, locked_until=NOW - dt.timedelta(minutes=1)))
+    assert isinstance(t.next, Frame) and t.next.step == "consent"
+
+
+def test_five_wrong_answers_lock_and_the_sixth_is_refused_without_checking() -> None:
+    sim = Sim(bookings=(bk(),))
+    sim.send("payment")
+    sim.send(ChoiceIn("consent_yes"))
+    for i in range(4):
+        sim.send("BK-1001")
+        sim.send("1991-01-01")
+        assert "don't match" in sim.text() and f"You have {4 - i} more tr" in sim.text()
+    sim.send("BK-1001")
+    sim.send("1991-01-01")
+    assert "paused for an hour" in sim.text() and sim.locked_until is not None
+    assert sim.tickets == 1, "the agents were alerted once"
+    sim.send("payment")
+    assert "paused for an hour" in sim.text(), "even the right answer is not asked for while locked"
+    assert not sim.linked
+
+
+def test_consent_is_asked_once_per_identity() -> None:
+    sim = Sim(bookings=(bk(),))
+    sim.send("payment")
+    sim.send(ChoiceIn("consent_yes"))
+    sim.send("menu")
+    sim.send("payment")
+    assert "Before I ask for any personal data" not in sim.text()
+    assert "booking reference" in sim.text()
+
+
+def test_prompts_of_every_step_are_not_empty() -> None:
+    c = ctx("x", facts(linked=False))
+    for name in ("consent", "reference", "birth_date", "checking"):
+        assert D.prompt(Frame("identity", name, {}), c)

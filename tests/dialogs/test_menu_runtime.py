@@ -1,0 +1,194 @@
+"""The menu's routing and what the runtime guarantees in every state of every dialog."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.dialogs import registry
+from bot.dialogs.base import Exit, Frame, Start, Transition
+from bot.dialogs.runtime import IDLE_RESET, Outcome, StackState, advance
+from bot.effects import Escalate, FileRequest
+from bot.events import Body, ChoiceIn, DateIn, SystemIn, TextIn, UnsupportedIn
+from bot.replies import HandoffNotice
+from tests.dialogs.edges import Edges
+from tests.dialogs.support import NOW, Sim, U, bk, ctx, facts, options_of, render, step
+
+E = Edges("menu")
+ROUTES = {
+    "Cancel a booking, or typed cancel": ("cancellation", "cancel", "I need to cancel"),
+    "Change a booking, or typed change": ("booking_change", "change", "can I reschedule?"),
+    "Running late, or typed late": ("late_arrival", "late", "sorry, running late"),
+    "Emergency, or typed special circumstance": ("special_circumstance", "special_circumstance", "I'm sick"),
+    "Payment, or typed payment": ("payment", "payment", "how do I pay"),
+    "Privacy, or typed privacy": ("privacy", "privacy", "privacy policy"),
+}
+
+
+def _route(label: str) -> Transition:
+    flow, intent, typed = ROUTES[label]
+    pressed = step("menu", "main", ChoiceIn(flow))
+    assert isinstance(pressed.next, Start) and pressed.next.dialog == flow
+    understood = step("menu", "main", "whatever", facts(understood=U(intent)))
+    assert isinstance(understood.next, Start) and understood.next.dialog == flow
+    fallback = step("menu", "main", typed)
+    assert isinstance(fallback.next, Start) and fallback.next.dialog == flow
+    assert fallback.next.args == {"text": typed}, "the flow sees the words (minutes, dates)"
+    return pressed
+
+
+for _label in ROUTES:
+    E("main", _label)(lambda _label=_label: _route(_label))  # type: ignore[misc]
+
+
+@E("main", "Talk to a person, or typed human")
+def _human() -> Transition:
+    assert step("menu", "main", "can I talk to someone", facts(understood=U("human"))).next == Exit("human")
+    return step("menu", "main", ChoiceIn("human"))
+
+
+test_transition = E.test()
+
+
+def test_typed_number_picks_the_menu_entry() -> None:
+    t = step("menu", "main", "５")
+    assert isinstance(t.next, Start) and t.next.dialog == "payment"
+
+
+@pytest.mark.parametrize("typed", ["hello", "asdf", "thanks", "99"])
+def test_menu_asks_rather_than_guesses(typed: str) -> None:
+    assert step("menu", "main", typed).missed
+    assert step("menu", "main", typed, facts(understood=U("other"))).missed
+
+
+def test_understanding_wins_over_keywords_when_present() -> None:
+    # "not cancel, change it": the understanding knows the negation; keywords alone would not.
+    t = step("menu", "main", "not cancel, change it", facts(understood=U("change")))
+    assert isinstance(t.next, Start) and t.next.dialog == "booking_change"
+
+
+def every_frame() -> list[Frame]:
+    frames = []
+    for name, dialog in registry.DIALOGS.items():
+        for s in dialog.graph:
+            if s != "start":
+                frames.append(
+                    Frame(name, s, {"run": "r", "booking_id": 1, "dates": ["2026-03-20"], "minutes": 40})
+                )
+    return frames
+
+
+FRAMES = every_frame()
+IDS = [f"{f.dialog}.{f.step}" for f in FRAMES]
+BOOKING = bk("treatment", 5, id=1)
+
+
+def state_at(frame: Frame) -> StackState:
+    below = (Frame("cancellation", "identity", {"run": "r"}),) if frame.dialog == "identity" else ()
+    return StackState((*below, frame), token="7", at=NOW)
+
+
+def go(frame: Frame, body: Body | str, after: dt.timedelta = dt.timedelta(minutes=1)) -> Outcome:
+    return advance(state_at(frame), ctx(body, facts(BOOKING), NOW + after), "8")
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=IDS)
+@pytest.mark.parametrize("way", ["menu", "メニュー", ChoiceIn("menu", "7"), ChoiceIn("menu", "3")])
+def test_menu_is_reachable_from_every_state(frame: Frame, way: Body | str) -> None:
+    out = go(frame, way)
+    assert [f.dialog for f in out.state.frames] == ["menu"]
+    assert "How can I help you?" in render(out.replies)
+    assert out.effects == ()
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=IDS)
+@pytest.mark.parametrize("way", ["talk to a person", "担当者と話したい", ChoiceIn("human", "7")])
+def test_a_person_is_reachable_from_every_state(frame: Frame, way: Body | str) -> None:
+    out = go(frame, way)
+    assert out.handoff and out.state.frames == ()
+    assert [type(e) for e in out.effects] == [Escalate]
+    assert isinstance(out.replies[-1], HandoffNotice)
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=IDS)
+def test_a_stale_button_in_every_state_is_answered_and_does_nothing(frame: Frame) -> None:
+    for body in (ChoiceIn("confirm", "3"), ChoiceIn("send", "3"), DateIn(dt.date(2026, 3, 20), token="3")):
+        out = go(frame, body)
+        assert out.stale and out.effects == ()
+        assert out.state.frames == state_at(frame).frames
+        said = render(out.replies)
+        assert said[0] == "That button belongs to an earlier message. Here is where we are now:"
+
+
+ASKING = [f for f in FRAMES if f.step != "identity"]  # a flow's "identity" step waits for the check above it
+
+
+@pytest.mark.parametrize("frame", ASKING, ids=[f"{f.dialog}.{f.step}" for f in ASKING])
+def test_unreadable_input_in_every_state_re_asks_and_twice_offers_a_person(frame: Frame) -> None:
+    out = go(frame, UnsupportedIn("sticker"))
+    assert render(out.replies)[0] == "Sorry, I can only read text messages and button presses here."
+    state = state_at(frame)
+    for i in range(2):
+        out = advance(state, ctx(ChoiceIn("no-such-button", state.token), facts(BOOKING), NOW), str(9 + i))
+        assert out.effects == ()
+        said = render(out.replies)
+        assert said[0] == "Sorry, I didn't understand that."
+        state = out.state
+    assert "Would you like a person from our team to help you?" in said
+    assert options_of(out.replies)[-2:] == ["human", "menu"]
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=IDS)
+def test_after_a_day_of_silence_every_state_starts_over_at_the_menu(frame: Frame) -> None:
+    out = go(frame, ChoiceIn("confirm", "7"), after=IDLE_RESET + dt.timedelta(minutes=1))
+    assert [f.dialog for f in out.state.frames] == ["menu"]
+    assert not any(isinstance(e, FileRequest) for e in out.effects)
+
+
+def test_a_system_answer_nobody_waits_for_is_dropped() -> None:
+    link = SystemIn("link_result", {"result": "ok"})
+    out = advance(StackState(), ctx(link), "1")
+    assert out.replies == () and out.state == StackState()
+    menu = StackState((Frame("menu", "main"),), "4", 0, NOW)
+    out = advance(menu, ctx(link), "5")
+    assert out.replies == () and out.state == menu, "not counted as a miss"
+
+
+def test_leaving_a_pushed_identity_check_drops_the_flow_below() -> None:
+    sim = Sim(bookings=(bk(),))
+    sim.send("cancel")
+    assert [f.dialog for f in sim.state.frames] == ["cancellation", "identity"]
+    sim.send(ChoiceIn("menu"))
+    assert [f.dialog for f in sim.state.frames] == ["menu"]
+    sim.send("BK-1001")
+    assert sim.where() == ("menu", "main"), "the old question is not answered any more"
+
+
+def test_text_first_words_are_routed_and_greeted_only_when_unclear() -> None:
+    sim = Sim(bookings=(bk(),), linked=True, consented=True)
+    sim.send("how much do I pay?")
+    assert "Payment for your upcoming bookings" in sim.text()
+    sim2 = Sim()
+    sim2.send("hi")
+    assert sim2.text().startswith("Hello!") and "Sorry" not in sim2.text()
+
+
+def test_a_handoff_waits_for_a_person_until_the_customer_asks_for_the_menu() -> None:
+    sim = Sim(bookings=(bk("treatment", 0, hour=15),), linked=True, consented=True)
+    sim.send("I have a fever")
+    sim.send(ChoiceIn("illness"))
+    sim.send("Fever since last night")
+    assert sim.mode == "queued" and len(sim.filed) == 1
+    assert sim.send("hello?") == []
+    sim.send(TextIn("menu"))
+    assert sim.where() == ("menu", "main")
+
+
+def test_a_flow_waiting_for_a_lost_identity_check_asks_for_it_again() -> None:
+    waiting = StackState((Frame("payment", "identity", {}),), "7", 0, NOW)
+    out = advance(waiting, ctx("hello", facts(linked=False)), "8")
+    assert [(f.dialog, f.step) for f in out.state.frames] == [
+        ("payment", "identity"),
+        ("identity", "consent"),
+    ]

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogs import registry
+from bot.dialogs.base import Facts, Frame, Push, Transition
+from bot.effects import FileRequest
+from bot.events import ChoiceIn
+from tests.dialogs.edges import Edges
+from tests.dialogs.support import Sim, bk, ctx, effects_of, facts, options_of, start, step, text_of
+
+E = Edges("privacy")
+D = registry.get("privacy")
+
+
+def data_request(t: Transition, action: str) -> FileRequest:
+    [request] = effects_of(t, FileRequest)
+    assert (request.kind, request.dedupe, request.details["action"]) == ("data", "r1", action)
+    assert "confirm it is really you" in text_of(t.replies)
+    return request
+
+
+def resume(f: Facts, result: dict[str, object], action: str) -> Transition:
+    return D.resume(Frame("privacy", "identity", {"run": "r1", "action": action}), result, ctx("x", f))
+
+
+@E("start", "policy in short")
+def _start() -> Transition:
+    t = start("privacy", facts(linked=False))
+    said = text_of(t.replies)
+    assert "name, date of birth, gender, phone, e-mail and past cosmetic treatments" in said
+    assert "sensitive" in said and "after confirming it is really you" in said
+    assert options_of(t.replies) == ["see", "correct", "delete", "menu"]
+    return t
+
+
+@E("choose", "see, correct or delete: not linked")
+def _unlinked() -> Transition:
+    t = step("privacy", "choose", ChoiceIn("delete"), facts(linked=False), run="r1")
+    assert isinstance(t.next, Push) and t.next.dialog == "identity"
+    assert t.next.then is not None and t.next.then.data["action"] == "delete"
+    assert t.effects == (), "nothing is filed before the identity check"
+    return t
+
+
+@E("choose", "linked: see: request filed")
+def _see() -> Transition:
+    t = step("privacy", "choose", "I want to see my data", facts(), run="r1")
+    data_request(t, "see")
+    return t
+
+
+@E("choose", "linked: correct")
+def _correct() -> Transition:
+    return step("privacy", "choose", ChoiceIn("correct"), facts(), run="r1")
+
+
+@E("choose", "linked: delete")
+def _delete() -> Transition:
+    return step("privacy", "choose", "3", facts(), run="r1")
+
+
+@E("identity", "linked: see: request filed")
+def _l_see() -> Transition:
+    t = resume(facts(), {"linked": True}, "see")
+    data_request(t, "see")
+    return t
+
+
+@E("identity", "linked: correct")
+def _l_correct() -> Transition:
+    return resume(facts(), {"linked": True}, "correct")
+
+
+@E("identity", "linked: delete")
+def _l_delete() -> Transition:
+    return resume(facts(), {"linked": True}, "delete")
+
+
+@E("identity", "not linked")
+def _l_unlinked() -> Transition:
+    t = resume(facts(linked=False), {"linked": False}, "see")
+    assert t.effects == ()
+    return t
+
+
+@E("correction", "what to correct typed: request filed")
+def _correction() -> Transition:
+    t = step("privacy", "correction", "My phone is now +886 912 345 678", facts(), run="r1", action="correct")
+    assert data_request(t, "correct").details["note"] == "My phone is now +886 912 345 678"
+    return t
+
+
+@E("confirm_delete", "send: request filed")
+def _send() -> Transition:
+    t = step("privacy", "confirm_delete", ChoiceIn("send"), facts(), run="r1", action="delete")
+    data_request(t, "delete")
+    return t
+
+
+@E("confirm_delete", "keep my data")
+def _keep() -> Transition:
+    t = step("privacy", "confirm_delete", "no", facts(), run="r1", action="delete")
+    assert t.effects == ()
+    return t
+
+
+test_transition = E.test()
+
+
+@pytest.mark.parametrize(
+    ("typed", "action"), [("削除してください", "delete"), ("修改我的资料", "correct"), ("xem dữ liệu", "see")]
+)
+def test_typed_requests_in_other_languages(typed: str, action: str) -> None:
+    t = step("privacy", "choose", typed, facts(linked=False), run="r1")
+    assert isinstance(t.next, Push) and t.next.then is not None and t.next.then.data["action"] == action
+
+
+def test_unclear_request_is_re_asked() -> None:
+    assert step("privacy", "choose", "see or delete?", facts(), run="r1").missed
+    assert step("privacy", "choose", "hmm", facts(), run="r1").missed
+
+
+def test_whole_request_goes_through_the_identity_check_first() -> None:
+    sim = Sim(bookings=(bk(),))
+    sim.send("privacy")
+    sim.send(ChoiceIn("delete"))
+    assert sim.where() == ("identity", "consent") and not sim.filed
+    sim.send(ChoiceIn("consent_yes"))
+    sim.send("BK-1001 1990-04-01")
+    assert sim.where() == ("privacy", "confirm_delete")
+    sim.send(ChoiceIn("send"))
+    assert [r.details["action"] for r in sim.filed.values()] == ["delete"]
