@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.console import passwords
-from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
+from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, reading, redirect
 from bot.i18n import SUPPORTED
 from storage.models import Agent
 from storage.repositories import console as repo
@@ -28,7 +28,7 @@ async def agents(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         found = await repo.list_agents(s)
     return console.render(
         "admin_agents.html",
@@ -89,7 +89,7 @@ async def change_agent(console: Console, request: Request, me: Me) -> Response:
 async def texts(
     console: Console, request: Request, me: Me, *, error: str | None = None, status: int = 200
 ) -> Response:
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         rows = await customers.texts(s)
     return console.render(
         "admin_texts.html", me, status=status, active="admin", texts=rows, locales=SUPPORTED, error=error
@@ -134,7 +134,7 @@ async def save_text(console: Console, request: Request, me: Me) -> Response:
 
 async def audit(console: Console, request: Request, me: Me) -> Response:
     q = request.query_params
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         entries = await repo.audit_page(
             s,
             action=q.get("action", "")[:64] or None,

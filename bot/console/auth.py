@@ -28,6 +28,7 @@ from bot.console.web import (
     field,
     form_data,
     json_error,
+    reading,
     redirect,
     wants_json,
 )
@@ -68,7 +69,7 @@ async def current(console: Console, request: Request) -> Me | None:
         return None
     key = session_key(token)
     now = dt.datetime.now(dt.UTC)
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         found = await repo.session_with_agent(s, key)
     if found is None:
         return None

@@ -11,7 +11,18 @@ from starlette.responses import Response
 
 from bot.console import csv_import, validate
 from bot.console.cards import KINDS, STATUSES, booking_card
-from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, jst_input, redirect
+from bot.console.web import (
+    PREFIX,
+    Console,
+    Me,
+    Page,
+    field,
+    form_data,
+    int_param,
+    jst_input,
+    reading,
+    redirect,
+)
 from storage.models import Booking, Customer
 from storage.repositories import console as audit_repo
 from storage.repositories import console_customers as customers
@@ -36,7 +47,7 @@ async def listing(console: Console, request: Request, me: Me) -> Response:
     status = request.query_params.get("status", "")
     status = status if status in STATUSES else ""
     now = dt.datetime.now(dt.UTC)
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         found = await customers.search_bookings(s, q, status)
     return console.render(
         "bookings.html",
@@ -95,7 +106,7 @@ async def new_form(console: Console, request: Request, me: Me) -> Response:
 
 
 async def view(console: Console, request: Request, me: Me) -> Response:
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         booking = await s.get(Booking, int(request.path_params["booking_id"]))
     if booking is None:
         return console.error(me, 404, "No such booking.")
@@ -109,7 +120,7 @@ async def _parse(console: Console, form: Any) -> dict[str, Any]:
     if raw_customer and customer_id is None:
         raise validate.FieldError("customer_id", "not a customer number")
     if customer_id is not None:
-        async with console.db.read() as s:
+        async with reading(console.db) as s:
             customer = await s.get(Customer, customer_id)
         if customer is None or customer.anonymized_at is not None:
             raise validate.FieldError("customer_id", "no such customer")
@@ -122,7 +133,7 @@ async def save(console: Console, request: Request, me: Me) -> Response:
     form = await form_data(request)
     raw = {k: field(form, k, 4001) for k in FIELDS}
     now = dt.datetime.now(dt.UTC)
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         booking = await s.get(Booking, booking_id) if booking_id else None
     if booking_id and booking is None:
         return console.error(me, 404, "No such booking.")

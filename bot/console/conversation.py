@@ -23,6 +23,7 @@ from bot.console.web import (
     inert,
     json_error,
     jst,
+    reading,
     redirect,
     wants_json,
 )
@@ -141,7 +142,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
     except ValueError:
         after = 0
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
     if conv is None:
@@ -151,7 +152,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
 
     async def produce() -> list[tuple[str, Any]]:
         events: list[tuple[str, Any]] = []
-        async with console.db.read() as s:
+        async with reading(console.db) as s:
             rows = await customers.transcript_with_state(s, conv_id, state["after"])
             pending: dict[int, str] = state["pending"]
             changed = await customers.outbox_states(s, list(pending))
@@ -186,7 +187,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
 
 
 async def _mine(console: Console, conv_id: int, me: Me) -> Ticket | None:
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         ticket = await tickets.active_ticket(s, conv_id)
     if ticket is None or ticket.status != "claimed" or ticket.claimed_by != me.agent_id:
         return None

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.console import validate
+from bot.console.web import reading
 from storage.db import Database
 from storage.models import Booking, Customer
 from storage.repositories import console as audit_repo
@@ -151,7 +152,7 @@ async def import_bookings(
     rows, report = parse(data)
     if not report.ok:
         return report
-    async with db.read() as s:
+    async with reading(db) as s:
         for row in rows:
             existing = await customers.booking_by_reference(s, row.booking["reference"])
             if existing is not None and not update:

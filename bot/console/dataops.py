@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bot.console.web import reading
 from storage.db import Database
 from storage.models import Customer
 from storage.repositories import console as audit_repo
@@ -59,7 +60,7 @@ async def erase(
 
 async def purge(db: Database, ended_before: dt.date, *, dry_run: bool, actor: str = "cli") -> list[PurgeItem]:
     """The customers whose contract ended before `ended_before`: listed (dry run) or erased."""
-    async with db.read() as s:
+    async with reading(db) as s:
         found = [(c.id, c.contract_ends_on) for c in await data.purge_candidates(s, ended_before)]
         plans = [(cid, ended, await data.erase_plan(s, cid)) for cid, ended in found]
     if dry_run:

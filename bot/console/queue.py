@@ -23,6 +23,7 @@ from bot.console.web import (
     form_data,
     json_error,
     language,
+    reading,
     redirect,
     wants_json,
 )
@@ -65,7 +66,7 @@ def row_json(row: tickets.QueueRow, me: Me) -> dict[str, Any]:
 
 
 async def snapshot(console: Console, me: Me) -> list[dict[str, Any]]:
-    async with console.db.read() as s:
+    async with reading(console.db) as s:
         return [row_json(r, me) for r in await tickets.queue(s)]
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.channels import AppContext
 from bot.i18n import JST, language_names
+from storage.db import Database
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/console"
@@ -70,6 +73,22 @@ def yen(value: int | None) -> str:
 
 def language(locale: str | None) -> str:
     return language_names().get(locale or "", locale or "?")
+
+
+@asynccontextmanager
+async def reading(db: Database) -> AsyncIterator[AsyncSession]:
+    """A read for the console.
+
+    On SQLite, Database.read() currently begins IMMEDIATE like a write, and with the inline driver a
+    read overlapping another request's write fails at once ("database is locked") instead of waiting.
+    The write path queues and retries, so SQLite reads take it until storage/db.py reads DEFERRED.
+    """
+    if db.is_sqlite:
+        async with db.write() as session:
+            yield session
+    else:
+        async with db.read() as session:
+            yield session
 
 
 @dataclass(frozen=True, slots=True)

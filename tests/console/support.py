@@ -31,6 +31,11 @@ class Running:
     db: Database
     engine: Engine
     settings: Settings
+    stack: contextlib.AsyncExitStack
+
+    async def login(self, email: str, password: str = PASSWORD) -> Session:
+        """A signed-in HTTP client, closed when the app stops."""
+        return await self.stack.enter_async_context(signed_in(self.base, email, password))
 
 
 @contextlib.asynccontextmanager
@@ -39,8 +44,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     app = build_app(settings)
     db = Database(settings.database_url)
     try:
-        async with serve_asgi(app) as base:
-            yield Running(base, db, app.state.ctx.engine, settings)
+        async with serve_asgi(app) as base, contextlib.AsyncExitStack() as stack:
+            yield Running(base, db, app.state.ctx.engine, settings, stack)
     finally:
         await db.dispose()
 
@@ -92,14 +97,15 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
     )
 
 
-async def session(base: str, email: str, password: str = PASSWORD) -> Session:
-    client = httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=20)
-    response = await sign_in(client, email, password)
-    assert response.status_code == 303, response.text
-    page = await client.get("/console/")
-    found = CSRF_META.search(page.text)
-    assert found, page.text
-    return Session(client, found.group(1))
+@contextlib.asynccontextmanager
+async def signed_in(base: str, email: str, password: str = PASSWORD) -> AsyncIterator[Session]:
+    async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=20) as client:
+        response = await sign_in(client, email, password)
+        assert response.status_code == 303, response.text
+        page = await client.get("/console/")
+        found = CSRF_META.search(page.text)
+        assert found, page.text
+        yield Session(client, found.group(1))
 
 
 async def seed_customer(

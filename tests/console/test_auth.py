@@ -16,7 +16,6 @@ from tests.console.support import (
     count,
     login_form,
     running,
-    session,
     sign_in,
 )
 
@@ -64,7 +63,7 @@ async def test_each_sign_in_is_a_new_session_and_sign_out_ends_it_on_the_server(
 ) -> None:
     async with running(console_settings) as app:
         await add_agent(app.db, "ann@agency.example", "Ann")
-        first = await session(app.base, "ann@agency.example")
+        first = await app.login("ann@agency.example")
         old_cookie = first.client.cookies[auth.COOKIE]
         second = await sign_in(first.client, "ann@agency.example")
         assert second.status_code == 303
@@ -81,7 +80,6 @@ async def test_each_sign_in_is_a_new_session_and_sign_out_ends_it_on_the_server(
         async with httpx.AsyncClient(base_url=app.base, cookies={auth.COOKIE: new_cookie}) as copied:
             # A copy of the cookie taken before sign-out is worthless after it.
             assert (await copied.get("/console/api/queue")).status_code == 401
-        await first.client.aclose()
 
 
 def auth_csrf(html: str) -> str:
@@ -95,22 +93,20 @@ def auth_csrf(html: str) -> str:
 async def test_idle_and_absolute_timeouts_end_the_session(console_settings: Settings) -> None:
     async with running(console_settings) as app:
         await add_agent(app.db, "ann@agency.example", "Ann")
-        s = await session(app.base, "ann@agency.example")
+        s = await app.login("ann@agency.example")
         past = dt.datetime.now(dt.UTC) - auth.IDLE_TIMEOUT - dt.timedelta(minutes=1)
         async with app.db.write() as db:
             await db.execute(update(AgentSession).values(last_seen_at=past))
         assert (await s.client.get("/console/api/queue")).status_code == 401
         assert await count(app.db, AgentSession) == 0
 
-        s2 = await session(app.base, "ann@agency.example")
+        s2 = await app.login("ann@agency.example")
         assert (await s2.client.get("/console/api/queue")).status_code == 200
         async with app.db.write() as db:
             await db.execute(
                 update(AgentSession).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
             )
         assert (await s2.client.get("/console/api/queue")).status_code == 401
-        await s.client.aclose()
-        await s2.client.aclose()
 
 
 async def test_wrong_passwords_beyond_the_limit_block_the_account_even_with_the_right_one(
@@ -150,8 +146,8 @@ async def test_a_disabled_agent_cannot_sign_in(sqlite_settings: Settings) -> Non
     async with running(sqlite_settings) as app:
         await add_agent(app.db, "ann@agency.example", "Ann")
         admin = await add_agent(app.db, "root@agency.example", "Root", "admin")
-        s = await session(app.base, "root@agency.example")
-        ann = await session(app.base, "ann@agency.example")
+        s = await app.login("root@agency.example")
+        ann = await app.login("ann@agency.example")
         target = (await s.client.get("/console/admin/agents")).text
         assert "ann@agency.example" in target
         from tests.console.support import agent_id
@@ -162,8 +158,6 @@ async def test_a_disabled_agent_cannot_sign_in(sqlite_settings: Settings) -> Non
         async with httpx.AsyncClient(base_url=app.base) as client:
             assert (await sign_in(client, "ann@agency.example")).status_code == 401
         assert admin > 0
-        await s.client.aclose()
-        await ann.client.aclose()
 
 
 async def test_sign_in_without_the_form_token_is_refused(sqlite_settings: Settings) -> None:
@@ -181,7 +175,7 @@ async def test_sign_in_without_the_form_token_is_refused(sqlite_settings: Settin
 async def test_state_changes_without_csrf_or_from_another_origin_get_403(sqlite_settings: Settings) -> None:
     async with running(sqlite_settings) as app:
         await add_agent(app.db, "ann@agency.example", "Ann")
-        s = await session(app.base, "ann@agency.example")
+        s = await app.login("ann@agency.example")
         before = await count(app.db, AuditEntry)
         no_token = await s.client.post("/console/customers/new", data={"full_name": "Mallory"})
         assert no_token.status_code == 403
@@ -204,13 +198,12 @@ async def test_state_changes_without_csrf_or_from_another_origin_get_403(sqlite_
         assert await count(app.db, AuditEntry) == before  # nothing happened
         ok = await s.post("/console/customers/new", {"full_name": "Real Customer"})
         assert ok.status_code == 303
-        await s.client.aclose()
 
 
 async def test_an_agent_cannot_reach_admin_pages_or_actions_by_url(sqlite_settings: Settings) -> None:
     async with running(sqlite_settings) as app:
         await add_agent(app.db, "ann@agency.example", "Ann")
-        s = await session(app.base, "ann@agency.example")
+        s = await app.login("ann@agency.example")
         for path in ("/console/admin/agents", "/console/admin/texts", "/console/admin/audit"):
             response = await s.client.get(path)
             assert response.status_code == 403, path
@@ -231,17 +224,15 @@ async def test_an_agent_cannot_reach_admin_pages_or_actions_by_url(sqlite_settin
                 .all()
             )
         assert len(denied) == 6
-        await s.client.aclose()
 
 
 async def test_an_admin_reaches_admin_pages(sqlite_settings: Settings) -> None:
     async with running(sqlite_settings) as app:
         await add_agent(app.db, "root@agency.example", "Root", "admin")
-        s = await session(app.base, "root@agency.example")
+        s = await app.login("root@agency.example")
         for path in ("/console/admin/agents", "/console/admin/texts", "/console/admin/audit"):
             assert (await s.client.get(path)).status_code == 200, path
         created = await s.post(
             "/console/admin/agents", {"email": "new@agency.example", "name": "New", "role": "agent"}
         )
         assert created.status_code == 200 and "One-time password" in created.text
-        await s.client.aclose()
