@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 
 from bot.channels import AppContext
 from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, InboundEvent, TextIn
-from bot.i18n import normalize_locale
+from bot.i18n import DEFAULT_LOCALE, Translator, msg, normalize_locale
 from storage.models import Conversation, TranscriptMessage
 from storage.repositories.outbox import sent_after
 
@@ -28,6 +28,20 @@ SECURITY_HEADERS = {
     "connect-src 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
+}
+
+
+# What the page itself says (the conversation is translated by the engine).
+PAGE_TEXT = {
+    "title": msg("Beta Me Agent — counseling chat"),
+    "subtitle": msg("Official counseling chat"),
+    "log": msg("Conversation"),
+    "label": msg("Message"),
+    "placeholder": msg("Write a message…"),
+    "send": msg("Send"),
+    "notice": msg(
+        "Please do not send card numbers or passwords here. A person from our team reads this chat."
+    ),
 }
 
 
@@ -66,7 +80,12 @@ class WebchatAPI:
         )
 
     async def page(self, request: Request) -> Response:
-        html = self.templates.get_template("chat.html").render()
+        tag = request.query_params.get("lang") or _accept_language(request.headers.get("accept-language", ""))
+        locale = normalize_locale(tag) or DEFAULT_LOCALE
+        tr = Translator(locale)
+        html = self.templates.get_template("chat.html").render(
+            lang=locale.replace("_", "-"), t={key: tr.render(m) for key, m in PAGE_TEXT.items()}
+        )
         response = HTMLResponse(html, headers=SECURITY_HEADERS)
         if self.visitor(request) is None:
             self._set_cookie(response, secrets.token_urlsafe(18), request)

@@ -5,6 +5,8 @@
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
   let lastOutbox = 0;
+  const pageLang = new URLSearchParams(location.search).get("lang");
+  const langQuery = pageLang ? "?lang=" + encodeURIComponent(pageLang) : "";
   let source = null;
 
   function newId() {
@@ -63,7 +65,7 @@
     scroll();
     for (let attempt = 0; attempt < 4; attempt++) {
       try {
-        const res = await fetch("/api/chat/messages", {
+        const res = await fetch("/api/chat/messages" + langQuery, {
           method: "POST", headers: { "Content-Type": "application/json" },
           credentials: "same-origin", body: JSON.stringify(payload),
         });
