@@ -92,10 +92,26 @@ def test_the_last_month_has_no_next_button_and_other_languages_get_their_names()
     rows = calendar.month_rows("3", dt.date(2026, 4, 1), dt.date(2026, 3, 10), dt.date(2026, 4, 20), "ja")
     assert rows[0][1].text == "2026年4月"
     assert rows[0][2].callback_data == callbacks.NOOP
-    assert rows[0][0].callback_data is not None and rows[0][0].callback_data.startswith("m:3:202603")
+    assert str(rows[0][0].callback_data).startswith("m:3:202603")
     assert rows[1][0].text == "月"
     texts = [b.text for row in rows[2:] for b in row]
     assert "21" not in texts and calendar.DISABLED in texts
+
+
+def test_a_range_of_years_gets_year_jumps_kept_within_it() -> None:
+    lo, hi = dt.date(1900, 1, 1), dt.date(2026, 5, 17)
+    rows = calendar.month_rows("4", dt.date(2026, 5, 1), lo, hi, "en")
+    title = rows[0]
+    assert [b.text for b in title] == ["«", "‹", "May 2026", " ", " "]
+    assert callbacks.parse(str(title[0].callback_data)) == callbacks.PageTurn(
+        "4", dt.date(2025, 5, 1), lo, hi, "en"
+    )
+    rows = calendar.month_rows("4", dt.date(1900, 6, 1), lo, hi, "en")
+    first = callbacks.parse(str(rows[0][0].callback_data))
+    assert isinstance(first, callbacks.PageTurn) and first.month == dt.date(1900, 1, 1)
+    # A booking date within a year ahead needs no year jumps.
+    rows = calendar.month_rows("4", dt.date(2026, 5, 1), dt.date(2026, 5, 17), dt.date(2027, 5, 17))
+    assert len(rows[0]) == 3
 
 
 def test_the_first_month_shown_is_todays_moved_into_range() -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.channels import Delivery, Failed, Retry, Sent, Unreachable
 from bot.config import Settings
@@ -24,7 +25,7 @@ def settings(fake: FakeTelegram, tmp_path: Path) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}",
-        telegram_bot_token=fake.token,
+        telegram_bot_token=SecretStr(fake.token),
         telegram_api_base=fake.base_url,
     )
 

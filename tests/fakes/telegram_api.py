@@ -76,6 +76,7 @@ class FakeTelegram:
     _next_message_id: int = 100
     # The highest offset a getUpdates asked for: every update below it was stored by the poller.
     max_offset: int = 0
+    _closing: bool = False
     # message_id -> the message as sent (text, chat, reply_markup), edits applied.
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
 
@@ -250,7 +251,9 @@ class FakeTelegram:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             if not self._updates and timeout > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._update_cond.wait_for(lambda: bool(self._updates)), timeout)
+                    await asyncio.wait_for(
+                        self._update_cond.wait_for(lambda: bool(self._updates) or self._closing), timeout
+                    )
             return self._updates[:limit]
 
 
@@ -341,6 +344,7 @@ async def run_fake_telegram(fake: FakeTelegram | None = None) -> AsyncIterator[F
     """Serve the fake on a free 127.0.0.1 port in this event loop; `fake.base_url` is its address."""
     fake = fake or FakeTelegram()
     fake._update_cond = asyncio.Condition()
+    fake._closing = False
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -356,11 +360,11 @@ async def run_fake_telegram(fake: FakeTelegram | None = None) -> AsyncIterator[F
         fake.base_url = f"http://127.0.0.1:{port}"
         yield fake
     finally:
-        server.should_exit = True
-        # Long polls would hold the shutdown for their full timeout.
-        server.force_exit = True
+        # Long polls still waiting are answered (empty) at once rather than holding the shutdown.
         async with fake._update_cond:
+            fake._closing = True
             fake._update_cond.notify_all()
+        server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
         sock.close()
@@ -458,14 +462,17 @@ def button_data(message: dict[str, Any], label: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def telegram_app(settings: Settings, *, polling: bool = False) -> AsyncIterator[TelegramHarness]:
-    """The real app (tests.support.server.serve_app) with Telegram pointed at a fresh fake.
-
-    `settings` come without Telegram settings; the fake's token, address and a webhook secret are added.
-    """
+async def telegram_app(
+    settings: Settings, *, polling: bool = False, fake: FakeTelegram | None = None
+) -> AsyncIterator[TelegramHarness]:
+    """The real app (tests.support.server.serve_app) with Telegram pointed at a fake (a fresh one, or
+    `fake` when it is already running). `settings` come without Telegram settings; the fake's token,
+    address and a webhook secret are added."""
     from tests.support.server import serve_app
 
-    async with run_fake_telegram() as fake:
+    async with contextlib.AsyncExitStack() as stack:
+        if fake is None:
+            fake = await stack.enter_async_context(run_fake_telegram())
         configured = settings.model_copy(
             update={
                 "telegram_bot_token": SecretStr(fake.token),
@@ -475,8 +482,7 @@ async def telegram_app(settings: Settings, *, polling: bool = False) -> AsyncIte
             }
         )
         db = Database(settings.database_url)
-        try:
-            async with serve_app(configured) as base, httpx.AsyncClient(base_url=base, timeout=15) as http:
-                yield TelegramHarness(fake, http, db, polling)
-        finally:
-            await db.dispose()
+        stack.push_async_callback(db.dispose)
+        base = await stack.enter_async_context(serve_app(configured))
+        http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=15))
+        yield TelegramHarness(fake, http, db, polling)

@@ -40,21 +40,25 @@ def month_rows(
 ) -> list[list[InlineKeyboardButton]]:
     month = month.replace(day=1)
     loc = _locale(locale)
-    prev_month = (month - dt.timedelta(days=1)).replace(day=1)
-    next_month = _add_month(month)
-    can_prev = min_date is None or _last_day(prev_month) >= min_date
-    can_next = max_date is None or next_month <= max_date
-    title = format_skeleton("yMMMM", month, locale=loc)
+
+    def turn(label: str, target: dt.date | None) -> InlineKeyboardButton:
+        if target is None or target == month:
+            return _inert(BLANK)
+        return _button(label, callbacks.page(token, target, min_date, max_date, locale))
+
+    first = min_date.replace(day=1) if min_date else None
+    last = max_date.replace(day=1) if max_date else None
+    title_row = [
+        turn("‹", _clamp(_add_months(month, -1), first, last)),
+        _inert(format_skeleton("yMMMM", month, locale=loc)),
+        turn("›", _clamp(_add_months(month, 1), first, last)),
+    ]
+    if first is None or last is None or (last.year - first.year) * 12 + last.month - first.month > 12:
+        # A range of years (a date of birth): jumps of a year, to its ends at most.
+        title_row.insert(0, turn("«", _clamp(_add_months(month, -12), first, last)))
+        title_row.append(turn("»", _clamp(_add_months(month, 12), first, last)))
     rows: list[list[InlineKeyboardButton]] = [
-        [
-            _button("‹", callbacks.page(token, prev_month, min_date, max_date, locale))
-            if can_prev
-            else _inert(BLANK),
-            _inert(title),
-            _button("›", callbacks.page(token, next_month, min_date, max_date, locale))
-            if can_next
-            else _inert(BLANK),
-        ],
+        title_row,
         [_inert(loc.days["format"]["short"][i]) for i in range(7)],
     ]
     for week in _cal.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
@@ -77,12 +81,20 @@ def _locale(locale: str | None) -> Locale:
         return Locale.parse("en")
 
 
-def _add_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+def _add_months(month: dt.date, n: int) -> dt.date:
+    index = min(max(month.year * 12 + month.month - 1 + n, 12), 9999 * 12 + 11)
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _last_day(month: dt.date) -> dt.date:
-    return _add_month(month) - dt.timedelta(days=1)
+def _clamp(month: dt.date, first: dt.date | None, last: dt.date | None) -> dt.date | None:
+    """`month` moved into [first, last] (None when no month is allowed at all)."""
+    if first is not None and month < first:
+        month = first
+    if last is not None and month > last:
+        month = last
+    if first is not None and last is not None and first > last:
+        return None
+    return month
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
