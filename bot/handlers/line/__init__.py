@@ -101,7 +101,8 @@ class LineWebhook:
             done, _ = await asyncio.wait({work}, timeout=LOADING_AFTER)
             if not done:
                 self._spawn(self.api.show_loading(event.key.user_id))
-        result = await work
+        # Shielded: a webhook connection dropped mid-way must not cancel a transaction half done.
+        result = await asyncio.shield(work)
         log.debug("line: event %s", result.status, extra={"customer": hashed(event.key)})
 
     def _spawn(self, coro: Any) -> None:
