@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -165,9 +165,8 @@ class Translator:
         jst = at.astimezone(JST)
         if date_only:
             return self.date(jst.date())
-        text = f"{format_datetime(jst, format='medium', locale=self.babel, tzinfo=JST)} (JST)"
-        # format_datetime medium includes seconds; appointments are minute-precise, drop ":00".
-        text = text.replace(":00 ", " ").replace(":00 (", " (") if jst.second == 0 else text
+        # Appointments are minute-precise: the locale's medium date and short time, no seconds.
+        text = f"{self.date(jst.date())} {format_time(jst, format='short', locale=self.babel, tzinfo=JST)} (JST)"
         if self.customer_tz and self.customer_tz != "Asia/Tokyo":
             try:
                 zone = ZoneInfo(self.customer_tz)
