@@ -13,7 +13,7 @@ import getpass
 import sys
 
 from bot.console import passwords
-from bot.console.clidb import add_database_option, database
+from bot.console.clidb import add_database_option, database, database_url
 from bot.console.validate import EMAIL
 from storage.repositories import console as repo
 
@@ -74,7 +74,7 @@ def _add(args: argparse.Namespace) -> int:
         return _fail(str(exc))
 
     async def run() -> bool:
-        db = database(args)
+        db = database(url)
         try:
             async with db.write() as s:
                 if await repo.agent_by_email(s, email) is not None:
@@ -86,6 +86,7 @@ def _add(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
+    url = database_url(args)
     if not asyncio.run(run()):
         return _fail(f"an account for {email} exists already")
     print(f"created {args.role} {email}")
@@ -98,7 +99,7 @@ def _disable(args: argparse.Namespace) -> int:
     email = args.email.strip().lower()
 
     async def run() -> bool:
-        db = database(args)
+        db = database(url)
         try:
             async with db.write() as s:
                 agent = await repo.agent_by_email(s, email)
@@ -111,6 +112,7 @@ def _disable(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
+    url = database_url(args)
     if not asyncio.run(run()):
         return _fail(f"no account for {email}")
     print(f"disabled {email}; their sessions are ended")
@@ -119,7 +121,7 @@ def _disable(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def run() -> list[tuple[str, str, str, str]]:
-        db = database(args)
+        db = database(url)
         try:
             async with db.read() as s:
                 return [
@@ -129,6 +131,7 @@ def _list(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
+    url = database_url(args)
     for row in asyncio.run(run()):
         print("\t".join(row))
     return 0

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.console import csv_import
-from bot.console.clidb import add_database_option, database
+from bot.console.clidb import add_database_option, database, database_url
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,12 +33,13 @@ def _import(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> csv_import.ImportReport:
-        db = database(args)
+        db = database(url)
         try:
             return await csv_import.import_bookings(db, data, update=args.update, actor="cli")
         finally:
             await db.dispose()
 
+    url = database_url(args)
     report = asyncio.run(run())
     if report.ok:
         print(report.summary())

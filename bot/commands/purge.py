@@ -13,7 +13,7 @@ import datetime as dt
 import sys
 
 from bot.console import dataops
-from bot.console.clidb import add_database_option, database
+from bot.console.clidb import add_database_option, database, database_url
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,12 +34,13 @@ def _purge(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> list[dataops.PurgeItem]:
-        db = database(args)
+        db = database(url)
         try:
             return await dataops.purge(db, ended_before, dry_run=args.dry_run)
         finally:
             await db.dispose()
 
+    url = database_url(args)
     items = asyncio.run(run())
     verb = (
         {"anonymize": "would anonymize", "delete": "would delete"}

@@ -92,7 +92,10 @@ def guard(console: Console, page: Page) -> Callable[[Request], Awaitable[Respons
     """The endpoint for a page: signed in, CSRF on every non-GET, the role, then the security headers."""
 
     async def endpoint(request: Request) -> Response:
-        response = await _checked(console, page, request)
+        try:
+            response = await _checked(console, page, request)
+        finally:
+            await request.close()  # an uploaded file's temporary file goes now, not at garbage collection
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

@@ -23,5 +23,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def database(args: argparse.Namespace) -> Database:
-    return Database(settings_from(args).database_url)
+def database_url(args: argparse.Namespace) -> str:
+    """The database URL, migrated on SQLite. Call it before asyncio.run (migrations run their own loop)."""
+    return settings_from(args).database_url
+
+
+def database(url: str) -> Database:
+    return Database(url)
