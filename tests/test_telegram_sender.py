@@ -156,6 +156,24 @@ async def test_a_timeout_can_duplicate_only_the_message_in_flight(fake: FakeTele
         await sender.close()
 
 
+async def test_a_long_row_stops_within_its_budget_and_resumes(fake: FakeTelegram, tmp_path: Path) -> None:
+    # A per-chat pace of 20/s and a budget of 0.1 s: the row cannot finish in one attempt.
+    sender = TelegramSender(make_bot(settings(fake, tmp_path)), FloodLimiter(20, 1, 100, 100), budget=0.1)
+    try:
+        msgs = tuple(Rendered("text", f"part {i}") for i in range(8))
+        results = []
+        done = 0
+        while done < 8 and len(results) < 20:
+            result = await sender.send(delivery(*msgs, parts_sent=done))
+            results.append(result)
+            done = result.parts_sent
+        assert isinstance(results[0], Retry) and 0 < results[0].parts_sent < 8
+        assert results[-1] == Sent(8)
+        assert fake.texts(CHAT) == [f"part {i}" for i in range(8)]
+    finally:
+        await sender.close()
+
+
 def test_flood_limiter_paces_one_chat_and_the_whole_bot() -> None:
     now = [0.0]
     limiter = FloodLimiter(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 
 from telegram import Bot
 from telegram.error import (
@@ -31,6 +32,8 @@ from bot.logs import hashed
 
 log = logging.getLogger(__name__)
 
+# Seconds one send() may go on starting new messages (the delivery lease is 60 s, a request <= ~20 s).
+SEND_BUDGET = 30.0
 # Telegram's descriptions for chats we can never write to again (a 400, not a 403).
 _GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
 
@@ -38,9 +41,10 @@ _GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
 class TelegramSender:
     channel = "telegram"
 
-    def __init__(self, bot: Bot, limiter: FloodLimiter | None = None) -> None:
+    def __init__(self, bot: Bot, limiter: FloodLimiter | None = None, budget: float = SEND_BUDGET) -> None:
         self.bot = bot
         self.limiter = limiter or FloodLimiter()
+        self.budget = budget
         self._ready = asyncio.Lock()
         self._initialized = False
 
@@ -67,7 +71,11 @@ class TelegramSender:
             await self.start()
         except TelegramError as exc:
             return _classify(exc, done)
+        started = time.monotonic()
         for part in parts[done:]:
+            if time.monotonic() - started > self.budget:
+                # Stay well inside the worker's lease on the row (bot.delivery.LEASE): go on next attempt.
+                return Retry("send budget used up; continuing", done)
             await self.limiter.wait(chat_id)
             try:
                 await self.bot.send_message(chat_id, part.text, reply_markup=part.markup)
