@@ -37,6 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# This file is named telegram.py: with bench/ first on sys.path, `import telegram` (python-telegram-bot,
+# imported by the app's modules) would find this file instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.channels import Delivery, Failed, Retry, Sent, Unreachable
+from bot.channels import Delivery, Failed, Retry, SendResult, Sent, Unreachable
 from bot.config import Settings
 from bot.events import ConversationKey
 from bot.handlers.telegram.client import make_bot
@@ -161,7 +161,7 @@ async def test_a_long_row_stops_within_its_budget_and_resumes(fake: FakeTelegram
     sender = TelegramSender(make_bot(settings(fake, tmp_path)), FloodLimiter(20, 1, 100, 100), budget=0.1)
     try:
         msgs = tuple(Rendered("text", f"part {i}") for i in range(8))
-        results = []
+        results: list[SendResult] = []
         done = 0
         while done < 8 and len(results) < 20:
             result = await sender.send(delivery(*msgs, parts_sent=done))
