@@ -106,7 +106,8 @@ def configure(fmt: str = "text", level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # httpx logs request URLs at INFO, and Telegram's URLs contain the bot token.
-    for noisy in ("httpx", "httpcore", "telegram", "hpack", "aiosqlite", "asyncio"):
+    # linebot logs response bodies (profiles carry display names) at DEBUG.
+    for noisy in ("httpx", "httpcore", "telegram", "linebot", "hpack", "aiosqlite", "asyncio", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -27,7 +27,8 @@ async def serve_asgi(app: Any, port: int | None = None) -> AsyncIterator[str]:
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # The test process keeps its own signal handling (Ctrl+C stops pytest, not just this server).
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(500):
