@@ -64,7 +64,9 @@ async def chat_as(engine: Engine, channel: str, user: str, customer_id: int, tex
     async with engine.db.write() as s:
         identity = (
             await s.execute(
-                select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.user_id == user)
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.user_id == user
+                )
             )
         ).scalar_one()
         identity.customer_id = customer_id
@@ -76,7 +78,9 @@ async def mark_unreachable(db: Database, channel: str, user: str) -> None:
     async with db.write() as s:
         identity = (
             await s.execute(
-                select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.user_id == user)
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.user_id == user
+                )
             )
         ).scalar_one()
         identity.unreachable_at = dt.datetime.now(dt.UTC)
