@@ -32,6 +32,7 @@ def test_interface_and_json() -> None:
         "date": "2025-12-19",
         "language_choice": None,
         "negated": [],
+        "confident_language": True,
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.intent = "cancel"  # type: ignore[misc]
@@ -88,6 +89,20 @@ def test_language_choice(text: str, choice: str | None) -> None:
     assert got.language_choice == choice
     if choice is not None:
         assert got.intent == "other"
+
+
+@pytest.mark.parametrize("text", ["ok", "OK!", "👍", "12/23", "30", "30分", "好的", "PayPay", "??", "Dec 3"])
+def test_language_not_shown(text: str) -> None:
+    # The engine keeps the conversation's language for these instead of switching.
+    assert u(text).confident_language is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["hello", "ok thanks", "ok ạ", "明天要取消预约", "好的，謝謝", "了解です", "네", "ค่ะ", "30分遅れます"],
+)
+def test_language_shown(text: str) -> None:
+    assert u(text).confident_language is True
 
 
 def test_a_bare_language_name_is_in_that_language() -> None:

@@ -44,7 +44,12 @@ def test_one_text(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_registered(["明天要取消预约", "--now", NOW], capsys)
     assert (code, err) == (0, "")
     assert out.count("\n") == 1
-    assert json.loads(out) == {**EXPECTED[0], "language_choice": None, "negated": []}
+    assert json.loads(out) == {
+        **EXPECTED[0],
+        "language_choice": None,
+        "negated": [],
+        "confident_language": True,
+    }
 
 
 def test_lines_from_stdin_in_order(

@@ -37,6 +37,9 @@ class Understanding:
     date: dt.date | None
     language_choice: str | None = None  # locale id: ja en zh_Hans zh_Hant ko th vi
     negated: tuple[str, ...] = ()  # intents the text explicitly negated
+    # False when the text does not show its language ("ok", "👍", "30分", "好的"): the engine then
+    # keeps the conversation's language instead of switching to `language`.
+    confident_language: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +49,7 @@ class Understanding:
             "date": self.date.isoformat() if self.date else None,
             "language_choice": self.language_choice,
             "negated": list(self.negated),
+            "confident_language": self.confident_language,
         }
 
 
@@ -56,10 +60,10 @@ def understand(text: str, now: dt.datetime) -> Understanding:
     t = normalize(text[:_MAX_CHARS])
     plain = strip_latin_marks(t)
     scripts = count_scripts(t)
-    lang = language.detect(t, scripts)
+    lang, confident = language.detect(t, scripts)
     choice, bare = language.choice(t, lang)
     if choice and bare:
-        lang = choice.replace("_", "-")
+        lang, confident = choice.replace("_", "-"), True
 
     scores, negated = intents.score(t, plain, marked=scripts.vi_letters > 0)
     minutes, rest = durations.scan(t)
@@ -77,4 +81,5 @@ def understand(text: str, now: dt.datetime) -> Understanding:
         date=date,
         language_choice=choice,
         negated=tuple(i for i in INTENTS if i in negated),
+        confident_language=confident,
     )

@@ -34,8 +34,13 @@ _EN_WORDS = frozenset(
 _WORD = re.compile(r"[a-z']+")
 
 
-def detect(t: str, s: Scripts) -> str:
-    """The language of normalized text `t` with script counts `s`."""
+def detect(t: str, s: Scripts) -> tuple[str, bool]:
+    """The language of normalized text `t` with script counts `s`, and whether the text shows it.
+
+    Not confident: nothing but emoji, digits or punctuation; a word or two of Latin that every
+    language borrows ("ok", "PayPay"); Han characters that Chinese in either script and Japanese
+    all share ("30分", "好的"). The engine keeps the conversation's language for those.
+    """
     cjk = s.han + s.kana
     scores = {
         "ja": cjk if s.kana or _japanese_han(t) else 0,
@@ -46,12 +51,19 @@ def detect(t: str, s: Scripts) -> str:
     }
     best = max(scores, key=lambda k: (scores[k], k != "latin"))
     if scores[best] == 0:
-        return "en"
+        return "en", False
     if best == "zh":
-        return chinese_variant(t)
+        return chinese_variant(t), hanzidentifier.identify(t) != hanzidentifier.BOTH
     if best == "latin":
-        return "vi" if _is_vietnamese(t, s) else "en"
-    return best
+        return _latin(t, s)
+    return best, True
+
+
+def _latin(t: str, s: Scripts) -> tuple[str, bool]:
+    words = _WORD.findall(strip_latin_marks(t))
+    known = sum(1 for w in words if w in _VI_WORDS or w in _EN_WORDS)
+    confident = s.vi_letters > 0 or len(words) >= 3 or known > 0
+    return ("vi" if _is_vietnamese(t, s) else "en"), confident
 
 
 def chinese_variant(t: str) -> str:
