@@ -229,6 +229,7 @@ def test_a_bare_duration_answers_how_late() -> None:
         ("yesterday", D(2025, 12, 17)),
         # weekdays: the coming one; "next week's" is the one in the next Monday-to-Sunday week
         ("Friday", D(2025, 12, 19)),
+        ("Thursday", D(2025, 12, 25)),  # today is Thursday: a customer would have said "today"
         ("Monday", D(2025, 12, 22)),
         ("金曜日", D(2025, 12, 19)),
         ("来週の火曜日", D(2025, 12, 23)),
@@ -289,9 +290,28 @@ def test_dates_are_jst_calendar_days() -> None:
     assert u("Sunday", late_utc).date == D(2025, 12, 21)
 
 
-def test_a_change_takes_the_date_it_changes_to() -> None:
-    assert u("我想把明天的预约改到下周二").date == D(2025, 12, 23)
-    assert u("cancel tomorrow, not Friday").date == D(2025, 12, 19)
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("我想把明天的预约改到下周二", D(2025, 12, 23)),
+        ("Could we make it Monday instead of Friday?", D(2025, 12, 22)),
+        ("Can we move it from Monday to Friday?", D(2025, 12, 19)),
+        ("金曜から月曜に変更したい", D(2025, 12, 22)),
+        ("목요일 말고 금요일로 가능할까요?", D(2025, 12, 19)),
+        ("从周五改到周一", D(2025, 12, 22)),
+        ("12/20→12/27に変更希望です", D(2025, 12, 27)),
+    ],
+)
+def test_a_change_takes_the_date_it_changes_to(text: str, date: dt.date) -> None:
+    got = u(text)
+    assert (got.intent, got.date) == ("change", date)
+
+
+def test_otherwise_the_first_date_not_yet_past() -> None:
+    # the appointment, not the day the customer fell ill
+    assert u("我昨天扭傷腳了，今天去不了").date == D(2025, 12, 18)
+    assert u("I sent the bank transfer yesterday").date == D(2025, 12, 17)
+    assert u("cancel tomorrow, and Monday too").date == D(2025, 12, 19)
 
 
 def test_normalization() -> None:

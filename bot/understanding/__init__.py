@@ -71,9 +71,8 @@ def understand(text: str, now: dt.datetime) -> Understanding:
     if intent == "other" and minutes is not None and rest <= _BARE_DURATION_REST:
         intent = "late"
 
-    found = dates.find(t, plain, now.astimezone(JST).date(), lang)
-    # A change names the old date first and the wanted one last ("明天的预约改到下周二").
-    date = (found[-1][1] if intent == "change" else found[0][1]) if found else None
+    today = now.astimezone(JST).date()
+    date = dates.pick(dates.find(t, plain, today, lang), plain, today, change=intent == "change")
     return Understanding(
         language=lang,
         intent=intent,

@@ -45,6 +45,7 @@ CANCEL: list[Cue] = [
     (r"退掉|退了|不需要了|不用预约|不用預約|不做(?:手术|手術)|不(?:预约|預約)了", 2),
     (r"없던 ?걸로|없었던 ?걸로|안 ?할게|안 ?갈게|안 ?가요|안 ?받기로", 2),
     (r"\b(?:khong|ko|k) can (?:.{0,25} )?nua\b|\bthoi khong\b", 2),
+    (r"ไม่ไป(?!ไหน)", 1),
 ]
 
 CHANGE: list[Cue] = [
@@ -89,6 +90,7 @@ CHANGE: list[Cue] = [
     (r"นัดใหม่|จองใหม่|เปลี่ยนเป็น", 2),
     (r"\bhen lai\b|\bxep lai\b|\bdoi sang\b|\bdoi qua\b", 2),
     (r"\bswitch (?:my|the|it)\b|\bmove(?:d)? (?:to|it|my)\b", 2),
+    (r"แทน", 1),
 ]
 
 LATE: list[Cue] = [
@@ -208,6 +210,8 @@ SPECIAL: list[Cue] = [
         2,
     ),
     (r"\bsan bay (?:dong cua|dong)\b", 2),
+    (r"火災|火事|火灾|화재|ไฟไหม้|\bchay nha\b|\b(?:house|building) fire\b|\bfire at\b", 2),
+    (r"쓰러|昏倒|晕倒|暈倒|เป็นลม|หมดสติ|\bngat\b|\bcollapsed\b|\bfainted\b", 2),
 ]
 SPECIAL_MARKED: list[Cue] = [(r"\bbão\b|\blũ\b|\blụt\b|\bốm\b|\bsốt\b", 2)]
 
@@ -237,6 +241,11 @@ PAYMENT: list[Cue] = [
     ),
     (r"\bphi\b|\bbao nhieu tien\b|\bthe (?:tin dung|visa|atm|ngan hang)\b", 1),
     (r"현금|돈을? ?내|내도 ?되|낼 ?수", 2),
+    (
+        r"宛名|但し書き|银联|銀聯|刷卡|\b(?:visa|mastercard|jcb|amex|paypay|line pay|apple pay|google pay|alipay|wechat pay)\b",
+        2,
+    ),
+    (r"เลขบัญชี|บัญชีธนาคาร|พร้อมเพย์", 2),
 ]
 
 PRIVACY: list[Cue] = [
@@ -291,6 +300,8 @@ PRIVACY: list[Cue] = [
     ),
     (r"\b(?:ten|email|so dien thoai|sdt|ngay sinh|dia chi)\b.{0,15}\b(?:sai|nham)\b", 2),
     (r"สะกดผิด|ชื่อผิด", 2),
+    (r"個人データ|個人の情報|(?:メールアドレス|メアド|電話番号|住所|氏名|名前)が?変わ", 2),
+    (r"(?:เปลี่ยน|แก้ไข|แก้)(?:ชื่อ|อีเมล|อีเมล์|เบอร์|ที่อยู่|วันเกิด)", 2),
 ]
 
 HUMAN: list[Cue] = [

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 from bot.understanding.durations import number
 
-Found = tuple[int, dt.date]
+Found = tuple[int, int, dt.date]  # start, end, date
 
 _REL = [
     (3, r"大后天|大後天|しあさって|明明後日|글피"),
@@ -187,7 +186,7 @@ _DAY_ONLY = re.compile(
     re.ASCII,
 )
 _IN_DAYS = re.compile(
-    r"(?P<n>\d{1,2}|[一二三四五六七八九十两兩]{1,2})\s*(?:日|天|일|วัน|ngay)\s*(?:後|后|以後|之后|之後|후|뒤|nua)"
+    r"(?P<n>\d{1,2}|[一二三四五六七八九十两兩]{1,2})\s*(?:日|天|일|วัน|ngay)\s*(?:後(?!ろ)|后|以後|之后|之後|후|뒤|nua)"
     r"|\bin (?P<n2>\d{1,2}|a|two|three|four|five|six|seven) days?\b|อีก\s*(?P<n3>\d{1,2})\s*วัน",
     re.ASCII,
 )
@@ -195,7 +194,7 @@ _MONTH_FIRST = frozenset({"ja", "zh-Hans", "zh-Hant", "ko"})
 
 
 def find(t: str, plain: str, today: dt.date, language: str) -> list[Found]:
-    """(position, date) for each date named in normalized text `t` (and its unmarked form `plain`)."""
+    """(start, end, date) for each date named in normalized text `t` (and its unmarked form `plain`)."""
     out: list[Found] = []
     taken: list[tuple[int, int]] = []
 
@@ -203,7 +202,7 @@ def find(t: str, plain: str, today: dt.date, language: str) -> list[Found]:
         if d is None or any(a < span[1] and span[0] < b for a, b in taken):
             return
         taken.append(span)
-        out.append((span[0], d))
+        out.append((span[0], span[1], d))
 
     for m in _YMD.finditer(t):
         add(m.span(), _date(int(m["y"]), int(m["m"]), int(m["d"])))
@@ -301,6 +300,8 @@ def _weekday(today: dt.date, m: re.Match[str]) -> dt.date | None:
     if _is_next(mod):
         return monday + dt.timedelta(days=7 + wd)
     ahead = (wd - today.weekday()) % 7
+    if ahead == 0 and not mod:  # a bare weekday that is today means next week's ("today" is said so)
+        ahead = 7
     return today + dt.timedelta(days=ahead)
 
 
@@ -315,5 +316,26 @@ def _is_next(mod: str) -> bool:
     )
 
 
-def iter_dates(found: list[Found]) -> Iterator[dt.date]:
-    return (d for _, d in found)
+# Marks of the date a change moves away from: "instead of Friday", "from the 20th", "金曜から",
+# "목요일 말고", "从周三", "จากวันพุธ", "từ thứ Hai".
+_OLD_BEFORE = re.compile(
+    r"(?:\b(?:instead of|rather than|not|from)\s+(?:the\s+|my\s+|on\s+)?|(?:从|從|由|จาก)\s*|\btu\s+)$",
+    re.ASCII,
+)
+_OLD_AFTER = re.compile(
+    r"^\s*(?:の?(?:予約)?(?:じゃなく|ではなく|から)|(?:的)?(?:预约|預約)?(?:改|换|換|而不是)|(?:예약)?\s*(?:말고|대신|에서))"
+)
+
+
+def pick(found: list[Found], plain: str, today: dt.date, change: bool) -> dt.date | None:
+    """The date that matters: for a change, the one it changes to (not marked as the old one, else
+    the last); otherwise the first that is not in the past (the appointment), else the first."""
+    if not found:
+        return None
+    if change:
+        wanted = [
+            f for f in found if not _OLD_BEFORE.search(plain[: f[0]]) and not _OLD_AFTER.search(plain[f[1] :])
+        ]
+        return (wanted or found)[-1][2]
+    upcoming = [f for f in found if f[2] >= today]
+    return (upcoming or found)[0][2]

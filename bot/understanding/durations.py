@@ -147,16 +147,16 @@ _HALF = r"(?:半|반|ครึ่ง|ruoi\b|and a half\b|& a half\b)"
 _RANGE_SEP = r"(?:-|~|to|or|到|至|から|或|ถึง|hoac|den|toi)"
 
 _HOURS = re.compile(
-    rf"(?<![\d.:/])(?P<n>{_NUM})\s*(?:个|個|개)?\s*(?P<pre>半)?\s*{_HOUR_UNIT}"
+    rf"(?<![\d:/])(?<!\d\.)(?P<n>{_NUM})\s*(?:个|個|개)?\s*(?P<pre>半)?\s*{_HOUR_UNIT}"
     rf"(?:\s*(?P<half>{_HALF})|\s*(?:and\s+)?(?P<m>{_NUM})\s*{_MIN_UNIT}|(?P<m2>\d{{2}})(?!\d))?",
     re.ASCII,
 )
 _MINUTES = re.compile(
-    rf"(?<![\d.:/])(?:(?P<lo>{_NUM})\s*{_MIN_UNIT}?\s*{_RANGE_SEP}\s*)?(?P<n>{_NUM})\s*{_MIN_UNIT}",
+    rf"(?<![\d:/])(?<!\d\.)(?:(?P<lo>{_NUM})\s*{_MIN_UNIT}?\s*{_RANGE_SEP}\s*)?(?P<n>{_NUM})\s*{_MIN_UNIT}",
     re.ASCII,
 )
 _HOUR_RANGE = re.compile(
-    rf"(?<![\d.:/])(?P<lo>{_NUM})\s*{_RANGE_SEP}\s*(?P<n>{_NUM})\s*{_HOUR_UNIT.replace('?P<gio>', '')}",
+    rf"(?<![\d:/])(?<!\d\.)(?P<lo>{_NUM})\s*{_RANGE_SEP}\s*(?P<n>{_NUM})\s*{_HOUR_UNIT.replace('?P<gio>', '')}",
     re.ASCII,
 )
 # 十分 is also "very" (十分抱歉, 十分に) rather than ten minutes.
