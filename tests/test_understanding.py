@@ -321,9 +321,22 @@ def test_normalization() -> None:
     assert u("１２月２３日").date == D(2025, 12, 23)
 
 
-def test_sorry_for_the_late_reply_is_not_a_late_notice() -> None:
-    assert u("Sorry for the late reply! Tuesday works").intent == "other"
-    assert u("返信遅れてすみません").intent == "other"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry for the late reply! Tuesday works",
+        "返信遅れてすみません",
+        "回复晚了不好意思",
+        "Will the interpreter be late?",
+        "Can I change clothes at the clinic?",
+        "수술 시간은 얼마나 걸려요?",  # 얼마나 is "how long", not "how much"
+        "My phone died yesterday, sorry",
+        "予約したいです",
+        "Tôi muốn đặt lịch hẹn",
+    ],
+)
+def test_cue_words_in_other_senses(text: str) -> None:
+    assert u(text).intent == "other"
 
 
 @settings(max_examples=300, deadline=None)

@@ -42,7 +42,8 @@ _UNMARKED = _compile(UNMARKED_TABLES, re.ASCII)
 # Phrases whose cue words mean something else: "sorry for the late reply" is not a late notice.
 _NEUTRAL = re.compile(
     r"\b(?:sorry|apologi[sz]e)\w* (?:for )?(?:the |my )?(?:late|slow|delayed) (?:reply|response|answer)\b|"
-    r"\blate (?:reply|response)\b|\b(?:will |i'?ll )?re-?book (?:later|another time|in the future)\b|返信(?:が)?(?:遅|おそ)|返事(?:が)?(?:遅|おそ)|連絡(?:が)?遅くな|回复晚|回覆晚|"
+    r"\blate (?:reply|response)\b|\bchange (?:clothes|my clothes|money|currency|trains?)\b|"
+    r"\b(?:will|is|was) (?:the |my |your )?(?:interpreter|doctor|clinic|staff|translator)\b[^.?!]{0,20}\blate\b|\b(?:will |i'?ll )?re-?book (?:later|another time|in the future)\b|返信(?:が)?(?:遅|おそ)|返事(?:が)?(?:遅|おそ)|連絡(?:が)?遅くな|回复晚|回覆晚|"
     r"回得晚|回复迟|回覆遲|回晚了|답장(?:이)? ?늦|답변(?:이)? ?늦|연락(?:이)? ?늦|ตอบช้า|ตอบกลับช้า|"
     r"\b(?:rep|tra loi|phan hoi|nhan tin) (?:muon|tre|cham)\b|(?:rep|trả lời|phản hồi|nhắn tin) (?:muộn|trễ|chậm)",
     re.ASCII,
