@@ -23,7 +23,7 @@ JST = ZoneInfo("Asia/Tokyo")
 INTENTS = intents.INTENTS
 LANGUAGES = ("ja", "en", "zh-Hans", "zh-Hant", "ko", "th", "vi")
 # Longer texts are not "short messages"; cut them so one pasted essay cannot slow the engine down.
-_MAX_CHARS = 1000
+_MAX_CHARS = 500
 # A message that is little more than a duration ("20分くらい", "about 15 min", "再五分鐘") is an
 # answer to "how late?"; this many letters besides the duration are allowed.
 _BARE_DURATION_REST = 8

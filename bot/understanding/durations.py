@@ -124,8 +124,9 @@ def _alt(words: object) -> str:
 
 
 _NUM = (
-    r"\d+(?:\.\d+)?"
-    r"|[〇零一二两兩三四五六七八九十]+"
+    # bounded, so a long run of digits costs linear time, not quadratic backtracking
+    r"\d{1,4}(?:\.\d{1,2})?(?!\d)"
+    r"|[〇零一二两兩三四五六七八九十]{1,4}"
     # Korean number words only as whole words: 통역사분 is "the interpreter", not "4 minutes".
     r"|(?<![가-힣])(?:[이삼사오육칠팔구]?십[일이삼사오육칠팔구]?|[일이삼사오육칠팔구])(?=\s*분)"
     rf"|(?<![가-힣])(?:{_alt(_KO_NATIVE)})(?=\s*(?:시간|분))"
