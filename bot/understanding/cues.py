@@ -2,7 +2,8 @@
 
 Each cue is a regular expression over the normalized text with Latin tone marks removed (so
 "hủy" and "huy" both match `huy`), and a weight: 2 for a clear cue, 1 for a hint that only counts
-when nothing clearer is there, 3 (human only) for an explicit request to talk to a person.
+when nothing clearer is there, 3 for an explicit request to talk to a person (it outranks the
+topic the customer mentions) and for a cancelled flight (whose "cancel" is not the customer's).
 `MARKED` cues are matched on the text with its marks, where removing them would be ambiguous
 (Vietnamese muộn "late" vs muốn "want").
 """
