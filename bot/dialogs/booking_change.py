@@ -18,7 +18,6 @@ from bot.dialogs.common import (
     Graph,
     answer,
     booking,
-    booking_gone,
     booking_label,
     choose_booking,
     menu_option,
@@ -62,11 +61,17 @@ class BookingChangeDialog(Flow):
             ("a date already passed or too far", "dates"),
             ("third date", "time"),
             ("no more dates", "time"),
+            ("booking no longer open", "done"),
         ),
-        "time": (("time of day", "note"),),
-        "note": (("note typed", "confirm"), ("no note", "confirm")),
-        "confirm": (("send: request filed, ticket", "done"), ("don't send", "done")),
+        "time": (("time of day", "note"), ("booking no longer open", "done")),
+        "note": (("note typed", "confirm"), ("no note", "confirm"), ("booking no longer open", "done")),
+        "confirm": (
+            ("send: request filed, ticket", "done"),
+            ("don't send", "done"),
+            ("booking no longer open", "done"),
+        ),
     }
+    booking_steps = frozenset({"dates", "time", "note", "confirm"})
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         frame = self.frame("start", run=run_id(ctx, self.name), booking_id=args.get("booking_id"), dates=[])
@@ -128,8 +133,6 @@ class BookingChangeDialog(Flow):
         return (DatePicker(ask, first, last, (Option(DATES_DONE, msg("Continue")), menu_option())),)
 
     def on_dates(self, frame: Frame, ctx: Ctx) -> Transition:
-        if booking(ctx, frame) is None:
-            return booking_gone(frame)
         chosen = _dates(frame)
         body = ctx.body
         if isinstance(body, ChoiceIn) and body.option == DATES_DONE and chosen:
@@ -189,9 +192,7 @@ class BookingChangeDialog(Flow):
         return missed(frame)
 
     def ask_confirm(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
-        b = booking(ctx, frame)
-        if b is None:
-            return ()
+        b = self.chosen(ctx, frame)
         summary = msg(
             "Your change request: {booking}, new date {dates}, {time}.",
             booking=booking_label(b),
@@ -214,9 +215,7 @@ class BookingChangeDialog(Flow):
             )
         if picked != SEND:
             return missed(frame)
-        b = booking(ctx, frame)
-        if b is None:
-            return booking_gone(frame)
+        b = self.chosen(ctx, frame)
         dates = [d.isoformat() for d in _dates(frame)]
         time = str(frame.data.get("time"))
         filed = FileRequest(

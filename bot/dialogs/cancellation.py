@@ -18,7 +18,6 @@ from bot.dialogs.common import (
     Graph,
     answer,
     booking,
-    booking_gone,
     choose_booking,
     kind_label,
     lines,
@@ -52,14 +51,20 @@ class CancellationDialog(Flow):
         "start": (("not linked", "identity"), *_BEGIN),
         "identity": (*((f"linked: {label}", to) for label, to in _BEGIN), ("not linked", "done")),
         "choose": (("surgery booking", "surgery"), ("other booking", "explain")),
-        "surgery": (("surgery called off", "explain"), ("only this appointment", "explain")),
+        "surgery": (
+            ("surgery called off", "explain"),
+            ("only this appointment", "explain"),
+            ("booking no longer open", "done"),
+        ),
         "explain": (
             ("confirm: request filed, ticket", "done"),
             ("keep the booking", "done"),
             ("Japan date changed since shown", "explain"),
             ("appointment date passed", "@handoff"),
+            ("booking no longer open", "done"),
         ),
     }
+    booking_steps = frozenset({"surgery", "explain"})
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         hint = understood_date(ctx)
@@ -113,18 +118,14 @@ class CancellationDialog(Flow):
         return (Choices(question, options),)
 
     def on_surgery(self, frame: Frame, ctx: Ctx) -> Transition:
-        b = booking(ctx, frame)
-        if b is None:
-            return booking_gone(frame)
+        b = self.chosen(ctx, frame)
         picked = answer(ctx, CALLED_OFF, THIS_ONLY)
         if picked not in (CALLED_OFF, THIS_ONLY):
             return missed(frame)
         return self._explain(frame, ctx, b, called_off=picked == CALLED_OFF)
 
     def ask_explain(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
-        b = booking(ctx, frame)
-        if b is None:
-            return ()
+        b = self.chosen(ctx, frame)
         fee = _fee(b, ctx, bool(frame.data.get("called_off")))
         question = Choices(
             msg("Shall I send this cancellation request?"),
@@ -138,12 +139,7 @@ class CancellationDialog(Flow):
             return Transition(next=Done(), replies=(Text(msg("All right, your booking stays as it is.")),))
         if picked != CONFIRM:
             return missed(frame)
-        passed = _passed(ctx, frame)
-        if passed is not None:
-            return _past(passed)
-        b = booking(ctx, frame)
-        if b is None:
-            return booking_gone(frame)
+        b = self.chosen(ctx, frame)
         called_off = bool(frame.data.get("called_off"))
         fee = _fee(b, ctx, called_off)
         if _key(fee) != list(frame.data.get("shown", ())):
@@ -174,6 +170,13 @@ class CancellationDialog(Flow):
             "the clinic and tell you here. Until then, your booking stays as it is."
         )
         return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
+
+    def booking_gone(self, frame: Frame, ctx: Ctx) -> Transition:
+        passed = _passed(ctx, frame)
+        if frame.step == "explain" and passed is not None and answer(ctx, CONFIRM, KEEP) == CONFIRM:
+            # RULES.md §2: once the date has passed it is no cancellation any more; an agent decides.
+            return _past(passed)
+        return super().booking_gone(frame, ctx)
 
 
 def _fee(b: BookingFact, ctx: Ctx, called_off: bool) -> policy.CancellationFee:

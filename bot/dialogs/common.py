@@ -38,6 +38,10 @@ class Flow:
     menu_label: ClassVar[Msg]
     intents: ClassVar[tuple[str, ...]] = ()
     typed_steps: ClassVar[frozenset[str]] = frozenset()
+    # Steps about the booking chosen earlier (frame data "booking_id"). When it is no longer one of the
+    # customer's upcoming bookings (an agent changed it, or its date passed while the customer was
+    # answering), `booking_gone` answers instead of the step: nothing is acted on a stale booking.
+    booking_steps: ClassVar[frozenset[str]] = frozenset()
 
     def frame(self, step: str, **data: Any) -> Frame:
         return Frame(self.name, step, data)
@@ -55,11 +59,28 @@ class Flow:
                 ctx = replace(ctx, event=replace(ctx.event, body=ChoiceIn(picked)))
         if isinstance(ctx.body, ChoiceIn) and ctx.body.option in (MENU, HUMAN):
             return Transition(next=Exit(ctx.body.option))
+        if frame.step in self.booking_steps and booking(ctx, frame) is None:
+            return self.booking_gone(frame, ctx)
         return handler(frame, ctx)
 
+    def booking_gone(self, frame: Frame, ctx: Ctx) -> Transition:
+        return Transition(next=Done(), replies=(Text(_GONE),))
+
     def prompt(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        """The step's question; never empty, so a re-ask always shows the customer something to press."""
+        if frame.step in self.booking_steps and booking(ctx, frame) is None:
+            return (Choices(_GONE, (menu_option(),)),)
         asker: Callable[[Frame, Ctx], tuple[Reply, ...]] | None = getattr(self, f"ask_{frame.step}", None)
-        return asker(frame, ctx) if asker is not None else ()
+        if asker is None:  # a step that only waits (for the identity check above it)
+            return (Choices(msg("Let's continue from the menu."), (menu_option(),)),)
+        return asker(frame, ctx)
+
+    def chosen(self, ctx: Ctx, frame: Frame) -> BookingFact:
+        """The booking of a booking step (present: `step` checked it before calling the handler)."""
+        b = booking(ctx, frame)
+        if b is None:  # pragma: no cover - guarded in step()
+            raise LookupError("booking step without its booking")
+        return b
 
     def resume(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:
         handler: Callable[[Frame, Mapping[str, Any], Ctx], Transition] | None = getattr(
@@ -294,14 +315,7 @@ def no_bookings() -> Transition:
     )
 
 
-def booking_gone(frame: Frame) -> Transition:
-    """The booking changed meanwhile (an agent cancelled or moved it): start over rather than act on it."""
-    return Transition(
-        next=Done(),
-        replies=(
-            Text(msg("That booking is no longer open for changes here. Please choose again from the menu.")),
-        ),
-    )
+_GONE = msg("That booking is no longer open for changes here. Please choose again from the menu.")
 
 
 __all__ = ["Flow", "missed"]

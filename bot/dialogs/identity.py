@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from bot.dialogs import keywords
 from bot.dialogs.base import Ctx, Done, Frame, Transition, missed
-from bot.dialogs.common import Flow, Graph, answer, menu_option, parse_date, today
+from bot.dialogs.common import Flow, Graph, answer, menu_option, parse_date, run_id, today
 from bot.effects import AttemptLink, RecordConsent
 from bot.events import DateIn, SystemIn, TextIn
 from bot.i18n import Msg, msg, msg_plural
@@ -53,10 +53,11 @@ class IdentityDialog(Flow):
         locked = ctx.facts.link_locked_until
         if locked is not None and locked > ctx.now:
             return Transition(next=Done({"linked": False, "locked": True}), replies=(Text(_locked()),))
+        frame = self.frame("start", run=run_id(ctx, self.name))
         if ctx.facts.consented:
-            return self.go(self.frame("start"), ctx, "reference")
+            return self.go(frame, ctx, "reference")
         intro = Text(msg("To help with your bookings, I first need to confirm who you are."))
-        return self.go(self.frame("start"), ctx, "consent", intro)
+        return self.go(frame, ctx, "consent", intro)
 
     def ask_consent(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         summary = msg(
@@ -171,7 +172,9 @@ def _reference(text: str) -> str | None:
         w.strip("#.()[]「」") for w in re.split(r"[\s,;:、，：]+", text.upper()) if w.strip("#.()[]「」")
     ]
     if len(words) == 1:
-        return words[0] if REFERENCE.match(words[0]) else None
+        # A plain word ("cancel", "hello") is not a reference: references carry a digit or a hyphen.
+        word = words[0]
+        return word if REFERENCE.match(word) and any(c.isdigit() or c == "-" for c in word) else None
     candidates = [w for w in words if REFERENCE.match(w) and any(c.isdigit() for c in w)]
     return candidates[0] if len(candidates) == 1 else None
 

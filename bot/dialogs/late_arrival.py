@@ -17,8 +17,6 @@ from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Start, Transition, m
 from bot.dialogs.common import (
     Flow,
     Graph,
-    booking,
-    booking_gone,
     choose_booking,
     menu_option,
     not_linked,
@@ -52,6 +50,7 @@ class LateArrivalDialog(Flow):
     menu_label = msg("I'm running late")
     intents = ("late",)
     typed_steps = frozenset({"minutes"})
+    booking_steps = frozenset({"minutes"})
     graph: ClassVar[Graph] = {
         "start": (("not linked", "identity"), *_BEGIN),
         "identity": (
@@ -66,6 +65,7 @@ class LateArrivalDialog(Flow):
         "minutes": (
             ("under 30 minutes: notice filed, urgent ticket", "done"),
             ("30 minutes or more: notice filed, urgent ticket", "after"),
+            ("booking no longer open", "done"),
         ),
         "after": (
             ("change the booking", "@booking_change"),
@@ -121,9 +121,7 @@ class LateArrivalDialog(Flow):
         return (Choices(msg("How late do you think you will be? Choose, or type the minutes."), options),)
 
     def on_minutes(self, frame: Frame, ctx: Ctx) -> Transition:
-        b = booking(ctx, frame)
-        if b is None:
-            return booking_gone(frame)
+        b = self.chosen(ctx, frame)
         body = ctx.body
         minutes: int | None = None
         if isinstance(body, ChoiceIn):

@@ -160,6 +160,8 @@ class Sim:
     tickets: int = 0
     last: Outcome | None = None
     replies: list[Reply] = field(default_factory=list)
+    # Every advance: (stack before, stack after) — to compare what the dialogs did with their graphs.
+    moves: list[tuple[StackState, StackState]] = field(default_factory=list)
 
     def facts(self, understood: Any = None) -> Facts:
         return Facts(
@@ -200,6 +202,7 @@ class Sim:
         event = InboundEvent(ConversationKey("webchat", "sim"), f"ev{next(_ids)}", self.now, body)
         token = str(self.version + 1)
         out = advance(self.state, Ctx(event, self.facts(understood)), token)
+        self.moves.append((self.state, out.state))
         replies, effects, handoff = list(out.replies), list(out.effects), out.handoff
         for _ in range(4):
             results = self._apply(effects)
@@ -213,7 +216,9 @@ class Sim:
             effects = []
             for result in results:
                 sys_event = InboundEvent(event.key, event.event_id, self.now, result)
-                out = advance(out.state, Ctx(sys_event, self.facts()), token)
+                before = out.state
+                out = advance(before, Ctx(sys_event, self.facts()), token)
+                self.moves.append((before, out.state))
                 replies.extend(out.replies)
                 effects.extend(out.effects)
                 handoff = handoff or out.handoff

@@ -200,6 +200,31 @@ def _dont() -> Transition:
     return t
 
 
+GONE = facts(bk("treatment", 10, id=T10.id, status="cancelled"))
+
+
+def _gone(step_name: str, body: Body | str) -> Transition:
+    t = step(
+        "booking_change",
+        step_name,
+        body,
+        GONE,
+        run="r1",
+        booking_id=T10.id,
+        dates=["2026-03-20"],
+        time="any",
+        note="",
+    )
+    assert isinstance(t.next, Done) and t.effects == () and "no longer open" in text_of(t.replies)
+    return t
+
+
+E("dates", "booking no longer open")(lambda: _gone("dates", DateIn(DAY)))
+E("time", "booking no longer open")(lambda: _gone("time", "morning"))
+E("note", "booking no longer open")(lambda: _gone("note", ChoiceIn("no_note")))
+E("confirm", "booking no longer open")(lambda: _gone("confirm", ChoiceIn("send")))
+
+
 test_transition = E.test()
 
 
@@ -248,9 +273,9 @@ def test_time_of_day_ambiguous_is_re_asked() -> None:
     ).missed
 
 
-def test_booking_gone_meanwhile() -> None:
-    t = confirm(ChoiceIn("send"), facts(bk("treatment", 10, id=T10.id, status="cancelled")))
-    assert isinstance(t.next, Done) and t.effects == ()
+def test_a_gone_booking_is_said_so_when_re_asked() -> None:
+    said = text_of(D.prompt(Frame("booking_change", "confirm", {"booking_id": T10.id}), ctx("x", GONE)))
+    assert said.startswith("That booking is no longer open") and said.endswith("[menu] Back to the menu")
 
 
 def test_a_date_the_day_picker_cannot_offer_is_bounded() -> None:

@@ -181,6 +181,21 @@ def _passed() -> Transition:
     return t
 
 
+@E("surgery", "booking no longer open")
+def _surgery_gone() -> Transition:
+    moved = bk("surgery", 1, id=S1.id, status="cancelled")
+    t = step("cancellation", "surgery", ChoiceIn("called_off"), facts(moved), run="r1", booking_id=S1.id)
+    assert "no longer open" in text_of(t.replies) and t.effects == ()
+    return t
+
+
+@E("explain", "booking no longer open")
+def _explain_gone() -> Transition:
+    t = explain(ChoiceIn("confirm"), facts(bk("treatment", 2, id=T2.id, status="cancelled")))
+    assert "no longer open" in text_of(t.replies) and t.effects == ()
+    return t
+
+
 test_transition = E.test()
 
 

@@ -155,7 +155,9 @@ def test_birth_date_that_is_ambiguous_impossible_or_future_is_re_asked(typed: st
     assert t.missed and t.effects == ()
 
 
-@pytest.mark.parametrize("typed", ["hi", "I don't know my booking number", "??", "my ref is A1 or B2"])
+@pytest.mark.parametrize(
+    "typed", ["hi", "cancel", "I don't know my booking number", "??", "my ref is A1 or B2"]
+)
 def test_text_without_one_clear_reference_is_re_asked(typed: str) -> None:
     assert step("identity", "reference", typed, facts(linked=False)).missed
 

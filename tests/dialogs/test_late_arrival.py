@@ -172,6 +172,13 @@ def _on_my_way() -> Transition:
     return t
 
 
+@E("minutes", "booking no longer open")
+def _m_gone() -> Transition:
+    t = minutes(ChoiceIn("m10"), facts(bk("treatment", -1, id=TODAY.id)))
+    assert t.effects == () and "no longer open" in text_of(t.replies)
+    return t
+
+
 test_transition = E.test()
 
 
