@@ -15,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playwright.async_api import Browser
+from playwright.async_api import Browser, ViewportSize
+from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from bot.config import Settings
@@ -31,8 +32,8 @@ from tests.support.collecting import event
 from tests.support.wait import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 
 
 async def _ticket_of(app: Running, conv_id: int) -> Ticket:
@@ -184,7 +185,7 @@ async def capture(out: Path, database_url: str, settings: Settings | None = None
         settings = settings or Settings(
             _env_file=None,
             database_url=database_url,
-            secret_key="screenshots-only",  # type: ignore[call-arg]
+            secret_key=SecretStr("screenshots-only"),  # type: ignore[call-arg]
             secret_key_file=Path(tmp) / "secret",
             delivery_poll_interval=0.05,
         )

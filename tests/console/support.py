@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -59,7 +60,7 @@ async def add_agent(
         return agent.id
 
 
-async def count(db: Database, model: type, *where: object) -> int:
+async def count(db: Database, model: type, *where: Any) -> int:
     async with db.read() as s:
         return int((await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
 

@@ -10,9 +10,12 @@ from playwright.async_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.events import FollowIn
 from storage.models import Agent, Ticket
+from storage.repositories.tickets import open_ticket
 from tests.console.browser import sign_in
-from tests.console.support import PASSWORD, add_agent, running
+from tests.console.support import PASSWORD, Running, add_agent, running
+from tests.support.collecting import event
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.browser
@@ -110,3 +113,53 @@ async def _both(a: Page, b: Page) -> list[str] | None:
 
 async def _more(page: Page, count: int) -> bool:
     return await page.locator(".msg.bot").count() > count
+
+
+# Headless chromium shows no notifications and plays no sound: record what the page asks for instead.
+ALERT_WATCH = """
+window.__notes = []; window.__plays = [];
+window.Notification = class {
+  constructor(title, options) { window.__notes.push(title + " | " + options.body); }
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+HTMLMediaElement.prototype.play = function () { window.__plays.push(this.src); return Promise.resolve(); };
+"""
+
+
+async def test_a_new_urgent_ticket_raises_a_notification_and_a_sound(
+    sqlite_settings: Settings, browser: Browser
+) -> None:
+    async with running(sqlite_settings) as app:
+        await add_agent(app.db, "ann@agency.example", "Ann")
+        context = await browser.new_context()
+        await context.add_init_script(ALERT_WATCH)
+        try:
+            page = await context.new_page()
+            await sign_in(page, app.base, "ann@agency.example", PASSWORD)
+            await page.wait_for_selector("body[data-queue-loaded='yes']")
+            normal = await _ticket(app, "asks", "human", "normal")
+            await page.locator("li.ticket", has_text="Asked for a person").wait_for()
+            urgent = await _ticket(app, "late", "late", "urgent")
+            await page.locator(
+                "#alert", has_text=f"New urgent ticket #{urgent}: Late arrival (English)"
+            ).wait_for()
+            assert await page.evaluate("window.__notes") == [
+                f"Urgent: Late arrival | Ticket #{urgent} · English · webchat"
+            ]
+            assert await page.evaluate("window.__plays") == [f"{app.base}/console/static/alert.wav"]
+            assert (
+                await page.get_attribute("body", "data-urgent-alerts") == "1"
+            )  # the normal one raised nothing
+            assert normal != urgent
+        finally:
+            await context.close()
+
+
+async def _ticket(app: Running, user: str, reason: str, priority: str) -> int:
+    conv_id = (await app.engine.handle(event(user, FollowIn(), locale_hint="en"))).conversation_id
+    async with app.db.write() as s:
+        ticket = await open_ticket(s, conv_id, reason, priority, "")
+        ticket_id = ticket.id
+    await app.engine.bus.publish("tickets", {"ticket_id": ticket_id})
+    return ticket_id

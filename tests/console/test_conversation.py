@@ -164,12 +164,12 @@ async def test_the_transcript_streams_live_with_delivery_state(console_settings:
                 state: dict[int, str] = {}
                 async for name, data in events:
                     if name == "transcript":
-                        for e in data["entries"]:  # type: ignore[attr-defined]
+                        for e in data["entries"]:
                             seen[e["author"] + ":" + e["text"]] = e
                             if e["outbox_id"]:
                                 state[e["outbox_id"]] = e["delivery"]
                     if name == "delivery":
-                        state.update({int(k): v for k, v in data["states"].items()})  # type: ignore[attr-defined]
+                        state.update({int(k): v for k, v in data["states"].items()})
                     if name == "ticket":
                         seen["ticket"] = data
                     if "sent" in state.values():

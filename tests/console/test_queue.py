@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -35,7 +36,7 @@ async def open_ticket_id(db: Database, conversation_id: int) -> int:
     return ticket.id
 
 
-async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, object]]]:
+async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     name, data = "", ""
     async for line in response.aiter_lines():
         if line.startswith("event: "):
@@ -93,7 +94,7 @@ async def test_the_queue_stream_brings_a_new_ticket_without_reloading(console_se
             conv_id = await ask_for_person(app.engine, "visitor-2")
             name, update = await asyncio.wait_for(anext(events), 30)
             assert name == "queue"
-            assert [t["conversation_id"] for t in update["tickets"]] == [conv_id]  # type: ignore[index]
+            assert [t["conversation_id"] for t in update["tickets"]] == [conv_id]
 
 
 @pytest.mark.postgres
@@ -108,7 +109,7 @@ async def test_the_queue_stream_hears_another_server_process(pg_url: str, settin
             assert (await anext(events))[1]["tickets"] == []
             conv_id = await ask_for_person(two.engine, "visitor-3")
             _, update = await asyncio.wait_for(anext(events), 30)
-            assert [t["conversation_id"] for t in update["tickets"]] == [conv_id]  # type: ignore[index]
+            assert [t["conversation_id"] for t in update["tickets"]] == [conv_id]
 
 
 async def test_concurrent_claims_have_exactly_one_winner(console_settings: Settings) -> None:

@@ -1,0 +1,48 @@
+"""The optional post of each new ticket to the agents' Telegram group (against the fake Bot API)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import update
+
+from bot.config import Settings
+from bot.events import ChoiceIn, FollowIn
+from storage.models import Ticket
+from tests.console.support import running
+from tests.fakes.telegram_api import run_fake_telegram
+from tests.support.collecting import event
+from tests.support.wait import eventually
+
+GROUP = "-1001234567890"
+
+
+async def test_each_new_ticket_is_posted_once_without_personal_data(
+    sqlite_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    async with run_fake_telegram() as fake:
+        settings = settings_for(
+            sqlite_url,
+            telegram_bot_token=fake.token,
+            telegram_api_base=fake.base_url,
+            telegram_agents_chat_id=GROUP,
+            public_url="https://chat.agency.example",
+        )
+        async with running(settings) as app:
+            await app.engine.handle(event("visitor", FollowIn(), locale_hint="ko", display_name="Kim Minji"))
+            await app.engine.handle(event("visitor", ChoiceIn("human")))
+            await eventually(lambda: len(fake.texts(GROUP)) == 1)
+            # More news about the same ticket (the customer writes while waiting): no second post.
+            await app.engine.handle(event("visitor", "hello? my phone is 010-1234-5678"))
+            async with app.db.write() as s:
+                await s.execute(update(Ticket).values(priority="urgent"))
+            await app.engine.bus.publish("tickets", {"ticket_id": 1})
+            await app.engine.handle(event("other", FollowIn(), locale_hint="en"))
+            await app.engine.handle(event("other", ChoiceIn("human")))
+            await eventually(lambda: len(fake.texts(GROUP)) == 2)
+    first, second = fake.texts(GROUP)
+    assert first == (
+        "New ticket #1: Asked for a person\n한국어 · webchat\nhttps://chat.agency.example/console/conversations/1"
+    )
+    assert second.startswith("New ticket #2: Asked for a person\nEnglish · webchat")
+    assert "Kim" not in first and "010" not in first
