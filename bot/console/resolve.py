@@ -223,8 +223,12 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
     except Invalid as exc:
         return console.error(me, 400, str(exc))
     if conv_id is not None:
-        await console.engine.hand_back(conv_id, resolution.notice)
-        await console.bus.publish(f"conversation:{conv_id}", {"conversation_id": conv_id})
+        try:
+            await console.engine.hand_back(conv_id, resolution.notice)
+        except LookupError:  # the conversation was erased meanwhile: nobody left to tell
+            conv_id = None
+        else:
+            await console.bus.publish(f"conversation:{conv_id}", {"conversation_id": conv_id})
     await console.bus.publish("tickets", {"ticket_id": ticket_id})
     return redirect(f"{PREFIX}/conversations/{conv_id}" if conv_id else f"{PREFIX}/")
 
