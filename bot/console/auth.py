@@ -106,7 +106,7 @@ def guard(console: Console, page: Page) -> Callable[[Request], Awaitable[Respons
 async def _checked(console: Console, page: Page, request: Request) -> Response:
     me = await current(console, request)
     if me is None:
-        if request.method == "GET" and not wants_json(request):
+        if request.method in ("GET", "HEAD") and not wants_json(request):
             return redirect(f"{PREFIX}/login?next={quote(request.url.path)}")
         return json_error("sign in first", 401)
     if request.method not in ("GET", "HEAD") and not await csrf.valid(request, me.csrf):
