@@ -142,9 +142,20 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
     except ValueError:
         after = 0
-    async with reading(console.db) as s:
+    async with console.db.write() as s:
         conv = await s.get(Conversation, conv_id)
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
+        if conv is not None:
+            # The transcript is personal data too: reading it through the stream is a view of its own.
+            audit_repo.audit(
+                s,
+                me.actor,
+                "conversation.stream",
+                "conversation",
+                conv_id,
+                {"after": after},
+                agent_id=me.agent_id,
+            )
     if conv is None:
         return json_error("no such conversation", 404)
     who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
@@ -183,7 +194,8 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         return events
 
     topics = [f"conversation:{conv_id}", f"delivery:{conv_id}", "tickets"]
-    return sse.response(request, console.bus, topics, produce, refresh=3.0)
+    # 30 minutes per connection: each (re)connection is audited, so not too many of them.
+    return sse.response(request, console.bus, topics, produce, refresh=3.0, lifetime=1800.0)
 
 
 async def _mine(console: Console, conv_id: int, me: Me) -> Ticket | None:

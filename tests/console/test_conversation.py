@@ -176,6 +176,7 @@ async def test_the_transcript_streams_live_with_delivery_state(console_settings:
                         return
 
             await asyncio.wait_for(until_sent(), 30)
+        assert await count(app.db, AuditEntry, AuditEntry.action == "conversation.stream") == 1
         assert "customer:I need to cancel, my flight moved" in seen
         assert "agent:Let me check that." in seen
         assert seen["ticket"] == {  # the ticket as this agent sees it
