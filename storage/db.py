@@ -42,6 +42,10 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Reads begin DEFERRED on SQLite: in WAL mode they never wait for a writer.
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(counselbot_read_only=True), expire_on_commit=False, autoflush=False
+        )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @contextlib.asynccontextmanager
@@ -89,7 +93,8 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        """A read-only view; on SQLite it never takes the write lock (nothing it writes is committed)."""
+        async with self._read_sessions() as session:
             yield session
 
     async def dispose(self) -> None:
@@ -112,7 +117,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get("counselbot_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def null_pool_engine(url: str) -> AsyncEngine:

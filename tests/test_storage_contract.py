@@ -180,3 +180,17 @@ class TestStorageContract:
         await asyncio.gather(*(bump() for _ in range(10)))
         async with db.read() as s:
             assert (await s.execute(select(Conversation.version))).scalar_one() == 10
+
+
+async def test_a_read_overlapping_a_write_neither_waits_nor_fails(db_url: str) -> None:
+    """Regression: reads began IMMEDIATE on SQLite and failed with "database is locked" during a write."""
+    writer, reader = Database(db_url), Database(db_url)
+    try:
+        async with writer.write() as s:
+            s.add(Customer(full_name="In flight", no_show_count=0))
+            await s.flush()
+            async with reader.read() as r:
+                assert (await r.execute(select(Customer))).scalars().all() == []
+    finally:
+        await writer.dispose()
+        await reader.dispose()

@@ -77,18 +77,9 @@ def language(locale: str | None) -> str:
 
 @asynccontextmanager
 async def reading(db: Database) -> AsyncIterator[AsyncSession]:
-    """A read for the console.
-
-    On SQLite, Database.read() currently begins IMMEDIATE like a write, and with the inline driver a
-    read overlapping another request's write fails at once ("database is locked") instead of waiting.
-    The write path queues and retries, so SQLite reads take it until storage/db.py reads DEFERRED.
-    """
-    if db.is_sqlite:
-        async with db.write() as session:
-            yield session
-    else:
-        async with db.read() as session:
-            yield session
+    """A read for the console (DEFERRED on SQLite: it never waits for a writer)."""
+    async with db.read() as session:
+        yield session
 
 
 @dataclass(frozen=True, slots=True)
