@@ -63,6 +63,8 @@ async def test_shutdown_stops_polling_and_confirms_what_was_stored(settings: Set
             last_id = tg.fake.max_offset - 1
         # The app is down: no poll is left running, and Telegram was told the update was stored.
         calls = len(fake.calls_of("getUpdates"))
+        last = fake.calls_of("getUpdates")[-1].params
+        assert (last["timeout"], int(last["offset"])) == ("0", last_id + 1)  # the confirmation
         assert fake.pending_updates() == 0
         assert fake.max_offset == last_id + 1
         assert fake.webhook_url is None

@@ -8,7 +8,6 @@ time (a second gets 409 Conflict): run polling in one process only; use the webh
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -94,5 +93,7 @@ class Poller:
         restart does not fetch them again. Best effort: the inbox would catch them anyway."""
         if self.offset is None:
             return
-        with contextlib.suppress(TelegramError, OSError):
+        try:
             await self.bot.get_updates(offset=self.offset, timeout=0, limit=1)
+        except (TelegramError, OSError) as exc:
+            log.info("telegram: could not confirm the last updates at shutdown: %s", type(exc).__name__)
