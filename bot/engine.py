@@ -105,8 +105,14 @@ class Engine:
                 identity.locale_hint = hint
             conv = await conv_repo.lock_conversation(s, event.key.channel, event.key.user_id, identity.id)
             conv.last_event_at = event.received_at
-            inbound = conv_repo.add_transcript(
-                s, conv.id, "customer", describe_inbound(event), event_id=event.event_id, at=event.received_at
+            labels: dict[str, str] = dict((conv.stack or {}).get("labels", {}))
+            conv_repo.add_transcript(
+                s,
+                conv.id,
+                "customer",
+                describe_inbound(event, labels),
+                event_id=event.event_id,
+                at=event.received_at,
             )
             publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
 
@@ -157,11 +163,12 @@ class Engine:
                     handoff = handoff or nxt.handoff
             if handoff and conv.mode == "bot":
                 conv.mode = "queued"
-            conv.stack = outcome.state.to_json()
             conv.version += 1
-
             tr = Translator(conv.locale or locale, customer_tz)
             rendered = [render(r, tr, outcome.state.token) for r in replies]
+            # The labels of the buttons on screen, so the transcript shows what a press meant.
+            shown = {o.id: o.label for r in rendered for o in r.options}
+            conv.stack = {**outcome.state.to_json(), "labels": shown or labels}
             if rendered and identity.unreachable_at is None:
                 row = outbox.enqueue(
                     s,
@@ -179,7 +186,6 @@ class Engine:
                         s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
                     )
                 publish.append(("outbox", {"channel": event.key.channel}))
-            del inbound
         return HandleResult("handled", conv.id), publish
 
     async def send_from_agent(self, conversation_id: int, agent_id: int | None, text: str) -> int:
@@ -251,11 +257,14 @@ class Engine:
                 replies += current_prompt(state, ctx)
             if mode is not None:
                 conv.mode = mode
-            if conv.mode == "bot" and any(isinstance(r, Choices | DatePicker) for r in replies):
-                conv.stack = state.to_json()
             conv.version += 1
             tr = Translator(locale, facts.customer.timezone if facts.customer else None)
             rendered = [render(r, tr, token) for r in replies]
+            if conv.mode == "bot" and any(isinstance(r, Choices | DatePicker) for r in replies):
+                conv.stack = {
+                    **state.to_json(),
+                    "labels": {o.id: o.label for r in rendered for o in r.options},
+                }
             if rendered and identity.unreachable_at is None:
                 row = outbox.enqueue(
                     s,
@@ -334,14 +343,15 @@ def render(reply: Reply, tr: Translator, token: str) -> Rendered:
     raise TypeError(f"unknown reply {reply!r}")
 
 
-def describe_inbound(event: InboundEvent) -> str:
+def describe_inbound(event: InboundEvent, labels: dict[str, str] | None = None) -> str:
     """The customer's side of the transcript, as an agent reads it."""
     body = event.body
     match body:
         case TextIn(text=t):
             return t
         case ChoiceIn(option=o):
-            return f"[button] {o}"
+            label = (labels or {}).get(o)
+            return f"[button] {label}" if label else f"[button] {o}"
         case DateIn(date=d, time=t):
             return f"[date] {d.isoformat()}" + (f" {t.isoformat(timespec='minutes')}" if t else "")
         case FollowIn(payload=p):
