@@ -19,6 +19,7 @@ from bot.replies import Choices, Option, Reply, Text
 
 HUMAN = "human"
 MENU = "menu"
+LANGUAGE = "language"
 
 
 def human_option() -> Option:
@@ -35,6 +36,7 @@ class MenuDialog:
             ("Emergency, or typed special circumstance", "@special_circumstance"),
             ("Payment, or typed payment", "@payment"),
             ("Privacy, or typed privacy", "@privacy"),
+            ("Language", "@language"),
             ("Talk to a person, or typed human", "@handoff"),
         ),
     }
@@ -43,7 +45,7 @@ class MenuDialog:
         from bot.dialogs import registry
 
         flows = tuple(Option(name, _label(registry.get(name))) for name in registry.FLOWS)
-        return (*flows, human_option())
+        return (*flows, Option(LANGUAGE, _label(registry.get(LANGUAGE))), human_option())
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         frame = Frame(self.name, "main")
@@ -72,7 +74,7 @@ class MenuDialog:
             if n is not None and 1 <= n <= len(options):
                 ctx = replace(ctx, event=replace(ctx.event, body=ChoiceIn(options[n - 1].id)))
                 body = ctx.body
-        if isinstance(body, ChoiceIn) and body.option in registry.FLOWS:
+        if isinstance(body, ChoiceIn) and (body.option in registry.FLOWS or body.option == LANGUAGE):
             return Transition(next=Start(body.option))
         if isinstance(body, ChoiceIn) and body.option == HUMAN:
             return Transition(next=Exit(HUMAN))

@@ -6,6 +6,7 @@ from bot.dialogs.base import Dialog
 from bot.dialogs.booking_change import BookingChangeDialog
 from bot.dialogs.cancellation import CancellationDialog
 from bot.dialogs.identity import IdentityDialog
+from bot.dialogs.language import LanguageDialog
 from bot.dialogs.late_arrival import LateArrivalDialog
 from bot.dialogs.menu import MenuDialog
 from bot.dialogs.payment import PaymentDialog
@@ -25,6 +26,7 @@ DIALOGS: dict[str, Dialog] = {
         PaymentDialog(),
         PrivacyDialog(),
         IdentityDialog(),
+        LanguageDialog(),
     )
 }
 

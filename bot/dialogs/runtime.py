@@ -14,10 +14,11 @@ from typing import Any
 from bot.dialogs import registry
 from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition
 from bot.dialogs.keywords import is_menu, wants_human
+from bot.dialogs.language import confirmation as language_confirmation
 from bot.dialogs.menu import HUMAN, MENU, human_option
-from bot.effects import Effect, Escalate, MarkUnreachable
+from bot.effects import Effect, Escalate, MarkUnreachable, SetLocale
 from bot.events import ChoiceIn, DateIn, FollowIn, SystemIn, TextIn, UnfollowIn, UnsupportedIn
-from bot.i18n import msg
+from bot.i18n import SUPPORTED, msg
 from bot.replies import Choices, DatePicker, HandoffNotice, Option, Reply, Text
 
 IDLE_RESET = dt.timedelta(hours=24)
@@ -87,6 +88,16 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
         return _global(MENU, state, ctx, new_token)
     if isinstance(body, TextIn) and wants_human(body.text):
         return _global(HUMAN, state, ctx, new_token)
+    choice = getattr(ctx.facts.understood, "language_choice", None) if isinstance(body, TextIn) else None
+    if choice in SUPPORTED and not (state.frames and state.frames[-1].dialog == "language"):
+        # "English", "日本語で", "中文": in any state, switch and carry on where we were.
+        if state.frames:
+            top = state.frames[-1]
+            here = _Run(list(state.frames), registry.get(top.dialog).prompt(top, ctx), ())
+        else:
+            here = _run(registry.MENU.start(ctx, {}), ctx, [])
+        here.effects = (*here.effects, SetLocale(choice))
+        return _finish(state, (language_confirmation(choice),), here, ctx, new_token)
 
     if isinstance(body, SystemIn) and not state.frames:
         # An effect's answer with no dialog waiting for it (the customer left meanwhile): nothing to say.

@@ -42,6 +42,11 @@ for _label in ROUTES:
     E("main", _label)(lambda _label=_label: _route(_label))  # type: ignore[misc]
 
 
+@E("main", "Language")
+def _language() -> Transition:
+    return step("menu", "main", ChoiceIn("language"))
+
+
 @E("main", "Talk to a person, or typed human")
 def _human() -> Transition:
     assert step("menu", "main", "can I talk to someone", facts(understood=U("human"))).next == Exit("human")
