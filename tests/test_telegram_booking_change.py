@@ -86,7 +86,9 @@ def _month_of(message: dict[str, Any]) -> dt.date | None:
 async def test_a_full_booking_change(settings: Settings, polling: bool) -> None:
     await seed(settings.database_url)
     async with telegram_app(settings, polling=polling) as tg:
-        await tg.deliver(update_from("start_payload", update_id=tg.new_id(), text="/start", date=now()))
+        await tg.deliver(
+            update_from("start_payload", update_id=tg.new_id(), text="/start", date=now(), language_code="en")
+        )
         await tg.settled()
         assert "Change a booking" in keyboard_texts(tg.last_keyboard())
         menu = tg.last_keyboard()

@@ -39,7 +39,7 @@ async def test_the_token_never_appears_in_a_log_line(
             await tg.settled()
             fake.fail("sendMessage", 429, retry_after=1)
             fake.fail("getUpdates", 502)
-            await tg.deliver(update_from("photo", update_id=tg.new_id()))
+            await tg.deliver(update_from("photo", update_id=tg.new_id(), language_code="en"))
             await tg.settled()
             fake.blocked_chats.add(str(CHAT_ID))
             await tg.text("still there?")

@@ -32,7 +32,9 @@ async def test_a_press_by_polling_is_answered_and_acted_on(settings: Settings) -
 
 async def test_an_update_handed_out_again_is_answered_once(settings: Settings) -> None:
     async with telegram_app(settings, polling=True) as tg:
-        update = update_from("text_message", update_id=tg.new_id(), text="hello", date=now())
+        update = update_from(
+            "text_message", update_id=tg.new_id(), text="hello", date=now(), language_code="en"
+        )
         await tg.deliver(update)
         await tg.settled()
         answered = tg.fake.texts(CHAT_ID)

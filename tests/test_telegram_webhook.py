@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.i18n import Translator, msg
 from storage.models import ChannelIdentity, InboxEvent, OutboxMessage, Ticket
 from tests.fakes.telegram_api import CHAT_ID, TelegramHarness, fixture, now, telegram_app, update_from
 
@@ -32,6 +33,13 @@ async def test_a_text_is_answered_with_an_inline_keyboard(tg: TelegramHarness) -
     keyboard = tg.last_keyboard()["reply_markup"]["inline_keyboard"]
     assert "Talk to a person" in [b["text"] for row in keyboard for b in row]
     assert all(len(b["callback_data"].encode()) <= 64 for row in keyboard for b in row)
+
+
+async def test_the_senders_language_and_name_are_kept_and_answered_in(tg: TelegramHarness) -> None:
+    # The fixture's sender has language_code "zh-hans"; /start has no words to tell the language by.
+    await tg.deliver(update_from("start_payload", update_id=tg.new_id(), text="/start", date=now()))
+    await tg.settled()
+    assert tg.fake.texts(CHAT_ID)[-1] == Translator("zh_Hans").gettext(msg(MENU))
     async with tg.db.read() as s:
         identity = (await s.execute(select(ChannelIdentity))).scalar_one()
     assert (identity.user_id, identity.display_name, identity.locale_hint) == (
@@ -42,7 +50,7 @@ async def test_a_text_is_answered_with_an_inline_keyboard(tg: TelegramHarness) -
 
 
 async def test_the_same_update_twice_is_stored_once_and_answered_once(tg: TelegramHarness) -> None:
-    update = update_from("text_message", update_id=tg.new_id(), text="hello")
+    update = update_from("text_message", update_id=tg.new_id(), text="hello", language_code="en")
     await tg.deliver(update)
     await tg.settled()
     sent = len(tg.fake.calls_of("sendMessage"))
@@ -82,8 +90,8 @@ async def test_bad_bodies_are_refused_and_change_nothing(tg: TelegramHarness, se
 
 async def test_a_photo_and_an_edited_message_get_polite_answers(tg: TelegramHarness) -> None:
     await tg.text("hello")
-    await tg.deliver(update_from("photo", update_id=tg.new_id(), date=now()))
-    await tg.deliver(update_from("edited_message", update_id=tg.new_id(), date=now()))
+    await tg.deliver(update_from("photo", update_id=tg.new_id(), date=now(), language_code="en"))
+    await tg.deliver(update_from("edited_message", update_id=tg.new_id(), date=now(), language_code="en"))
     await tg.settled()
     assert tg.fake.texts(CHAT_ID).count(POLITE) == 2
     assert await tg.count(InboxEvent) == 3
@@ -123,7 +131,11 @@ async def test_a_press_on_an_earlier_keyboard_is_answered_as_stale(tg: TelegramH
     assert tg.last_keyboard()["message_id"] != old_menu["message_id"]
     # A flow button on the earlier keyboard (the menu's own "talk to a person" works from anywhere).
     update = update_from(
-        "callback_query", update_id=tg.new_id(), data=f"c:{old_token}:some-flow", message=old_menu
+        "callback_query",
+        update_id=tg.new_id(),
+        data=f"c:{old_token}:some-flow",
+        message=old_menu,
+        language_code="en",
     )
     update["callback_query"]["id"] = "stale-press"
     tg.presses.append("stale-press")
@@ -188,7 +200,7 @@ async def test_blocking_the_bot_marks_the_identity_and_start_brings_it_back(tg: 
     async with tg.db.read() as s:
         assert (await s.execute(select(ChannelIdentity.unreachable_at))).scalar_one() is not None
     sent = len(tg.fake.calls_of("sendMessage"))
-    await tg.deliver(update_from("start_payload", update_id=tg.new_id()))
+    await tg.deliver(update_from("start_payload", update_id=tg.new_id(), language_code="en"))
     await tg.settled()
     async with tg.db.read() as s:
         assert (await s.execute(select(ChannelIdentity.unreachable_at))).scalar_one() is None

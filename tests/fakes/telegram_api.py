@@ -385,6 +385,9 @@ class TelegramHarness:
     db: Database
     polling: bool = False
     presses: list[str] = field(default_factory=list)
+    # The customers' Telegram language (`from.language_code`) in text() and press(): English, so
+    # tests can compare answers with the source strings (the fixtures themselves say zh-hans).
+    language: str = "en"
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(900_000_001))
 
     def new_id(self) -> int:
@@ -407,7 +410,14 @@ class TelegramHarness:
             assert response.status_code == 200, response.text
 
     async def text(self, text: str, chat: int = CHAT_ID) -> dict[str, Any]:
-        update = update_from("text_message", update_id=self.new_id(), chat_id=chat, text=text, date=now())
+        update = update_from(
+            "text_message",
+            update_id=self.new_id(),
+            chat_id=chat,
+            text=text,
+            date=now(),
+            language_code=self.language,
+        )
         await self.deliver(update)
         return update
 
@@ -418,7 +428,12 @@ class TelegramHarness:
         message = message or self.last_keyboard(chat)
         data = button_data(message, label)
         update = update_from(
-            "callback_query", update_id=self.new_id(), chat_id=chat, data=data, message=message
+            "callback_query",
+            update_id=self.new_id(),
+            chat_id=chat,
+            data=data,
+            message=message,
+            language_code=self.language,
         )
         update["callback_query"]["id"] = f"cq{update['update_id']}"
         self.presses.append(update["callback_query"]["id"])
