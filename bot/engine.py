@@ -339,6 +339,8 @@ def render(reply: Reply, tr: Translator, token: str) -> Rendered:
                 token,
                 lo.isoformat() if lo else None,
                 hi.isoformat() if hi else None,
+                # Channels that draw their own calendar name the months in the customer's language.
+                {"locale": tr.locale},
             )
     raise TypeError(f"unknown reply {reply!r}")
 

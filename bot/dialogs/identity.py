@@ -34,9 +34,14 @@ class IdentityDialog(Flow):
             ("already linked", "done"),
             ("linking locked", "done"),
             ("consent given before", "reference"),
+            ("consent given before, reference in the link", "birth_date"),
             ("privacy summary", "consent"),
         ),
-        "consent": (("agree (consent recorded)", "reference"), ("decline", "done")),
+        "consent": (
+            ("agree (consent recorded)", "reference"),
+            ("agree, reference in the link", "birth_date"),
+            ("decline", "done"),
+        ),
         "reference": (("booking reference", "birth_date"), ("reference and birth date (check)", "checking")),
         "birth_date": (("date of birth (check)", "checking"),),
         "checking": (
@@ -53,9 +58,11 @@ class IdentityDialog(Flow):
         locked = ctx.facts.link_locked_until
         if locked is not None and locked > ctx.now:
             return Transition(next=Done({"linked": False, "locked": True}), replies=(Text(_locked()),))
-        frame = self.frame("start", run=run_id(ctx, self.name))
+        # A deep link (Telegram /start REF, a LINE link) may carry the booking reference already.
+        linked_ref = _reference(str(args.get("reference", ""))) if args.get("reference") else None
+        frame = self.frame("start", run=run_id(ctx, self.name), link_reference=linked_ref)
         if ctx.facts.consented:
-            return self.go(frame, ctx, "reference")
+            return self._after_consent(frame, ctx)
         intro = Text(msg("To help with your bookings, I first need to confirm who you are."))
         return self.go(frame, ctx, "consent", intro)
 
@@ -77,7 +84,7 @@ class IdentityDialog(Flow):
     def on_consent(self, frame: Frame, ctx: Ctx) -> Transition:
         match answer(ctx, AGREE, DECLINE):
             case "consent_yes":
-                t = self.go(frame, ctx, "reference")
+                t = self._after_consent(frame, ctx)
                 return Transition(next=t.next, replies=t.replies, effects=(RecordConsent(),))
             case "consent_no":
                 declined = msg(
@@ -86,6 +93,12 @@ class IdentityDialog(Flow):
                 )
                 return Transition(next=Done({"linked": False, "declined": True}), replies=(Text(declined),))
         return missed(frame)
+
+    def _after_consent(self, frame: Frame, ctx: Ctx) -> Transition:
+        reference = frame.data.get("link_reference")
+        if reference:
+            return self.go(frame, ctx, "birth_date", reference=reference, link_reference=None)
+        return self.go(frame, ctx, "reference")
 
     def ask_reference(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return (

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from bot.dialogs import keywords
-from bot.dialogs.base import Ctx, Exit, Frame, Start, Transition, missed
+from bot.dialogs.base import Ctx, Exit, Frame, Push, Start, Transition, missed
 from bot.events import ChoiceIn, FollowIn, TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, Option, Reply, Text
@@ -59,6 +59,10 @@ class MenuDialog:
                     )
                 ),
             )
+        payload = str(args.get("payload") or "")
+        if payload and ctx.facts.customer is None:
+            # A deep link with a booking reference starts linking at once; the menu waits below it.
+            return Transition(next=Push("identity", {"reference": payload}, then=frame), replies=replies)
         return Transition(next=frame, replies=(*replies, *self.prompt(frame, ctx)))
 
     def prompt(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:

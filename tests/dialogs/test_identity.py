@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from bot.dialogs.base import Done, Frame, Transition
+from bot.dialogs.base import Done, Frame, Push, Transition
 from bot.dialogs.identity import IdentityDialog
 from bot.effects import AttemptLink, RecordConsent
 from bot.events import ChoiceIn, DateIn, SystemIn
@@ -50,6 +50,14 @@ def _consented() -> Transition:
     return t
 
 
+@E("start", "consent given before, reference in the link")
+def _consented_with_link() -> Transition:
+    t = start("identity", facts(linked=False, consented=True), reference="demo-treatment")
+    assert "date of birth" in text_of(t.replies)
+    assert isinstance(t.next, Frame) and t.next.data["reference"] == "DEMO-TREATMENT"
+    return t
+
+
 @E("start", "privacy summary")
 def _summary() -> Transition:
     t = start("identity", facts(linked=False))
@@ -67,6 +75,22 @@ def _agree() -> Transition:
     assert effects_of(t, RecordConsent) == [RecordConsent()]
     assert "booking reference" in text_of(t.replies)
     return t
+
+
+@E("consent", "agree, reference in the link")
+def _agree_with_link() -> Transition:
+    t = step("identity", "consent", ChoiceIn("consent_yes"), facts(linked=False), link_reference="BK-77")
+    assert effects_of(t, RecordConsent) == [RecordConsent()]
+    assert "date of birth" in text_of(t.replies)
+    assert isinstance(t.next, Frame) and t.next.data["reference"] == "BK-77"
+    return t
+
+
+def test_a_deep_link_with_a_reference_starts_linking_from_the_menu() -> None:
+    from bot.events import FollowIn
+
+    t = start("menu", facts(linked=False), body=FollowIn("BK-77"), payload="BK-77")
+    assert isinstance(t.next, Push) and t.next.dialog == "identity" and t.next.args == {"reference": "BK-77"}
 
 
 @E("consent", "decline")
