@@ -38,6 +38,9 @@ class Delivery:
     created_at: dt.datetime
     reply_token: str | None = None
     reply_token_expires_at: dt.datetime | None = None
+    # Record that `n` messages of this delivery are out (durably, at once). A sender that sends
+    # messages one by one calls it after each, so a crash mid-row never re-sends what went out.
+    progress: Callable[[int], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

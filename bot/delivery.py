@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -94,6 +95,16 @@ class DeliveryWorker:
 
     async def _deliver(self, d: Delivery) -> None:
         sender = self.senders[d.key.channel]
+
+        async def progress(n: int) -> None:
+            async with self.db.write() as s:
+                await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == d.outbox_id, OutboxMessage.parts_sent < n)
+                    .values(parts_sent=n)
+                )
+
+        d = dataclasses.replace(d, progress=progress)
         try:
             result: SendResult = await sender.send(d)
         except Exception as exc:

@@ -152,3 +152,37 @@ def test_backoff_grows_and_honours_retry_after() -> None:
     assert all(0 <= backoff(5, 1.0, 300) <= 16.0 for _ in range(50))
     assert all(backoff(9, 1.0, 10) <= 10 for _ in range(50))
     assert backoff(1, 1.0, 300, after=7.5) >= 7.5
+
+
+async def test_progress_is_recorded_so_a_crash_mid_row_resends_nothing_already_out(
+    db: Database, settings: Settings
+) -> None:
+    """Regression (Telegram has no idempotency key): a failure after some messages of a row were sent
+    re-sent them too, because progress was only recorded when send() returned."""
+    from bot.channels import Delivery, SendResult, Sent
+
+    out: list[str] = []
+
+    class Fragile:
+        channel = "webchat"
+        crashed = False
+
+        async def send(self, delivery: Delivery) -> SendResult:
+            for i, m in enumerate(delivery.messages[delivery.parts_sent :], start=delivery.parts_sent):
+                out.append(m.text)
+                assert delivery.progress is not None
+                await delivery.progress(i + 1)
+                if not Fragile.crashed:
+                    Fragile.crashed = True
+                    raise ConnectionError("the process died here")
+            return Sent(len(delivery.messages))
+
+    engine = Engine(db, settings, Bus())
+    worker = DeliveryWorker(db, settings, Bus(), {"webchat": Fragile()})
+    await engine.handle(event("pia", "hello"))  # greeting + menu: two messages in one row
+    await drain(worker)
+    assert out == [
+        "Hello! This is the official counseling chat of Beta Me Agent. I can help with your bookings, "
+        "and a person from our team is always one tap away.",
+        "How can I help you?",
+    ]

@@ -93,6 +93,9 @@ class TelegramSender:
                 )
                 return result
             done += 1
+            if delivery.progress is not None and done < len(parts):
+                # Durable before the next part: a crash now re-sends nothing that already went out.
+                await delivery.progress(done)
         return Sent(done)
 
 
