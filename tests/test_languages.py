@@ -17,6 +17,8 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.dialogs.language import PREFIX
+from bot.dialogs.language import confirmation as language_confirmation
 from bot.handlers.webchat.routes import PAGE_TEXT
 from bot.i18n import Msg, Translator, Yen, msg, msg_plural
 from storage.db import Database
@@ -76,6 +78,11 @@ async def chat_in(settings: Settings, accept_language: str) -> AsyncIterator[Cha
             yield c
     finally:
         await db.dispose()
+
+
+def switched(locale: str) -> Msg:
+    """What the bot says when the customer has chosen `locale`."""
+    return language_confirmation(locale).text
 
 
 def says(c: Chat, locale: str, *messages: Msg) -> None:
@@ -157,7 +164,7 @@ async def test_a_typed_language_choice_wins_and_is_kept(settings: Settings) -> N
         says(c, "ja", GREETING, MENU)
 
         await c.say("English")
-        says(c, "en", MENU)
+        says(c, "en", switched("en"), MENU)
 
         # Written in Japanese, answered in the chosen English.
         await c.say("予約をキャンセルしたい")
@@ -165,13 +172,23 @@ async def test_a_typed_language_choice_wins_and_is_kept(settings: Settings) -> N
         await c.press("consent_yes")
         says(c, "en", REFERENCE)
 
+        # In the middle of the identity check: switched, and the same question asked again.
         await c.say("中文")
-        says(c, "zh_Hans", REFERENCE)
+        says(c, "zh_Hans", switched("zh_Hans"), REFERENCE)
         # Korean after choosing Chinese: still Chinese.
         await c.say("예약 번호를 모르겠어요")
         says(c, "zh_Hans", MISSED, REFERENCE)
+
+        # The menu's own way: "Language", then a language's button.
+        await c.press("menu")
+        says(c, "zh_Hans", MENU)
+        await c.press("language")
+        says(c, "zh_Hans", msg("Which language would you like me to use?"))
+        assert f"{PREFIX}ko" in c.options()
+        await c.press(f"{PREFIX}ko")
+        says(c, "ko", switched("ko"), MENU)
     conv = await conversation(settings)
-    assert (conv.locale, conv.locale_source) == ("zh_Hans", "chosen")
+    assert (conv.locale, conv.locale_source) == ("ko", "chosen")
 
 
 @pytest.mark.parametrize(
@@ -193,7 +210,7 @@ async def test_the_language_written_beats_the_platform_and_a_choice_beats_both(
 
         # Typed at the consent question: the question is asked again, in the chosen language.
         await c.say(choice)
-        says(c, chosen, CONSENT)
+        says(c, chosen, switched(chosen), CONSENT)
         await c.press("consent_yes")
         says(c, chosen, REFERENCE)
         # The customer goes back to writing in their own language: the choice stays.
