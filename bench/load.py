@@ -65,6 +65,8 @@ class Run:
     ok: int = 0
     errors: int = 0
     hook: list[float] = field(default_factory=list)
+    # (seconds since the start, webhook response time) for --timeline
+    hook_at: list[tuple[float, float]] = field(default_factory=list)
     reply: list[float] = field(default_factory=list)
     missing: int = 0
     elapsed: float = 0.0
@@ -97,6 +99,7 @@ class Generator:
         self.line_sent: dict[str, float] = {}
         self.tg_sent: list[tuple[str, float]] = []
         self.update_ids = itertools.count(100_000_000)
+        self.begin = time.monotonic()
 
     async def line_event(self, client: httpx.AsyncClient, user: str) -> None:
         token = self.line.issue_reply_token(user)
@@ -129,6 +132,7 @@ class Generator:
             self.run.errors += 1
             return
         self.run.hook.append(time.monotonic() - started)
+        self.run.hook_at.append((started - self.begin, time.monotonic() - started))
         if response.status_code == 200:
             self.run.ok += 1
         else:
@@ -145,7 +149,7 @@ class Generator:
                 schedule += [(i / rate, kind) for i in range(int(rate * run.seconds))]
         schedule.sort()
         tasks: list[asyncio.Task[None]] = []
-        begin = time.monotonic()
+        begin = self.begin = time.monotonic()
         for offset, kind in schedule:
             delay = begin + offset - time.monotonic()
             if delay > 0:
@@ -217,6 +221,17 @@ async def one_run(run: Run, workdir: Path) -> Run:
     return run
 
 
+def timeline(run: Run, every: float) -> None:
+    buckets: dict[int, list[float]] = {}
+    for at, took in run.hook_at:
+        buckets.setdefault(int(at // every), []).append(took)
+    for k in sorted(buckets):
+        values = buckets[k]
+        print(
+            f"  {k * every:>5.0f}s  n={len(values):<5} p50={ms(pct(values, 50)):>8}  max={ms(max(values)):>8}"
+        )
+
+
 async def _sample(procs: list[object]) -> None:
     while True:
         for p in procs:
@@ -240,6 +255,9 @@ async def main() -> None:
         help="Telegram events per second (the sender keeps Telegram's 30 messages/s per process)",
     )
     parser.add_argument("--max-minutes", type=float, default=60.0, help="stop starting runs after this")
+    parser.add_argument(
+        "--timeline", type=float, default=0, help="also print webhook p50/max per this many seconds"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     results: list[Run] = []
@@ -262,6 +280,8 @@ async def main() -> None:
                 continue
         print(HEADER.splitlines()[0], flush=True)
         print(run.row(), flush=True)
+        if args.timeline:
+            timeline(run, args.timeline)
     print("\n" + HEADER)
     for run in results:
         print(run.row())
