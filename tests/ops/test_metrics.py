@@ -169,3 +169,35 @@ async def test_the_exposition_is_well_formed(sqlite_url: str, settings_for: Call
             float(line.rsplit(" ", 1)[1])
     assert declared["counselbot_event_processing_seconds"] == "histogram"
     assert all(n.endswith("_total") for n, k in declared.items() if k == "counter")
+
+
+def test_the_histogram_takes_each_timing_once_even_when_the_engine_trims_its_list() -> None:
+    from types import SimpleNamespace
+
+    from bot.ops.metrics import Metrics
+
+    engine = SimpleNamespace(counters={"line:handled": 0}, timings=[])
+    metrics = Metrics(SimpleNamespace(engine=engine))  # type: ignore[arg-type]
+
+    def handled(seconds: float) -> None:  # what Engine.handle does per event
+        engine.counters["line:handled"] += 1
+        engine.timings.append(seconds)
+
+    for _ in range(3):
+        handled(0.002)
+    metrics.absorb()
+    metrics.absorb()  # nothing new: nothing counted twice
+    assert (metrics.processing.count, metrics.processing.counts[0]) == (3, 3)
+    handled(0.3)
+    del engine.timings[:2]  # the engine trims old timings
+    handled(7.0)
+    metrics.absorb()
+    assert metrics.processing.count == 5 and metrics.unobserved == 0
+    assert metrics.processing.counts[-1] == 5  # every one is <= 10 s
+    assert metrics.processing.counts[-2] == 4  # 7 s is not <= 5 s
+    for _ in range(4):
+        handled(0.001)
+    del engine.timings[:]  # trimmed before the scrape: counted as unobserved, never guessed
+    handled(0.001)
+    metrics.absorb()
+    assert metrics.processing.count == 6 and metrics.unobserved == 4
