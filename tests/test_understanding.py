@@ -353,3 +353,10 @@ def test_any_text_gives_a_valid_answer(text: str) -> None:
 def test_a_pasted_essay_is_cut_short() -> None:
     got = u("I need to cancel. " + "blah " * 10_000)
     assert got.intent == "cancel"
+
+
+def test_a_booking_reference_alone_does_not_switch_the_language() -> None:
+    """Regression: "LG-KO-2" read as confident English ("ko" is a Vietnamese word) and switched a
+    customer typing their reference mid-conversation to English."""
+    for code in ("LG-KO-2", "BK-2041", "DEMO-TREATMENT", "#A-12/3"):
+        assert understand(code, NOW).confident_language is False

@@ -113,3 +113,15 @@ async def test_a_forged_visitor_cookie_is_a_new_visitor(settings: Settings, forg
         other = httpx.AsyncClient(base_url=base, cookies={"cb_visitor": forged})
         async with other:
             assert (await other.get("/api/chat/history")).json()["messages"] == []
+
+
+async def test_the_page_speaks_the_visitors_language(settings: Settings) -> None:
+    from bot.handlers.webchat.routes import PAGE_TEXT
+    from bot.i18n import Translator
+
+    async with serve_app(settings) as base, httpx.AsyncClient(base_url=base) as client:
+        ja = await client.get("/", headers={"accept-language": "ja-JP,ja;q=0.9,en;q=0.5"})
+        ko = await client.get("/?lang=ko")
+    assert '<html lang="ja">' in ja.text and Translator("ja").render(PAGE_TEXT["send"]) in ja.text
+    assert ja.text.count("公式カウンセリングチャット") == 1
+    assert '<html lang="ko">' in ko.text and Translator("ko").render(PAGE_TEXT["placeholder"]) in ko.text

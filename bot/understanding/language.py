@@ -34,6 +34,9 @@ _EN_WORDS = frozenset(
 _WORD = re.compile(r"[a-z']+")
 
 
+_CODE = re.compile(r"(?=\S*[0-9_/-])#?[a-z0-9]+(?:[-_/][a-z0-9]+)*", re.IGNORECASE)
+
+
 def detect(t: str, s: Scripts) -> tuple[str, bool]:
     """The language of normalized text `t` with script counts `s`, and whether the text shows it.
 
@@ -60,6 +63,10 @@ def detect(t: str, s: Scripts) -> tuple[str, bool]:
 
 
 def _latin(t: str, s: Scripts) -> tuple[str, bool]:
+    if _CODE.fullmatch(t.strip()):
+        # One code such as a booking reference ("LG-KO-2", "BK-2041") says nothing about the language,
+        # even when a letter group happens to be a word ("ko", "vi").
+        return "en", False
     words = _WORD.findall(strip_latin_marks(t))
     known = sum(1 for w in words if w in _VI_WORDS or w in _EN_WORDS)
     confident = s.vi_letters > 0 or len(words) >= 3 or known > 0

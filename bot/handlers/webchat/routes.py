@@ -39,6 +39,7 @@ PAGE_TEXT = {
     "label": msg("Message"),
     "placeholder": msg("Write a message…"),
     "send": msg("Send"),
+    "error": msg("Sorry, your message could not be sent. Please try again."),
     "notice": msg(
         "Please do not send card numbers or passwords here. A person from our team reads this chat."
     ),

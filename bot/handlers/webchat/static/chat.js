@@ -73,7 +73,8 @@
         const err = await res.json().catch(() => ({}));
         const p = document.createElement("p");
         p.className = "error";
-        p.textContent = err.error || "Sorry, that could not be sent.";
+        // The page's own (translated) words; the API's error detail is for developers.
+        p.textContent = form.dataset.error || err.error || "Sorry, that could not be sent.";
         log.appendChild(p);
         return;
       } catch (e) {
