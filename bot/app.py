@@ -69,7 +69,7 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
         try:
             yield
         finally:
-            worker._stopping = True
+            worker.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -35,8 +35,10 @@ class Subscription:
             yield await self.queue.get()
 
     async def get(self, timeout: float | None = None) -> dict[str, Any] | None:
+        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation (a closed stream).
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 

@@ -53,6 +53,11 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the current pass and leave run()."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
         """Until cancelled: deliver what is due, then sleep until woken or the next poll."""
         async with self.bus.subscribe("outbox") as sub:
@@ -68,8 +73,11 @@ class DeliveryWorker:
                         busy = False
                     if busy:
                         continue
+                    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation that
+                    # arrives as the wait ends, and the worker then never stops.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.settings.delivery_poll_interval)
+                        async with asyncio.timeout(self.settings.delivery_poll_interval):
+                            await self._wake.wait()
                     self._wake.clear()
             finally:
                 waker.cancel()

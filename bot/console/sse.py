@@ -64,7 +64,8 @@ async def _events(
                 if not events:
                     yield ": ping\n\n"
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), refresh)
+                    async with asyncio.timeout(refresh):  # not wait_for: it can swallow a cancel on 3.11
+                        await wake.wait()
         finally:
             for task in forwarders:
                 task.cancel()

@@ -84,10 +84,10 @@ async def run_terminal_chat(settings: Settings, locale: str | None = None, user:
             if line.strip():
                 await say(to_body(line, sender.last))
     finally:
-        worker_task.cancel()
+        worker.stop()
         try:
-            await worker_task
-        except asyncio.CancelledError:
+            await asyncio.wait_for(worker_task, 5)
+        except (asyncio.CancelledError, TimeoutError):
             pass
         await db.dispose()
     return 0
