@@ -243,12 +243,27 @@ async def fault_run(args: argparse.Namespace, workdir: Path) -> dict[str, int]:
             left = await settle(url)
             print(f"  outbox settled ({left} left)", flush=True)
             figures = await audit(url, books, line, tg)
+    figures.update(log_lines(workdir))
     figures["server kills (SIGKILL)"] = books.kills
     figures["PostgreSQL restarts"] = books.pg_restarts
     figures["platform error bursts"] = sum(books.bursts.values())
     for reason, n in sorted(books.refused.items()):
         figures[f"webhook refused/failed: {reason}"] = n
     return figures
+
+
+def log_lines(workdir: Path) -> dict[str, int]:
+    """What the servers logged (WARNING and up): errors expected while the database restarts."""
+    found: Counter[str] = Counter()
+    for log in workdir.glob("serve-*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if "Traceback" in line:
+                found["server log: tracebacks"] += 1
+            elif " ERROR " in line or '"level": "ERROR"' in line:
+                found["server log: ERROR lines"] += 1
+            elif "NOTIFY failed" in line:
+                found["server log: bus NOTIFY failed"] += 1
+    return dict(found)
 
 
 async def storm(args: argparse.Namespace, workdir: Path) -> dict[str, int]:
