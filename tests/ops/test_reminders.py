@@ -137,13 +137,11 @@ async def test_a_second_pass_and_a_second_scheduler_send_nothing_more(
     assert len(await reminders(world.db)) == 1
 
 
-@pytest.mark.postgres
-async def test_two_schedulers_racing_on_postgres_send_each_reminder_exactly_once(
-    pg_url: str, settings_for: Callable[..., Settings]
+async def test_two_schedulers_racing_send_each_reminder_exactly_once(
+    db_url: str, settings_for: Callable[..., Settings]
 ) -> None:
-    """Two 'processes' (own pools, engines and schedulers) plan and run the same moment, many times.
-    (On SQLite one process writes at a time; tests/ops/test_scheduler.py races claimers there too.)"""
-    settings = settings_for(pg_url)
+    """Two 'processes' (own pools, engines and schedulers) plan and run the same moment, many times."""
+    settings = settings_for(db_url)
     dbs = [Database(settings.database_url) for _ in range(2)]
     try:
         engines = [Engine(db, settings, Bus()) for db in dbs]
