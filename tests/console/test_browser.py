@@ -63,7 +63,10 @@ async def test_handoff_from_web_chat_to_an_agent_and_back(
                 assert await page.evaluate("window.__sameDocument") is True
 
             # Both click Claim at once: exactly one owns it, the other is told who.
-            await asyncio.gather(ann.click("button[data-claim]"), ben.click("button[data-claim]"))
+            # (Both buttons are pressed in the same instant: a Playwright click waits for actionability,
+            # and the loser's button can be re-rendered away by the winner's live update meanwhile.)
+            buttons = [await p.wait_for_selector("button[data-claim]") for p in (ann, ben)]
+            await asyncio.gather(*(b.evaluate("b => b.click()") for b in buttons if b is not None))
             outcomes = await eventually(lambda: _both(ann, ben), timeout=20)
             assert sorted(o.split(":")[0] for o in outcomes) == ["lost", "won"], outcomes
             winner_page, loser_page = (ann, ben) if outcomes[0] == "won" else (ben, ann)
