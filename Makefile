@@ -31,11 +31,13 @@ lint: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest -q
 
-# Debian's chromium for the browser tests (Playwright's own browser download does not work here).
+# Debian's chromium for the browser tests (Playwright's own browser download does not work here) and
+# nginx for checking deploy/'s example site.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; fi; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! [ -x /usr/sbin/nginx ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk nginx-light; \
+	fi
 
 ## Re-extract source strings into every catalog (then translate the new entries)
 catalogs: $(BIN)/.installed

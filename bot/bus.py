@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -49,20 +50,37 @@ class Bus:
         self._pg_dsn = pg_dsn
         self._conn: Any = None
         self._origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._last_reconnect = 0.0
+        self._started = False
 
     async def start(self) -> None:
         if not self._pg_dsn:
             return
+        self._started = True
         import asyncpg
 
         self._conn = await asyncpg.connect(self._pg_dsn)
         await self._conn.add_listener(CHANNEL, self._on_notify)
 
     async def stop(self) -> None:
+        self._started = False
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.close()
             self._conn = None
+
+    async def _reconnect(self) -> None:
+        """After a database restart the LISTEN connection is dead: open a new one (at most every 5 s)."""
+        now = time.monotonic()
+        if now - self._last_reconnect < 5:
+            return
+        self._last_reconnect = now
+        await self.stop()
+        try:
+            await self.start()
+        except Exception:
+            self._conn = None
+            log.warning("bus: reconnect failed; will try again")
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, raw: str) -> None:
         try:
@@ -81,6 +99,8 @@ class Bus:
     async def publish(self, topic: str, payload: dict[str, Any] | None = None) -> None:
         payload = payload or {}
         self._deliver(topic, payload)
+        if self._conn is None and self._pg_dsn and self._started:
+            await self._reconnect()
         if self._conn is not None:
             raw = json.dumps({"topic": topic, "payload": payload, "origin": self._origin})
             if len(raw) < 7900:  # NOTIFY payloads are capped at 8000 bytes
@@ -88,6 +108,7 @@ class Bus:
                     await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL, raw)
                 except Exception:
                     log.warning("bus: NOTIFY failed; other processes catch up by polling")
+                    await self._reconnect()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[Subscription]:

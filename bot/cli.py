@@ -38,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=settings.port,
             workers=args.workers,
             log_level="warning",
+            log_config=None,
         )
         return 0
     app = build_app(settings)
@@ -50,6 +51,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        # Our logging config, not uvicorn's: its tracebacks can carry customer text.
+        log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=5,
     )

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
         "or by card through the payment link we sent you."
     )
     reminder_time: dt.time = dt.time(10, 0)
+    # Reminders and the daily purge; every process may run it (jobs are claimed in the database).
+    scheduler_enabled: bool = True
 
     @field_validator("database_url")
     @classmethod

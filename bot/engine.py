@@ -73,6 +73,7 @@ class Engine:
 
     async def handle(self, event: InboundEvent) -> HandleResult:
         started = time.perf_counter()
+        event = _without_nul(event)
         async with self._locks.hold(event.key):
             result, publish = await self._handle_locked(event)
         for topic, payload in publish:
@@ -318,6 +319,16 @@ class Engine:
             return None
         customer = await s.get(Customer, identity.customer_id)
         return customer.timezone if customer else None
+
+
+def _without_nul(event: InboundEvent) -> InboundEvent:
+    """PostgreSQL refuses NUL in text: a customer's stray \x00 must not make an event fail forever."""
+    body = event.body
+    if isinstance(body, TextIn) and "\x00" in body.text:
+        event = dataclasses.replace(event, body=TextIn(body.text.replace("\x00", "")))
+    if event.display_name and "\x00" in event.display_name:
+        event = dataclasses.replace(event, display_name=event.display_name.replace("\x00", ""))
+    return event
 
 
 def render(reply: Reply, tr: Translator, token: str) -> Rendered:

@@ -174,7 +174,8 @@ class Scheduler:
                 # The database may be restarting: try again next pass.
                 log.warning("scheduler: pass failed", extra={"error": type(exc).__name__})
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
+                async with asyncio.timeout(self.config.poll_interval):  # not wait_for: see bot/delivery.py
+                    await self._wake.wait()
             self._wake.clear()
 
 

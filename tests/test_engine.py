@@ -146,3 +146,14 @@ async def test_agent_message_and_hand_back_reach_the_customer_through_the_outbox
     assert conv.mode == "bot"
     # The bot answers the customer's next message again.
     assert (await engine.handle(event("hana", "hello again"))).status == "handled"
+
+
+async def test_a_nul_byte_in_customer_text_is_stored_without_it(engine: Engine, db: Database) -> None:
+    """Regression: PostgreSQL refused "\\x00" and the event failed (and was redelivered) forever."""
+    result = await engine.handle(event("quinn", "hello\x00 there", display_name="Q\x00"))
+    assert result.status == "handled"
+    async with db.read() as s:
+        said = (
+            await s.execute(select(TranscriptMessage.text).where(TranscriptMessage.author == "customer"))
+        ).scalar_one()
+    assert said == "hello there"
