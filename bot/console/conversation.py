@@ -259,6 +259,29 @@ async def note(console: Console, request: Request, me: Me) -> Response:
     return redirect(f"{PREFIX}/conversations/{conv_id}")
 
 
+async def retry_delivery(console: Console, request: Request, me: Me) -> Response:
+    """The agent chose to retry a dead letter: queued as a job, so it happens once whoever presses."""
+    from bot.ops.housekeeping import RETRY_DEAD, retry_dead_key
+    from storage.models import OutboxMessage
+    from storage.repositories import jobs
+
+    conv_id = _conv_id(request)
+    outbox_id = int(request.path_params["outbox_id"])
+    now = dt.datetime.now(dt.UTC)
+    async with console.db.write() as s:
+        row = await s.get(OutboxMessage, outbox_id)
+        if row is None or row.conversation_id != conv_id:
+            return json_error("No such message.", 404)
+        if row.status != "dead":
+            return json_error("This message is not failed.", 409)
+        key = retry_dead_key(outbox_id, row.attempts)
+        await jobs.plan(s, [jobs.Planned(key, RETRY_DEAD, now, {"outbox_id": outbox_id})])
+        audit_repo.audit(s, me.actor, "outbox.retry", "outbox", outbox_id, agent_id=me.agent_id)
+    if wants_json(request):
+        return JSONResponse({"ok": True})
+    return redirect(f"{PREFIX}/conversations/{conv_id}")
+
+
 async def take(console: Console, request: Request, me: Me) -> Response:
     """Take up a conversation nobody asked about (e.g. to write to a customer first)."""
     conv_id = _conv_id(request)
@@ -288,5 +311,6 @@ PAGES = [
     Page("/api/conversations/{conversation_id:int}/stream", stream),
     Page("/conversations/{conversation_id:int}/reply", reply, ("POST",)),
     Page("/conversations/{conversation_id:int}/note", note, ("POST",)),
+    Page("/conversations/{conversation_id:int}/retry/{outbox_id:int}", retry_delivery, ("POST",)),
     Page("/conversations/{conversation_id:int}/take", take, ("POST",)),
 ]

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from bot import logs
 from bot.channels import AppContext, Component
 from bot.ops.health import Readiness
-from bot.ops.housekeeping import PURGE, plan_purge, purge_handler
+from bot.ops.housekeeping import PURGE, RETRY_DEAD, plan_purge, purge_handler, retry_dead_handler
 from bot.ops.metrics import Metrics
 from bot.reminders import Reminders
 from bot.scheduler import Scheduler, SchedulerConfig
@@ -32,7 +32,11 @@ def build_scheduler(ctx: AppContext, config: SchedulerConfig | None = None) -> S
     reminders = Reminders(ctx.engine, ctx.settings, ctx.db)
     return Scheduler(
         ctx.db,
-        {**reminders.handlers(), PURGE: purge_handler(ctx.db)},
+        {
+            **reminders.handlers(),
+            PURGE: purge_handler(ctx.db),
+            RETRY_DEAD: retry_dead_handler(ctx.db, ctx.bus),
+        },
         [reminders.plan, plan_purge],
         config,
     )

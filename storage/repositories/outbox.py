@@ -100,3 +100,19 @@ async def sent_after(session: AsyncSession, conversation_id: int, after_id: int)
         .order_by(OutboxMessage.id)
     )
     return list(rows.scalars())
+
+
+async def revive_dead(session: AsyncSession, outbox_id: int, now: dt.datetime) -> bool:
+    """A dead row back to pending with a fresh attempt budget; False when it is not dead."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == "dead")
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            locked_until=None,
+            last_error="retried at an agent's request",
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -333,3 +333,28 @@ async def test_take_over_link_and_unlink(sqlite_settings: Settings) -> None:
         assert "not linked to a customer" in (await ann.client.get(back)).text
         actions = {"identity.link", "identity.unlink", "ticket.take"}
         assert await count(app.db, AuditEntry, AuditEntry.action.in_(actions)) == 3
+
+
+async def test_an_agent_can_retry_a_dead_letter_once(sqlite_settings: Settings) -> None:
+    from bot.ops.housekeeping import RETRY_DEAD
+    from storage.models import Job
+
+    async with running(sqlite_settings) as app:
+        await add_agent(app.db, "ann@agency.example", "Ann")
+        ann = await app.login("ann@agency.example")
+        conv_id, _, _, _ = await filed(app, "dora")
+        async with app.db.write() as s:
+            row = (
+                (await s.execute(select(OutboxMessage).where(OutboxMessage.conversation_id == conv_id)))
+                .scalars()
+                .first()
+            )
+            assert row is not None
+            row.status, row.last_error = "dead", "400 bad request"
+            outbox_id = row.id
+        path = f"/console/conversations/{conv_id}/retry/{outbox_id}"
+        assert (await ann.post_json(path)).is_success
+        assert (await ann.post_json(path)).is_success  # a second press queues nothing more
+        assert await count(app.db, Job, Job.kind == RETRY_DEAD) == 1
+        assert await count(app.db, AuditEntry, AuditEntry.action == "outbox.retry") == 2
+        assert (await ann.client.post(path)).status_code == 403  # no CSRF token

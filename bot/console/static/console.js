@@ -153,6 +153,16 @@
       d.dataset.outbox = String(e.outbox_id);
       d.dataset.state = e.delivery || "";
       head.appendChild(d);
+      if (e.delivery === "dead") {
+        const again = el("button", "retry", "Retry delivery");
+        again.type = "button";
+        again.dataset.retry = String(e.outbox_id);
+        again.addEventListener("click", async () => {
+          again.disabled = true;
+          await post(location.pathname.replace(/\/$/, "") + "/retry/" + e.outbox_id);
+        });
+        head.appendChild(again);
+      }
     }
     const text = el("p", "text", e.text);
     text.dir = "auto";
