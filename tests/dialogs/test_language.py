@@ -13,7 +13,6 @@ from tests.dialogs.edges import Edges
 from tests.dialogs.support import NOW, ctx, effects_of, facts, options_of, start, step, text_of
 
 E = Edges("language")
-test_transition = E.test()
 
 
 def test_the_menu_offers_the_language_choice() -> None:
@@ -55,3 +54,6 @@ def test_typing_a_language_in_the_middle_of_a_flow_switches_and_carries_on() -> 
     assert out.state.frames == frames
     assert "I will write in English from now on" in text_of(out.replies)
     assert registry.get("identity").prompt(frames[-1], c)[0] in out.replies
+
+
+test_transition = E.test()
