@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.apply import apply_effects
 from bot.bus import Bus
 from bot.config import Settings
@@ -40,17 +38,13 @@ from bot.i18n import DEFAULT_LOCALE, SUPPORTED, Msg, Translator, normalize_local
 from bot.locks import KeyedLocks
 from bot.logs import hashed
 from bot.replies import Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
+from bot.understanding import Understanding, understand
 from storage.db import Database
-from storage.models import ChannelIdentity, Conversation, Customer
+from storage.models import ChannelIdentity, Conversation
 from storage.repositories import conversations as conv_repo
 from storage.repositories import inbox, outbox
 
 log = logging.getLogger(__name__)
-
-try:  # the free-text understanding lands separately; the engine works without it
-    from bot import understanding as understanding_mod
-except ImportError:  # pragma: no cover
-    understanding_mod = None  # type: ignore[assignment]
 
 # LINE accepts a reply token for about a minute; leave margin for the delivery worker.
 REPLY_TOKEN_TTL = dt.timedelta(seconds=50)
@@ -132,10 +126,9 @@ class Engine:
             if conv.mode == "queued":
                 conv.mode = "bot"
 
-            understood = None
-            understand = getattr(understanding_mod, "understand", None)
-            if isinstance(event.body, TextIn) and understand is not None:
-                understood = understand(event.body.text, event.received_at)
+            understood = (
+                understand(event.body.text, event.received_at) if isinstance(event.body, TextIn) else None
+            )
             locale = self._choose_locale(conv, identity, understood)
             facts = await load_facts(s, self.settings, identity, conv, locale)
             customer_tz = facts.customer.timezone if facts.customer else None
@@ -296,16 +289,18 @@ class Engine:
             isinstance(body, TextIn) and is_menu(body.text)
         )
 
-    def _choose_locale(self, conv: Conversation, identity: ChannelIdentity, understood: Any) -> str:
+    def _choose_locale(
+        self, conv: Conversation, identity: ChannelIdentity, understood: Understanding | None
+    ) -> str:
         """The customer's choice always wins; then the language they write in; then the platform's."""
-        choice = getattr(understood, "language_choice", None)
+        choice = understood.language_choice if understood else None
         if choice in SUPPORTED:
             conv.locale, conv.locale_source = choice, "chosen"
             return str(choice)
         if conv.locale_source == "chosen" and conv.locale:
             return conv.locale
-        written = normalize_locale(getattr(understood, "language", None))
-        if written and getattr(understood, "confident_language", True):
+        written = normalize_locale(understood.language) if understood else None
+        if written and understood is not None and understood.confident_language:
             conv.locale, conv.locale_source = written, "detected"
             return written
         if conv.locale:
@@ -313,12 +308,6 @@ class Engine:
         conv.locale = identity.locale_hint or DEFAULT_LOCALE
         conv.locale_source = "platform" if identity.locale_hint else None
         return conv.locale
-
-    async def _customer_tz(self, s: AsyncSession, identity: ChannelIdentity) -> str | None:
-        if identity.customer_id is None:
-            return None
-        customer = await s.get(Customer, identity.customer_id)
-        return customer.timezone if customer else None
 
 
 def _without_nul(event: InboundEvent) -> InboundEvent:
