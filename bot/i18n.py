@@ -24,7 +24,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
 JST = ZoneInfo("Asia/Tokyo")
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Inside the package, so the wheel carries them (the .po files are read directly: no compile step).
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "counselbot"
 SUPPORTED = ("ja", "en", "zh_Hans", "zh_Hant", "ko", "th", "vi")
 DEFAULT_LOCALE = "en"

@@ -57,6 +57,13 @@ class PostgresFactory:
         self.created.append(name)
         return self._url(name)
 
+    def empty(self) -> str:
+        """A database with no tables at all (what `counselbot db upgrade` meets on a new server)."""
+        name = f"{_prefix}_{next(_counter)}"
+        asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self._url(name)
+
     def cleanup(self) -> None:
         statements = [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in [*self.created, self.template]]
         asyncio.run(self._admin(*statements))

@@ -19,8 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.contextmanager
 def serve_process(
-    database_url: str, workdir: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    database_url: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    command: tuple[str, ...] = (sys.executable, "-m", "bot.cli"),
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`command serve *args` on a free port (`command` is another install's `counselbot`, say)."""
     port = free_port()
     env = {
         **os.environ,
@@ -33,7 +38,7 @@ def serve_process(
     }
     log = (workdir / f"serve-{port}.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", *args],
+        [*command, "serve", *args],
         cwd=workdir,
         env=env,
         stdout=log,
