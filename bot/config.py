@@ -47,11 +47,9 @@ class Settings(BaseSettings):
     telegram_polling: bool = False
     telegram_agents_chat_id: str | None = None
 
-    # Default payment instructions when an admin has not set any in the console.
-    payment_instructions: str = (
-        "Please pay by bank transfer to the account in your booking confirmation e-mail, "
-        "or by card through the payment link we sent you."
-    )
+    # Payment instructions for every language when an admin has not set any in the console. Unset, the
+    # bot's own text is shown, translated into the customer's language (a text set here is shown as is).
+    payment_instructions: str | None = None
     reminder_time: dt.time = dt.time(10, 0)
     # Reminders and the daily purge; every process may run it (jobs are claimed in the database).
     scheduler_enabled: bool = True

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_timezone_location
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -167,7 +167,9 @@ class Translator:
         if date_only:
             return self.date(jst.date())
         # Appointments are minute-precise: the locale's medium date and short time, no seconds.
-        text = f"{self.date(jst.date())} {format_time(jst, format='short', locale=self.babel, tzinfo=JST)} (JST)"
+        text = (
+            f"{self.date(jst.date())} {format_time(jst, format='short', locale=self.babel, tzinfo=JST)} (JST)"
+        )
         if self.customer_tz and self.customer_tz != "Asia/Tokyo":
             try:
                 zone = ZoneInfo(self.customer_tz)
@@ -177,7 +179,8 @@ class Translator:
             text += f" / {format_time(local, format='short', locale=self.babel, tzinfo=zone)}"
             if local.date() != jst.date():
                 text += f" {format_date(local.date(), format='short', locale=self.babel)}"
-            text += f" ({self.customer_tz})"
+            # The zone's city in the customer's language ("Taipei", "台北", "ไทเป"), never "Asia/Taipei".
+            text += f" ({get_timezone_location(zone, locale=self.babel, return_city=True)})"
         return text
 
 

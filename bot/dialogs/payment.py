@@ -79,8 +79,13 @@ def _line(b: BookingFact, ctx: Ctx) -> Msg:
     )
 
 
+DEFAULT_INSTRUCTIONS = msg(
+    "Please pay by bank transfer to the account in your booking confirmation e-mail, "
+    "or by card through the payment link we sent you."
+)
+
+
 def how_to_pay(ctx: Ctx) -> Text:
+    """The admin's text for the customer's language, else the operator's, else ours translated."""
     text = (ctx.facts.payment_instructions or "").strip()
-    if not text:
-        return Text(msg("For how to pay, please ask a person from our team."))
-    return Text(msg("How to pay:\n{instructions}", instructions=text))
+    return Text(msg("How to pay:\n{instructions}", instructions=text or DEFAULT_INSTRUCTIONS))

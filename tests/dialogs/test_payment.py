@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from bot.dialogs import registry
 from bot.dialogs.base import Done, Facts, Frame, Push, Transition
+from bot.dialogs.payment import how_to_pay
+from bot.i18n import Translator
 from tests.dialogs.edges import Edges
 from tests.dialogs.support import bk, ctx, facts, start, text_of
 
@@ -67,12 +69,14 @@ def _l_locked() -> Transition:
 test_transition = E.test()
 
 
-def test_instructions_are_shown_verbatim_and_missing_ones_send_to_a_person() -> None:
+def test_instructions_are_shown_verbatim_and_missing_ones_are_ours_in_the_customers_language() -> None:
     odd = "Bank: {not a placeholder} 100% <b>"
     t = start("payment", facts(SHORT, instructions=odd))
     assert text_of(t.replies).endswith(odd)
     t = start("payment", facts(SHORT, instructions=None))
-    assert "please ask a person" in text_of(t.replies)
+    assert "by bank transfer to the account in your booking confirmation e-mail" in text_of(t.replies)
+    korean = Translator("ko").render(how_to_pay(ctx("", facts(SHORT, instructions=None))).text)
+    assert "계좌이체" in korean and "bank transfer" not in korean
 
 
 def test_a_booking_not_yet_confirmed_by_the_clinic_has_no_due_date_yet() -> None:
