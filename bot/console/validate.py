@@ -21,6 +21,7 @@ DEFAULT_REGION = "JP"
 REGION_BY_TIMEZONE = {
     "Asia/Tokyo": "JP",
     "Asia/Shanghai": "CN",
+    "Asia/Chongqing": "CN",
     "Asia/Taipei": "TW",
     "Asia/Hong_Kong": "HK",
     "Asia/Seoul": "KR",
