@@ -10,7 +10,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.console import csv_import
+from bot.console import csv_import, csv_text
 from bot.console.clidb import add_database_option, database, database_url
 
 
@@ -20,8 +20,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp = sub.add_parser("import", help="import bookings from a CSV file (all rows or none)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--update", action="store_true", help="change bookings whose reference exists")
+    imp.add_argument(
+        "--encoding",
+        type=_encoding,
+        default="auto",
+        metavar="{auto,utf-8,cp932}",
+        help="the file's encoding: auto (UTF-8, else Shift_JIS read strictly; the default), utf-8, or "
+        "cp932 (Shift_JIS, what Excel's plain CSV is on a Japanese Windows machine)",
+    )
     add_database_option(imp)
     imp.set_defaults(func=_import)
+
+
+def _encoding(value: str) -> str:
+    found = csv_text.choice(value)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not one of auto, utf-8, cp932 (shift_jis)")
+    return found
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -35,7 +50,9 @@ def _import(args: argparse.Namespace) -> int:
     async def run() -> csv_import.ImportReport:
         db = database(url)
         try:
-            return await csv_import.import_bookings(db, data, update=args.update, actor="cli")
+            return await csv_import.import_bookings(
+                db, data, update=args.update, encoding=args.encoding, actor="cli"
+            )
         finally:
             await db.dispose()
 

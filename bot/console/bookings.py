@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.console import csv_import, validate
+from bot.console import csv_import, csv_text, validate
 from bot.console.cards import KINDS, STATUSES, booking_card
 from bot.console.web import (
     PREFIX,
@@ -182,15 +182,24 @@ async def save(console: Console, request: Request, me: Me) -> Response:
     return redirect(f"{PREFIX}/bookings/{saved_id}")
 
 
-async def import_form(console: Console, request: Request, me: Me) -> Response:
+def _import_page(
+    console: Console, me: Me, report: csv_import.ImportReport | None, encoding: str = "auto"
+) -> Response:
     return console.render(
         "import.html",
         me,
+        status=200 if report is None or report.ok else 400,
         active="bookings",
-        report=None,
+        report=report,
         columns=csv_import.REQUIRED,
         optional=csv_import.OPTIONAL,
+        encodings=csv_text.ENCODINGS,
+        encoding=encoding,
     )
+
+
+async def import_form(console: Console, request: Request, me: Me) -> Response:
+    return _import_page(console, me, None)
 
 
 async def import_upload(console: Console, request: Request, me: Me) -> Response:
@@ -198,19 +207,19 @@ async def import_upload(console: Console, request: Request, me: Me) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         return console.error(me, 400, "Choose a CSV file.")
+    encoding = csv_text.choice(field(form, "encoding", 20))
+    if encoding is None:
+        return console.error(me, 400, "Choose the file's encoding: Automatic, UTF-8 or Shift_JIS (cp932).")
     content = await upload.read(csv_import.MAX_BYTES + 1)
     report = await csv_import.import_bookings(
-        console.db, content, update=field(form, "update", 5) == "on", actor=me.actor, agent_id=me.agent_id
+        console.db,
+        content,
+        update=field(form, "update", 5) == "on",
+        encoding=encoding,
+        actor=me.actor,
+        agent_id=me.agent_id,
     )
-    return console.render(
-        "import.html",
-        me,
-        status=200 if report.ok else 400,
-        active="bookings",
-        report=report,
-        columns=csv_import.REQUIRED,
-        optional=csv_import.OPTIONAL,
-    )
+    return _import_page(console, me, report, encoding)
 
 
 PAGES = [

@@ -6,6 +6,8 @@ fee_total_jpy, requested_at, confirmed_at, status, paid_at, notes and the custom
 customer_name, customer_birth_date, customer_gender, customer_phone, customer_timezone,
 customer_locale, customer_contract_ends_on are optional. Times without a UTC offset are JST.
 A customer is matched by e-mail (created when new; an existing customer's data is left as it is).
+The file is UTF-8 (with or without a BOM) or Shift_JIS (cp932), detected or chosen (bot/console/csv_text.py);
+phone numbers are stored in E.164 (bot/console/validate.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.console import validate
+from bot.console import csv_text, validate
 from bot.console.web import reading
 from storage.db import Database
 from storage.models import Booking, Customer
@@ -59,6 +61,7 @@ class ImportReport:
     updated: int = 0
     customers_created: int = 0
     errors: list[RowError] = field(default_factory=list)
+    encoding: str = ""  # how the file was read, as the user would name it ("Shift_JIS (cp932)")
 
     @property
     def ok(self) -> bool:
@@ -69,7 +72,7 @@ class ImportReport:
             return f"{len(self.errors)} problem(s) in {self.rows} row(s): nothing was imported"
         return (
             f"imported {self.rows} row(s): {self.created} booking(s) created, {self.updated} updated, "
-            f"{self.customers_created} customer(s) created"
+            f"{self.customers_created} customer(s) created (the file was read as {self.encoding})"
         )
 
 
@@ -81,16 +84,17 @@ class Row:
     customer: dict[str, Any]
 
 
-def parse(data: bytes) -> tuple[list[Row], ImportReport]:
+def parse(data: bytes, encoding: str = "auto") -> tuple[list[Row], ImportReport]:
     report = ImportReport()
     if len(data) > MAX_BYTES:
         report.errors.append(RowError(0, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB"))
         return [], report
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.errors.append(RowError(0, "the file is not UTF-8 text (save the sheet as CSV UTF-8)"))
+    decoded = csv_text.decode(data, encoding)
+    if decoded.text is None:
+        report.errors.append(RowError(decoded.line, decoded.reason))
         return [], report
+    report.encoding = decoded.label
+    content = decoded.text
     reader = csv.DictReader(io.StringIO(content, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -147,9 +151,15 @@ def _row(line: int, record: dict[str, Any], report: ImportReport) -> Row | None:
 
 
 async def import_bookings(
-    db: Database, data: bytes, *, update: bool = False, actor: str = "cli", agent_id: int | None = None
+    db: Database,
+    data: bytes,
+    *,
+    update: bool = False,
+    encoding: str = "auto",
+    actor: str = "cli",
+    agent_id: int | None = None,
 ) -> ImportReport:
-    rows, report = parse(data)
+    rows, report = parse(data, encoding)
     if not report.ok:
         return report
     async with reading(db) as s:

@@ -8,12 +8,33 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
+
 from bot.console.cards import KINDS, STATUSES
 from bot.i18n import JST, SUPPORTED, normalize_locale
 
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,38}$")
+# The region a national number (no "+") is read for: the customer's time zone says where they live; the
+# agency is in Japan, so a customer without one (or from elsewhere) is read as JP.
+DEFAULT_REGION = "JP"
+REGION_BY_TIMEZONE = {
+    "Asia/Tokyo": "JP",
+    "Asia/Shanghai": "CN",
+    "Asia/Chongqing": "CN",
+    "Asia/Taipei": "TW",
+    "Asia/Hong_Kong": "HK",
+    "Asia/Seoul": "KR",
+    "Asia/Bangkok": "TH",
+    "Asia/Ho_Chi_Minh": "VN",
+    "Asia/Saigon": "VN",
+}
+_TOO = {
+    phonenumbers.ValidationResult.TOO_SHORT: "too short",
+    phonenumbers.ValidationResult.TOO_LONG: "too long",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length",
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+}
 GENDERS = ("", "female", "male", "other")
 
 
@@ -101,13 +122,37 @@ def email(value: str, name: str = "email") -> str | None:
     return value.lower()
 
 
-def phone(value: str, name: str = "phone") -> str | None:
+def phone(value: str, name: str = "phone", *, timezone: str | None = None) -> str | None:
+    """E.164 ("+819012345678"), so one customer's number is stored, searched and dialled one way.
+
+    Full-width digits, hyphens and "ー" are accepted (phonenumbers reads them); a number without a
+    country code is read for the region of the customer's time zone (REGION_BY_TIMEZONE).
+    """
     value = value.strip()
     if not value:
         return None
-    if not PHONE.match(value):
-        raise FieldError(name, "not a phone number")
-    return value
+    shown = repr(value[:40])
+    region = REGION_BY_TIMEZONE.get(timezone or "", DEFAULT_REGION)
+    if not value.startswith(("+", "＋")):
+        code = phonenumbers.country_code_for_region(region)
+        shown += f" (read as a {region} number, +{code}: write others with + and their country code)"
+    try:
+        if len(value) > 60:
+            raise phonenumbers.NumberParseException(phonenumbers.NumberParseException.TOO_LONG, "")
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        unknown = exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+        raise FieldError(
+            name, f"{'unknown country code' if unknown else 'not a phone number'}: {shown}"
+        ) from None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible in _TOO:
+        raise FieldError(name, f"impossible phone number ({_TOO[possible]}): {shown}")
+    if not phonenumbers.is_valid_number(number):
+        raise FieldError(name, f"not a valid phone number: {shown}")
+    if number.extension:
+        raise FieldError(name, f"an extension cannot be stored, give the number without it: {shown}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def locale(value: str, name: str = "locale") -> str | None:
@@ -137,13 +182,14 @@ Get = Callable[[str], str]
 def customer_fields(get: Get, prefix: str = "") -> dict[str, Any]:
     p = prefix
     name_key = f"{p}name" if p else "full_name"
+    zone = timezone(get(f"{p}timezone"), f"{p}timezone")
     return {
         "full_name": text(get(name_key), name_key),
         "birth_date": date(get(f"{p}birth_date"), f"{p}birth_date"),
         "gender": choice(get(f"{p}gender"), f"{p}gender", GENDERS) or None,
-        "phone": phone(get(f"{p}phone"), f"{p}phone"),
+        "phone": phone(get(f"{p}phone"), f"{p}phone", timezone=zone),
         "email": email(get(f"{p}email"), f"{p}email"),
-        "timezone": timezone(get(f"{p}timezone"), f"{p}timezone"),
+        "timezone": zone,
         "locale": locale(get(f"{p}locale"), f"{p}locale"),
         "contract_ends_on": date(get(f"{p}contract_ends_on"), f"{p}contract_ends_on"),
     }

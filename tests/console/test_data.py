@@ -124,7 +124,7 @@ def test_cli_import_refuses_a_wrong_header_and_a_missing_file(
     assert cli("bookings", "import", str(tmp_path / "nope.csv"), "--database-url", sqlite_url) == 2
     path.write_bytes("reference\n\xff\xfe".encode("latin-1"))
     assert cli("bookings", "import", str(path), "--database-url", sqlite_url) == 1
-    assert "not UTF-8" in capsys.readouterr().err
+    assert "odd.csv: line 2: the file is neither UTF-8 nor Shift_JIS (cp932)" in capsys.readouterr().err
 
 
 async def test_the_upload_form_reports_bad_rows_and_imports_nothing(console_settings: Settings) -> None:
