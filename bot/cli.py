@@ -44,7 +44,7 @@ def _serve_workers(settings: Settings, workers: int) -> int:
     # Separate processes share the database; uvicorn re-imports the app factory in each.
     os.environ["COUNSELBOT_HOST"], os.environ["COUNSELBOT_PORT"] = settings.host, str(settings.port)
     print(
-        f"counselbot is listening on http://{settings.host}:{settings.port}/ with {workers} workers",
+        f"counselbot is starting {workers} workers on http://{settings.host}:{settings.port}/ (Ctrl+C stops them)",
         flush=True,
     )
     uvicorn.run(
