@@ -18,6 +18,7 @@ from bot.channels import AppContext, Component
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.engine import Engine
+from bot.ops.shutdown import ShutdownNotice
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -58,17 +59,22 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     ctx = AppContext(settings=settings, db=db, engine=engine, bus=bus)
     components = load_components(ctx)
     senders = {s.channel: s for c in components for s in c.senders}
-    worker = DeliveryWorker(db, settings, bus, senders)
+    worker = DeliveryWorker(db, settings, bus, senders, engine.instruments)
     ctx.delivery = worker
+    shutdown = ShutdownNotice()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await bus.start()
+        shutdown.install()
         tasks = [asyncio.create_task(worker.run(), name="delivery")]
-        tasks += [asyncio.create_task(_run(job), name=f"{c.name}-bg") for c in components for job in c.background]
+        tasks += [
+            asyncio.create_task(_run(job), name=f"{c.name}-bg") for c in components for job in c.background
+        ]
         try:
             yield
         finally:
+            shutdown.uninstall()
             worker.stop()
             for task in tasks:
                 task.cancel()
@@ -89,6 +95,8 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     app.state.ctx = ctx
     app.state.worker = worker
     app.state.components = components
+    # Set on SIGTERM/SIGINT, before uvicorn waits for open responses: event streams end on it.
+    app.state.stopping = shutdown.stopping
     return app
 
 

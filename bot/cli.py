@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from bot import commands
 from bot.config import ConfigError, Settings, load_settings
 
+# Seconds uvicorn waits for open responses after SIGTERM before it cancels them. Event streams end
+# on their own as soon as the signal arrives (bot.ops.shutdown); this bounds anything else.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from bot.app import build_app
     from bot.logs import configure
+    from bot.ops.multiproc import metrics_directory
 
     settings = load_settings(**_overrides(args))
     configure(settings.log_format, settings.log_level)
@@ -26,21 +28,43 @@ def _serve(args: argparse.Namespace) -> int:
         from bot.demo import seed_demo
 
         print(asyncio.run(seed_demo(settings)))
-    if args.workers > 1:
-        # Separate processes share the database; uvicorn re-imports the app factory in each.
-        import os
+    # Before any worker starts (and before this process makes a metric): each worker finds the
+    # directory in its environment and prometheus_client adds all the workers' files up at a scrape.
+    with metrics_directory(settings.metrics_dir, args.workers):
+        if args.workers > 1:
+            return _serve_workers(settings, args.workers)
+        return _serve_one(settings)
 
-        os.environ["COUNSELBOT_HOST"], os.environ["COUNSELBOT_PORT"] = settings.host, str(settings.port)
-        uvicorn.run(
-            "bot.app:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=args.workers,
-            log_level="warning",
-            log_config=None,
-        )
-        return 0
+
+def _serve_workers(settings: Settings, workers: int) -> int:
+    import os
+
+    import uvicorn
+
+    # Separate processes share the database; uvicorn re-imports the app factory in each.
+    os.environ["COUNSELBOT_HOST"], os.environ["COUNSELBOT_PORT"] = settings.host, str(settings.port)
+    print(
+        f"counselbot is starting {workers} workers on http://{settings.host}:{settings.port}/ (Ctrl+C stops them)",
+        flush=True,
+    )
+    uvicorn.run(
+        "bot.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="warning",
+        log_config=None,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    return 0
+
+
+def _serve_one(settings: Settings) -> int:
+    import uvicorn
+
+    from bot.app import build_app
+
     app = build_app(settings)
     for component in app.state.components:
         if component.describe:
@@ -54,7 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
         # Our logging config, not uvicorn's: its tracebacks can carry customer text.
         log_config=None,
         proxy_headers=True,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+    # Where `serve --workers N` keeps the workers' metric files (prometheus_client's multiprocess
+    # directory; emptied at start). Unset: PROMETHEUS_MULTIPROC_DIR, else a fresh private temporary one.
+    metrics_dir: Path | None = None
 
     max_message_chars: int = Field(4000, ge=1)
     max_body_bytes: int = Field(256 * 1024, ge=1024)

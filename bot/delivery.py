@@ -24,6 +24,7 @@ from bot.bus import Bus
 from bot.channels import Delivery, Failed, Retry, Sender, SendResult, Sent, Unreachable
 from bot.config import Settings
 from bot.events import ConversationKey
+from bot.instruments import Instruments
 from bot.logs import hashed
 from bot.replies import Rendered
 from storage.db import Database
@@ -43,10 +44,17 @@ def backoff(attempt: int, base: float, cap: float, after: float | None = None) -
 
 
 class DeliveryWorker:
-    def __init__(self, db: Database, settings: Settings, bus: Bus, senders: Mapping[str, Sender]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        bus: Bus,
+        senders: Mapping[str, Sender],
+        instruments: Instruments | None = None,
+    ) -> None:
         self.db, self.settings, self.bus = db, settings, bus
         self.senders = dict(senders)
-        self.failures: dict[str, int] = {}
+        self.instruments = instruments or Instruments()
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -185,8 +193,7 @@ class DeliveryWorker:
             )
 
     def _count(self, channel: str, status: int | None) -> None:
-        key = f"{channel}:{status or 'error'}"
-        self.failures[key] = self.failures.get(key, 0) + 1
+        self.instruments.delivery_failed(channel, status)
 
     async def _dead(self, s: AsyncSession, row: OutboxMessage, reason: str) -> None:
         row.status, row.last_error, row.locked_until = "dead", reason[:500], None

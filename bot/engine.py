@@ -35,6 +35,7 @@ from bot.events import (
 )
 from bot.facts import load_facts
 from bot.i18n import DEFAULT_LOCALE, SUPPORTED, Msg, Translator, normalize_locale
+from bot.instruments import Instruments
 from bot.locks import KeyedLocks
 from bot.logs import hashed
 from bot.replies import Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
@@ -58,12 +59,13 @@ class HandleResult:
 
 
 class Engine:
-    def __init__(self, db: Database, settings: Settings, bus: Bus) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, bus: Bus, instruments: Instruments | None = None
+    ) -> None:
         self.db, self.settings, self.bus = db, settings, bus
         self._locks = KeyedLocks()
-        # Observability hooks (bot.metrics) read these; plain counters keep the engine dependency-free.
-        self.counters: dict[str, int] = {}
-        self.timings: list[float] = []
+        # What /metrics shows; the delivery worker and the scheduler of the same app count into it too.
+        self.instruments = instruments or Instruments()
 
     async def handle(self, event: InboundEvent) -> HandleResult:
         started = time.perf_counter()
@@ -72,11 +74,7 @@ class Engine:
             result, publish = await self._handle_locked(event)
         for topic, payload in publish:
             await self.bus.publish(topic, payload)
-        key = f"{event.key.channel}:{result.status}"
-        self.counters[key] = self.counters.get(key, 0) + 1
-        self.timings.append(time.perf_counter() - started)
-        if len(self.timings) > 10000:
-            del self.timings[:5000]
+        self.instruments.event(event.key.channel, result.status, time.perf_counter() - started)
         log.info(
             "event %s",
             result.status,

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.instruments import Instruments
 from storage.db import Database
 from storage.repositories import jobs as repo
 from storage.repositories.jobs import Claimed, Planned
@@ -76,14 +77,17 @@ class Scheduler:
         planners: Sequence[Planner] = (),
         config: SchedulerConfig | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        instruments: Instruments | None = None,
     ) -> None:
         self.db = db
         self.handlers = dict(handlers)
         self.planners = list(planners)
         self.config = config or SchedulerConfig()
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        # "kind:done|retry|failed|lost" -> count, for /metrics.
+        # "kind:done|retry|failed|lost" -> count in this object (the tests read it); /metrics reads
+        # the instruments, which every process's scheduler adds to.
         self.counters: dict[str, int] = {}
+        self.instruments = instruments or Instruments()
         self.last_pass_at: dt.datetime | None = None
         self._wake = asyncio.Event()
         self._last_plan: float | None = None
@@ -155,6 +159,7 @@ class Scheduler:
     def _count(self, kind: str, what: str) -> None:
         key = f"{kind}:{what}"
         self.counters[key] = self.counters.get(key, 0) + 1
+        self.instruments.job_ran(kind, what)
 
     async def run(self) -> None:
         """Until cancelled: plan every `plan_interval`, run due jobs every `poll_interval` (or when woken)."""

@@ -1,8 +1,7 @@
 """Running it for real: /readyz, /metrics, the scheduler (reminders, the daily purge) and log hygiene.
 
 `setup(ctx)` is loaded by bot.app like a channel. Its background tasks start with the app: the
-scheduler (every process runs one; jobs are claimed in the database, so each happens once) and the
-loop that feeds the engine's timings into the /metrics histogram.
+scheduler (every process runs one; jobs are claimed in the database, so each happens once).
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ def build_scheduler(ctx: AppContext, config: SchedulerConfig | None = None) -> S
         },
         [reminders.plan, plan_purge],
         config,
+        instruments=ctx.engine.instruments,
     )
 
 
@@ -55,12 +55,12 @@ def setup(ctx: AppContext) -> Component:
         )
     )
     scheduler = build_scheduler(ctx)
-    metrics = Metrics(ctx, scheduler)
+    metrics = Metrics(ctx)
     readiness = Readiness(ctx, scheduler)
     # Until Settings has a switch for it, the scheduler can be held off per process (tests, a
     # maintenance process): COUNSELBOT_SCHEDULER_ENABLED=false.
     enabled = bool(getattr(settings, "scheduler_enabled", True)) and _env_enabled()
-    background: list[Callable[[], Awaitable[None]]] = [metrics.absorb_forever, _adopt_server_logs]
+    background: list[Callable[[], Awaitable[None]]] = [_adopt_server_logs]
     if enabled:
         background.append(lambda: _run_scheduler(scheduler))
     time = settings.reminder_time.strftime("%H:%M")
@@ -71,6 +71,7 @@ def setup(ctx: AppContext) -> Component:
             Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
         background=background,
+        on_shutdown=[metrics.worker_exiting],
         describe=f"Ops: /healthz, /readyz, /metrics; scheduler {'on' if enabled else 'off'} (reminders at {time} JST)",
         extra={"scheduler": scheduler, "metrics": metrics, "readiness": readiness},
     )

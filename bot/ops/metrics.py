@@ -1,253 +1,126 @@
-"""/metrics in the Prometheus text format (version 0.0.4), written by hand: a few families, no dependency.
+"""/metrics in the Prometheus text format (version 0.0.4), through prometheus_client.
 
-Two kinds of figures. This process's counters (events in, processing time, delivery failures, jobs
-run) — scrape every process and sum them. Database-wide gauges (outbox backlog, dead letters, tickets
-waiting, jobs by status) — every process reports the same value; take max() across processes.
+Three kinds of figures:
+- counters and the processing-time histogram (bot.instruments): complete for the whole server. One
+  process keeps them in memory; with several (`serve --workers N`, multiprocess mode) every worker
+  writes its values to a file in PROMETHEUS_MULTIPROC_DIR and whichever worker answers a scrape adds
+  all the files up, so a total never drops when the next scrape lands on another worker;
+- database-wide gauges (bot.ops.gauges), read at scrape time: the same whichever process answers;
+- the answering process's own figures (memory, CPU, open files, Python's gc): with several workers
+  they describe only the worker that answered, and carry its `pid` as a label.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot import instruments
 from bot.channels import AppContext
-from bot.scheduler import Scheduler
-from storage.repositories import jobs as jobs_repo
-from storage.repositories import ops as ops_repo
+from bot.ops.gauges import DatabaseCollector, read_figures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-PRIORITIES = ("urgent", "normal")
 
-
-class Histogram:
-    def __init__(self, buckets: tuple[float, ...] = BUCKETS) -> None:
-        self.buckets = buckets
-        self.counts = [0] * len(buckets)
-        self.sum = 0.0
-        self.count = 0
-
-    def observe(self, value: float) -> None:
-        self.sum += value
-        self.count += 1
-        for i, bound in enumerate(self.buckets):
-            if value <= bound:
-                self.counts[i] += 1
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 class Metrics:
-    def __init__(self, ctx: AppContext, scheduler: Scheduler | None = None) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.scheduler = scheduler
-        self.processing = Histogram()
-        # Timings the engine trimmed before we read them (only under extreme bursts).
-        self.unobserved = 0
-        self._consumed = 0
-
-    def absorb(self) -> None:
-        """Move the engine's new timings into the histogram.
-
-        The engine appends one timing per counted event and trims its list now and then, so the number
-        of events counted says how many timings are new, and they are the last ones in the list.
-        """
-        engine = self.ctx.engine
-        total = sum(engine.counters.values())
-        new = total - self._consumed
-        if new <= 0:
-            return
-        timings = engine.timings
-        fresh = timings[-new:] if new <= len(timings) else list(timings)
-        for value in fresh:
-            self.processing.observe(value)
-        self.unobserved += new - len(fresh)
-        self._consumed = total
-
-    async def absorb_forever(self, every: float = 1.0) -> None:
-        while True:
-            self.absorb()
-            await asyncio.sleep(every)
+        self.multiprocess_dir = instruments.MULTIPROCESS_DIR
+        counted: Collector
+        if self.multiprocess_dir:
+            counted = MultiProcessCollector(None, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        else:
+            counted = ctx.engine.instruments.registry
+        # Not the library's ready-made ones: those sit in its global registry, and each app has its own.
+        process = CollectorRegistry()
+        ProcessCollector(registry=process)
+        PlatformCollector(registry=process)
+        GCCollector(registry=process)
+        process.register(PeakMemory())
+        # With several workers these describe whichever worker answered: a `pid` label gives each
+        # worker series of its own (process_cpu_seconds_total would otherwise jump between workers).
+        own: Collector = PerProcess(process) if self.multiprocess_dir else process
+        self._collectors: list[Collector] = [counted, own]
 
     async def endpoint(self, request: Request) -> Response:
         return Response(await self.render(), media_type=CONTENT_TYPE)
 
-    async def render(self, now: dt.datetime | None = None) -> str:
-        self.absorb()
+    async def render(self, now: dt.datetime | None = None) -> bytes:
         now = now or dt.datetime.now(dt.UTC)
-        out: list[str] = []
-        engine, delivery = self.ctx.engine, self.ctx.delivery
+        delivery = self.ctx.delivery
         channels = sorted(delivery.senders) if delivery is not None else []
+        figures = await read_figures(self.ctx.db, now)
+        scrape = Exposition([*self._collectors, DatabaseCollector(figures, now, channels)])
+        # Reading the other workers' files (and /proc) is file I/O: off the event loop.
+        return await asyncio.to_thread(generate_latest, scrape)
 
-        family(
-            out, "counselbot_events_total", "counter", "Inbound events by channel and outcome (this process)."
-        )
-        for key, n in sorted(engine.counters.items()):
-            channel, _, outcome = key.partition(":")
-            sample(out, "counselbot_events_total", n, channel=channel, outcome=outcome)
+    async def worker_exiting(self) -> None:
+        """Let prometheus_client drop what only a live process means (live gauges); counters stay."""
+        if self.multiprocess_dir:
+            mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
 
-        name = "counselbot_event_processing_seconds"
-        family(
-            out, name, "histogram", "Time to store and answer one inbound event, until commit (this process)."
-        )
-        h = self.processing
-        for bound, n in zip(h.buckets, h.counts, strict=True):
-            sample(out, f"{name}_bucket", n, le=_num(bound))
-        sample(out, f"{name}_bucket", h.count, le="+Inf")
-        sample(out, f"{name}_sum", h.sum)
-        sample(out, f"{name}_count", h.count)
 
-        family(
-            out,
-            "counselbot_delivery_failures_total",
-            "counter",
-            "Failed send attempts by channel and platform status ('error' without one) (this process).",
-        )
-        failures = delivery.failures if delivery is not None else {}
-        for key, n in sorted(failures.items()):
-            channel, _, status = key.partition(":")
-            sample(out, "counselbot_delivery_failures_total", n, channel=channel, status=status)
+class Exposition:
+    """Several collectors as one, for generate_latest."""
 
-        if self.scheduler is not None:
-            family(
-                out,
-                "counselbot_jobs_run_total",
-                "counter",
-                "Scheduled jobs run by kind and result (this process).",
-            )
-            for key, n in sorted(self.scheduler.counters.items()):
-                kind, _, result = key.partition(":")
-                sample(out, "counselbot_jobs_run_total", n, kind=kind, result=result)
+    def __init__(self, collectors: Sequence[Collector]) -> None:
+        self.collectors = collectors
 
-        await self._database(out, now, channels)
-        _process(out)
-        return "\n".join(out) + "\n"
+    def collect(self) -> Iterable[Metric]:
+        for collector in self.collectors:
+            yield from collector.collect()
 
-    async def _database(self, out: list[str], now: dt.datetime, channels: list[str]) -> None:
+
+class PerProcess:
+    """Another collector's families, each sample labelled with this process's id."""
+
+    def __init__(self, inner: Collector) -> None:
+        self.inner = inner
+
+    def collect(self) -> Iterable[Metric]:
+        pid = str(os.getpid())
+        for family in self.inner.collect():
+            family.samples = [s._replace(labels={**s.labels, "pid": pid}) for s in family.samples]
+            yield family
+
+
+class PeakMemory:
+    """Peak resident memory from /proc on Linux (the process collector has the current figure)."""
+
+    def collect(self) -> Iterable[Metric]:
         try:
-            async with asyncio.timeout(5):
-                async with self.ctx.db.read() as s:
-                    backlog = await ops_repo.outbox_backlog(s)
-                    dead = await ops_repo.dead_letters(s)
-                    waiting = await ops_repo.tickets_waiting(s)
-                    job_counts = await jobs_repo.counts(s)
-                    oldest_job = await jobs_repo.oldest_due(s, now)
-        except Exception:
-            family(out, "counselbot_database_up", "gauge", "Whether the database answered this scrape.")
-            sample(out, "counselbot_database_up", 0)
+            with open(f"/proc/{os.getpid()}/status", encoding="ascii") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
             return
-        family(out, "counselbot_database_up", "gauge", "Whether the database answered this scrape.")
-        sample(out, "counselbot_database_up", 1)
-
-        names = sorted({*channels, *backlog, *dead})
-        family(
-            out, "counselbot_outbox_backlog", "gauge", "Replies committed and not yet delivered, by channel."
-        )
-        for c in names:
-            sample(out, "counselbot_outbox_backlog", backlog[c].count if c in backlog else 0, channel=c)
-        family(
-            out,
-            "counselbot_outbox_oldest_age_seconds",
-            "gauge",
-            "Age of the oldest undelivered reply, by channel.",
-        )
-        for c in names:
-            sample(out, "counselbot_outbox_oldest_age_seconds", _age(now, backlog.get(c)), channel=c)
-        family(
-            out, "counselbot_dead_letters", "gauge", "Replies given up on (a ticket was raised), by channel."
-        )
-        for c in names:
-            sample(out, "counselbot_dead_letters", dead.get(c, 0), channel=c)
-
-        prios = sorted({*PRIORITIES, *waiting})
-        family(
-            out, "counselbot_tickets_waiting", "gauge", "Open tickets no agent has claimed yet, by priority."
-        )
-        for p in prios:
-            sample(out, "counselbot_tickets_waiting", waiting[p].count if p in waiting else 0, priority=p)
-        family(
-            out,
-            "counselbot_ticket_oldest_wait_seconds",
-            "gauge",
-            "How long the longest-waiting unclaimed ticket has waited, by priority.",
-        )
-        for p in prios:
-            sample(out, "counselbot_ticket_oldest_wait_seconds", _age(now, waiting.get(p)), priority=p)
-
-        family(out, "counselbot_jobs", "gauge", "Scheduled jobs by kind and status.")
-        for (kind, status), n in sorted(job_counts.items()):
-            sample(out, "counselbot_jobs", n, kind=kind, status=status)
-        family(
-            out,
-            "counselbot_jobs_oldest_due_seconds",
-            "gauge",
-            "How overdue the oldest due, unclaimed job is.",
-        )
-        sample(
-            out,
-            "counselbot_jobs_oldest_due_seconds",
-            0.0 if oldest_job is None else (now - oldest_job).total_seconds(),
-        )
+        if "VmHWM" in status:
+            family = GaugeMetricFamily(
+                "counselbot_process_peak_resident_memory_bytes", "Peak resident memory size in bytes."
+            )
+            family.add_metric([], int(status["VmHWM"].split()[0]) * 1024)
+            yield family
 
 
-def _age(now: dt.datetime, backlog: ops_repo.Backlog | None) -> float:
-    if backlog is None or backlog.oldest is None:
-        return 0.0
-    return max(0.0, (now - backlog.oldest).total_seconds())
-
-
-def _process(out: list[str]) -> None:
-    """Resident memory (current and peak) from /proc on Linux; nothing elsewhere."""
-    try:
-        with open(f"/proc/{os.getpid()}/status", encoding="ascii") as f:
-            status = dict(line.split(":", 1) for line in f if ":" in line)
-    except OSError:
-        return
-    for key, name, text in (
-        ("VmRSS", "process_resident_memory_bytes", "Resident memory size in bytes."),
-        ("VmHWM", "counselbot_process_peak_resident_memory_bytes", "Peak resident memory size in bytes."),
-    ):
-        if key in status:
-            family(out, name, "gauge", text)
-            sample(out, name, int(status[key].split()[0]) * 1024)
-
-
-def family(out: list[str], name: str, kind: str, help_text: str) -> None:
-    out.append(f"# HELP {name} {help_text}")
-    out.append(f"# TYPE {name} {kind}")
-
-
-def sample(out: list[str], name: str, value: float, **labels: str) -> None:
-    out.append(f"{name}{_labels(labels)} {_num(value)}")
-
-
-def _labels(labels: Mapping[str, str]) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items()) + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _num(value: float) -> str:
-    if isinstance(value, int):
-        return str(value)
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    return repr(float(value))
-
-
-def parse(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def parse(text: str) -> Samples:
     """The samples of an exposition (for tests and the benchmarks): (name, labels) -> value."""
-    found: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
+    found: Samples = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue

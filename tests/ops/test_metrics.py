@@ -4,6 +4,7 @@ outbox backlog and its oldest row, dead letters, tickets waiting, delivery failu
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from bot.app import build_app
 from bot.config import Settings
+from bot.ops.gauges import DatabaseCollector, read_figures
 from bot.ops.metrics import CONTENT_TYPE, parse
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -26,7 +28,7 @@ from tests.fakes.line_api import (
     sign,
     webhook_body,
 )
-from tests.support.server import serve_asgi
+from tests.support.server import free_port, serve_asgi
 from tests.support.wait import eventually
 
 LINE_USER = "U" + "a" * 32
@@ -171,33 +173,40 @@ async def test_the_exposition_is_well_formed(sqlite_url: str, settings_for: Call
     assert all(n.endswith("_total") for n, k in declared.items() if k == "counter")
 
 
-def test_the_histogram_takes_each_timing_once_even_when_the_engine_trims_its_list() -> None:
-    from types import SimpleNamespace
+async def test_the_standard_process_and_python_figures_are_there(
+    sqlite_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    async with running(settings_for, sqlite_url) as app:
+        m = await app.metrics()
+    assert value(m, "process_cpu_seconds_total") > 0
+    assert value(m, "process_open_fds") > 0
+    assert value(m, "counselbot_process_peak_resident_memory_bytes") >= value(
+        m, "process_resident_memory_bytes"
+    )
+    assert any(name == "python_info" for name, _ in m)
+    assert any(name == "python_gc_collections_total" for name, _ in m)
+    assert not any(name.endswith("_created") for name, _ in m)
 
-    from bot.ops.metrics import Metrics
 
-    engine = SimpleNamespace(counters={"line:handled": 0}, timings=[])
-    metrics = Metrics(SimpleNamespace(engine=engine))  # type: ignore[arg-type]
+async def test_each_app_counts_its_own_events_from_zero(
+    sqlite_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    for _ in range(2):
+        async with running(settings_for, sqlite_url) as app:
+            assert (await app.chat(text="hello")).status_code == 200
+            m = await app.metrics()
+            assert value(m, "counselbot_events_total", channel="webchat", outcome="handled") == 1
+            assert value(m, "counselbot_event_processing_seconds_count") == 1
 
-    def handled(seconds: float) -> None:  # what Engine.handle does per event
-        engine.counters["line:handled"] += 1
-        engine.timings.append(seconds)
 
-    for _ in range(3):
-        handled(0.002)
-    metrics.absorb()
-    metrics.absorb()  # nothing new: nothing counted twice
-    assert (metrics.processing.count, metrics.processing.counts[0]) == (3, 3)
-    handled(0.3)
-    del engine.timings[:2]  # the engine trims old timings
-    handled(7.0)
-    metrics.absorb()
-    assert metrics.processing.count == 5 and metrics.unobserved == 0
-    assert metrics.processing.counts[-1] == 5  # every one is <= 10 s
-    assert metrics.processing.counts[-2] == 4  # 7 s is not <= 5 s
-    for _ in range(4):
-        handled(0.001)
-    del engine.timings[:]  # trimmed before the scrape: counted as unobserved, never guessed
-    handled(0.001)
-    metrics.absorb()
-    assert metrics.processing.count == 6 and metrics.unobserved == 4
+async def test_a_database_that_does_not_answer_is_database_up_0() -> None:
+    nowhere = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none")
+    try:
+        now = dt.datetime.now(dt.UTC)
+        figures = await read_figures(nowhere, now, timeout=5)
+    finally:
+        await nowhere.dispose()
+    assert figures is None
+    families = {f.name: f for f in DatabaseCollector(figures, now, ["line"]).collect()}
+    assert list(families) == ["counselbot_database_up"]
+    assert families["counselbot_database_up"].samples[0].value == 0

@@ -209,9 +209,12 @@ class WebchatAPI:
         yield "retry: 2000\n\n"
         conv_id = await self._conversation_id(visitor)
         topic = f"webchat:{conv_id}" if conv_id else "webchat:new"
+        # Set when the server is told to stop: the response ends properly (not cut by uvicorn's
+        # graceful-shutdown timeout) and the browser reconnects, by `retry`, to a process that serves.
+        stopping: asyncio.Event = getattr(request.app.state, "stopping", None) or asyncio.Event()
         async with self.ctx.bus.subscribe(topic) as sub, self.ctx.bus.subscribe("outbox") as new_rows:
             idle = 0.0
-            while not await request.is_disconnected():
+            while not stopping.is_set() and not await request.is_disconnected():
                 if conv_id is None:
                     conv_id = await self._conversation_id(visitor)
                 if conv_id is not None:
