@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from storage.db import Database
 from storage.migrate import upgrade
@@ -80,6 +81,20 @@ async def test_a_database_opened_by_the_app_makes_owner_only_files_under_any_uma
             finally:
                 await database.dispose()
         assert dir_mode(db.parent) == "0o700"
+
+
+async def test_a_running_process_creates_the_file_0600_but_no_directory(tmp_path: Path) -> None:
+    fresh, astray = tmp_path / "fresh.db", tmp_path / "no-such-dir" / "x.db"
+    with umask(0o022):
+        for path in (fresh, astray):
+            database = Database(f"sqlite+aiosqlite:///{path}")
+            with contextlib.suppress(OperationalError):  # the one in a missing directory cannot open
+                async with database.read() as s:
+                    await s.execute(select(1))
+            await database.dispose()
+    assert modes(fresh) == {"db": "0o600"}
+    # A missing directory means a wrong path: /readyz reports it rather than a new empty database.
+    assert not astray.parent.exists()
 
 
 async def test_an_existing_database_file_keeps_its_mode(tmp_path: Path) -> None:
