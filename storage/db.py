@@ -4,13 +4,20 @@ SQLite: WAL, busy_timeout, write transactions begun IMMEDIATE (so two writers qu
 failing on upgrade from a read lock), and an in-process write lock so this process's writers queue
 on an asyncio lock instead of sleeping in busy_timeout. PostgreSQL: plain transactions; callers lock
 rows FOR UPDATE where ordering matters.
+
+A new SQLite database file is created mode 0600, and the directories migrations make for it 0700
+(a running process does not make them: a missing directory is a wrong path, and /readyz says so),
+whatever the umask: SQLite would create it 0644 under the usual umask, and its -wal and -shm files take the
+database file's mode (SQLite sets it explicitly), so all three stay the owner's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -33,6 +40,7 @@ class Database:
         if self.is_sqlite:
             if parsed.database in (None, "", ":memory:"):
                 raise ValueError("an in-memory SQLite database cannot be shared; give a file path")
+            prepare_sqlite_file(parsed.database, make_dirs=False)
             kwargs["async_creator"] = creator(parsed.database)
         else:
             kwargs["pool_size"] = pool_size
@@ -123,4 +131,39 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def null_pool_engine(url: str) -> AsyncEngine:
     """A throwaway engine for one-off commands (migrations, admin CLI)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        prepare_sqlite_file(parsed.database, make_dirs=True)
     return create_async_engine(url, poolclass=NullPool)
+
+
+def prepare_sqlite_file(path: str, *, make_dirs: bool) -> None:
+    """Creates a missing database file 0600 (and, if asked, its missing directories 0700) before
+    SQLite opens it. An existing file keeps the mode it has: that is the operator's choice.
+    """
+    if path == ":memory:" or path.startswith("file:"):
+        return  # nothing on disk, or a URI whose options are SQLite's business
+    target = Path(path)
+    if make_dirs:
+        _make_private_dirs(target.parent)
+    elif not target.parent.is_dir():
+        return  # SQLite fails to open it, as it should
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)  # os.open's mode passes through the umask; 0600 whatever it is
+    finally:
+        os.close(fd)
+
+
+def _make_private_dirs(directory: Path) -> None:
+    missing: list[Path] = []
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs
+            os.mkdir(d, 0o700)
+            os.chmod(d, 0o700)

@@ -6,9 +6,8 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
+from storage.db import null_pool_engine
 from storage.models import Base
 
 config = context.config
@@ -26,7 +25,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
+    # null_pool_engine: a new SQLite file is created 0600 before aiosqlite opens it.
+    engine = null_pool_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
