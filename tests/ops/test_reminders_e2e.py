@@ -72,7 +72,7 @@ async def test_a_reminder_is_pushed_with_buttons_that_start_the_flows(
                 [push] = fake.of("push")
                 [message] = push.body["messages"]
                 assert push.body["to"] == USER and push.headers.get("x-line-retry-key")
-                assert "Ginza Clinic" in message["text"] and "Europe/Paris" in message["text"]
+                assert "Ginza Clinic" in message["text"] and "(Paris)" in message["text"]
                 items = message["quickReply"]["items"]
                 assert [i["action"]["label"] for i in items] == [
                     "I'll be late",
