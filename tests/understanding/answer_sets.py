@@ -72,12 +72,54 @@ def options(name: str, locale: str) -> tuple[Option, ...]:
 
 
 def expect(spec: str, locale: str) -> Expect:
+    if spec.startswith("minutes@"):
+        h, m = spec.removeprefix("minutes@").split(":")
+        return Expect("minutes", appointment_at=NOW.replace(hour=int(h), minute=int(m)))
     kind, _, arg = spec.partition(":")
     if kind == "option":
         return Expect("option", options(arg, locale))
     if kind.startswith("yes_no+"):
         return Expect("yes_no", options(kind.removeprefix("yes_no+"), locale))
-    if kind.startswith("minutes@"):
-        h, m = kind.removeprefix("minutes@").split(":")
-        return Expect("minutes", appointment_at=NOW.replace(hour=int(h), minute=int(m)))
     return Expect(kind)
+
+
+def matches(reading: object, want: str) -> bool:
+    """Whether a reading is what a case wants (the `want` column of the answer cases)."""
+    from bot.understanding import answers as a
+
+    kind, _, arg = want.partition(":")
+    match kind:
+        case "yes":
+            return isinstance(reading, a.Yes)
+        case "no":
+            return isinstance(reading, a.No)
+        case "pick":
+            return isinstance(reading, a.Picked) and reading.option_id == arg
+        case "date":
+            return isinstance(reading, a.DateAnswer) and reading.date == dt.date.fromisoformat(arg)
+        case "ambiguous":
+            wanted = tuple(dt.date.fromisoformat(d) for d in arg.split(","))
+            return isinstance(reading, a.AmbiguousDate) and reading.candidates == wanted
+        case "ref":
+            return isinstance(reading, a.Reference) and reading.text == arg
+        case "minutes":
+            return isinstance(reading, a.Minutes) and reading.minutes == int(arg)
+        case "free":
+            return isinstance(reading, a.FreeText)
+        case "nofit":
+            return isinstance(reading, a.NoFit)
+        case "question":
+            return isinstance(reading, a.NoFit) and reading.reason == "question"
+    raise ValueError(f"unknown want {want!r}")
+
+
+def load(path: str) -> list[tuple[int, str, str, str, str]]:
+    """(line, expect, locale, text, want) for each case of a tab-separated answer-case file."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for no, raw in enumerate(f, start=1):
+            if not raw.strip() or raw.startswith("#"):
+                continue
+            expect_, locale, text, want = raw.rstrip("\n").split("\t")
+            out.append((no, expect_, locale, text, want))
+    return out
