@@ -21,7 +21,7 @@ _REL = [
     (2, r"明後日|あさって|后天|後天|내일\s*모레|모레|มะรืน(?:นี้)?|\bday after tomorrow\b|\bngay (?:kia|mot)\b"),
     (
         1,
-        r"明日|あした|明天|내일|พรุ่งนี้|\b(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw?|2morrow|2moro)\b|"
+        r"明日|あした|明天|聽日|听日|내일|พรุ่งนี้|\b(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw?|2morrow|2moro)\b|"
         r"\bngay mai\b",
     ),
     (
@@ -327,15 +327,17 @@ _OLD_AFTER = re.compile(
 )
 
 
+def wanted(found: list[Found], plain: str) -> list[Found]:
+    """The dates not marked as the one to move away from ("not the 18th", "金曜から", "목요일 말고")."""
+    return [f for f in found if not _OLD_BEFORE.search(plain[: f[0]]) and not _OLD_AFTER.search(plain[f[1] :])]
+
+
 def pick(found: list[Found], plain: str, today: dt.date, change: bool) -> dt.date | None:
     """The date that matters: for a change, the one it changes to (not marked as the old one, else
     the last); otherwise the first that is not in the past (the appointment), else the first."""
     if not found:
         return None
     if change:
-        wanted = [
-            f for f in found if not _OLD_BEFORE.search(plain[: f[0]]) and not _OLD_AFTER.search(plain[f[1] :])
-        ]
-        return (wanted or found)[-1][2]
+        return (wanted(found, plain) or found)[-1][2]
     upcoming = [f for f in found if f[2] >= today]
     return (upcoming or found)[0][2]
