@@ -17,7 +17,7 @@ MENU_WORDS = frozenset(
 # 人工 ("a human agent"), 友人と話して is not 人と話, "the staff were kind" asks for nobody.
 _HUMAN = re.compile(
     r"talk to a person|real person|(?<![a-z])(?:operator|customer service|customer support)(?![a-z])|"
-    r"\b(?:talk|speak|chat|connect|put|transfer)\w*\b.{0,20}\b(?:person|human|agent|staff|someone|somebody|"
+    r"\b(?:talk|speak|chat|connect)\w*\b.{0,20}\b(?:person|human|agent|staff|someone|somebody|"
     r"operator|representative|people)\b|\b(?:a|an|the|real|live) (?:human|agent)\b|"
     r"担当者|担当の方|オペレーター|(?<![友知恋夫主家他本個])人と.{0,3}話|人間と|スタッフ.{0,3}(?:話|つな|代わ|変わ)|"
     r"人(?:に|と)(?:代わ|変わ|つな)|客服|真人|人工(?:客服|服务|服務|坐席)|(?:转|轉|找|要|接)人工(?!授|受|智|呼|流|透)|"
