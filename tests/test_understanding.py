@@ -33,6 +33,8 @@ def test_interface_and_json() -> None:
         "language_choice": None,
         "negated": [],
         "confident_language": True,
+        "question_about": None,
+        "circumstance": None,
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.intent = "cancel"  # type: ignore[misc]
@@ -360,3 +362,98 @@ def test_a_booking_reference_alone_does_not_switch_the_language() -> None:
     customer typing their reference mid-conversation to English."""
     for code in ("LG-KO-2", "BK-2041", "DEMO-TREATMENT", "#A-12/3"):
         assert understand(code, NOW).confident_language is False
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("is botox safe while breastfeeding?", "medical_question"),
+        ("ヒアルロン酸は妊娠中でも大丈夫?", "medical_question"),
+        ("打完玻尿酸可以喝酒吗", "medical_question"),
+        ("시술 후 사우나 가도 되나요?", "medical_question"),
+        ("ฉีดโบท็อกซ์แล้วออกกำลังกายได้ไหม", "medical_question"),
+        ("tiêm filler có đau không", "medical_question"),
+        # Reporting an illness is a special circumstance, even with a question after it.
+        ("I have a fever, can I still get botox?", "special_circumstance"),
+        ("熱があります。施術は大丈夫ですか", "special_circumstance"),
+        # A treatment named without a question about its effects is not a medical question.
+        ("I'd like to cancel my botox appointment", "cancel"),
+        ("Is the surgery tomorrow?", "other"),
+        # Visa or entry refused.
+        ("My visa was rejected", "special_circumstance"),
+        ("入国を拒否されました", "special_circumstance"),
+        ("签证被拒了", "special_circumstance"),
+        ("비자가 거절됐어요", "special_circumstance"),
+        ("วีซ่าไม่ผ่านค่ะ", "special_circumstance"),
+        ("em bị từ chối visa", "special_circumstance"),
+        # Photos are personal data.
+        ("who is my photo shared with?", "privacy"),
+        ("私の写真は誰に共有されますか", "privacy"),
+        ("사진은 누구한테 공유되나요?", "privacy"),
+        # Written Cantonese.
+        ("我想取消聽日嘅預約", "cancel"),
+        ("我會遲到十分鐘", "late"),
+        ("我病咗", "special_circumstance"),
+        ("我想改期", "change"),
+        # Negations.
+        ("I don't want to cancel", "other"),
+        ("キャンセルしたくない", "other"),
+        ("취소 안 할게요", "other"),
+        ("我唔想取消", "other"),
+        ("ไม่ได้อยากยกเลิกนะคะ", "other"),
+        # A word inside another word.
+        ("人工授精について聞きたいです", "other"),
+        ("人工授精", "other"),
+        ("我要人工客服", "human"),
+        ("사람이 많아서 대기 시간이 길까요?", "other"),
+    ],
+)
+def test_new_kinds_of_phrasing(text: str, intent: str) -> None:
+    assert u(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("my appointment is at 3, I'll be there at 3:20", 20),
+        ("予約は14時ですが、14時半に着きます", 30),
+        ("约的是下午3点，我3点40到", 40),
+        ("예약은 3시인데 3시 15분쯤 도착해요", 15),
+        ("นัดบ่ายสองโมง แต่จะถึงบ่ายสองครึ่ง", 30),
+        ("lịch hẹn 3 giờ mà 3 giờ 30 em mới tới", 30),
+    ],
+)
+def test_lateness_as_a_clock_time(text: str, minutes: int) -> None:
+    got = u(text)
+    assert (got.intent, got.minutes_late) == ("late", minutes)
+
+
+def test_a_change_between_clock_times_is_not_lateness() -> None:
+    got = u("Can I come earlier, like 10am instead of 2pm?")
+    assert (got.intent, got.minutes_late) == ("change", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I have a fever", "illness"),
+        ("転んで足を骨折しました", "injury"),
+        ("外婆过世了", "bereavement"),
+        ("台風で動けません", "disaster_weather"),
+        ("비행기가 결항됐어요", "transport"),
+        ("วีซ่าไม่ผ่าน", "visa_entry"),
+        ("em có việc bận đột xuất", "other"),
+    ],
+)
+def test_circumstance_category_in_understanding(text: str, category: str) -> None:
+    got = u(text)
+    if got.intent == "special_circumstance":
+        assert got.circumstance == category
+    else:
+        assert category == "other" and got.circumstance is None
+
+
+def test_question_about_fee_and_medical() -> None:
+    assert u("キャンセル料はいくらですか？").question_about == "fee"
+    assert u("is botox safe while breastfeeding?").question_about == "medical"
+    assert u("明日キャンセルします").question_about is None

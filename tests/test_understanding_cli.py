@@ -49,6 +49,8 @@ def test_one_text(capsys: pytest.CaptureFixture[str]) -> None:
         "language_choice": None,
         "negated": [],
         "confident_language": True,
+        "question_about": None,
+        "circumstance": None,
     }
 
 

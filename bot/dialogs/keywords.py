@@ -1,20 +1,37 @@
-"""Typed words the dialogs recognise without bot.understanding: the global ways out in every state,
-yes/no answers, and a keyword fallback for the menu's routing (when full understanding is absent)."""
+"""Typed words the dialogs recognise in every state: the global ways out (menu, a person), yes/no
+answers and option numbers (read by the pure rules of bot.understanding.yesno and .options), and a
+keyword fallback for the menu's routing (when full understanding is absent)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
+from bot.understanding import options, yesno
+
 # fmt: off
 MENU_WORDS = frozenset(
     {"menu", "main menu", "start", "メニュー", "めにゅー", "菜单", "菜單", "메뉴", "เมนู", "danh mục", "menu chính"}
 )
-HUMAN_WORDS = (
-    "talk to a person", "human", "agent", "operator", "real person", "staff",
-    "担当者", "オペレーター", "人と話", "スタッフ", "人工", "客服", "真人", "상담원", "사람", "เจ้าหน้าที่",
-    "nhân viên", "người thật",
+# Asking for a person wherever it is written. Words inside other words do not count: 人工授精 is not
+# 人工 ("a human agent"), 友人と話して is not 人と話, "the staff were kind" asks for nobody.
+_HUMAN = re.compile(
+    r"talk to a person|real person|(?<![a-z])(?:operator|customer service|customer support)(?![a-z])|"
+    r"\b(?:talk|speak|chat|connect)\w*\b.{0,20}\b(?:person|human|agent|staff|someone|somebody|"
+    r"operator|representative|people)\b|\b(?:a|an|the|real|live) (?:human|agent)\b|"
+    r"担当者|担当の方|オペレーター|(?<![友知恋夫主家他本個])人と.{0,3}話|人間と|スタッフ.{0,3}(?:話|つな|代わ|変わ)|"
+    r"人(?:に|と)(?:代わ|変わ|つな)|客服|真人|人工(?:客服|服务|服務|坐席)|(?:转|轉|找|要|接)人工(?!授|受|智|呼|流|透)|"
+    r"同人傾|搵人|상담원|상담사|담당자|사람(?:이랑|과|하고|한테)\s*(?:대화|얘기|이야기|통화|연결|상담)|사람\s*(?:으로\s*)?"
+    r"(?:바꿔|연결)|직원(?:분)?(?:이랑|과|하고|한테)\s*(?:대화|얘기|이야기|통화|연결|상담)|"
+    r"(?:ขอ|คุย|ติดต่อ|ต่อสาย|โทร|สาย)\s*(?:กับ|หา)?\s*(?:เจ้าหน้าที่|พนักงาน|แอดมิน|คน)|คนจริง|"
+    r"người thật|(?:gặp|nói chuyện với|cho em gặp|cho tôi gặp|kết nối|liên hệ|gọi)\s*(?:với\s*)?(?:nhân viên|tư vấn viên)"
 )
+# One word that is the whole message ("human", "スタッフ", "사람", "เจ้าหน้าที่", "nhân viên please").
+_HUMAN_ALONE = re.compile(
+    r"^(?:a |an |the )?(?:human|agent|staff|person|someone|スタッフ|人工|사람|사람이요|사람요|직원|เจ้าหน้าที่|"
+    r"พนักงาน|แอดมิน|nhân viên|tư vấn viên)(?: please| pls| plz|さん|요|ค่ะ|ครับ|ạ| ơi)?$"
+)
+HUMAN_WORDS = ("talk to a person", "human", "operator", "担当者", "オペレーター", "客服", "真人", "상담원", "người thật")
 YES_WORDS = frozenset(
     {"yes", "y", "yeah", "yep", "ok", "okay", "sure", "confirm", "please do", "はい", "ええ", "お願いします",
      "是", "是的", "好", "好的", "对", "對", "确认", "確認", "네", "예", "응", "ใช่", "ตกลง", "có", "vâng", "đồng ý",
@@ -68,21 +85,29 @@ def is_menu(text: str) -> bool:
 
 def wants_human(text: str) -> bool:
     t = normalize(text)
-    return any(w in t for w in HUMAN_WORDS) and len(t) <= 60
+    return len(t) <= 60 and bool(_HUMAN.search(t) or _HUMAN_ALONE.match(t))
 
 
 def is_yes(text: str) -> bool:
-    return normalize(text) in YES_WORDS
+    """A plain yes ("yes please", "はい、お願いします", "ได้ค่ะ", "đúng rồi"), not one that asks or adds "but"."""
+    if normalize(text) in YES_WORDS:
+        return True
+    r = yesno.classify(text)
+    return r.value == "yes" and not (r.question or r.qualified)
 
 
 def is_no(text: str) -> bool:
-    return normalize(text) in NO_WORDS
+    """A plain no ("no thanks", "いいえ、大丈夫です", "아니요 괜찮아요", "ไม่เป็นไร", "不是")."""
+    if normalize(text) in NO_WORDS:
+        return True
+    r = yesno.classify(text)
+    return r.value == "no" and not (r.question or r.qualified)
 
 
 def intent_of(text: str) -> str:
     """The first intent whose keyword occurs in the text, or "other" (ask, don't guess)."""
     t = normalize(text)
-    if wants_human(t):
+    if wants_human(text):
         return "human"
     for intent, words in INTENT_WORDS:
         if any(_has(t, w) for w in words):
@@ -100,9 +125,13 @@ def _has(text: str, word: str) -> bool:
 
 
 def option_number(text: str) -> int | None:
-    """A typed option number ("2", "２"), as where buttons degrade to numbered lines."""
+    """A typed option number, as where buttons degrade to numbered lines: alone ("2", "２") or in a
+    phrase ("number 2 please", "2番", "2번이요", "ข้อ 2", "số 2", "第二个"). Ordinal words ("the first")
+    are left to the answer reader: in a date step they may be a day of the month."""
     t = normalize(text)
-    return int(t) if _DIGITS.match(t) else None
+    if _DIGITS.match(t):
+        return int(t)
+    return options.option_number(t, 99, ordinals=False)
 
 
 GREETINGS = frozenset(

@@ -10,11 +10,13 @@ message takes well under a millisecond and nothing is loaded or fetched at run t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.understanding import dates, durations, intents, language
+from bot.understanding import clock, dates, durations, intents, language, topics
+from bot.understanding.cues import SPECIAL
 from bot.understanding.text import count_scripts, normalize, strip_latin_marks
 
 __all__ = ["INTENTS", "LANGUAGES", "Understanding", "understand"]
@@ -32,7 +34,8 @@ _BARE_DURATION_REST = 8
 @dataclass(frozen=True, slots=True)
 class Understanding:
     language: str  # "ja" | "en" | "zh-Hans" | "zh-Hant" | "ko" | "th" | "vi"
-    intent: str  # cancel | change | late | special_circumstance | payment | privacy | human | other
+    # cancel | change | late | special_circumstance | payment | privacy | human | medical_question | other
+    intent: str
     minutes_late: int | None
     date: dt.date | None
     language_choice: str | None = None  # locale id: ja en zh_Hans zh_Hant ko th vi
@@ -40,6 +43,11 @@ class Understanding:
     # False when the text does not show its language ("ok", "👍", "30分", "好的"): the engine then
     # keeps the conversation's language instead of switching to `language`.
     confident_language: bool = True
+    # "fee" when the text asks about fees or charges, "medical" when it asks a medical question.
+    question_about: str | None = None
+    # With intent special_circumstance: illness | injury | bereavement | disaster_weather | transport |
+    # visa_entry | other.
+    circumstance: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +58,8 @@ class Understanding:
             "language_choice": self.language_choice,
             "negated": list(self.negated),
             "confident_language": self.confident_language,
+            "question_about": self.question_about,
+            "circumstance": self.circumstance,
         }
 
 
@@ -67,9 +77,18 @@ def understand(text: str, now: dt.datetime) -> Understanding:
 
     scores, negated = intents.score(t, plain, marked=scripts.vi_letters > 0)
     minutes, rest = durations.scan(t)
+    by_clock, _ = (
+        clock.late_by(t, None) if _ARRIVAL.search(plain) and not scores.get("change") else (None, [])
+    )
+    if by_clock is not None:  # "my appointment is at 3, I'll be there at 3:20"
+        minutes, scores["late"] = by_clock, max(scores.get("late", 0), 2)
     intent = intents.resolve(scores, minutes is not None)
     if intent == "other" and minutes is not None and rest <= _BARE_DURATION_REST:
         intent = "late"
+    medical = topics.is_medical(t, plain)
+    if medical and (intent == "other" or (intent == "special_circumstance" and _only_medical_state(plain))):
+        intent = "medical_question"
+    fee = topics.is_fee_question(t, plain)
 
     today = now.astimezone(JST).date()
     date = dates.pick(dates.find(t, plain, today, lang), plain, today, change=intent == "change")
@@ -81,4 +100,22 @@ def understand(text: str, now: dt.datetime) -> Understanding:
         language_choice=choice,
         negated=tuple(i for i in INTENTS if i in negated),
         confident_language=confident,
+        question_about="fee" if fee else "medical" if medical else None,
+        circumstance=topics.category(t, plain) if intent == "special_circumstance" else None,
     )
+
+
+# An arrival named with a clock time: "I'll be there at 3:20", "15時20分に着きます", "3点20到", "3시 반에 도착".
+_ARRIVAL = re.compile(
+    r"\b(?:be there|get there|get here|be here|arrive|arriving|arrival|reach|make it|toi|den|co mat)\b|"
+    r"着|到着|(?<![到])到(?![期底])|도착|ถึง",
+    re.ASCII,
+)
+_SPECIAL = [re.compile(p, re.ASCII) for p, _ in SPECIAL]
+
+
+def _only_medical_state(plain: str) -> bool:
+    """Whether the special-circumstance words are only what a medical question is about (pregnant,
+    breastfeeding, pain), not a report of an illness, an accident or a disaster."""
+    rest = topics.OVERLAP.sub(" ", plain)
+    return not any(rx.search(rest) for rx in _SPECIAL)

@@ -44,9 +44,14 @@ CANCEL: list[Cue] = [
         2,
     ),
     (r"退掉|退了|不需要了|不用预约|不用預約|不做(?:手术|手術)|不(?:预约|預約)了", 2),
-    (r"없던 ?걸로|없었던 ?걸로|안 ?할게|안 ?갈게|안 ?가요|안 ?받기로", 2),
+    (
+        r"없던 ?걸로|없었던 ?걸로|(?:^|그냥 |예약 |수술 |시술 |이번엔 |이번에는 )안 ?할게|안 ?갈게|안 ?가요|안 ?받기로",
+        2,
+    ),
     (r"\b(?:khong|ko|k) can (?:.{0,25} )?nua\b|\bthoi khong\b", 2),
     (r"ไม่ไป(?!ไหน)", 1),
+    # Written Cantonese: "can't come", "not going any more".
+    (r"嚟唔到|去唔到|唔去喇|唔去啦|唔去了|唔嚟喇|唔做喇|唔要喇|唔使喇", 1),
 ]
 
 CHANGE: list[Cue] = [
@@ -87,6 +92,7 @@ CHANGE: list[Cue] = [
     (r"早め(?:る|たい|て|られ|に)|遅らせ|移し|移せ|移動|別日程|日時を?変|前にずら|後ろに", 2),
     (r"改早|改晚|延到|延至|换个日子|換個日子|换一天|換一天|改约|改約|另约|另約", 2),
     (r"不方便|原本的时间|原本的時間", 1),
+    (r"改(?:去|做|到)|轉(?:去|做)|第二日|第日|改時間|改时间", 2),
     (r"(?:요일|일|시|주|달|월)로 ?(?:가능|변경|바꿔|옮겨|해 ?주|할 ?수|될까|돼요|되나)", 2),
     (r"นัดใหม่|จองใหม่|เปลี่ยนเป็น", 2),
     (r"\bhen lai\b|\bxep lai\b|\bdoi sang\b|\bdoi qua\b", 2),
@@ -146,6 +152,8 @@ LATE: list[Cue] = [
     (r"อีก\s*\S{0,8}นาที|นาทีถึง|สายแน่", 2),
     (r"ดีเลย์|เลท", 1),
     (r"\b(?:\d+|mot|hai|ba|nam|muoi|muoi lam)\s*(?:phut|p)\s*nua\b", 2),
+    # Written Cantonese: 遲 "late", 晏 "late (in the day)".
+    (r"遲(?:咗|啲|少少|到|大約|大概|\s*\d|[一二兩三四五六七八九十半])|晏(?:啲|少少)?到|會遲|会迟", 2),
 ]
 LATE_MARKED: list[Cue] = [(r"muộn|trễ", 2)]
 
@@ -214,6 +222,37 @@ SPECIAL: list[Cue] = [
     (r"火災|火事|火灾|화재|ไฟไหม้|\bchay nha\b|\b(?:house|building) fire\b|\bfire at\b", 2),
     (r"쓰러|昏倒|晕倒|暈倒|เป็นลม|หมดสติ|\bngat\b|\bcollapsed\b|\bfainted\b", 2),
 ]
+# Visa or entry refused: the customer cannot come, a person must look at it (RULES.md: special circumstances).
+SPECIAL.extend(
+    [
+        (
+            r"\bvisas?\b.{0,30}\b(?:refused|rejected|denied|declined|not (?:been )?(?:approved|granted|issued)|"
+            r"(?:didn'?t|did not|hasn'?t|has not|won'?t) (?:come through|arrive|get approved|be ready|be issued))|"
+            r"\b(?:denied|refused) (?:entry|a visa|my visa|boarding)\b|\bentry (?:was |got )?(?:refused|denied)\b|"
+            r"\bdeport\w*|\bturned (?:me )?away at (?:immigration|the border|the airport)\b|"
+            r"\b(?:visa|thi thuc)\b.{0,20}\b(?:bi tu choi|truot|rot|khong duoc cap|chua duoc cap|bi danh rot)\b|"
+            r"\b(?:tu choi|truot|rot) (?:visa|thi thuc|nhap canh)\b|\b(?:khong|ko) (?:duoc )?nhap canh\b",
+            3,
+        ),
+        (
+            r"(?:ビザ|査証).{0,10}(?:下りな|おりな|下りませ|取れな|とれな|取れませ|とれませ|拒否|却下|発給されな|出な|間に合わ|もらえな)|"
+            r"入国.{0,8}(?:拒否|できな|でき(?:ませ|ず)|断ら|拒ま)|"
+            r"(?:签证|簽證).{0,8}(?:被拒|拒|没批|沒批|批不|批唔|下不来|不下来|没下来|沒下來|没过|沒過|未批|唔批|出不来)|"
+            r"拒签|拒簽|(?:入境|入关|入關).{0,6}(?:被拒|拒绝|拒絕|不了|唔到|唔到)|被遣返|"
+            r"비자.{0,8}(?:거절|거부|안 ?나|못 ?받|반려|불허|발급이 ?안)|입국.{0,6}(?:거부|거절|불허|금지|못 ?했|이 ?안)|추방|"
+            r"วีซ่า.{0,8}(?:ไม่ผ่าน|ถูกปฏิเสธ|ไม่อนุมัติ|ไม่ได้|ไม่ออก|โดนปฏิเสธ)|ปฏิเสธการเข้า|เข้าประเทศไม่ได้|"
+            r"ตม\..{0,10}(?:ไม่ให้|ปฏิเสธ)",
+            3,
+        ),
+        (
+            r"\b(?:broke|fractured|sprained|injured|hurt) (?:his|her|their|our)\b|"
+            r"(?:พ่อ|แม่|ยาย|ย่า|ตา|ปู่|สามี|ภรรยา|ลูก|พี่|น้อง)\S{0,6}เสีย(?!เงิน|ค่า|ใจ|หาย|งาน|เวลา|สละ)",
+            2,
+        ),
+        # Written Cantonese: ill, passed away, in hospital.
+        (r"病咗|發緊燒|发紧烧|唔舒服|入咗院|過咗身|過身|过身|整親|跌親|撞親", 2),
+    ]
+)
 SPECIAL_MARKED: list[Cue] = [(r"\bbão\b|\blũ\b|\blụt\b|\bốm\b|\bsốt\b", 2)]
 
 PAYMENT: list[Cue] = [
@@ -247,6 +286,7 @@ PAYMENT: list[Cue] = [
         2,
     ),
     (r"เลขบัญชี|บัญชีธนาคาร|พร้อมเพย์", 2),
+    (r"俾(?:咗)?錢|畀(?:咗)?錢|過數|入數|找數|俾钱", 2),
 ]
 
 PRIVACY: list[Cue] = [
@@ -321,7 +361,8 @@ HUMAN: list[Cue] = [
     ),
     (r"スタッフ|電話", 1),
     (
-        r"人工|真人|客服|转人工|轉人工|找人|跟人(?:说|說)|(?:工作人员|工作人員)(?:联系|聯繫|聯絡)|打(?:电话|電話)给我|"
+        r"人工(?:客服|服务|服務|坐席|接听|接聽)|(?:转|轉|找|要|接|换|換)人工(?!授|受|智|呼|流|关|關|骨|晶|心|透)|^人工$|真人|客服|找人(?!工)|跟人(?:说|說)|"
+        r"同人傾|搵人|搵真人|(?:工作人员|工作人員)(?:联系|聯繫|聯絡)|打(?:电话|電話)给我|"
         r"打(?:电话|電話)給我",
         3,
     ),
@@ -343,6 +384,28 @@ HUMAN: list[Cue] = [
     (r"\bco ai (?:truc|o do|tra loi|ho tro)\b|\bai truc\b", 3),
 ]
 
+PRIVACY.extend(
+    [
+        (
+            r"\b(?:photos?|pictures?|pics?|images?|before[- ]and[- ]after)\b.{0,40}\b(?:share\w*|send|sent|shown?|"
+            r"see|seen|use[ds]?|using|post\w*|publish\w*|anyone|who|third|delete\w*|keep|stored?)\b|"
+            r"\b(?:share\w*|send|show|post\w*|publish\w*|use|delete|who (?:sees|can see|gets))\b.{0,30}"
+            r"\b(?:my |the )?(?:photos?|pictures?|pics?|images?)\b",
+            2,
+        ),
+        (
+            r"(?:写真|画像|顔写真|症例写真).{0,12}(?:共有|誰|見|送|使|公開|掲載|第三者|提供|削除|消)|"
+            r"(?:照片|相片|图片|圖片|我啲相|啲相).{0,10}(?:给谁|給誰|俾边个|俾邊個|俾其他人|分享|公开|公開|看|睇|发给|發給|"
+            r"使用|用|其他人|别人|別人|删除|刪除)|"
+            r"사진.{0,10}(?:공유|누구|보여|보내|사용|공개|제3자|삭제)|"
+            r"(?:รูป|ภาพ).{0,15}(?:ส่งให้|แชร์|ใคร|เผยแพร่|ใช้|เปิดเผย|ลบ)",
+            2,
+        ),
+    ]
+)
+PRIVACY_MARKED: list[Cue] = [
+    (r"(?:ảnh|hình)\b.{0,20}(?:chia sẻ|gửi cho|\bai\b|công khai|sử dụng|đăng|xóa)", 2)
+]
 PAYMENT_MARKED: list[Cue] = [(r"\btiền\b|\bthẻ\b|\bgiá\b", 1)]
 CHANGE_MARKED: list[Cue] = [(r"\bđổi\b|\bdời\b|\blùi\b|\bhoãn\b", 2)]
 # Unmarked Vietnamese words that are ambiguous once marks are gone (tre: trễ late / trẻ young; om: ốm sick /
@@ -367,4 +430,5 @@ MARKED_TABLES: dict[str, list[Cue]] = {
     "special_circumstance": SPECIAL_MARKED,
     "payment": PAYMENT_MARKED,
     "change": CHANGE_MARKED,
+    "privacy": PRIVACY_MARKED,
 }

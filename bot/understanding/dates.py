@@ -329,7 +329,9 @@ _OLD_AFTER = re.compile(
 
 def wanted(found: list[Found], plain: str) -> list[Found]:
     """The dates not marked as the one to move away from ("not the 18th", "金曜から", "목요일 말고")."""
-    return [f for f in found if not _OLD_BEFORE.search(plain[: f[0]]) and not _OLD_AFTER.search(plain[f[1] :])]
+    return [
+        f for f in found if not _OLD_BEFORE.search(plain[: f[0]]) and not _OLD_AFTER.search(plain[f[1] :])
+    ]
 
 
 def pick(found: list[Found], plain: str, today: dt.date, change: bool) -> dt.date | None:

@@ -23,6 +23,7 @@ INTENTS = (
     "payment",
     "privacy",
     "human",
+    "medical_question",
     "other",
 )
 _TIE_ORDER = ("privacy", "change", "cancel", "late", "payment", "human")
@@ -54,8 +55,8 @@ _NEG_BEFORE = re.compile(
     r"(?:\b(?:not|don'?t|dont|do not|didn'?t|doesn'?t|won'?t|wont|will not|no need to|never|without|"
     r"instead of|rather than|no)\s+(?:want\s+to\s+|wanna\s+|need\s+to\s+|going\s+to\s+|gonna\s+|to\s+|a\s+|"
     r"an\s+|the\s+|my\s+|be\s+|it\s+|really\s+|plan\s+to\s+)*"
-    r"|(?:不是|不要|不想|不用|别|別|不必|并不是|並不是|并非|並非|不打算|没有要|沒有要|没要|沒要|不)(?:要|想|用|是)?\s*"
-    r"|(?:ไม่ใช่|ไม่ได้|ไม่อยาก|ไม่ต้อง|ไม่)(?:จะ|ต้องการ|ได้)?\s*"
+    r"|(?:不是|不要|不想|不用|别|別|不必|并不是|並不是|并非|並非|不打算|没有要|沒有要|没要|沒要|不|唔係|唔好|唔|冇|未)(?:要|想|用|是|會|会|使|係)?\s*"
+    r"|(?:ไม่ใช่|ไม่ได้|ไม่อยาก|ไม่ต้อง|ไม่)(?:จะ|ต้องการ|ได้|อยาก)*\s*"
     r"|\b(?:khong phai|ko phai|k phai|khong muon|ko muon|k muon|khong can|ko can|khong|ko|chua|dung)\s+"
     r"(?:la\s+|muon\s+)?)$",
     re.ASCII,

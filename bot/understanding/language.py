@@ -73,7 +73,13 @@ def _latin(t: str, s: Scripts) -> tuple[str, bool]:
     return ("vi" if _is_vietnamese(t, s) else "en"), confident
 
 
+# Characters of written Cantonese, which Hong Kong and Macau write in Traditional script.
+_CANTONESE = frozenset("唔嚟咗係嘅喺冇啲嗰佢哋乜咩噉睇畀攞揾搵嘢晏琴尋")
+
+
 def chinese_variant(t: str) -> str:
+    if any(ch in _CANTONESE for ch in t):
+        return "zh-Hant"
     kind = hanzidentifier.identify(t)
     if kind == hanzidentifier.TRADITIONAL:
         return "zh-Hant"

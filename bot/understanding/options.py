@@ -4,6 +4,7 @@ that tell it from the others), its reference or date, or a yes or no for a yes- 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ _NUMBER_PATTERNS = (
     re.compile(r"第\s*(?P<n>\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:个|個|项|項|条|條|番|号|號|种|種|位)?"),
     re.compile(r"(?:选|選|揀|拣|要)\s*(?P<n>\d|[一二三四五])(?![\d年月日号號点點分])"),
     re.compile(r"(?P<n>[一二三四五])\s*番目"),
+)
+# Ordinal words: "the first", "最初", "첫 번째". Not where a date could be meant ("the 1st" of a month).
+_ORDINAL_PATTERNS = (
     re.compile(r"\bthe (?P<w>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\b(?! (?:of|day|week|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"),
     re.compile(r"^(?P<w>first|second|third|fourth|fifth)(?: one)?\b"),
     re.compile(r"(?P<w>最初|一番目|二番目|三番目|四番目)"),
@@ -59,11 +63,12 @@ class Choice:
     reason: str = ""  # "" | "ambiguous" | "no_match" | "contradiction"
 
 
-def option_number(text: str, count: int) -> int | None:
-    """A typed option number, alone or in a phrase ("2", "number 2 please", "2番", "ข้อ 2", "第二个"), 1-based."""
+def option_number(text: str, count: int, *, ordinals: bool = True) -> int | None:
+    """A typed option number, alone or in a phrase ("2", "number 2 please", "2番", "ข้อ 2", "第二个"), 1-based;
+    with `ordinals`, also "the first", "最初の", "두 번째"."""
     t = _POLITE_END.sub("", normalize(text))
     plain = strip_latin_marks(t)
-    for rx in _NUMBER_PATTERNS:
+    for rx in _NUMBER_PATTERNS + (_ORDINAL_PATTERNS if ordinals else ()):
         m = rx.search(plain)
         if not m:
             continue
@@ -89,7 +94,7 @@ def tokens(text: str, *, drop_answers: bool) -> set[str]:
     With `drop_answers`, yes/no words and politeness are taken out first: what is left of "はい、キャン
     セルする" is what tells that button from "いいえ、予約はそのまま"."""
     t = normalize(text)
-    for rx in (refs_rx, _DIGITS):
+    for rx in (refs_rx, _DIGITS, _CONTENT_FILLER):
         t = rx.sub(" ", t)
     if drop_answers:
         t = yesno.mask_answers(t)
@@ -104,14 +109,20 @@ def tokens(text: str, *, drop_answers: bool) -> set[str]:
 
 refs_rx = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 _DIGITS = re.compile(r"\d+")
+# Politeness that every label and reply may carry: it must not tell one button from another.
+_CONTENT_FILLER = re.compile(
+    r"해\s*주세요|주세요|드려요|드립니다|부탁|ください|お願いします|です|ます|请|請|吧|ค่ะ|ครับ|หน่อย|ให้|giúp|giùm|please"
+)
 
 
-def label_dates(labels: Sequence[str], today: dt.date) -> set[dt.date]:
+@functools.lru_cache(maxsize=512)
+def label_dates(labels: tuple[str, ...], today: dt.date) -> frozenset[dt.date]:
+    """The dates a button's labels print (the same buttons are read again and again: cached)."""
     out: set[dt.date] = set()
     for label in labels:
         for _, _, readings in birthdates.find(birthdates.prepare(normalize(label)), "ja", today):
             out.update(readings[:1])
-    return out
+    return frozenset(out)
 
 
 def text_dates(text: str, locale: str, today: dt.date) -> set[dt.date]:
@@ -125,14 +136,20 @@ def best_by_content(text: str, labels: Sequence[Sequence[str]]) -> tuple[int | N
     said = tokens(text, drop_answers=False)
     scores = []
     for option_labels in labels:
-        mine: set[str] = set()
-        for label in option_labels:
-            mine |= tokens(label, drop_answers=True)
+        mine = _label_tokens(tuple(option_labels))
         scores.append(sum(2 if tok.isascii() else 1 for tok in mine & said))
     top = max(scores, default=0)
     if top < 1 or scores.count(top) > 1:
         return None, top
     return scores.index(top), top
+
+
+@functools.lru_cache(maxsize=512)
+def _label_tokens(labels: tuple[str, ...]) -> frozenset[str]:
+    out: set[str] = set()
+    for label in labels:
+        out |= tokens(label, drop_answers=True)
+    return frozenset(out)
 
 
 def by_reference(text: str, labels: Sequence[Sequence[str]]) -> int | None:
@@ -149,5 +166,5 @@ def by_date(text: str, labels: Sequence[Sequence[str]], locale: str, today: dt.d
     named = text_dates(text, locale, today)
     if not named:
         return None
-    hits = [i for i, option_labels in enumerate(labels) if label_dates(option_labels, today) & named]
+    hits = [i for i, option_labels in enumerate(labels) if label_dates(tuple(option_labels), today) & named]
     return hits[0] if len(hits) == 1 else None

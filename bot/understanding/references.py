@@ -11,7 +11,9 @@ from bot.understanding.text import strip_latin_marks
 # Dashes customers type between the parts: ASCII, full-width (NFKC makes it ASCII), the long vowel
 # mark of Japanese keyboards, Unicode hyphens and minus signs.
 _DASHES = str.maketrans({"ー": "-", "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-", "_": "-"})
-_TOKEN = re.compile(r"(?<![a-z0-9])[a-z0-9]+(?:\s*-\s*[a-z0-9]+)+(?![a-z0-9])|(?<![a-z0-9])[a-z0-9]+(?![a-z0-9])")
+_TOKEN = re.compile(
+    r"(?<![a-z0-9])[a-z0-9]+(?:\s*-\s*[a-z0-9]+)+(?![a-z0-9])|(?<![a-z0-9])[a-z0-9]+(?![a-z0-9])"
+)
 _LETTERS_DIGITS = re.compile(r"^([a-z]{1,6})(\d{2,8})$")
 # Words that are never part of a reference, in the languages typed in Latin letters.
 _STOP = frozenset(
@@ -58,7 +60,9 @@ def candidates(text: str) -> list[str]:
 
 
 def _after_letters(tokens: list[re.Match[str]], i: int) -> bool:
-    return i > 0 and tokens[i - 1][0].isalpha() and len(tokens[i - 1][0]) <= 6 and tokens[i - 1][0] not in _STOP
+    return (
+        i > 0 and tokens[i - 1][0].isalpha() and len(tokens[i - 1][0]) <= 6 and tokens[i - 1][0] not in _STOP
+    )
 
 
 def _other_script(t: str) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.dialogs.common import booking_label, menu_option
 from bot.dialogs.base import BookingFact
+from bot.dialogs.common import booking_label, menu_option
 from bot.i18n import Msg, msg, translator
 from bot.understanding.answers import Expect, Option
 

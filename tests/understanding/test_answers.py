@@ -52,7 +52,9 @@ def test_several_dates_are_all_kept_in_order() -> None:
 
 def test_arrival_before_the_appointment_is_zero_minutes() -> None:
     at = NOW.replace(hour=15)
-    assert read("I'll be there at 2:50", Expect("minutes", appointment_at=at), locale="en", now=NOW) == a.Minutes(0)
+    assert read(
+        "I'll be there at 2:50", Expect("minutes", appointment_at=at), locale="en", now=NOW
+    ) == a.Minutes(0)
 
 
 def test_bad_arguments() -> None:
@@ -63,7 +65,20 @@ def test_bad_arguments() -> None:
 
 
 YES_OPTIONS = (Option("go", ("Yes, go ahead",), "yes"), Option("stop", ("No, stop",), "no"))
-YES_WORDS = ("yes", "ok", "はい", "네", "好的", "係", "ได้ค่ะ", "có", "đúng rồi", "sure", "お願いします", "可以")
+YES_WORDS = (
+    "yes",
+    "ok",
+    "はい",
+    "네",
+    "好的",
+    "係",
+    "ได้ค่ะ",
+    "có",
+    "đúng rồi",
+    "sure",
+    "お願いします",
+    "可以",
+)
 
 
 @settings(max_examples=300, deadline=None)
