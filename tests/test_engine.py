@@ -107,8 +107,9 @@ async def test_unknown_button_is_re_asked_and_after_two_misses_a_person_is_offer
     while await worker.run_once():
         pass
     texts = sender.texts_for("finn")
-    assert texts.count("Sorry, I didn't understand that.") == 2
-    assert texts[-1] == "Would you like a person from our team to help you?"
+    hint = "Please choose one of the options below, or type its number."
+    assert texts.count(hint) == 2, "the re-ask says what is expected"
+    assert "If you prefer, a person from our team can help: choose “Talk to a person”." in texts
 
 
 async def test_stale_button_is_answered_and_never_acts(
@@ -117,8 +118,9 @@ async def test_stale_button_is_answered_and_never_acts(
     sender = CollectingSender()
     worker = DeliveryWorker(db, settings, Bus(), {"webchat": sender})
     await engine.handle(event("gina", "hello"))  # menu, token 1
-    await engine.handle(event("gina", "gibberish"))  # re-asked: new buttons, token 2
-    await engine.handle(event("gina", ChoiceIn("some-flow", "1")))  # an old button
+    await engine.handle(event("gina", "gibberish"))  # the same question again: its buttons stay valid
+    await engine.handle(event("gina", ChoiceIn("cancellation", "1")))  # a new question: token 2
+    await engine.handle(event("gina", ChoiceIn("some-flow", "1")))  # a button of the menu before it
     while await worker.run_once():
         pass
     assert "That button belongs to an earlier message. Here is where we are now:" in sender.texts_for("gina")

@@ -51,7 +51,9 @@ SENT = msg(
     "Thank you. Your cancellation request has been sent. A person from our team will confirm it with "
     "the clinic and tell you here. Until then, your booking stays as it is."
 )
-MISSED = msg("Sorry, I didn't understand that.")
+MISSED = msg(
+    "Please type your booking reference, for example BK-1234. You find it in your booking confirmation e-mail."
+)
 CONSENT = msg(
     "Before I ask for any personal data: we use your booking reference and date of birth only to "
     "confirm who you are and to link this chat to your bookings. Your personal information (name, "

@@ -126,7 +126,7 @@ async def test_a_press_on_an_earlier_keyboard_is_answered_as_stale(tg: TelegramH
     await tg.settled()
     old_menu = tg.last_keyboard()
     old_token = old_menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[1]
-    await tg.text("something the menu does not know")
+    await tg.text("I want to cancel my booking")  # a new question: new buttons
     await tg.settled()
     assert tg.last_keyboard()["message_id"] != old_menu["message_id"]
     # A flow button on the earlier keyboard (the menu's own "talk to a person" works from anywhere).

@@ -103,7 +103,7 @@ async def test_an_unknown_button_is_re_asked(settings: Settings) -> None:
         await client.post(
             "/api/chat/messages", json={"id": "press-0002", "choice": "nonexistent", "token": "1"}
         )
-        await eventually(lambda: _has(client, "Sorry, I didn't understand that."))
+        await eventually(lambda: _has(client, "Please choose one of the options below, or type its number."))
 
 
 @pytest.mark.parametrize("forged", ["", "garbage", "InZpc2l0b3Ii.forged"])

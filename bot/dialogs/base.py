@@ -53,6 +53,8 @@ class Facts:
     payment_instructions: str | None = None
     # What bot.understanding made of a text event, when it ran (None for buttons, dates, ...).
     understood: Any = None
+    # The typed text as read against the open question (bot.dialogs.answering), when it was text.
+    answer: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot import policy
+from bot.dialogs.answering import DATE, FREE_TEXT, Expectation, yes_no
 from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
 from bot.dialogs.common import (
     Flow,
@@ -21,6 +22,7 @@ from bot.dialogs.common import (
     booking_label,
     choose_booking,
     menu_option,
+    named_booking,
     no_bookings,
     not_linked,
     parse_date,
@@ -34,6 +36,7 @@ from bot.effects import Escalate, FileRequest
 from bot.events import ChoiceIn, DateIn, TextIn
 from bot.i18n import JST, Msg, msg
 from bot.replies import Choices, DatePicker, HandoffNotice, Option, Reply, Text
+from bot.understanding import answers
 
 MAX_DATES = 3
 HORIZON = dt.timedelta(days=365)
@@ -72,9 +75,20 @@ class BookingChangeDialog(Flow):
         ),
     }
     booking_steps = frozenset({"dates", "time", "note", "confirm"})
+    expects: ClassVar[Mapping[str, Expectation]] = {
+        "dates": DATE,
+        "note": FREE_TEXT,
+        "confirm": yes_no(SEND, DONT_SEND),
+    }
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
-        frame = self.frame("start", run=run_id(ctx, self.name), booking_id=args.get("booking_id"), dates=[])
+        frame = self.frame(
+            "start",
+            run=run_id(ctx, self.name),
+            booking_id=args.get("booking_id"),
+            dates=[],
+            first=str(args.get("text") or "")[:300],
+        )
         if ctx.facts.customer is None:
             return self.need_identity(frame)
         return self._begin(frame, ctx)
@@ -88,8 +102,9 @@ class BookingChangeDialog(Flow):
         bookings = upcoming(ctx)
         if not bookings:
             return no_bookings()
-        given = booking(ctx, frame)
-        chosen = given or (bookings[0] if len(bookings) == 1 else None)
+        # A date in "change tomorrow's to the 20th" may be the new one: name the booking by kind or reference.
+        named = named_booking(ctx, bookings, str(frame.data.get("first", "")), by_date=False)
+        chosen = booking(ctx, frame) or named or (bookings[0] if len(bookings) == 1 else None)
         if chosen is None:
             return self.go(frame, ctx, "choose")
         return self._chosen(frame, ctx, chosen)
@@ -138,12 +153,18 @@ class BookingChangeDialog(Flow):
         if isinstance(body, ChoiceIn) and body.option == DATES_DONE and chosen:
             return self.go(frame, ctx, "time")
         day: dt.date | None = None
+        read = ctx.facts.answer
         if isinstance(body, DateIn):
-            day = body.date
+            # Typed, it arrives read as a date; what bot.understanding made of the words comes first.
+            day = understood_date(ctx) or body.date
         elif isinstance(body, TextIn):
             day = understood_date(ctx) or parse_date(body.text, today(ctx))
         if day is None:
             return missed(frame)
+        more = read.also if isinstance(read, answers.DateAnswer) and read.date == day else ()
+        if more:
+            # "The 20th or the 23rd": every date named, in order, up to the limit.
+            return self._add_dates(frame, ctx, chosen, (day, *more))
         if not today(ctx) <= day <= today(ctx) + HORIZON:
             wrong = Text(msg("Please choose a date from today up to one year ahead."))
             return Transition(next=frame, replies=(wrong, *self.prompt(frame, ctx)))
@@ -153,6 +174,17 @@ class BookingChangeDialog(Flow):
         if len(chosen) >= MAX_DATES:
             return self.go(frame, ctx, "time", dates=[d.isoformat() for d in chosen])
         return self.go(frame, ctx, "dates", dates=[d.isoformat() for d in chosen])
+
+    def _add_dates(
+        self, frame: Frame, ctx: Ctx, chosen: list[dt.date], days: tuple[dt.date, ...]
+    ) -> Transition:
+        window = [d for d in days if today(ctx) <= d <= today(ctx) + HORIZON and d not in chosen]
+        if not window:
+            wrong = Text(msg("Please choose a date from today up to one year ahead."))
+            return Transition(next=frame, replies=(wrong, *self.prompt(frame, ctx)))
+        merged = [*chosen, *window][:MAX_DATES]
+        step = "time" if len(merged) >= MAX_DATES else "dates"
+        return self.go(frame, ctx, step, dates=[d.isoformat() for d in merged])
 
     def ask_time(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return (

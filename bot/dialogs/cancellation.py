@@ -8,10 +8,13 @@ filed: the customer only ever confirms the numbers they were shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot import policy
+from bot.dialogs import keywords
+from bot.dialogs.answering import Expectation, yes_no
 from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
 from bot.dialogs.common import (
     Flow,
@@ -22,14 +25,17 @@ from bot.dialogs.common import (
     kind_label,
     lines,
     menu_option,
+    named_booking,
     no_bookings,
     not_linked,
     picked_booking,
+    recently_passed,
     run_id,
     understood_date,
     upcoming,
 )
 from bot.effects import Escalate, FileRequest
+from bot.events import TextIn
 from bot.i18n import JST, Msg, When, Yen, msg, msg_plural
 from bot.replies import Choices, HandoffNotice, Option, Reply, Text
 
@@ -37,6 +43,7 @@ CONFIRM, KEEP = "confirm", "keep"
 CALLED_OFF, THIS_ONLY = "called_off", "this_only"
 _BEGIN = (
     ("no upcoming booking", "done"),
+    ("only a booking whose date has passed", "@handoff"),
     ("several bookings", "choose"),
     ("one (or the named) surgery booking", "surgery"),
     ("one (or the named) other booking", "explain"),
@@ -65,10 +72,20 @@ class CancellationDialog(Flow):
         ),
     }
     booking_steps = frozenset({"surgery", "explain"})
+    expects: ClassVar[Mapping[str, Expectation]] = {
+        "surgery": yes_no(CALLED_OFF, THIS_ONLY),
+        "explain": yes_no(CONFIRM, KEEP),
+    }
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         hint = understood_date(ctx)
-        frame = self.frame("start", run=run_id(ctx, self.name), hint=hint.isoformat() if hint else None)
+        frame = self.frame(
+            "start",
+            run=run_id(ctx, self.name),
+            hint=hint.isoformat() if hint else None,
+            booking_id=args.get("booking_id"),
+            first=str(args.get("text") or "")[:300],
+        )
         if ctx.facts.customer is None:
             return self.need_identity(frame)
         return self._begin(frame, ctx)
@@ -81,8 +98,15 @@ class CancellationDialog(Flow):
     def _begin(self, frame: Frame, ctx: Ctx) -> Transition:
         bookings = upcoming(ctx)
         if not bookings:
-            return no_bookings()
-        chosen = bookings[0] if len(bookings) == 1 else _hinted(frame, bookings)
+            passed = recently_passed(ctx)
+            # RULES.md §2: once its date has passed it is no cancellation any more; a person decides.
+            return _past(passed) if passed is not None else no_bookings()
+        chosen = (
+            booking(ctx, frame)
+            or (bookings[0] if len(bookings) == 1 else None)
+            or named_booking(ctx, bookings, str(frame.data.get("first", "")))
+            or _hinted(frame, bookings)
+        )
         if chosen is None:
             return self.go(frame, ctx, "choose")
         return self._chosen(frame, ctx, chosen)
@@ -119,7 +143,7 @@ class CancellationDialog(Flow):
 
     def on_surgery(self, frame: Frame, ctx: Ctx) -> Transition:
         b = self.chosen(ctx, frame)
-        picked = answer(ctx, CALLED_OFF, THIS_ONLY)
+        picked = answer(ctx, CALLED_OFF, THIS_ONLY) or (CALLED_OFF if calls_off_surgery(ctx) else None)
         if picked not in (CALLED_OFF, THIS_ONLY):
             return missed(frame)
         return self._explain(frame, ctx, b, called_off=picked == CALLED_OFF)
@@ -133,7 +157,18 @@ class CancellationDialog(Flow):
         )
         return (Text(explanation(b, fee)), question)
 
+    def fee_answer(self, frame: Frame, ctx: Ctx) -> Msg | None:
+        """Asked "how much?" while the fee is on screen: the same numbers again."""
+        b = booking(ctx, frame)
+        if frame.step != "explain" or b is None:
+            return None
+        return explanation(b, _fee(b, ctx, bool(frame.data.get("called_off"))))
+
     def on_explain(self, frame: Frame, ctx: Ctx) -> Transition:
+        b = self.chosen(ctx, frame)
+        if b.kind == "surgery" and not frame.data.get("called_off") and calls_off_surgery(ctx):
+            # "Actually the surgery itself is called off": the waiver applies; show the new numbers.
+            return self._explain(frame, ctx, b, called_off=True)
         picked = answer(ctx, CONFIRM, KEEP)
         if picked == KEEP:
             return Transition(next=Done(), replies=(Text(msg("All right, your booking stays as it is.")),))
@@ -188,6 +223,22 @@ def _fee(b: BookingFact, ctx: Ctx, called_off: bool) -> policy.CancellationFee:
         surgery_called_off=called_off and surgery,
         is_surgery=surgery,
     )
+
+
+_CALLED_OFF = re.compile(
+    r"surgery (?:itself )?(?:is |was )?(?:called off|cancell?ed|off)|(?:not|n't|never) (?:going to |gonna )?"
+    r"(?:have|do|get|go through with) (?:the |my )?(?:surgery|operation)|decided against (?:the )?(?:surgery|operation)|"
+    r"(?:cancel|call off) the (?:whole )?(?:surgery|operation)|"
+    r"手術(?:自体|そのもの)?(?:を|は|も)?(?:中止|やめ|止め|受けない|しない|キャンセル)|"
+    r"(?:不做|不要做|取消|放弃|放棄|唔做)(?:了)?(?:这个|這個|個)?(?:手术|手術)|(?:手术|手術)(?:不做|取消|唔做|都唔做)|"
+    r"수술(?:을|은|도|\s)*(?:안|취소|하지 않|포기|안 받)|ไม่(?:ทำ|ผ่าตัด)|ยกเลิก(?:การ)?ผ่าตัด|"
+    r"(?:không|ko|hủy|huỷ|bỏ)\s*(?:làm\s*)?(?:ca\s*)?phẫu thuật"
+)
+
+
+def calls_off_surgery(ctx: Ctx) -> bool:
+    """The customer's words say the surgery itself is called off, not only this appointment."""
+    return isinstance(ctx.body, TextIn) and bool(_CALLED_OFF.search(keywords.normalize(ctx.body.text)))
 
 
 def _key(fee: policy.CancellationFee) -> list[Any]:

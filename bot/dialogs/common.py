@@ -7,15 +7,16 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from bot.dialogs import keywords
+from bot.dialogs.answering import Expectation
 from bot.dialogs.base import BookingFact, Ctx, Done, Exit, Frame, Push, Transition, missed
 from bot.dialogs.menu import HUMAN, MENU
 from bot.events import ChoiceIn, DateIn, TextIn
-from bot.i18n import JST, Msg, When, msg
+from bot.i18n import JST, Msg, Translator, When, msg
 from bot.replies import Choices, DatePicker, Option, Reply, Text
+from bot.understanding import answers
 
 Graph = Mapping[str, tuple[tuple[str, str], ...]]
 Handler = Callable[[Frame, Ctx], Transition]
@@ -28,16 +29,16 @@ def menu_option() -> Option:
 class Flow:
     """A dialog whose steps are methods: `on_<step>` handles input, `ask_<step>` says what it asks.
 
-    Typed option numbers become button presses (buttons degrade to numbered lines on some channels),
-    except in `typed_steps`, where a number is an answer in its own right (minutes, a reference).
-    A pushed identity check comes back to `resume_<step>`.
+    `expects` says what each step's question expects (bot.dialogs.answering reads typed answers
+    against it before the step runs; steps not named expect one of their buttons). A pushed identity
+    check comes back to `resume_<step>`.
     """
 
     name: ClassVar[str]
     graph: ClassVar[Graph]
     menu_label: ClassVar[Msg]
     intents: ClassVar[tuple[str, ...]] = ()
-    typed_steps: ClassVar[frozenset[str]] = frozenset()
+    expects: ClassVar[Mapping[str, Expectation]] = {}
     # Steps about the booking chosen earlier (frame data "booking_id"). When it is no longer one of the
     # customer's upcoming bookings (an agent changed it, or its date passed while the customer was
     # answering), `booking_gone` answers instead of the step: nothing is acted on a stale booking.
@@ -53,10 +54,6 @@ class Flow:
                 return self.need_identity(frame)
             # A step from an older version of this dialog: start over at the menu.
             return Transition(next=Done())
-        if isinstance(ctx.body, TextIn) and frame.step not in self.typed_steps:
-            picked = numbered_option(ctx.body.text, self.prompt(frame, ctx))
-            if picked is not None:
-                ctx = replace(ctx, event=replace(ctx.event, body=ChoiceIn(picked)))
         if isinstance(ctx.body, ChoiceIn) and ctx.body.option in (MENU, HUMAN):
             return Transition(next=Exit(ctx.body.option))
         if frame.step in self.booking_steps and booking(ctx, frame) is None:
@@ -96,8 +93,29 @@ class Flow:
         return Transition(next=nxt, replies=(*replies, *self.prompt(nxt, ctx)))
 
     def need_identity(self, frame: Frame) -> Transition:
-        """Check who is writing first (the identity dialog), then come back to `resume_identity`."""
-        return Transition(next=Push("identity", {}, then=frame.to("identity")))
+        """Check who is writing first (the identity dialog), then come back to `resume_identity`.
+
+        A booking reference in the customer's first message ("about BK-2212, I'll be 15 min late") is
+        handed to the check, so only the birth date is asked."""
+        said = reference_in(keywords.normalize(str(frame.data.get("first", ""))))
+        args = {"reference": said} if said and any(c.isalpha() for c in said) else {}
+        return Transition(next=Push("identity", args, then=frame.to("identity")))
+
+
+REFERENCE_WORD = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
+
+
+def reference_in(text: str) -> str | None:
+    """The booking reference in what was typed: the one word, or the one word with digits in a sentence."""
+    words = [
+        w.strip("#.()[]「」") for w in re.split(r"[\s,;:、，：]+", text.upper()) if w.strip("#.()[]「」")
+    ]
+    if len(words) == 1:
+        # A plain word ("cancel", "hello") is not a reference: references carry a digit or a hyphen.
+        word = words[0]
+        return word if REFERENCE_WORD.match(word) and any(c.isdigit() or c == "-" for c in word) else None
+    candidates = [w for w in words if REFERENCE_WORD.match(w) and any(c.isdigit() for c in w)]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def numbered_option(text: str, prompt: Iterable[Reply]) -> str | None:
@@ -132,6 +150,20 @@ def upcoming(ctx: Ctx) -> tuple[BookingFact, ...]:
         if b.status == "confirmed" and b.service_at.astimezone(JST).date() >= day
     )
     return tuple(sorted(found, key=lambda b: (b.service_at, b.id)))
+
+
+RECENT = dt.timedelta(days=30)
+
+
+def recently_passed(ctx: Ctx) -> BookingFact | None:
+    """The latest confirmed booking whose JST date passed in the last 30 days ("I missed it yesterday")."""
+    day = today(ctx)
+    gone = [
+        b
+        for b in ctx.facts.bookings
+        if b.status == "confirmed" and day - RECENT <= b.service_at.astimezone(JST).date() < day
+    ]
+    return max(gone, key=lambda b: (b.service_at, b.id), default=None)
 
 
 def booking(ctx: Ctx, frame: Frame) -> BookingFact | None:
@@ -186,6 +218,36 @@ def picked_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact |
     return None
 
 
+_LONE_NUMBER = re.compile(r"(?<![\w/:.-])\d{1,2}(?![\w/:.-])")
+
+
+def named_booking(
+    ctx: Ctx, bookings: tuple[BookingFact, ...], text: str, *, by_date: bool = True
+) -> BookingFact | None:
+    """The one booking the customer's own words name: "the surgery one", "tomorrow's online
+    consultation", its reference, or the one date. None when they name none, or several."""
+    if len(bookings) < 2 or not text.strip():
+        return None
+    tr, en = Translator(ctx.facts.locale), Translator("en")
+    options = tuple(
+        answers.Option(
+            f"b{b.id}",
+            tuple(
+                dict.fromkeys(t.render(m) for t in (tr, en) for m in (booking_label(b), kind_label(b.kind)))
+            ),
+        )
+        for b in bookings
+    )
+    # "20 minutes late", "2 hours": a lone number here is no option number.
+    words = _LONE_NUMBER.sub(" ", text)
+    read = answers.read(words, answers.Expect("option", options), locale=ctx.facts.locale, now=ctx.now)
+    if isinstance(read, answers.Picked):
+        return next((b for b in bookings if f"b{b.id}" == read.option_id), None)
+    if by_date and isinstance(ctx.body, TextIn) and ctx.body.text == text:
+        return dated_booking(ctx, bookings)
+    return None
+
+
 def dated_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
     """The one booking on the date the customer's text names ("cancel tomorrow's appointment")."""
     body = ctx.body
@@ -201,16 +263,10 @@ def _on_date(bookings: Iterable[BookingFact], day: dt.date) -> BookingFact | Non
 
 
 def answer(ctx: Ctx, yes: str, no: str) -> str | None:
-    """A button id, or typed yes / no mapped to the `yes` / `no` option ids."""
+    """The button pressed. A typed yes or no arrives as the press of `yes` / `no`: the step declares
+    them (`Flow.expects`) and bot.dialogs.answering reads the text against that question only."""
     body = ctx.body
-    if isinstance(body, ChoiceIn):
-        return body.option
-    if isinstance(body, TextIn):
-        if keywords.is_yes(body.text):
-            return yes
-        if keywords.is_no(body.text):
-            return no
-    return None
+    return body.option if isinstance(body, ChoiceIn) else None
 
 
 def understood_date(ctx: Ctx) -> dt.date | None:

@@ -14,16 +14,17 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from bot.dialogs import keywords
+from bot.dialogs import answering, keywords
+from bot.dialogs.answering import Expectation, yes_no
 from bot.dialogs.base import Ctx, Done, Frame, Transition, missed
-from bot.dialogs.common import Flow, Graph, answer, menu_option, parse_date, run_id, today
+from bot.dialogs.common import Flow, Graph, answer, menu_option, parse_date, reference_in, run_id, today
 from bot.effects import AttemptLink, RecordConsent
-from bot.events import DateIn, SystemIn, TextIn
+from bot.events import ChoiceIn, DateIn, SystemIn, TextIn
 from bot.i18n import Msg, msg, msg_plural
 from bot.replies import Choices, DatePicker, Option, Reply, Text
+from bot.understanding import answers, references
 
 AGREE, DECLINE = "consent_yes", "consent_no"
-REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 
@@ -43,14 +44,21 @@ class IdentityDialog(Flow):
             ("decline", "done"),
         ),
         "reference": (("booking reference", "birth_date"), ("reference and birth date (check)", "checking")),
-        "birth_date": (("date of birth (check)", "checking"),),
+        "birth_date": (("date of birth (check)", "checking"), ("a date read two ways", "birth_which")),
+        "birth_which": (("the date meant (check)", "checking"),),
         "checking": (
             ("match: linked", "done"),
             ("no match: tries left", "reference"),
             ("locked for an hour, agents alerted", "done"),
         ),
     }
-    typed_steps = frozenset({"reference", "birth_date", "checking"})
+    expects: ClassVar[Mapping[str, Expectation]] = {
+        "consent": yes_no(AGREE, DECLINE),
+        "reference": answering.REFERENCE,
+        "birth_date": answering.BIRTH_DATE,
+        "birth_which": answering.BIRTH_DATE,
+        "checking": answering.REFERENCE,
+    }
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         if ctx.facts.customer is not None:
@@ -59,7 +67,7 @@ class IdentityDialog(Flow):
         if locked is not None and locked > ctx.now:
             return Transition(next=Done({"linked": False, "locked": True}), replies=(Text(_locked()),))
         # A deep link (Telegram /start REF, a LINE link) may carry the booking reference already.
-        linked_ref = _reference(str(args.get("reference", ""))) if args.get("reference") else None
+        linked_ref = reference_in(str(args.get("reference", ""))) if args.get("reference") else None
         frame = self.frame("start", run=run_id(ctx, self.name), link_reference=linked_ref)
         if ctx.facts.consented:
             return self._after_consent(frame, ctx)
@@ -119,7 +127,11 @@ class IdentityDialog(Flow):
             text = re.sub(
                 r"\d{4}\s*[-/.年년]\s*\d{1,2}\s*[-/.月월]\s*\d{1,2}\s*[日일]?|(?<!\d)\d{8}(?!\d)", " ", text
             )
-        reference = _reference(text)
+        read = ctx.facts.answer
+        # "bk 1001", "ＢＫ－１００１", "my booking number is ...": the reader's one candidate; never a guess
+        # between two ("A1 or B2").
+        one = isinstance(read, answers.Reference) and len(references.candidates(text)) == 1
+        reference = reference_in(text) or (read.text if one and isinstance(read, answers.Reference) else None)
         if reference is None:
             return missed(frame)
         if birth is not None and _plausible_birth(birth, ctx):
@@ -137,15 +149,35 @@ class IdentityDialog(Flow):
         )
 
     def on_birth_date(self, frame: Frame, ctx: Ctx) -> Transition:
-        body = ctx.body
-        birth: dt.date | None = None
-        if isinstance(body, DateIn):
-            birth = body.date
-        elif isinstance(body, TextIn):
-            birth = parse_date(body.text, today(ctx), need_year=True)
+        body, read = ctx.body, ctx.facts.answer
+        if isinstance(read, answers.AmbiguousDate):
+            plausible = [d for d in read.candidates if _plausible_birth(d, ctx)]
+            if len(plausible) > 1:
+                return self.go(frame, ctx, "birth_which", candidates=[d.isoformat() for d in plausible])
+            if plausible:
+                body = DateIn(plausible[0])
+        birth = body.date if isinstance(body, DateIn) else None
         if birth is None or not _plausible_birth(birth, ctx):
             return missed(frame)
         return _check(frame, str(frame.data.get("reference", "")), birth)
+
+    def ask_birth_which(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        days = [dt.date.fromisoformat(str(d)) for d in frame.data.get("candidates", ())]
+        # The date alone, in the customer's format: a template of one placeholder, nothing to translate.
+        options = tuple(Option(f"d{d.isoformat()}", Msg("{date}", (("date", d),))) for d in days)
+        return (Choices(msg("Which date do you mean?"), (*options, menu_option())),)
+
+    def on_birth_which(self, frame: Frame, ctx: Ctx) -> Transition:
+        body = ctx.body
+        if isinstance(body, ChoiceIn) and body.option.startswith("d"):
+            try:
+                birth = dt.date.fromisoformat(body.option[1:])
+            except ValueError:
+                return missed(frame)
+            return _check(frame, str(frame.data.get("reference", "")), birth)
+        if isinstance(body, DateIn) and _plausible_birth(body.date, ctx):
+            return _check(frame, str(frame.data.get("reference", "")), body.date)
+        return missed(frame)
 
     def ask_checking(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return self.ask_reference(frame, ctx)
@@ -177,19 +209,6 @@ def _check(frame: Frame, reference: str, birth: dt.date) -> Transition:
         next=frame.to("checking", reference=None),
         effects=(AttemptLink(reference, birth),),
     )
-
-
-def _reference(text: str) -> str | None:
-    """The booking reference in what was typed: the one word, or the one word with digits in a sentence."""
-    words = [
-        w.strip("#.()[]「」") for w in re.split(r"[\s,;:、，：]+", text.upper()) if w.strip("#.()[]「」")
-    ]
-    if len(words) == 1:
-        # A plain word ("cancel", "hello") is not a reference: references carry a digit or a hyphen.
-        word = words[0]
-        return word if REFERENCE.match(word) and any(c.isdigit() or c == "-" for c in word) else None
-    candidates = [w for w in words if REFERENCE.match(w) and any(c.isdigit() for c in w)]
-    return candidates[0] if len(candidates) == 1 else None
 
 
 def _plausible_birth(day: dt.date, ctx: Ctx) -> bool:

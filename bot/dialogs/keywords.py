@@ -104,6 +104,19 @@ def is_no(text: str) -> bool:
     return r.value == "no" and not (r.question or r.qualified)
 
 
+_THANKS = re.compile(
+    r"\b(?:thanks?|thank you|thx|ty|cheers|got it|understood|that'?s all|all good)\b|ありがと|了解|わかりました|分かりました|"
+    r"谢谢|謝謝|多謝|多谢|唔該|感谢|感謝|明白了|知道了|好的谢|감사|고마워|고맙|알겠|ขอบคุณ|เข้าใจแล้ว|cảm ơn|cám ơn|"
+    r"hiểu rồi|thank"
+)
+
+
+def is_thanks(text: str) -> bool:
+    """A closing ("ok thanks", "ありがとうございます", "알겠습니다 감사합니다", "ขอบคุณค่ะ") with no new request."""
+    t = normalize(text)
+    return len(t) <= 60 and bool(_THANKS.search(t)) and "?" not in t
+
+
 def intent_of(text: str) -> str:
     """The first intent whose keyword occurs in the text, or "other" (ask, don't guess)."""
     t = normalize(text)

@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot import policy
+from bot.dialogs.answering import MINUTES, Expectation
 from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Start, Transition, missed
 from bot.dialogs.common import (
     Flow,
     Graph,
+    booking,
     choose_booking,
     menu_option,
+    named_booking,
     not_linked,
     parse_minutes,
     picked_booking,
@@ -32,6 +35,7 @@ from bot.effects import Escalate, FileRequest
 from bot.events import ChoiceIn, TextIn
 from bot.i18n import JST, When, msg
 from bot.replies import Choices, HandoffNotice, Option, Reply, Text
+from bot.understanding import answers
 
 MINUTE_OPTIONS = {"m10": 10, "m20": 20, "m30": 30, "m60": 60}
 MAX_MINUTES = 24 * 60
@@ -49,7 +53,7 @@ class LateArrivalDialog(Flow):
     name: ClassVar[str] = "late_arrival"
     menu_label = msg("I'm running late")
     intents = ("late",)
-    typed_steps = frozenset({"minutes"})
+    expects: ClassVar[Mapping[str, Expectation]] = {"minutes": MINUTES}
     booking_steps = frozenset({"minutes"})
     graph: ClassVar[Graph] = {
         "start": (("not linked", "identity"), *_BEGIN),
@@ -75,7 +79,14 @@ class LateArrivalDialog(Flow):
     }
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
-        frame = self.frame("start", run=run_id(ctx, self.name), minutes=understood_minutes(ctx))
+        first = str(args.get("text") or "")[:300]
+        frame = self.frame(
+            "start",
+            run=run_id(ctx, self.name),
+            minutes=understood_minutes(ctx),
+            first=first,
+            booking_id=args.get("booking_id"),
+        )
         if ctx.facts.customer is None:
             return self.need_identity(frame)
         return self._begin(frame, ctx)
@@ -92,13 +103,26 @@ class LateArrivalDialog(Flow):
         if not bookings:
             return _alert(frame, "A customer with no upcoming booking on record says they are running late")
         todays = [b for b in bookings if b.service_at.astimezone(JST).date() == today(ctx)]
-        chosen = todays[0] if len(todays) == 1 else (bookings[0] if len(bookings) == 1 else None)
+        chosen = (
+            booking(ctx, frame)
+            or named_booking(ctx, bookings, str(frame.data.get("first", "")))
+            or (todays[0] if len(todays) == 1 else (bookings[0] if len(bookings) == 1 else None))
+        )
         if chosen is None:
             return self.go(frame, ctx, "choose")
         return self._chosen(frame, ctx, chosen)
 
     def _chosen(self, frame: Frame, ctx: Ctx, b: BookingFact) -> Transition:
         minutes = frame.data.get("minutes")
+        if not isinstance(minutes, int):
+            # "My appointment is at 3, I'll be there at 3:20": a clock time said up front, read against it.
+            said = answers.read(
+                str(frame.data.get("first", "")),
+                answers.Expect("minutes", (), b.service_at),
+                locale=ctx.facts.locale,
+                now=ctx.now,
+            )
+            minutes = said.minutes if isinstance(said, answers.Minutes) and said.minutes > 0 else None
         if isinstance(minutes, int):
             return self._record(frame, ctx, b, minutes)
         return self.go(frame, ctx, "minutes", booking_id=b.id)
@@ -122,12 +146,13 @@ class LateArrivalDialog(Flow):
 
     def on_minutes(self, frame: Frame, ctx: Ctx) -> Transition:
         b = self.chosen(ctx, frame)
-        body = ctx.body
+        body, read = ctx.body, ctx.facts.answer
         minutes: int | None = None
         if isinstance(body, ChoiceIn):
             minutes = MINUTE_OPTIONS.get(body.option)
         elif isinstance(body, TextIn):
-            minutes = understood_minutes(ctx) or parse_minutes(body.text)
+            said = read.minutes if isinstance(read, answers.Minutes) else None
+            minutes = said or understood_minutes(ctx) or parse_minutes(body.text)
         if minutes is None or not 0 < minutes <= MAX_MINUTES:
             return missed(frame)
         return self._record(frame, ctx, b, minutes)
@@ -156,6 +181,12 @@ class LateArrivalDialog(Flow):
         thanks = Text(
             msg(
                 "Thank you for telling us. I've alerted our team at once; they will let the interpreter and the "
+                "clinic know. You expect to join the call at about {arrival}.",
+                arrival=When(arrival),
+            )
+            if online(b)
+            else msg(
+                "Thank you for telling us. I've alerted our team at once; they will let the interpreter and the "
                 "clinic know. Expected arrival: about {arrival}.",
                 arrival=When(arrival),
             )
@@ -172,10 +203,12 @@ class LateArrivalDialog(Flow):
         return Transition(next=t.next, replies=t.replies, effects=(notice,))
 
     def ask_after(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        b = booking(ctx, frame)
+        online_step = b is not None and online(b)
         options = (
             Option(CHANGE, msg("Change the booking")),
             human_option(),
-            Option(FINE, msg("I'm on my way")),
+            Option(FINE, msg("I'll join as soon as I can") if online_step else msg("I'm on my way")),
         )
         return (Choices(msg("What would you like to do?"), options),)
 
@@ -184,7 +217,13 @@ class LateArrivalDialog(Flow):
         if isinstance(body, ChoiceIn) and body.option == CHANGE:
             return Transition(next=Start("booking_change", {"booking_id": frame.data.get("booking_id")}))
         if isinstance(body, ChoiceIn) and body.option == FINE:
-            return Transition(next=Done(), replies=(Text(msg("Thank you. Please travel safely.")),))
+            b = booking(ctx, frame)
+            bye = (
+                msg("Thank you. See you in the call.")
+                if b and online(b)
+                else msg("Thank you. Please travel safely.")
+            )
+            return Transition(next=Done(), replies=(Text(bye),))
         return missed(frame)
 
 
@@ -199,3 +238,8 @@ def _alert(frame: Frame, what: str) -> Transition:
         replies=(HandoffNotice(notice),),
         effects=(Escalate("late", "urgent", summary),),
     )
+
+
+def online(b: BookingFact) -> bool:
+    """An online consultation: the customer joins a call, nobody travels."""
+    return b.kind == "online_consultation"

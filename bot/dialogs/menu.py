@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from bot.dialogs import keywords
+from bot.dialogs.answering import INTENT, Expectation
 from bot.dialogs.base import Ctx, Exit, Frame, Push, Start, Transition, missed
 from bot.events import ChoiceIn, FollowIn, TextIn
 from bot.i18n import Msg, msg
@@ -28,6 +29,7 @@ def human_option() -> Option:
 
 class MenuDialog:
     name: ClassVar[str] = "menu"
+    expects: ClassVar[Mapping[str, Expectation]] = {"main": INTENT}
     graph: ClassVar[Mapping[str, tuple[tuple[str, str], ...]]] = {
         "main": (
             ("Cancel a booking, or typed cancel", "@cancellation"),

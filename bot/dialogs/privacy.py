@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot.dialogs import keywords
+from bot.dialogs.answering import FREE_TEXT, Expectation, yes_no
 from bot.dialogs.base import Ctx, Done, Frame, Transition, missed
 from bot.dialogs.common import Flow, Graph, answer, menu_option, not_linked, run_id
 from bot.effects import FileRequest
@@ -61,7 +62,10 @@ class PrivacyDialog(Flow):
     name: ClassVar[str] = "privacy"
     menu_label = msg("Privacy and my data")
     intents = ("privacy",)
-    typed_steps = frozenset({"correction"})
+    expects: ClassVar[Mapping[str, Expectation]] = {
+        "correction": FREE_TEXT,
+        "confirm_delete": yes_no(SEND, KEEP),
+    }
     graph: ClassVar[Graph] = {
         "start": (("policy in short", "choose"),),
         "choose": (

@@ -11,15 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.dialogs import registry
+from bot.dialogs import answering, registry
+from bot.dialogs.asides import aside, with_person
 from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition
+from bot.dialogs.hints import hint
 from bot.dialogs.keywords import is_menu, wants_human
 from bot.dialogs.language import confirmation as language_confirmation
-from bot.dialogs.menu import HUMAN, MENU, human_option
+from bot.dialogs.menu import HUMAN, MENU
 from bot.effects import Effect, Escalate, MarkUnreachable, SetLocale
 from bot.events import ChoiceIn, DateIn, FollowIn, SystemIn, TextIn, UnfollowIn, UnsupportedIn
 from bot.i18n import SUPPORTED, msg
-from bot.replies import Choices, DatePicker, HandoffNotice, Option, Reply, Text
+from bot.replies import Choices, DatePicker, HandoffNotice, Reply, Text
 
 IDLE_RESET = dt.timedelta(hours=24)
 MAX_MISSES = 2
@@ -110,7 +112,12 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
             top = opened.frames[-1]
             stepped = _run(registry.get(top.dialog).step(top, ctx), ctx, list(opened.frames[:-1]))
             if stepped.missed:
-                return _finish(state, (), opened, ctx, new_token)
+                beside = aside(top, ctx, tuple(registry.get(top.dialog).prompt(top, ctx)))
+                if beside is None:
+                    return _finish(state, (), opened, ctx, new_token)
+                greeting = tuple(r for r in opened.replies if not isinstance(r, Choices | DatePicker))
+                answered = _run(beside, ctx, list(opened.frames[:-1]), current=top)
+                return _finish(state, greeting, answered, ctx, new_token)
             return _finish(state, (), stepped, ctx, new_token)
         return _finish(state, (), _run(registry.MENU.start(ctx, {"greet": True}), ctx, []), ctx, new_token)
 
@@ -129,25 +136,44 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
             state, (notice,), _Run(list(state.frames), dialog.prompt(top, ctx), ()), ctx, new_token
         )
 
+    if isinstance(body, TextIn):
+        ctx = answering.read_typed(dialog, top, ctx, state.token, _appointment(top, ctx))
     run = _run(dialog.step(top, ctx), ctx, list(state.frames[:-1]), current=top)
     if run.missed and isinstance(body, SystemIn):
         # Not the customer's doing: an answer the step no longer waits for is dropped, not a miss.
         return Outcome(state)
-    if run.missed:
-        misses = state.misses + 1
-        replies: list[Reply] = [Text(msg("Sorry, I didn't understand that.")), *dialog.prompt(top, ctx)]
-        if misses >= MAX_MISSES:
-            replies.append(
-                Choices(
-                    msg("Would you like a person from our team to help you?"),
-                    (human_option(), Option(MENU, msg("Back to the menu"))),
-                )
-            )
-        out = _finish(state, (), _Run(list(state.frames), tuple(replies), run.effects), ctx, new_token)
-        return Outcome(
-            StackState(out.state.frames, out.state.token, misses, ctx.now), out.replies, out.effects
+    if not run.missed:
+        return _finish(state, (), run, ctx, new_token)
+    prompt = tuple(dialog.prompt(top, ctx))
+    beside = aside(top, ctx, prompt)
+    if beside is not None:
+        return _finish(state, (), _run(beside, ctx, list(state.frames[:-1]), current=top), ctx, new_token)
+    return _missed(state, top, ctx, prompt, run.effects)
+
+
+def _missed(
+    state: StackState, top: Frame, ctx: Ctx, prompt: tuple[Reply, ...], effects: tuple[Effect, ...]
+) -> Outcome:
+    """The same question again, saying what it expects; a person offered in it after two misses.
+
+    The person is one more button of the open question, not a question of its own, so a typed "yes"
+    still answers what was asked; the buttons already on screen stay valid (the token is kept).
+    """
+    misses = state.misses + 1
+    expect = answering.expectation(registry.get(top.dialog), top, prompt)
+    replies: list[Reply] = [Text(hint(expect))]
+    if misses >= MAX_MISSES:
+        replies.append(
+            Text(msg("If you prefer, a person from our team can help: choose “Talk to a person”."))
         )
-    return _finish(state, (), run, ctx, new_token)
+        prompt = with_person(prompt)
+    replies.extend(prompt)
+    return Outcome(StackState(state.frames, state.token, misses, ctx.now), tuple(replies), effects)
+
+
+def _appointment(frame: Frame, ctx: Ctx) -> dt.datetime | None:
+    wanted = frame.data.get("booking_id")
+    return next((b.service_at for b in ctx.facts.bookings if b.id == wanted), None)
 
 
 def _global(option: str, state: StackState, ctx: Ctx, new_token: str) -> Outcome:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from bot.dialogs.answering import FREE_TEXT, Expectation
 from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
 from bot.dialogs.common import (
     Flow,
@@ -20,6 +21,7 @@ from bot.dialogs.common import (
     booking,
     booking_option,
     menu_option,
+    named_booking,
     not_linked,
     picked_booking,
     run_id,
@@ -29,25 +31,28 @@ from bot.effects import FileRequest
 from bot.events import ChoiceIn, TextIn
 from bot.i18n import JST, Msg, When, msg
 from bot.replies import Choices, HandoffNotice, Option, Reply, Text
+from bot.understanding.topics import circumstance_category
 
-CATEGORIES = ("illness", "injury", "disaster", "transport", "flight", "other")
+CATEGORIES = ("illness", "injury", "bereavement", "disaster_weather", "transport", "visa_entry", "other")
 NO_BOOKING = "no_booking"
 DETAIL_CHARS = 1000
-_BEGIN = (("several bookings", "choose"), ("one booking, or none", "what"))
+_UP_FRONT = ("what happened said up front: recorded, urgent ticket", "@handoff")
+_BEGIN = (("several bookings", "choose"), ("one booking, or none", "what"), _UP_FRONT)
 
 
 class SpecialCircumstanceDialog(Flow):
     name: ClassVar[str] = "special_circumstance"
     menu_label = msg("Illness, accident or other emergency")
     intents = ("special_circumstance",)
-    typed_steps = frozenset({"details"})
+    expects: ClassVar[Mapping[str, Expectation]] = {"details": FREE_TEXT}
     graph: ClassVar[Graph] = {
         "start": (("not linked", "identity"), *_BEGIN),
         "identity": (
             *((f"linked: {label}", to) for label, to in _BEGIN),
             ("not linked: go on without a booking", "what"),
+            ("not linked, " + _UP_FRONT[0], _UP_FRONT[1]),
         ),
-        "choose": (("booking chosen", "what"), ("not about one booking", "what")),
+        "choose": (("booking chosen", "what"), ("not about one booking", "what"), _UP_FRONT),
         "what": (
             ("what happened", "details"),
             ("described in own words: recorded, urgent ticket", "@handoff"),
@@ -67,14 +72,25 @@ class SpecialCircumstanceDialog(Flow):
             return not_linked(result)
         if not result.get("linked") or ctx.facts.customer is None:
             # Urgent matters still reach a person; they identify the customer themselves.
-            return self.go(frame, ctx, "what", booking_id=None)
+            return self._what(frame, ctx, None)
         return self._begin(frame, ctx)
 
     def _begin(self, frame: Frame, ctx: Ctx) -> Transition:
         bookings = upcoming(ctx)
-        if len(bookings) > 1:
+        first = str(frame.data.get("first", ""))
+        named = named_booking(ctx, bookings, first)
+        if len(bookings) > 1 and named is None:
             return self.go(frame, ctx, "choose")
-        return self.go(frame, ctx, "what", booking_id=bookings[0].id if bookings else None)
+        chosen = named or (bookings[0] if bookings else None)
+        return self._what(frame, ctx, chosen.id if chosen else None)
+
+    def _what(self, frame: Frame, ctx: Ctx, booking_id: int | None) -> Transition:
+        """Ask what happened, unless the first message already said it ("I have a fever")."""
+        first = str(frame.data.get("first", "")).strip()
+        category = circumstance_category(first) if first else "other"
+        if category != "other":
+            return self._record(frame.to("what", booking_id=booking_id), ctx, category, first)
+        return self.go(frame, ctx, "what", booking_id=booking_id)
 
     def ask_choose(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         options = (
@@ -86,9 +102,9 @@ class SpecialCircumstanceDialog(Flow):
 
     def on_choose(self, frame: Frame, ctx: Ctx) -> Transition:
         if isinstance(ctx.body, ChoiceIn) and ctx.body.option == NO_BOOKING:
-            return self.go(frame, ctx, "what", booking_id=None)
+            return self._what(frame, ctx, None)
         b = picked_booking(ctx, upcoming(ctx))
-        return missed(frame) if b is None else self.go(frame, ctx, "what", booking_id=b.id)
+        return missed(frame) if b is None else self._what(frame, ctx, b.id)
 
     def ask_what(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         options = tuple(Option(c, category_label(c)) for c in CATEGORIES)
@@ -100,7 +116,8 @@ class SpecialCircumstanceDialog(Flow):
             return self.go(frame, ctx, "details", category=body.option)
         if isinstance(body, TextIn) and len(body.text.strip()) > 3:
             # A description instead of a category: keep the words, an agent reads them.
-            return self._record(frame, ctx, "other", body.text.strip()[:DETAIL_CHARS])
+            text = body.text.strip()[:DETAIL_CHARS]
+            return self._record(frame, ctx, circumstance_category(text), text)
         return missed(frame)
 
     def ask_details(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
@@ -193,12 +210,14 @@ def category_label(category: str) -> Msg:
             return msg("Sudden illness")
         case "injury":
             return msg("Injury or accident")
-        case "disaster":
-            return msg("Natural disaster")
+        case "bereavement":
+            return msg("A death in the family")
+        case "disaster_weather":
+            return msg("Natural disaster or severe weather")
         case "transport":
-            return msg("Transport strike or breakdown")
-        case "flight":
-            return msg("Flight cancelled or delayed")
+            return msg("Flight, train or other transport problem")
+        case "visa_entry":
+            return msg("Visa or entry to Japan refused")
     return msg("Something else")
 
 

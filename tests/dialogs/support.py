@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from bot.dialogs import registry
+from bot.dialogs import answering, registry
 from bot.dialogs.base import BookingFact, Ctx, CustomerFact, Facts, Frame, Transition
 from bot.dialogs.runtime import Outcome, StackState, advance
 from bot.effects import AttemptLink, Effect, Escalate, FileRequest, RecordConsent
@@ -121,9 +121,12 @@ def options_of(replies: Iterable[Reply]) -> list[str]:
 def step(
     dialog: str, step_name: str, body: Body | str, f: Facts | None = None, now: dt.datetime = NOW, **data: Any
 ) -> Transition:
-    """One step of one dialog, pure: the frame is built by hand."""
+    """One step of one dialog, pure: the frame is built by hand; typed text is read against the step's
+    question first, as the runtime does (bot.dialogs.answering)."""
     d = registry.get(dialog)
-    return d.step(Frame(dialog, step_name, data), ctx(body, f, now))
+    frame = Frame(dialog, step_name, data)
+    c = ctx(body, f, now)
+    return d.step(frame, answering.read_typed(d, frame, c, ""))
 
 
 def start(

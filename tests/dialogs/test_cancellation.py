@@ -47,10 +47,28 @@ def _not_linked() -> Transition:
 
 @E("start", "no upcoming booking")
 def _none() -> Transition:
-    past = bk("treatment", -1)
+    long_past = bk("treatment", -45)
     cancelled = bk("treatment", 5, status="cancelled")
-    t = start("cancellation", facts(past, cancelled))
+    t = start("cancellation", facts(long_past, cancelled))
     assert "can't find an upcoming booking" in text_of(t.replies)
+    return t
+
+
+@E("start", "only a booking whose date has passed")
+def _only_passed() -> Transition:
+    yesterday = bk("treatment", -1)
+    t = start("cancellation", facts(yesterday, bk("treatment", 5, status="cancelled")))
+    [escalate] = effects_of(t, Escalate)
+    assert escalate.reason == "cancellation" and yesterday.reference in escalate.summary
+    assert not effects_of(t, FileRequest), "no cancellation is filed for a date that has passed"
+    assert "already passed" in text_of(t.replies)
+    return t
+
+
+@E("identity", "linked: only a booking whose date has passed")
+def _linked_only_passed() -> Transition:
+    t = resume(facts(bk("surgery", -3)), {"linked": True})
+    assert effects_of(t, Escalate) and not effects_of(t, FileRequest)
     return t
 
 

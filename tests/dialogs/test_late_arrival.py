@@ -194,7 +194,7 @@ def test_minutes_from_understanding_win() -> None:
     assert notice(t).details["minutes_late"] == 30
 
 
-@pytest.mark.parametrize("typed", ["soon", "0", "99999", "-5"])
+@pytest.mark.parametrize("typed", ["soon", "0", "99999"])
 def test_minutes_it_cannot_use_are_re_asked(typed: str) -> None:
     t = minutes(typed)
     assert t.missed and t.effects == ()

@@ -11,7 +11,7 @@ from bot.dialogs.base import Exit, Frame, Start, Transition
 from bot.dialogs.runtime import IDLE_RESET, Outcome, StackState, advance
 from bot.effects import Escalate, FileRequest
 from bot.events import Body, ChoiceIn, DateIn, SystemIn, TextIn, UnsupportedIn
-from bot.replies import HandoffNotice
+from bot.replies import Choices, DatePicker, HandoffNotice
 from tests.dialogs.edges import Edges
 from tests.dialogs.support import NOW, Sim, U, bk, ctx, facts, options_of, render, step
 
@@ -138,10 +138,14 @@ def test_unreadable_input_in_every_state_re_asks_and_twice_offers_a_person(frame
         out = advance(state, ctx(ChoiceIn("no-such-button", state.token), facts(BOOKING), NOW), str(9 + i))
         assert out.effects == ()
         said = render(out.replies)
-        assert said[0] == "Sorry, I didn't understand that."
+        assert said[0].startswith("Please "), "the re-ask says what the question expects"
+        assert out.state.token == state.token, "the buttons on screen stay valid"
         state = out.state
-    assert "Would you like a person from our team to help you?" in said
-    assert options_of(out.replies)[-2:] == ["human", "menu"]
+    assert "If you prefer, a person from our team can help: choose “Talk to a person”." in said
+    options = options_of(out.replies)
+    assert "human" in options, "the person is a button of the same question"
+    assert "menu" not in options or options[-1] == "menu"
+    assert sum(isinstance(r, Choices | DatePicker) for r in out.replies) == 1, "one question on screen"
 
 
 @pytest.mark.parametrize("frame", FRAMES, ids=IDS)

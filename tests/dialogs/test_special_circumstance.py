@@ -17,7 +17,7 @@ T0 = bk("treatment", 0, hour=9, id=52, reference="BK-T0")  # started an hour bef
 
 
 def resume(f: Facts, result: dict[str, object]) -> Transition:
-    data = {"run": "r1", "contact_at": NOW.isoformat(), "first": "I have a fever"}
+    data = {"run": "r1", "contact_at": NOW.isoformat(), "first": "something came up"}
     return D.resume(Frame("special_circumstance", "identity", data), result, ctx("x", f))
 
 
@@ -46,7 +46,64 @@ def _several() -> Transition:
 def _one() -> Transition:
     t = start("special_circumstance", facts(S2))
     assert isinstance(t.next, Frame) and t.next.data["booking_id"] == S2.id
-    assert options_of(t.replies)[:6] == ["illness", "injury", "disaster", "transport", "flight", "other"]
+    assert options_of(t.replies)[:7] == [
+        "illness",
+        "injury",
+        "bereavement",
+        "disaster_weather",
+        "transport",
+        "visa_entry",
+        "other",
+    ]
+    return t
+
+
+@E("start", "what happened said up front: recorded, urgent ticket")
+def _up_front() -> Transition:
+    t = start(
+        "special_circumstance",
+        facts(S2),
+        body="I have a high fever, I can't come",
+        text="I have a high fever, I can't come",
+    )
+    request = filed(t)
+    assert request.details["category"] == "illness" and request.booking_id == S2.id
+    assert "What happened?" not in text_of(t.replies), "what was said is not asked again"
+    return t
+
+
+@E("identity", "linked: what happened said up front: recorded, urgent ticket")
+def _l_up_front() -> Transition:
+    f = facts(S2)
+    data = {"run": "r1", "contact_at": NOW.isoformat(), "first": "My visa was refused, I can't enter Japan"}
+    t = D.resume(Frame("special_circumstance", "identity", data), {"linked": True}, ctx("x", f))
+    assert filed(t).details["category"] == "visa_entry"
+    return t
+
+
+@E("identity", "not linked, what happened said up front: recorded, urgent ticket")
+def _u_up_front() -> Transition:
+    data = {"run": "r1", "contact_at": NOW.isoformat(), "first": "My father passed away"}
+    t = D.resume(
+        Frame("special_circumstance", "identity", data), {"linked": False}, ctx("x", facts(linked=False))
+    )
+    request = filed(t)
+    assert request.details["category"] == "bereavement" and request.booking_id is None
+    return t
+
+
+@E("choose", "what happened said up front: recorded, urgent ticket")
+def _c_up_front() -> Transition:
+    t = step(
+        "special_circumstance",
+        "choose",
+        ChoiceIn("b51"),
+        facts(S2, T0),
+        run="r1",
+        first="typhoon, my flight is cancelled",
+        contact_at=NOW.isoformat(),
+    )
+    assert filed(t).booking_id == S2.id
     return t
 
 
@@ -83,8 +140,8 @@ def _choose_none() -> Transition:
 
 @E("what", "what happened")
 def _what() -> Transition:
-    t = step("special_circumstance", "what", ChoiceIn("flight"), facts(S2), run="r1", booking_id=S2.id)
-    assert isinstance(t.next, Frame) and t.next.data["category"] == "flight"
+    t = step("special_circumstance", "what", ChoiceIn("transport"), facts(S2), run="r1", booking_id=S2.id)
+    assert isinstance(t.next, Frame) and t.next.data["category"] == "transport"
     return t
 
 
@@ -101,7 +158,8 @@ def _what_typed() -> Transition:
     )
     request = filed(t)
     assert (
-        request.details["category"] == "other" and request.details["details"] == "typhoon closed the airport"
+        request.details["category"] == "disaster_weather"
+        and request.details["details"] == "typhoon closed the airport"
     )
     return t
 

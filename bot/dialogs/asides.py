@@ -1,0 +1,108 @@
+"""What a customer says mid-flow that is not an answer to the open question. Pure.
+
+Asked only when the step could not use the text (a typed answer that fits always wins): a medical
+question is declined politely with a person offered; a question about fees or rules is answered in
+place and the question asked again; a change of mind ("reschedule instead", "actually cancel it")
+moves to that flow keeping the booking; "never mind" ends the flow with nothing filed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from bot.dialogs import keywords, registry
+from bot.dialogs.base import Ctx, Done, Frame, Start, Transition
+from bot.dialogs.menu import HUMAN, MENU, human_option
+from bot.events import TextIn
+from bot.i18n import Msg, msg
+from bot.replies import Choices, DatePicker, Reply, Text
+from bot.understanding import answers
+
+# Flows that file nothing: leaving them needs no "nothing was sent".
+_QUIET = frozenset({"menu", "language", "payment", "identity", "privacy"})
+# Dialogs that only inform: a thank-you or a no ends them politely.
+_INFORMATIONAL = frozenset({"menu", "payment", "privacy", "language"})
+# A change of mind is only read from these intents (a flow of its own exists for each).
+_SWITCHABLE = ("cancel", "change", "late", "special_circumstance", "payment", "privacy")
+
+NO_MEDICAL_ADVICE = msg(
+    "I'm sorry, I can't give medical advice. A person from our team can ask the clinic for you: "
+    "choose “Talk to a person”."
+)
+FEE_RULES = msg(
+    "About fees: cancelling the interpretation costs nothing with 4 or more days' notice, 50% of the "
+    "interpretation fee from 3 days before, and 100% on the day before and on the day (counted on Japan "
+    "calendar dates). When you decide not to have a surgery at all, its cancellation fee is waived. The "
+    "rules set no fee for changing a booking; a person from our team will confirm whether anything applies."
+)
+SWITCHING = msg("All right, let's do that instead.")
+WELCOME = msg("You're welcome. If you need anything else, just write here.")
+NOTHING_SENT = msg("All right, I haven't sent anything. Your booking stays as it is.")
+
+
+def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | None:
+    """The answer to what the customer said beside the question, or None (a real miss)."""
+    if not isinstance(ctx.body, TextIn):
+        return None
+    understood = ctx.facts.understood
+    intent = getattr(understood, "intent", None)
+    asked = getattr(ctx.facts.answer, "question_about", None) or getattr(understood, "question_about", None)
+    if intent == "medical_question" or asked == "medical":
+        return Transition(next=frame, replies=(Text(NO_MEDICAL_ADVICE), *with_person(prompt)))
+    if asked == "fee":
+        answer = _fee_answer(frame, ctx)
+        return Transition(next=frame, replies=(Text(answer), *prompt))
+    switched = _switch(frame, ctx, intent)
+    if switched is not None:
+        return switched
+    if isinstance(ctx.facts.answer, answers.No) and frame.dialog not in _QUIET:
+        return Transition(next=Done(), replies=(Text(NOTHING_SENT),))
+    if frame.dialog in _INFORMATIONAL and _closing(ctx.body.text, understood):
+        # "ok thanks" after an answer, "no it's fine" to an offer: nothing more is needed.
+        return Transition(next=Done(), replies=(Text(WELCOME),))
+    return None
+
+
+def _closing(text: str, understood: Any) -> bool:
+    if getattr(understood, "intent", "other") not in ("other", None):
+        return False
+    return keywords.is_thanks(text) or keywords.is_no(text)
+
+
+def _fee_answer(frame: Frame, ctx: Ctx) -> Msg:
+    dialog: Any = registry.get(frame.dialog)
+    own = getattr(dialog, "fee_answer", None)
+    found = own(frame, ctx) if callable(own) else None
+    return found if isinstance(found, Msg) else FEE_RULES
+
+
+def _switch(frame: Frame, ctx: Ctx, intent: str | None) -> Transition | None:
+    if intent not in _SWITCHABLE or frame.dialog in ("menu", "identity", "language"):
+        return None
+    if intent in getattr(registry.get(frame.dialog), "intents", ()):
+        return None
+    target = next((n for n in registry.FLOWS if intent in getattr(registry.get(n), "intents", ())), None)
+    if target is None:
+        return None
+    assert isinstance(ctx.body, TextIn)
+    args = {"booking_id": frame.data.get("booking_id"), "text": ctx.body.text}
+    return Transition(next=Start(target, args), replies=(Text(SWITCHING),))
+
+
+def with_person(prompt: tuple[Reply, ...]) -> tuple[Reply, ...]:
+    """The prompt with "Talk to a person" among the last question's buttons (before "menu")."""
+    last = max((i for i, r in enumerate(prompt) if isinstance(r, Choices | DatePicker)), default=None)
+    if last is None:
+        return (
+            *prompt,
+            Choices(msg("Would you like a person from our team to help you?"), (human_option(),)),
+        )
+    question = prompt[last]
+    assert isinstance(question, Choices | DatePicker)
+    if any(o.id == HUMAN for o in question.options):
+        return prompt
+    kept = [o for o in question.options if o.id != MENU]
+    menu = [o for o in question.options if o.id == MENU]
+    widened = replace(question, options=(*kept, human_option(), *menu))
+    return (*prompt[:last], widened, *prompt[last + 1 :])
