@@ -74,7 +74,7 @@ def read_typed(
     options = _reader_options(prompt, expect, Translator(ctx.facts.locale), Translator("en"))
     reading = _read(body.text, expect, options, ctx, appointment_at)
     pressed = _as_press(reading, expect, options, token)
-    facts = replace(ctx.facts, answer=reading)
+    facts = replace(ctx.facts, answer=reading, typed=body.text)
     if pressed is not None:
         return Ctx(replace(ctx.event, body=pressed), facts)
     return Ctx(ctx.event, facts)

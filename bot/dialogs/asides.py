@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.dialogs import keywords, registry
 from bot.dialogs.base import Ctx, Done, Frame, Start, Transition
-from bot.dialogs.menu import HUMAN, MENU, human_option
+from bot.dialogs.menu import HUMAN, MENU, WELCOME, human_option
 from bot.events import TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, DatePicker, Reply, Text
@@ -37,7 +37,6 @@ FEE_RULES = msg(
     "rules set no fee for changing a booking; a person from our team will confirm whether anything applies."
 )
 SWITCHING = msg("All right, let's do that instead.")
-WELCOME = msg("You're welcome. If you need anything else, just write here.")
 NOTHING_SENT = msg("All right, I haven't sent anything. Your booking stays as it is.")
 
 

@@ -55,6 +55,8 @@ class Facts:
     understood: Any = None
     # The typed text as read against the open question (bot.dialogs.answering), when it was text.
     answer: Any = None
+    # The customer's own words when the event was text, also when they were read as a press.
+    typed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot import policy
+from bot.dialogs import keywords
 from bot.dialogs.answering import DATE, FREE_TEXT, Expectation, yes_no
 from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
 from bot.dialogs.common import (
@@ -151,6 +152,14 @@ class BookingChangeDialog(Flow):
         chosen = _dates(frame)
         body = ctx.body
         if isinstance(body, ChoiceIn) and body.option == DATES_DONE and chosen:
+            return self.go(frame, ctx, "time")
+        typed = ctx.facts.typed or ""
+        if (
+            chosen
+            and isinstance(body, TextIn)
+            and any(f(typed) for f in (keywords.is_done, keywords.is_no, keywords.is_yes))
+        ):
+            # "No, that's all" / "yes" to "add another date, or continue": continue.
             return self.go(frame, ctx, "time")
         day: dt.date | None = None
         read = ctx.facts.answer

@@ -35,7 +35,6 @@ from bot.dialogs.common import (
     upcoming,
 )
 from bot.effects import Escalate, FileRequest
-from bot.events import TextIn
 from bot.i18n import JST, Msg, When, Yen, msg, msg_plural
 from bot.replies import Choices, HandoffNotice, Option, Reply, Text
 
@@ -238,7 +237,8 @@ _CALLED_OFF = re.compile(
 
 def calls_off_surgery(ctx: Ctx) -> bool:
     """The customer's words say the surgery itself is called off, not only this appointment."""
-    return isinstance(ctx.body, TextIn) and bool(_CALLED_OFF.search(keywords.normalize(ctx.body.text)))
+    text = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
+    return isinstance(text, str) and bool(_CALLED_OFF.search(keywords.normalize(text)))
 
 
 def _key(fee: policy.CancellationFee) -> list[Any]:

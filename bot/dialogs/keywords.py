@@ -117,6 +117,20 @@ def is_thanks(text: str) -> bool:
     return len(t) <= 60 and bool(_THANKS.search(t)) and "?" not in t
 
 
+_DONE = re.compile(
+    r"\b(?:that'?s (?:all|it)|nothing (?:else|more)|no more|just (?:that|those|this)|continue|next|done)\b|"
+    r"以上|それだけ|これだけ|他にはない|ほかにはない|就这些|就這些|没有了|沒有了|冇喇|冇了|就咁多|就这样|就這樣|"
+    r"그게 다|그거면|없어요|없음|없습니다|이상입니다|이상이에요|แค่นี้|ไม่มีแล้ว|พอแล้ว|เท่านี้|"
+    r"vậy thôi|thế thôi|hết rồi|không còn|chỉ vậy"
+)
+
+
+def is_done(text: str) -> bool:
+    """ "That's all", "以上です", "그게 다예요", "แค่นี้ค่ะ": nothing more to add to a list."""
+    t = normalize(text)
+    return len(t) <= 40 and bool(_DONE.search(t))
+
+
 def intent_of(text: str) -> str:
     """The first intent whose keyword occurs in the text, or "other" (ask, don't guess)."""
     t = normalize(text)

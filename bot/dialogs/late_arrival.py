@@ -216,6 +216,10 @@ class LateArrivalDialog(Flow):
         body = ctx.body
         if isinstance(body, ChoiceIn) and body.option == CHANGE:
             return Transition(next=Start("booking_change", {"booking_id": frame.data.get("booking_id")}))
+        typed = ctx.facts.typed or ""
+        if isinstance(body, TextIn) and typed.strip() and not _asks_or_changes(ctx):
+            # "I'll still try to make it", "coming as fast as I can": the notice is filed; they are coming.
+            body = ChoiceIn(FINE)
         if isinstance(body, ChoiceIn) and body.option == FINE:
             b = booking(ctx, frame)
             bye = (
@@ -225,6 +229,14 @@ class LateArrivalDialog(Flow):
             )
             return Transition(next=Done(), replies=(Text(bye),))
         return missed(frame)
+
+
+def _asks_or_changes(ctx: Ctx) -> bool:
+    """Words at "what would you like to do?" that are not simply "I'm coming": a question, or another
+    request (a change, a person, a cancellation) that the ways out and asides answer instead."""
+    understood = ctx.facts.understood
+    intent = getattr(understood, "intent", "other")
+    return "?" in (ctx.facts.typed or "") or intent not in ("other", "late", None)
 
 
 def _alert(frame: Frame, what: str) -> Transition:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from bot.dialogs import keywords
 from bot.dialogs.answering import INTENT, Expectation
-from bot.dialogs.base import Ctx, Exit, Frame, Push, Start, Transition, missed
+from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition, missed
 from bot.events import ChoiceIn, FollowIn, TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, Option, Reply, Text
@@ -21,6 +21,9 @@ from bot.replies import Choices, Option, Reply, Text
 HUMAN = "human"
 MENU = "menu"
 LANGUAGE = "language"
+
+
+WELCOME = msg("You're welcome. If you need anything else, just write here.")
 
 
 def human_option() -> Option:
@@ -40,6 +43,7 @@ class MenuDialog:
             ("Privacy, or typed privacy", "@privacy"),
             ("Language", "@language"),
             ("Talk to a person, or typed human", "@handoff"),
+            ("no thanks: a polite closing", "done"),
         ),
     }
 
@@ -84,6 +88,9 @@ class MenuDialog:
             return Transition(next=Start(body.option))
         if isinstance(body, ChoiceIn) and body.option == HUMAN:
             return Transition(next=Exit(HUMAN))
+        if isinstance(body, TextIn) and keywords.is_thanks(body.text) and keywords.is_no(body.text):
+            # "No thanks", "不用了，謝謝", "괜찮아요 감사합니다": a closing, not a request.
+            return Transition(next=Done(), replies=(Text(WELCOME),))
         if isinstance(body, TextIn):
             understood = ctx.facts.understood
             intent = (

@@ -4,6 +4,7 @@ through the identity check first, then becomes a data request and a ticket for a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from bot.dialogs import keywords
@@ -67,7 +68,11 @@ class PrivacyDialog(Flow):
         "confirm_delete": yes_no(SEND, KEEP),
     }
     graph: ClassVar[Graph] = {
-        "start": (("policy in short", "choose"),),
+        "start": (
+            ("policy in short", "choose"),
+            ("see, correct or delete asked up front: not linked", "identity"),
+            *((f"asked up front, linked: {label}", to) for label, to in _AFTER_LINK),
+        ),
         "choose": (
             ("see, correct or delete: not linked", "identity"),
             *((f"linked: {label}", to) for label, to in _AFTER_LINK),
@@ -85,7 +90,13 @@ class PrivacyDialog(Flow):
             "the law requires it. Your treatment history is handled as sensitive data. You can ask to see, "
             "correct or delete your data; we answer after confirming it is really you."
         )
-        return self.go(self.frame("start", run=run_id(ctx, self.name)), ctx, "choose", Text(summary))
+        frame = self.frame("choose", run=run_id(ctx, self.name))
+        said = _typed_action(str(args.get("text") or ""))
+        if said is not None:
+            # "Please delete all my data": what was asked for is not asked again.
+            t = self._act(frame, ctx, said)
+            return replace(t, replies=(Text(summary), *t.replies))
+        return self.go(frame, ctx, "choose", Text(summary))
 
     def ask_choose(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         options = (
@@ -105,6 +116,9 @@ class PrivacyDialog(Flow):
             action = _typed_action(body.text)
         if action is None:
             return missed(frame)
+        return self._act(frame, ctx, action)
+
+    def _act(self, frame: Frame, ctx: Ctx, action: str) -> Transition:
         frame = frame.to("choose", action=action)
         if ctx.facts.customer is None:
             return self.need_identity(frame)

@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 
 from bot.dialogs import registry
-from bot.dialogs.base import Exit, Frame, Start, Transition
+from bot.dialogs.base import Done, Exit, Frame, Start, Transition
 from bot.dialogs.runtime import IDLE_RESET, Outcome, StackState, advance
 from bot.effects import Escalate, FileRequest
 from bot.events import Body, ChoiceIn, DateIn, SystemIn, TextIn, UnsupportedIn
 from bot.replies import Choices, DatePicker, HandoffNotice
 from tests.dialogs.edges import Edges
-from tests.dialogs.support import NOW, Sim, U, bk, ctx, facts, options_of, render, step
+from tests.dialogs.support import NOW, Sim, U, bk, ctx, facts, options_of, render, step, text_of
 
 E = Edges("menu")
 ROUTES = {
@@ -51,6 +51,15 @@ def _language() -> Transition:
 def _human() -> Transition:
     assert step("menu", "main", "can I talk to someone", facts(understood=U("human"))).next == Exit("human")
     return step("menu", "main", ChoiceIn("human"))
+
+
+@E("main", "no thanks: a polite closing")
+def _no_thanks() -> Transition:
+    for typed in ("no thanks", "不用了，謝謝", "아니요 괜찮아요 감사합니다", "ไม่เป็นไรค่ะ ขอบคุณค่ะ"):
+        t = step("menu", "main", typed, facts(understood=U("cancel")))
+        assert isinstance(t.next, Done) and not t.effects, typed
+        assert "You're welcome" in text_of(t.replies)
+    return t
 
 
 test_transition = E.test()

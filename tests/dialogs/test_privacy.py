@@ -24,6 +24,43 @@ def resume(f: Facts, result: dict[str, object], action: str) -> Transition:
     return D.resume(Frame("privacy", "identity", {"run": "r1", "action": action}), result, ctx("x", f))
 
 
+@E("start", "see, correct or delete asked up front: not linked")
+def _start_up_front_unlinked() -> Transition:
+    t = start(
+        "privacy", facts(linked=False), body="please delete all my data", text="please delete all my data"
+    )
+    assert isinstance(t.next, Push) and t.next.dialog == "identity"
+    assert t.next.then is not None and t.next.then.data["action"] == "delete"
+    assert "What would you like to do?" not in text_of(t.replies), "what was asked is not asked again"
+    return t
+
+
+@E("start", "asked up front, linked: see: request filed")
+def _start_up_front_see() -> Transition:
+    t = start(
+        "privacy", facts(), body="I want to see my personal data", text="I want to see my personal data"
+    )
+    [request] = effects_of(t, FileRequest)
+    assert request.kind == "data" and request.details["action"] == "see"
+    return t
+
+
+@E("start", "asked up front, linked: correct")
+def _start_up_front_correct() -> Transition:
+    t = start("privacy", facts(), body="I need to correct my data", text="I need to correct my data")
+    assert isinstance(t.next, Frame) and t.next.step == "correction"
+    return t
+
+
+@E("start", "asked up front, linked: delete")
+def _start_up_front_delete() -> Transition:
+    t = start(
+        "privacy", facts(), body="個人情報を全部削除してください", text="個人情報を全部削除してください"
+    )
+    assert isinstance(t.next, Frame) and t.next.step == "confirm_delete" and not t.effects
+    return t
+
+
 @E("start", "policy in short")
 def _start() -> Transition:
     t = start("privacy", facts(linked=False))

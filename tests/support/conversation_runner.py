@@ -295,7 +295,9 @@ def _details_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
             if not isinstance(want, list) or sorted(map(str, got)) != sorted(map(str, want)):
                 return False
         elif isinstance(want, list):
-            if got not in want:
+            # Alternatives where the corpus did not know the bot's name: "visa_entry" is "visa" or "entry".
+            parts = got.split("_") if isinstance(got, str) else []
+            if got not in want and not any(p in want for p in parts):
                 return False
         elif got != want:
             return False
