@@ -15,6 +15,7 @@ from bot.effects import FileRequest
 from bot.events import ChoiceIn, TextIn
 from bot.i18n import msg
 from bot.replies import Choices, Option, Reply, Text
+from bot.understanding import yesno
 
 SEE, CORRECT, DELETE = "see", "correct", "delete"
 SEND, KEEP = "send", "keep"
@@ -91,8 +92,10 @@ class PrivacyDialog(Flow):
             "correct or delete your data; we answer after confirming it is really you."
         )
         frame = self.frame("choose", run=run_id(ctx, self.name))
-        said = _typed_action(str(args.get("text") or ""))
-        if said is not None:
+        first = str(args.get("text") or "")
+        said = _typed_action(first)
+        # "Who can see my photos?" asks about the policy; only a request is acted on at once.
+        if said is not None and not yesno.is_question(keywords.normalize(first)):
             # "Please delete all my data": what was asked for is not asked again.
             t = self._act(frame, ctx, said)
             return replace(t, replies=(Text(summary), *t.replies))
