@@ -210,6 +210,10 @@ class BookingChangeDialog(Flow):
             picked = body.option
         elif isinstance(body, TextIn):
             picked = _typed_time(body.text)
+            typed = ctx.facts.typed or body.text
+            if picked is None and any(f(typed) for f in (keywords.is_no, keywords.is_yes, keywords.is_done)):
+                # "No preference", "ok", "either is fine": any time (the summary shows it before sending).
+                picked = "any"
         if picked is None:
             return missed(frame)
         return self.go(frame, ctx, "note", time=picked)

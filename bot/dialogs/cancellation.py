@@ -45,6 +45,7 @@ _BEGIN = (
     ("only a booking whose date has passed", "@handoff"),
     ("several bookings", "choose"),
     ("one (or the named) surgery booking", "surgery"),
+    ("one (or the named) surgery booking, called off up front", "explain"),
     ("one (or the named) other booking", "explain"),
 )
 
@@ -56,7 +57,11 @@ class CancellationDialog(Flow):
     graph: ClassVar[Graph] = {
         "start": (("not linked", "identity"), *_BEGIN),
         "identity": (*((f"linked: {label}", to) for label, to in _BEGIN), ("not linked", "done")),
-        "choose": (("surgery booking", "surgery"), ("other booking", "explain")),
+        "choose": (
+            ("surgery booking", "surgery"),
+            ("surgery booking, called off up front", "explain"),
+            ("other booking", "explain"),
+        ),
         "surgery": (
             ("surgery called off", "explain"),
             ("only this appointment", "explain"),
@@ -111,6 +116,9 @@ class CancellationDialog(Flow):
         return self._chosen(frame, ctx, chosen)
 
     def _chosen(self, frame: Frame, ctx: Ctx, b: BookingFact) -> Transition:
+        if b.kind == "surgery" and says_surgery_called_off(str(frame.data.get("first", ""))):
+            # "I've decided not to have the surgery, cancel tomorrow's": the waiver, without asking again.
+            return self._explain(frame, ctx, b, called_off=True)
         if b.kind == "surgery":
             return self.go(frame, ctx, "surgery", booking_id=b.id)
         return self._explain(frame, ctx, b, called_off=False)
@@ -224,21 +232,27 @@ def _fee(b: BookingFact, ctx: Ctx, called_off: bool) -> policy.CancellationFee:
     )
 
 
+# Only words that say the surgery itself will not happen: "cancel the surgery (appointment)" is what
+# every cancellation of a surgery booking says, and is asked about instead.
 _CALLED_OFF = re.compile(
-    r"surgery (?:itself )?(?:is |was )?(?:called off|cancell?ed|off)|(?:not|n't|never) (?:going to |gonna )?"
-    r"(?:have|do|get|go through with) (?:the |my )?(?:surgery|operation)|decided against (?:the )?(?:surgery|operation)|"
-    r"(?:cancel|call off) the (?:whole )?(?:surgery|operation)|"
-    r"手術(?:自体|そのもの)?(?:を|は|も)?(?:中止|やめ|止め|受けない|しない|キャンセル)|"
-    r"(?:不做|不要做|取消|放弃|放棄|唔做)(?:了)?(?:这个|這個|個)?(?:手术|手術)|(?:手术|手術)(?:不做|取消|唔做|都唔做)|"
-    r"수술(?:을|은|도|\s)*(?:안|취소|하지 않|포기|안 받)|ไม่(?:ทำ|ผ่าตัด)|ยกเลิก(?:การ)?ผ่าตัด|"
-    r"(?:không|ko|hủy|huỷ|bỏ)\s*(?:làm\s*)?(?:ca\s*)?phẫu thuật"
+    r"surgery (?:itself )?(?:is |was )?called off|(?:not|n't|never) (?:going to |gonna |to )?"
+    r"(?:have|do|get|go through with) (?:the |my |any )?(?:surgery|operation)|decided against (?:the )?(?:surgery|operation)|"
+    r"not (?:having|doing|getting) (?:the |my )?(?:surgery|operation)|"
+    r"手術(?:自体|そのもの)?(?:を|は|も)?(?:中止|やめ|止め|受けない|しない)|"
+    r"(?:不做|不要做|放弃|放棄|唔做)(?:了)?(?:这个|這個|個)?(?:手术|手術)|(?:手术|手術)(?:不做了|唔做|都唔做|不打算做)|"
+    r"수술(?:을|은|도|\s)*(?:자체(?:를|는|도)?\s*)?(?:안\s*하|하지 않|포기|안 받)|ไม่(?:ทำ|ผ่าตัด)|"
+    r"(?:không|ko|bỏ)\s*(?:làm\s*)?(?:ca\s*)?phẫu thuật(?:\s*nữa)?"
 )
 
 
 def calls_off_surgery(ctx: Ctx) -> bool:
     """The customer's words say the surgery itself is called off, not only this appointment."""
     text = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
-    return isinstance(text, str) and bool(_CALLED_OFF.search(keywords.normalize(text)))
+    return isinstance(text, str) and says_surgery_called_off(text)
+
+
+def says_surgery_called_off(text: str) -> bool:
+    return bool(_CALLED_OFF.search(keywords.normalize(text)))
 
 
 def _key(fee: policy.CancellationFee) -> list[Any]:

@@ -54,6 +54,34 @@ def _none() -> Transition:
     return t
 
 
+@E("start", "one (or the named) surgery booking, called off up front")
+def _called_off_up_front() -> Transition:
+    said = "I've decided not to have the surgery, please cancel it"
+    t = start("cancellation", facts(bk("surgery", 2, fee=120_000)), body=said, text=said)
+    assert isinstance(t.next, Frame) and t.next.step == "explain" and t.next.data["called_off"] is True
+    assert "fee is waived" in text_of(t.replies) and "Have you decided" not in text_of(t.replies)
+    return t
+
+
+@E("identity", "linked: one (or the named) surgery booking, called off up front")
+def _linked_called_off_up_front() -> Transition:
+    data = {"run": "r1", "first": "手術自体をやめることにしました。キャンセルします"}
+    f = facts(bk("surgery", 2, fee=120_000))
+    t = registry.get("cancellation").resume(
+        Frame("cancellation", "identity", data), {"linked": True}, ctx("x", f)
+    )
+    assert isinstance(t.next, Frame) and t.next.step == "explain" and t.next.data["called_off"] is True
+    return t
+
+
+@E("choose", "surgery booking, called off up front")
+def _choose_called_off_up_front() -> Transition:
+    s, o = bk("surgery", 2, id=71), bk("treatment", 5, id=72)
+    t = step("cancellation", "choose", ChoiceIn("b71"), facts(s, o), run="r1", first="我唔做手術喇")
+    assert isinstance(t.next, Frame) and t.next.step == "explain" and t.next.data["called_off"] is True
+    return t
+
+
 @E("start", "only a booking whose date has passed")
 def _only_passed() -> Transition:
     yesterday = bk("treatment", -1)
