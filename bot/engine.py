@@ -129,7 +129,6 @@ class Engine:
             )
             locale = self._choose_locale(conv, identity, understood)
             facts = await load_facts(s, self.settings, identity, conv, locale)
-            customer_tz = facts.customer.timezone if facts.customer else None
             facts = dataclasses.replace(facts, understood=understood)
 
             state = StackState.from_json(conv.stack)
@@ -156,6 +155,9 @@ class Engine:
             if handoff and conv.mode == "bot":
                 conv.mode = "queued"
             conv.version += 1
+            # Rendered with the facts as they are now: a chat linked in this event shows the customer's
+            # own time from the first fee summary on.
+            customer_tz = facts.customer.timezone if facts.customer else None
             tr = Translator(conv.locale or locale, customer_tz)
             rendered = [render(r, tr, outcome.state.token) for r in replies]
             # The labels of the buttons on screen, so the transcript shows what a press meant.

@@ -76,3 +76,15 @@ async def test_keeping_the_surgery_the_day_before_costs_the_whole_fee_and_declin
         await c.press("keep")
         assert "your booking stays as it is" in c.text() and "How can I help you?" in c.text()
         assert await c.count(Request) == 0
+
+
+async def test_the_first_fee_summary_after_linking_shows_the_customers_own_time(settings: Settings) -> None:
+    """Regression: the summary in the same event as the link was rendered with the zone from before it
+    (none), so the customer's time only appeared when the fee was shown again."""
+    await seed(settings, ("CX-ONE-TZ", "treatment", 2, 14, 40_000))
+    async with chat(settings) as c:
+        await c.say("I want to cancel my booking")
+        await c.link("CX-ONE-TZ")
+        said = c.text()
+        assert "Cancellation fee: 50% of ¥40,000 = ¥20,000" in said
+        assert "(JST)" in said and "(Taipei)" in said
