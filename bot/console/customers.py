@@ -27,7 +27,7 @@ def _id(request: Request, name: str = "customer_id") -> int:
 async def search(console: Console, request: Request, me: Me) -> Response:
     q = request.query_params.get("q", "")[:100]
     async with console.db.write() as s:
-        found = await customers.search_customers(s, q)
+        found = await customers.search_customers(s, q, phone=_as_phone(q))
         audit_repo.audit(
             s,
             me.actor,
@@ -239,3 +239,13 @@ PAGES = [
     Page("/identities/{identity_id:int}/link", link, ("POST",)),
     Page("/identities/{identity_id:int}/unlink", unlink, ("POST",)),
 ]
+
+
+def _as_phone(q: str) -> str | None:
+    """The search text as a stored phone number ("090-1234-5678" finds "+819012345678"), if it is one."""
+    if sum(c.isdigit() for c in q) < 6:
+        return None
+    try:
+        return validate.phone(q)
+    except validate.FieldError:
+        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -26,7 +26,11 @@ def _like(q: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-async def search_customers(session: AsyncSession, q: str, limit: int = 100) -> list[Customer]:
+async def search_customers(
+    session: AsyncSession, q: str, limit: int = 100, *, phone: str | None = None
+) -> list[Customer]:
+    """By name, e-mail, phone or booking reference; `phone` is the query read as a number (E.164), since
+    phones are stored that way and an agent types them as the customer wrote them."""
     stmt = select(Customer).order_by(Customer.id.desc()).limit(limit)
     q = q.strip()
     if q:
@@ -39,6 +43,7 @@ async def search_customers(session: AsyncSession, q: str, limit: int = 100) -> l
                 func.lower(Customer.full_name).like(pattern, escape="\\"),
                 func.lower(Customer.email).like(pattern, escape="\\"),
                 func.lower(Customer.phone).like(pattern, escape="\\"),
+                Customer.phone == phone if phone else false(),
                 Customer.id.in_(by_booking),
             )
         )

@@ -323,3 +323,22 @@ def test_purge_dry_run_lists_then_purge_erases_and_the_audit_stays(
     assert cli("purge", "--ended-before", "2026-01-01", "--database-url", sqlite_url) == 0
     assert "0 customer(s) erased" in capsys.readouterr().out
     assert cli("purge", "--ended-before", "soon", "--database-url", sqlite_url) == 2
+
+
+async def test_a_phone_typed_as_the_customer_wrote_it_finds_the_stored_e164_number(
+    sqlite_settings: Settings,
+) -> None:
+    """Regression: phones are stored in E.164, so searching "090-1234-5678" found nobody."""
+    async with running(sqlite_settings) as app:
+        await add_agent(app.db, "ann@agency.example", "Ann")
+        ann = await app.login("ann@agency.example")
+        customer_id, _ = await seed_customer(app.db, name="Sato Hanako")
+        async with app.db.write() as s:
+            customer = await s.get(Customer, customer_id)
+            assert customer is not None
+            customer.phone = "+819012345678"
+        for typed in ("090-1234-5678", "+81 90 1234 5678", "０９０１２３４５６７８"):
+            page = await ann.client.get("/console/customers", params={"q": typed})
+            assert page.status_code == 200 and "Sato Hanako" in page.text, typed
+        nobody = await ann.client.get("/console/customers", params={"q": "090-9999-0000"})
+        assert "Sato Hanako" not in nobody.text
