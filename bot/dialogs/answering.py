@@ -32,10 +32,12 @@ class Expectation:
     kind: str  # yes_no | option | date | birth_date | reference | minutes | free_text | intent
     yes: str | None = None
     no: str | None = None
+    # The question confirms a request: its no keeps everything as it is (a change of mind may follow).
+    confirms: bool = False
 
 
-def yes_no(yes: str, no: str) -> Expectation:
-    return Expectation("yes_no", yes, no)
+def yes_no(yes: str, no: str, *, confirms: bool = False) -> Expectation:
+    return Expectation("yes_no", yes, no, confirms)
 
 
 OPTION = Expectation("option")

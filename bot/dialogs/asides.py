@@ -48,7 +48,9 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
     intent = getattr(understood, "intent", None)
     asked = getattr(ctx.facts.answer, "question_about", None) or getattr(understood, "question_about", None)
     if intent == "medical_question" or asked == "medical":
-        return Transition(next=frame, replies=(Text(NO_MEDICAL_ADVICE), *with_person(prompt)))
+        # At the menu no question is open: a yes that follows is a yes to the person offered.
+        here = frame.to(frame.step, offered=HUMAN) if frame.dialog == "menu" else frame
+        return Transition(next=here, replies=(Text(NO_MEDICAL_ADVICE), *with_person(prompt)))
     if asked == "fee":
         answer = _fee_answer(frame, ctx)
         return Transition(next=frame, replies=(Text(answer), *prompt))
@@ -76,6 +78,19 @@ def _fee_answer(frame: Frame, ctx: Ctx) -> Msg:
     return found if isinstance(found, Msg) else FEE_RULES
 
 
+def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
+    """ "No, not cancel — can I change the date?": the no comes with another flow; that flow wins
+    (nothing is filed either way, and the customer is not asked the same thing again)."""
+    read = ctx.facts.answer
+    if not (isinstance(read, answers.No) or (isinstance(read, answers.NoFit) and read.then == answers.No())):
+        return None
+    declared = getattr(registry.get(frame.dialog), "expects", {}).get(frame.step)
+    if not getattr(declared, "confirms", False):
+        # Elsewhere a no is an answer of its own ("No, only this appointment").
+        return None
+    return _switch(frame, ctx, getattr(ctx.facts.understood, "intent", None))
+
+
 def _switch(frame: Frame, ctx: Ctx, intent: str | None) -> Transition | None:
     if intent not in _SWITCHABLE or frame.dialog in ("menu", "identity", "language"):
         return None
@@ -84,8 +99,8 @@ def _switch(frame: Frame, ctx: Ctx, intent: str | None) -> Transition | None:
     target = next((n for n in registry.FLOWS if intent in getattr(registry.get(n), "intents", ())), None)
     if target is None:
         return None
-    assert isinstance(ctx.body, TextIn)
-    args = {"booking_id": frame.data.get("booking_id"), "text": ctx.body.text}
+    text = ctx.facts.typed or getattr(ctx.body, "text", "")
+    args = {"booking_id": frame.data.get("booking_id"), "text": text}
     return Transition(next=Start(target, args), replies=(Text(SWITCHING),))
 
 

@@ -79,7 +79,7 @@ class BookingChangeDialog(Flow):
     expects: ClassVar[Mapping[str, Expectation]] = {
         "dates": DATE,
         "note": FREE_TEXT,
-        "confirm": yes_no(SEND, DONT_SEND),
+        "confirm": yes_no(SEND, DONT_SEND, confirms=True),
     }
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
@@ -231,6 +231,10 @@ class BookingChangeDialog(Flow):
     def on_note(self, frame: Frame, ctx: Ctx) -> Transition:
         body = ctx.body
         if isinstance(body, ChoiceIn) and body.option == NO_NOTE:
+            return self.go(frame, ctx, "confirm", note="")
+        typed = ctx.facts.typed or (body.text if isinstance(body, TextIn) else "")
+        if isinstance(body, TextIn) and (keywords.is_no(typed) or keywords.is_done(typed)):
+            # "No", "nothing else", "没有": no note.
             return self.go(frame, ctx, "confirm", note="")
         if isinstance(body, TextIn) and body.text.strip():
             return self.go(frame, ctx, "confirm", note=body.text.strip()[:NOTE_CHARS])

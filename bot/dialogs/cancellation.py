@@ -78,7 +78,7 @@ class CancellationDialog(Flow):
     booking_steps = frozenset({"surgery", "explain"})
     expects: ClassVar[Mapping[str, Expectation]] = {
         "surgery": yes_no(CALLED_OFF, THIS_ONLY),
-        "explain": yes_no(CONFIRM, KEEP),
+        "explain": yes_no(CONFIRM, KEEP, confirms=True),
     }
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:

@@ -119,7 +119,7 @@ def is_thanks(text: str) -> bool:
 
 _DONE = re.compile(
     r"\b(?:that'?s (?:all|it)|nothing (?:else|more)|no more|just (?:that|those|this)|continue|next|done)\b|"
-    r"以上|それだけ|これだけ|他にはない|ほかにはない|就这些|就這些|没有了|沒有了|冇喇|冇了|就咁多|就这样|就這樣|"
+    r"以上|それだけ|これだけ|他にはない|ほかにはない|就这些|就這些|就这个|就這個|就呢個|就这天|就這天|就呢日|没有了|沒有了|冇喇|冇了|就咁多|就这样|就這樣|"
     r"그게 다|그거면|없어요|없음|없습니다|이상입니다|이상이에요|แค่นี้|ไม่มีแล้ว|พอแล้ว|เท่านี้|"
     r"vậy thôi|thế thôi|hết rồi|không còn|chỉ vậy"
 )

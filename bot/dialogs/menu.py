@@ -88,6 +88,9 @@ class MenuDialog:
             return Transition(next=Start(body.option))
         if isinstance(body, ChoiceIn) and body.option == HUMAN:
             return Transition(next=Exit(HUMAN))
+        if isinstance(body, TextIn) and frame.data.get("offered") == HUMAN and keywords.is_yes(body.text):
+            # "Yes please" right after a person was offered (a medical question): that person.
+            return Transition(next=Exit(HUMAN))
         if isinstance(body, TextIn) and keywords.is_thanks(body.text) and keywords.is_no(body.text):
             # "No thanks", "不用了，謝謝", "괜찮아요 감사합니다": a closing, not a request.
             return Transition(next=Done(), replies=(Text(WELCOME),))

@@ -66,7 +66,7 @@ class PrivacyDialog(Flow):
     intents = ("privacy",)
     expects: ClassVar[Mapping[str, Expectation]] = {
         "correction": FREE_TEXT,
-        "confirm_delete": yes_no(SEND, KEEP),
+        "confirm_delete": yes_no(SEND, KEEP, confirms=True),
     }
     graph: ClassVar[Graph] = {
         "start": (

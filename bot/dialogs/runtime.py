@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.dialogs import answering, registry
-from bot.dialogs.asides import aside, with_person
+from bot.dialogs.asides import aside, switch_instead_of_no, with_person
 from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition
 from bot.dialogs.hints import hint
 from bot.dialogs.keywords import is_menu, wants_human
@@ -138,6 +138,11 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
 
     if isinstance(body, TextIn):
         ctx = answering.read_typed(dialog, top, ctx, state.token, _appointment(top, ctx))
+        instead = switch_instead_of_no(top, ctx)
+        if instead is not None:
+            return _finish(
+                state, (), _run(instead, ctx, list(state.frames[:-1]), current=top), ctx, new_token
+            )
     run = _run(dialog.step(top, ctx), ctx, list(state.frames[:-1]), current=top)
     if run.missed and isinstance(body, SystemIn):
         # Not the customer's doing: an answer the step no longer waits for is dropped, not a miss.
