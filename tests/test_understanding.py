@@ -35,6 +35,7 @@ def test_interface_and_json() -> None:
         "confident_language": True,
         "question_about": None,
         "circumstance": None,
+        "alternative": None,
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.intent = "cancel"  # type: ignore[misc]

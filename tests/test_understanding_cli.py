@@ -51,6 +51,7 @@ def test_one_text(capsys: pytest.CaptureFixture[str]) -> None:
         "confident_language": True,
         "question_about": None,
         "circumstance": None,
+        "alternative": None,
     }
 
 

@@ -26,6 +26,10 @@ LANGUAGE = "language"
 WELCOME = msg("You're welcome. If you need anything else, just write here.")
 
 
+# Flows a customer may be asked to choose between when a message asks for two of them as strongly.
+_CHOOSABLE = ("cancellation", "booking_change", "late_arrival", "payment", "privacy")
+
+
 def human_option() -> Option:
     return Option(HUMAN, msg("Talk to a person"))
 
@@ -44,7 +48,9 @@ class MenuDialog:
             ("Language", "@language"),
             ("Talk to a person, or typed human", "@handoff"),
             ("no thanks: a polite closing", "done"),
+            ("two requests as likely: asked which", "which"),
         ),
+        "which": tuple((f"{flow} chosen", f"@{flow}") for flow in _CHOOSABLE),
     }
 
     def options(self) -> tuple[Option, ...]:
@@ -72,12 +78,24 @@ class MenuDialog:
         return Transition(next=frame, replies=(*replies, *self.prompt(frame, ctx)))
 
     def prompt(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        if frame.step == "which":
+            from bot.dialogs import registry
+
+            flows = [f for f in frame.data.get("flows", ()) if f in registry.FLOWS]
+            options = (*(Option(f, _label(registry.get(f))) for f in flows), human_option())
+            return (Choices(msg("Which would you like to do?"), options),)
         return (Choices(msg("How can I help you?"), self.options()),)
 
     def step(self, frame: Frame, ctx: Ctx) -> Transition:
         from bot.dialogs import registry
 
         body = ctx.body
+        if frame.step == "which":
+            if isinstance(body, ChoiceIn) and body.option in frame.data.get("flows", ()):
+                return Transition(next=Start(body.option, {"text": frame.data.get("text", "")}))
+            if isinstance(body, ChoiceIn) and body.option == HUMAN:
+                return Transition(next=Exit(HUMAN))
+            return missed(frame)
         if isinstance(body, TextIn):
             n = keywords.option_number(body.text)
             options = self.options()
@@ -103,6 +121,11 @@ class MenuDialog:
             )
             if intent == HUMAN:
                 return Transition(next=Exit(HUMAN))
+            flows = [_flow_for(i) for i in (intent, getattr(understood, "alternative", None))]
+            if all(flows) and flows[0] != flows[1]:
+                # "Cancel or move it?": two requests as likely; ask rather than guess.
+                asked = frame.to("which", flows=flows, text=body.text)
+                return Transition(next=asked, replies=self.prompt(asked, ctx))
             for name in registry.FLOWS:
                 if intent and intent in getattr(registry.get(name), "intents", ()):
                     return Transition(next=Start(name, {"text": body.text}))
@@ -110,6 +133,14 @@ class MenuDialog:
 
     def resume(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:
         return Transition(next=frame, replies=self.prompt(frame, ctx))
+
+
+def _flow_for(intent: object) -> str | None:
+    from bot.dialogs import registry
+
+    return next(
+        (n for n in registry.FLOWS if intent and intent in getattr(registry.get(n), "intents", ())), None
+    )
 
 
 def _label(dialog: object) -> Msg:

@@ -48,6 +48,8 @@ class Understanding:
     # With intent special_circumstance: illness | injury | bereavement | disaster_weather | transport |
     # visa_entry | other.
     circumstance: str | None = None
+    # Another intent the text asks for just as strongly ("cancel or move it?"): ask which, don't guess.
+    alternative: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class Understanding:
             "confident_language": self.confident_language,
             "question_about": self.question_about,
             "circumstance": self.circumstance,
+            "alternative": self.alternative,
         }
 
 
@@ -102,6 +105,7 @@ def understand(text: str, now: dt.datetime) -> Understanding:
         confident_language=confident,
         question_about="fee" if fee else "medical" if medical else None,
         circumstance=topics.category(t, plain) if intent == "special_circumstance" else None,
+        alternative=intents.runner_up(scores, intent),
     )
 
 

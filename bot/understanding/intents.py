@@ -111,3 +111,17 @@ def resolve(scores: Mapping[str, int], has_minutes: bool) -> str:
         return "human"
     best = max(_TIE_ORDER, key=lambda i: (scores.get(i, 0), -_TIE_ORDER.index(i)))
     return best if scores.get(best, 0) > 0 else "other"
+
+
+# Intents a flow serves: a tie between two of them is a real choice the customer should make. Payment
+# is left out: its money words are the words of every fee question ("cancel Friday's, how much?").
+_CHOOSABLE = ("cancel", "change", "late", "privacy")
+
+
+def runner_up(scores: Mapping[str, int], chosen: str) -> str | None:
+    """The other intent when two flows' cues score the same as the one chosen by the tie order."""
+    if chosen not in _CHOOSABLE or "special_circumstance" in scores:
+        return None
+    best = scores.get(chosen, 0)
+    tied = [i for i in _CHOOSABLE if i != chosen and best > 0 and scores.get(i, 0) == best]
+    return tied[0] if len(tied) == 1 else None

@@ -12,6 +12,7 @@ from bot.dialogs.runtime import IDLE_RESET, Outcome, StackState, advance
 from bot.effects import Escalate, FileRequest
 from bot.events import Body, ChoiceIn, DateIn, SystemIn, TextIn, UnsupportedIn
 from bot.replies import Choices, DatePicker, HandoffNotice
+from bot.understanding import understand
 from tests.dialogs.edges import Edges
 from tests.dialogs.support import NOW, Sim, U, bk, ctx, facts, options_of, render, step, text_of
 
@@ -60,6 +61,26 @@ def _no_thanks() -> Transition:
         assert isinstance(t.next, Done) and not t.effects, typed
         assert "You're welcome" in text_of(t.replies)
     return t
+
+
+@E("main", "two requests as likely: asked which")
+def _which() -> Transition:
+    said = "should I cancel or change my booking?"
+    t = step("menu", "main", said, facts(understood=understand(said, NOW)))
+    assert isinstance(t.next, Frame) and t.next.step == "which" and not t.effects
+    assert options_of(t.replies) == ["booking_change", "cancellation", "human"]
+    return t
+
+
+def _chosen(flow: str) -> Transition:
+    data = {"flows": [flow, "privacy"], "text": "both?"}
+    t = step("menu", "which", ChoiceIn(flow), facts(), **data)
+    assert t.next == Start(flow, {"text": "both?"})
+    return t
+
+
+for _flow in ("cancellation", "booking_change", "late_arrival", "payment", "privacy"):
+    E("which", f"{_flow} chosen")(lambda flow=_flow: _chosen(flow))
 
 
 test_transition = E.test()
