@@ -1,0 +1,130 @@
+"""Identity-check failures and locks, per booking reference and per source (keys are keyed hashes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Booking, Conversation, LinkFailure, LinkLock
+from storage.repositories.common import insert_for
+
+
+def _active(now: dt.datetime) -> ColumnElement[bool]:
+    return and_(LinkLock.locked_until > now, LinkLock.lifted_at.is_(None))
+
+
+async def active_lock(session: AsyncSession, kind: str, key_hash: str, now: dt.datetime) -> LinkLock | None:
+    row = await session.execute(
+        select(LinkLock).where(LinkLock.kind == kind, LinkLock.key_hash == key_hash, _active(now))
+    )
+    return row.scalar_one_or_none()
+
+
+async def record_failure(
+    session: AsyncSession, kind: str, key_hash: str, now: dt.datetime, window: dt.timedelta
+) -> int:
+    """Count one failure; return how many the key has had within `window` (this one included)."""
+    session.add(LinkFailure(kind=kind, key_hash=key_hash, at=now))
+    await session.flush()
+    count = await session.execute(
+        select(func.count())
+        .select_from(LinkFailure)
+        .where(LinkFailure.kind == kind, LinkFailure.key_hash == key_hash, LinkFailure.at > now - window)
+    )
+    return int(count.scalar_one())
+
+
+async def clear_failures(session: AsyncSession, kind: str, key_hash: str) -> None:
+    await session.execute(
+        delete(LinkFailure).where(LinkFailure.kind == kind, LinkFailure.key_hash == key_hash)
+    )
+
+
+async def take_lock(
+    session: AsyncSession,
+    kind: str,
+    key_hash: str,
+    now: dt.datetime,
+    until: dt.datetime,
+    conversation_id: int | None,
+    booking_id: int | None,
+) -> LinkLock | None:
+    """Lock the key, or None if it is locked already: only the writer that takes it opens a ticket."""
+    values = {
+        "locked_until": until,
+        "locked_at": now,
+        "conversation_id": conversation_id,
+        "booking_id": booking_id,
+        "ticket_id": None,
+        "lifted_at": None,
+        "lifted_by": None,
+    }
+    lock_id = (
+        await session.execute(
+            insert_for(session, LinkLock)
+            .values(kind=kind, key_hash=key_hash, **values)
+            .on_conflict_do_nothing(index_elements=["kind", "key_hash"])
+            .returning(LinkLock.id)
+        )
+    ).scalar_one_or_none()
+    if lock_id is None:
+        # The row of an earlier lock: reused only once that lock has ended (expired or lifted).
+        lock_id = (
+            await session.execute(
+                update(LinkLock)
+                .where(
+                    LinkLock.kind == kind,
+                    LinkLock.key_hash == key_hash,
+                    or_(LinkLock.locked_until <= now, LinkLock.lifted_at.is_not(None)),
+                )
+                .values(**values)
+                .returning(LinkLock.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar_one_or_none()
+    if lock_id is None:
+        return None
+    await clear_failures(session, kind, key_hash)
+    return await session.get(LinkLock, lock_id, populate_existing=True)
+
+
+async def booking_id_for(session: AsyncSession, reference: str) -> int | None:
+    """The booking a normalized reference names, for the agents' view of a lock."""
+    found = await session.execute(
+        select(Booking.id)
+        .where(func.upper(func.replace(Booking.reference, " ", "")) == reference)
+        .order_by(Booking.id)
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
+
+
+async def active_locks(session: AsyncSession, now: dt.datetime) -> Sequence[LinkLock]:
+    rows = await session.execute(select(LinkLock).where(_active(now)).order_by(LinkLock.locked_at.desc()))
+    return rows.scalars().all()
+
+
+async def active_locks_for_booking(
+    session: AsyncSession, booking_id: int, now: dt.datetime
+) -> Sequence[LinkLock]:
+    rows = await session.execute(select(LinkLock).where(LinkLock.booking_id == booking_id, _active(now)))
+    return rows.scalars().all()
+
+
+async def lift_lock(session: AsyncSession, lock_id: int, now: dt.datetime, actor: str) -> LinkLock | None:
+    """End an active lock early, and forget its key's failures so the customer starts afresh."""
+    lock = await session.get(LinkLock, lock_id, with_for_update=True)
+    if lock is None or lock.lifted_at is not None or lock.locked_until <= now:
+        return None
+    lock.lifted_at, lock.lifted_by = now, actor[:300]
+    await clear_failures(session, lock.kind, lock.key_hash)
+    if lock.conversation_id is not None:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == lock.conversation_id)
+            .values(link_locked_until=None, link_failures=0)
+        )
+    return lock
