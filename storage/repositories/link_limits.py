@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,16 +101,15 @@ async def booking_id_for(session: AsyncSession, reference: str) -> int | None:
     return found.scalar_one_or_none()
 
 
-async def active_locks(session: AsyncSession, now: dt.datetime) -> Sequence[LinkLock]:
-    rows = await session.execute(select(LinkLock).where(_active(now)).order_by(LinkLock.locked_at.desc()))
-    return rows.scalars().all()
-
-
-async def active_locks_for_booking(
-    session: AsyncSession, booking_id: int, now: dt.datetime
-) -> Sequence[LinkLock]:
-    rows = await session.execute(select(LinkLock).where(LinkLock.booking_id == booking_id, _active(now)))
-    return rows.scalars().all()
+async def active_locks(session: AsyncSession, now: dt.datetime) -> list[tuple[LinkLock, str | None]]:
+    """The locks in force, newest first, each with the reference of the booking it names (if any)."""
+    rows = await session.execute(
+        select(LinkLock, Booking.reference)
+        .outerjoin(Booking, Booking.id == LinkLock.booking_id)
+        .where(_active(now))
+        .order_by(LinkLock.locked_at.desc(), LinkLock.id.desc())
+    )
+    return [(lock, reference) for lock, reference in rows.all()]
 
 
 async def lift_lock(session: AsyncSession, lock_id: int, now: dt.datetime, actor: str) -> LinkLock | None:
