@@ -7,9 +7,10 @@ on every channel, even with the right birth date; ten from one source lock that 
 that do not exist are counted and locked the same way, and the customer is told the same words, so
 nothing reveals whether a reference exists. Only keyed hashes of references and sources are stored.
 
-Behind a reverse proxy the web chat address is the proxy's unless the server is started with
-`--proxy-headers --forwarded-allow-ips=<proxy>` (uvicorn then takes it from the trusted
-X-Forwarded-For); otherwise every visitor shares the proxy's source limit.
+Behind nginx the address must be the client's, not the proxy's: `counselbot serve` runs uvicorn with
+proxy headers on, so it takes the address from X-Forwarded-For (which deploy/nginx/counselbot.conf sets)
+only when the request comes from a trusted proxy — 127.0.0.1 by default, FORWARDED_ALLOW_IPS otherwise.
+A proxy elsewhere that is not trusted makes every visitor one source, sharing one limit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -47,8 +49,19 @@ def source_of(key: ConversationKey, address: str | None) -> str:
     if key.channel == "webchat":
         # The cookie is free to renew; the address is not. Without one (tests, odd transports) the
         # visitor is the best there is.
-        return f"webchat-address:{address}" if address else f"webchat:{key.user_id}"
+        return f"webchat-address:{_network(address)}" if address else f"webchat:{key.user_id}"
     return f"{key.channel}:{key.user_id}"
+
+
+def _network(address: str) -> str:
+    """An IPv6 client counts as its /64: one subscriber holds the whole block and can rotate in it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def normalize_reference(reference: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.engine import Engine
 from bot.events import ChoiceIn, ConversationKey, DateIn, InboundEvent, TextIn
-from bot.link_limits import REFERENCE_MAX_FAILURES, SOURCE_MAX_FAILURES
+from bot.link_limits import REFERENCE_MAX_FAILURES, SOURCE_MAX_FAILURES, source_of
 from storage.db import Database
 from storage.models import AuditEntry, ChannelIdentity, LinkFailure, LinkLock, OutboxMessage, Ticket
 from storage.repositories import link_limits as repo
@@ -233,3 +233,11 @@ async def test_a_lock_is_taken_once_until_it_ends(db_url: str) -> None:
         assert renewed is not None and renewed.id == first.id and renewed.locked_at == later
     finally:
         await db.dispose()
+
+
+def test_an_ipv6_client_counts_as_its_block() -> None:
+    key = ConversationKey("webchat", "visitor")
+    assert source_of(key, "2001:db8:1:2::5") == source_of(key, "2001:db8:1:2:ffff::9")
+    assert source_of(key, "2001:db8:1:3::5") != source_of(key, "2001:db8:1:2::5")
+    assert source_of(key, "192.0.2.1") != source_of(key, "192.0.2.2")
+    assert source_of(ConversationKey("line", "U1"), "192.0.2.1") == "line:U1", "a LINE user is the source"
