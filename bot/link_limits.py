@@ -85,6 +85,8 @@ class Attempt:
 
 
 async def is_locked(session: AsyncSession, attempt: Attempt, now: dt.datetime) -> bool:
+    """Whether either key is locked; from here to commit, other attempts on these keys wait."""
+    await repo.serialize(session, attempt.reference_key, attempt.source_key)
     for kind, key in ((REFERENCE, attempt.reference_key), (SOURCE, attempt.source_key)):
         if await repo.active_lock(session, kind, key, now) is not None:
             return True

@@ -5,6 +5,7 @@ lock is one urgent ticket."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import uuid
@@ -241,3 +242,19 @@ def test_an_ipv6_client_counts_as_its_block() -> None:
     assert source_of(key, "2001:db8:1:3::5") != source_of(key, "2001:db8:1:2::5")
     assert source_of(key, "192.0.2.1") != source_of(key, "192.0.2.2")
     assert source_of(ConversationKey("line", "U1"), "192.0.2.1") == "line:U1", "a LINE user is the source"
+
+
+async def test_attempts_in_flight_together_do_not_slip_past_the_limit(settings: Settings) -> None:
+    await seed(settings, ("PAR-6006", "treatment", 6, 14, 40_000))
+    async with running(settings) as run:
+        users = [Line(run.engine, run.db) for _ in range(8)]
+        for user in users:
+            await user.send(TextIn("payment"))
+            await user.send(ChoiceIn("consent_yes"))
+            await user.send(TextIn("PAR-6006"))
+        said = await asyncio.gather(
+            *(u.send(DateIn(WRONG + dt.timedelta(days=n))) for n, u in enumerate(users))
+        )
+        wrong = [s for s in said if any("don't match" in t for t in s)]
+        assert len(wrong) == REFERENCE_MAX_FAILURES - 1, said
+        assert len(await tickets(run.db)) == 1

@@ -8,11 +8,25 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, Conversation, LinkFailure, LinkLock
-from storage.repositories.common import insert_for
+from storage.repositories.common import insert_for, is_postgres
 
 
 def _active(now: dt.datetime) -> ColumnElement[bool]:
     return and_(LinkLock.locked_until > now, LinkLock.lifted_at.is_(None))
+
+
+async def serialize(session: AsyncSession, *key_hashes: str) -> None:
+    """Hold these keys until commit, so parallel attempts are counted one after another.
+
+    Otherwise, on PostgreSQL, attempts in flight at once each count only their own failure and many
+    slip past the limit together. Sorted, so two attempts never wait on each other in a cycle. SQLite
+    needs nothing: its write transactions already run one at a time.
+    """
+    if not is_postgres(session):
+        return
+    for key in sorted(set(key_hashes)):
+        # The first 63 bits of the (hex) hash: a signed bigint, as pg_advisory_xact_lock takes.
+        await session.execute(select(func.pg_advisory_xact_lock(int(key[:16], 16) >> 1)))
 
 
 async def active_lock(session: AsyncSession, kind: str, key_hash: str, now: dt.datetime) -> LinkLock | None:
