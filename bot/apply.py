@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import link_limits as limits
 from bot.effects import AttemptLink, Effect, Escalate, FileRequest, MarkUnreachable, RecordConsent, SetLocale
-from bot.events import SystemIn
+from bot.events import ConversationKey, SystemIn
+from bot.link_limits import LinkGuard
 from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request
 from storage.repositories.common import insert_for
 from storage.repositories.tickets import open_ticket
-
-LINK_MAX_FAILURES = 5
-LINK_LOCK = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -33,7 +32,9 @@ async def apply_effects(
     conv: Conversation,
     identity: ChannelIdentity,
     now: dt.datetime,
+    guard: LinkGuard | None = None,
 ) -> Applied:
+    guard = guard or LinkGuard("", limits.source_of(ConversationKey(conv.channel, conv.user_id), None))
     applied = Applied()
     for effect in effects:
         match effect:
@@ -46,7 +47,9 @@ async def apply_effects(
             case SetLocale(locale=locale, source=source):
                 conv.locale, conv.locale_source = locale, source
             case AttemptLink():
-                applied.results.append(await _attempt_link(session, effect, conv, identity, now, applied))
+                applied.results.append(
+                    await _attempt_link(session, effect, conv, identity, now, applied, guard)
+                )
             case RecordConsent():
                 identity.consent_at = identity.consent_at or now
             case MarkUnreachable():
@@ -100,8 +103,11 @@ async def _attempt_link(
     identity: ChannelIdentity,
     now: dt.datetime,
     applied: Applied,
+    guard: LinkGuard,
 ) -> SystemIn:
-    if conv.link_locked_until is not None and conv.link_locked_until > now:
+    attempt = limits.Attempt.of(guard, effect.reference)
+    if await limits.is_locked(session, attempt, now):
+        # Even the right birth date: a lock must not confirm a guess.
         return SystemIn("link_result", {"result": "locked"})
     row = await session.execute(
         select(Customer)
@@ -115,22 +121,11 @@ async def _attempt_link(
     )
     customer = row.scalar_one_or_none()
     if customer is None:
-        conv.link_failures += 1
-        if conv.link_failures >= LINK_MAX_FAILURES:
-            conv.link_failures = 0
-            conv.link_locked_until = now + LINK_LOCK
-            ticket = await open_ticket(
-                session,
-                conv.id,
-                "link_locked",
-                "normal",
-                "Five wrong identity checks in a row: linking is locked for an hour.",
-            )
-            applied.ticket_ids.append(ticket.id)
+        left = await limits.fail(session, attempt, conv, now, applied.ticket_ids)
+        if left is None:
             return SystemIn("link_result", {"result": "locked"})
-        return SystemIn(
-            "link_result", {"result": "wrong", "left": str(LINK_MAX_FAILURES - conv.link_failures)}
-        )
+        return SystemIn("link_result", {"result": "wrong", "left": str(left)})
+    await limits.succeeded(session, attempt)
     identity.customer_id = customer.id
     identity.linked_at = now
     conv.link_failures = 0

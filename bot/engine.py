@@ -36,6 +36,7 @@ from bot.events import (
 from bot.facts import load_facts
 from bot.i18n import DEFAULT_LOCALE, SUPPORTED, Msg, Translator, normalize_locale
 from bot.instruments import Instruments
+from bot.link_limits import LinkGuard, source_of
 from bot.locks import KeyedLocks
 from bot.logs import hashed
 from bot.replies import Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
@@ -137,8 +138,9 @@ class Engine:
             replies = list(outcome.replies)
             effects = outcome.effects
             handoff = outcome.handoff
+            guard = LinkGuard(self.settings.secret(), source_of(event.key, event.address))
             for _ in range(MAX_EFFECT_ROUNDS):
-                applied = await apply_effects(s, effects, conv, identity, event.received_at)
+                applied = await apply_effects(s, effects, conv, identity, event.received_at, guard)
                 publish.extend(("tickets", {"ticket_id": t}) for t in applied.ticket_ids)
                 handoff = handoff or applied.handoff
                 if not applied.results:

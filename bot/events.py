@@ -88,6 +88,8 @@ class InboundEvent:
     display_name: str | None = None
     # Store, never answer (LINE standby mode).
     silent: bool = False
+    # The web chat client's address: the source identity checks are counted against (bot.link_limits).
+    address: str | None = None
 
     def __post_init__(self) -> None:
         if self.received_at.tzinfo is None:

@@ -325,3 +325,42 @@ class Flag(Base):
     __tablename__ = "flags"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class LinkFailure(Base):
+    """One wrong identity check, counted against the booking reference tried and against its source.
+
+    `key_hash` is a keyed hash (HMAC-SHA256 with the app secret) of the normalized reference or of the
+    source (web chat client address, LINE or Telegram user): what is counted, never the value itself.
+    References that do not exist are counted the same, so counting reveals nothing.
+    """
+
+    __tablename__ = "link_failures"
+    __table_args__ = (Index("ix_link_failure_key", "kind", "key_hash", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # reference | source
+    kind: Mapped[str] = mapped_column(String(10))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
+
+
+class LinkLock(Base):
+    """Linking paused for one reference or one source, everywhere, until `locked_until`.
+
+    One row per key, reused by the next lock: taking it is a conditional write, so concurrent failures
+    open one lock and one ticket. `booking_id` (the booking the reference names, if any) and
+    `conversation_id` are for the agents only; the customer is never told.
+    """
+
+    __tablename__ = "link_locks"
+    __table_args__ = (UniqueConstraint("kind", "key_hash", name="uq_link_lock_key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    locked_until: Mapped[dt.datetime]
+    locked_at: Mapped[dt.datetime]
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    lifted_at: Mapped[dt.datetime | None]
+    lifted_by: Mapped[str | None] = mapped_column(String(300))

@@ -154,7 +154,8 @@ async def test_upgrading_a_database_with_data_keeps_every_row(empty_url: str, tm
     finally:
         await engine.dispose()
 
-    phones = {before: now for before, _, now in PHONES}
+    # 0002 rewrites phone numbers only when this upgrade is what applies it (the newest may be later).
+    phones = {before: now if "0001" in previous else before for before, _, now in PHONES}
     for table, rows in written.items():
         assert len(after[table]) == len(rows), table
         for before_row, after_row in zip(rows, after[table], strict=True):

@@ -2,8 +2,9 @@
 
 The privacy summary comes first and consent is recorded before any personal data is asked
 (RULES.md §6). The check itself is an effect (AttemptLink): the engine answers in the same event with
-SystemIn("link_result", {"result": "ok" | "wrong" | "locked"}); five wrong answers lock linking for
-an hour and alert the agents (bot.apply). Pushed by the flows that need a booking; its result
+SystemIn("link_result", {"result": "ok" | "wrong" | "locked"}); five wrong answers for one booking
+reference (from any chat, on any channel) or ten from one source lock linking for an hour and alert the
+agents (bot.link_limits). Pushed by the flows that need a booking; its result
 {"linked": bool} goes back to them.
 """
 

@@ -151,6 +151,8 @@ class WebchatAPI:
             received_at=dt.datetime.now(dt.UTC),
             body=body,
             locale_hint=lang,
+            # Behind nginx this is the proxy unless uvicorn trusts its X-Forwarded-For (bot.link_limits).
+            address=request.client.host if request.client else None,
         )
 
     async def _conversation_id(self, visitor: str) -> int | None:
