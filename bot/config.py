@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -76,8 +77,13 @@ class Settings(BaseSettings):
         if path.exists():
             return path.read_text().strip()
         key = secrets.token_urlsafe(48)
-        path.write_text(key + "\n")
-        path.chmod(0o600)
+        # Created 0600 (never readable by others, not even for an instant, whatever the umask).
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it a moment ago: use theirs
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
         return key
 
     @property

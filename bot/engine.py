@@ -67,6 +67,8 @@ class Engine:
         self._locks = KeyedLocks()
         # What /metrics shows; the delivery worker and the scheduler of the same app count into it too.
         self.instruments = instruments or Instruments()
+        # Read once: the key may live in a file, and the hot path should not read it per event.
+        self._secret = settings.secret()
 
     async def handle(self, event: InboundEvent) -> HandleResult:
         started = time.perf_counter()
@@ -138,7 +140,7 @@ class Engine:
             replies = list(outcome.replies)
             effects = outcome.effects
             handoff = outcome.handoff
-            guard = LinkGuard(self.settings.secret(), source_of(event.key, event.address))
+            guard = LinkGuard(self._secret, source_of(event.key, event.address))
             for _ in range(MAX_EFFECT_ROUNDS):
                 applied = await apply_effects(s, effects, conv, identity, event.received_at, guard)
                 publish.extend(("tickets", {"ticket_id": t}) for t in applied.ticket_ids)
