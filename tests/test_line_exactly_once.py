@@ -35,16 +35,16 @@ async def fake() -> AsyncIterator[FakeLine]:
 
 
 @pytest.fixture
-async def db(sqlite_url: str) -> AsyncIterator[Database]:
-    database = Database(sqlite_url)
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
     yield database
     await database.dispose()
 
 
 @pytest.fixture
-def line_settings(sqlite_url: str, fake: FakeLine, settings_for: Callable[..., Settings]) -> Settings:
+def line_settings(db_url: str, fake: FakeLine, settings_for: Callable[..., Settings]) -> Settings:
     return settings_for(
-        sqlite_url,
+        db_url,
         line_channel_secret=CHANNEL_SECRET,
         line_channel_access_token=ACCESS_TOKEN,
         line_api_base=fake.base_url,
