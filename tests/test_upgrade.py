@@ -154,13 +154,16 @@ async def test_upgrading_a_database_with_data_keeps_every_row(empty_url: str, tm
     finally:
         await engine.dispose()
 
-    phones = {before: now for before, _, now in PHONES}
+    # 0002 rewrites phone numbers; once a later migration is the newest, "one release back" has them.
+    script = ScriptDirectory.from_config(alembic_config(empty_url))
+    passed = {r.revision for rev in previous for r in script.iterate_revisions(rev, "base")}
+    phones = {} if "0002" in passed else {before: now for before, _, now in PHONES}
     for table, rows in written.items():
         assert len(after[table]) == len(rows), table
         for before_row, after_row in zip(rows, after[table], strict=True):
 
             def rewritten(column: str, value: Any, table: str = table) -> Any:
-                return phones[value] if (table, column) == ("customers", "phone") else value
+                return phones.get(value, value) if (table, column) == ("customers", "phone") else value
 
             assert not _same(before_row, after_row, rewritten), (
                 table,
