@@ -218,3 +218,20 @@ async def test_no_connection_means_no_reply_left_and_the_attempt_is_withdrawn(
         assert await worker.run_once()
     [row] = await rows(db)
     assert row.status == "pending" and row.reply_attempted_at is None
+
+
+async def test_a_reply_line_refused_with_429_is_not_an_unknown_outcome(
+    db: Database, line_settings: Settings, fake: FakeLine
+) -> None:
+    """A long Retry-After can outlive the token: the retry must then push, not assume delivered."""
+    token = await says_hello(db, line_settings, fake)
+    fake.fail("reply", 429, retry_after=1)
+    async with line_worker(db, line_settings) as worker:
+        assert await worker.run_once()
+    [row] = await rows(db)
+    assert row.status == "pending" and row.reply_attempted_at is None
+    fake.expire_reply_token(token)
+    async with line_worker(db, line_settings) as worker:
+        await settle(worker, db)
+    assert [(r.endpoint, r.status) for r in fake.requests] == [("reply", 429), ("reply", 400), ("push", 200)]
+    assert len(fake.texts(USER)) == len(row.payload["messages"])

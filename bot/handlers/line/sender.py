@@ -157,6 +157,12 @@ class LineSender:
             # No connection, so no request: the token is untouched and a later push stays safe.
             await self._mark_reply(delivery, False)
             raise
+        except ApiException as exc:
+            # LINE answered and refused (429, a bad request): nothing was delivered, so a retry after
+            # a long Retry-After may still push. A 5xx stays unknown: LINE may have half done it.
+            if exc.status is not None and exc.status < 500:
+                await self._mark_reply(delivery, False)
+            raise
 
     async def _after_unknown_reply(self, delivery: Delivery, token: str, batch: Batch) -> None:
         """An earlier reply with `token` may have landed. Ask LINE with the token itself: single-use,
