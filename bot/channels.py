@@ -41,6 +41,10 @@ class Delivery:
     # Record that `n` messages of this delivery are out (durably, at once). A sender that sends
     # messages one by one calls it after each, so a crash mid-row never re-sends what went out.
     progress: Callable[[int], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
+    # True when an earlier attempt may have sent a reply with reply_token (its outcome is unknown).
+    reply_attempted: bool = False
+    # Record, durably, that a reply with reply_token is about to leave (False: it certainly did not).
+    reply_attempt: Callable[[bool], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

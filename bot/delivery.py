@@ -34,7 +34,10 @@ from storage.repositories.conversations import add_transcript
 from storage.repositories.tickets import open_ticket
 
 log = logging.getLogger(__name__)
-LEASE = dt.timedelta(seconds=60)
+# Short, and renewed every RENEW while a send is in progress: a live worker keeps its rows however slow
+# the platform is, a dead one frees them within LEASE. Renewals cost nothing for sends faster than RENEW.
+LEASE = dt.timedelta(seconds=6)
+RENEW = 2.0
 
 
 def backoff(attempt: int, base: float, cap: float, after: float | None = None) -> float:
@@ -106,21 +109,47 @@ class DeliveryWorker:
             return False
         # Different conversations go out concurrently; one conversation's rows stay in order because
         # claim_due only ever hands out its oldest undelivered row.
-        await asyncio.gather(*(self._deliver(d) for d in claimed))
+        in_flight = {d.outbox_id for d in claimed}
+        renewer = asyncio.create_task(self._renew(in_flight))
+        try:
+            await asyncio.gather(*(self._deliver(d, in_flight) for d in claimed))
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
         return True
 
-    async def _deliver(self, d: Delivery) -> None:
+    async def _renew(self, in_flight: set[int]) -> None:
+        """Extend the lease of the rows still being sent, every RENEW seconds, until cancelled."""
+        while in_flight:
+            await asyncio.sleep(RENEW)
+            ids = sorted(in_flight)
+            if not ids:
+                return
+            try:
+                async with self.db.write() as s:
+                    await outbox.renew_lease(s, ids, dt.datetime.now(dt.UTC) + LEASE)
+            except Exception:
+                # A missed renewal only risks a second worker taking the row, which the idempotency
+                # keys make harmless; it must not stop the sends themselves.
+                log.warning("delivery: lease renewal failed", exc_info=True)
+
+    async def _deliver(self, d: Delivery, in_flight: set[int] | None = None) -> None:
         sender = self.senders[d.key.channel]
 
         async def progress(n: int) -> None:
             async with self.db.write() as s:
-                await s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == d.outbox_id, OutboxMessage.parts_sent < n)
-                    .values(parts_sent=n)
+                await outbox.record_progress(s, d.outbox_id, n)
+
+        async def reply_attempt(attempted: bool) -> None:
+            # Committed before the reply request leaves: a crash or a lost answer after this point
+            # is recognised by the next attempt (docs/adr/0001-line-reply-exactly-once.md).
+            async with self.db.write() as s:
+                await outbox.mark_reply_attempt(
+                    s, d.outbox_id, dt.datetime.now(dt.UTC) if attempted else None
                 )
 
-        d = dataclasses.replace(d, progress=progress)
+        d = dataclasses.replace(d, progress=progress, reply_attempt=reply_attempt)
         try:
             result: SendResult = await sender.send(d)
         except Exception as exc:
@@ -129,6 +158,8 @@ class DeliveryWorker:
             )
             result = Retry(type(exc).__name__, d.parts_sent)
         await self._record(d, result)
+        if in_flight is not None:
+            in_flight.discard(d.outbox_id)
 
     async def _record(self, d: Delivery, result: SendResult) -> None:
         now = dt.datetime.now(dt.UTC)
@@ -219,4 +250,5 @@ def _delivery(row: OutboxMessage) -> Delivery:
         created_at=row.created_at,
         reply_token=row.reply_token,
         reply_token_expires_at=row.reply_token_expires_at,
+        reply_attempted=row.reply_attempted_at is not None,
     )

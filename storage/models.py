@@ -188,6 +188,9 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     reply_token: Mapped[str | None] = mapped_column(String(256))
     reply_token_expires_at: Mapped[dt.datetime | None]
+    # Set, durably, just before the first reply request with reply_token leaves: from then on the
+    # token may have been consumed by us, and "Invalid reply token" no longer means "push instead".
+    reply_attempted_at: Mapped[dt.datetime | None]
     # bot | agent | system | reminder
     source: Mapped[str] = mapped_column(String(10), default="bot")
     created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)

@@ -161,7 +161,7 @@ async def test_upgrading_a_database_with_data_keeps_every_row(empty_url: str, tm
         for before_row, after_row in zip(rows, after[table], strict=True):
 
             def rewritten(column: str, value: Any, table: str = table) -> Any:
-                return phones[value] if (table, column) == ("customers", "phone") else value
+                return phones.get(value, value) if (table, column) == ("customers", "phone") else value
 
             assert not _same(before_row, after_row, rewritten), (
                 table,

@@ -79,6 +79,30 @@ async def claim_due(
     return rows
 
 
+async def record_progress(session: AsyncSession, outbox_id: int, parts_sent: int) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.parts_sent < parts_sent)
+        .values(parts_sent=parts_sent)
+    )
+
+
+async def mark_reply_attempt(session: AsyncSession, outbox_id: int, at: dt.datetime | None) -> None:
+    """`at`: a reply with the row's token is about to leave; None: it certainly never left."""
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(reply_attempted_at=at)
+    )
+
+
+async def renew_lease(session: AsyncSession, outbox_ids: Sequence[int], until: dt.datetime) -> None:
+    """Keep rows still being sent leased; only rows still 'sending' (a finished row stays finished)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "sending")
+        .values(locked_until=until)
+    )
+
+
 async def cancel_pending(session: AsyncSession, conversation_id: int, reason: str) -> None:
     await session.execute(
         update(OutboxMessage)

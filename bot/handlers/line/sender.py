@@ -3,7 +3,8 @@
 The delivery worker calls `LineSender.send` with one outbox row. The first request uses the reply
 token while it is fresh (free of charge, no retry key allowed); everything else is a push with an
 X-Line-Retry-Key derived from the row's idempotency key, so a retried push that LINE had already
-accepted answers 409 and counts as sent.
+accepted answers 409 and counts as sent. A reply whose outcome is unknown is never followed by a
+push of the same messages (docs/adr/0001-line-reply-exactly-once.md).
 """
 
 from __future__ import annotations
@@ -111,24 +112,18 @@ class LineSender:
         plan = batches(delivery.messages, delivery.parts_sent)
         done = delivery.parts_sent
         # Reply tokens answer the customer's own message; agents' messages and reminders are pushed.
-        use_reply = done == 0 and delivery.source == "bot" and self._reply_token_fresh(delivery)
+        use_reply = done == 0 and delivery.source == "bot" and bool(delivery.reply_token)
         for index, batch in enumerate(plan):
             try:
-                if index == 0 and use_reply and delivery.reply_token:
-                    try:
-                        await self._reply(delivery.reply_token, batch)
-                    except _InvalidReplyToken:
-                        log.info(
-                            "line: reply token expired, pushing instead",
-                            extra={"outbox_id": delivery.outbox_id},
-                        )
-                        await self._push(delivery, batch)
+                if index == 0 and use_reply:
+                    await self._first(delivery, batch)
                 else:
                     await self._push(delivery, batch)
             except ApiException as exc:
                 return self._failure(delivery, exc, done)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                # We cannot know whether LINE got it: the same retry key makes the next attempt safe.
+                # We cannot know whether LINE got it: a push's retry key, or the reply attempt
+                # recorded before the request, makes the next attempt safe.
                 log.warning(
                     "line: request failed, will retry",
                     extra={"outbox_id": delivery.outbox_id, "error": type(exc).__name__},
@@ -136,6 +131,56 @@ class LineSender:
                 return Retry(f"LINE request failed: {type(exc).__name__}", done)
             done = batch.parts_after
         return Sent(done)
+
+    async def _first(self, delivery: Delivery, batch: Batch) -> None:
+        """The first batch of a bot answer: by reply token when we may, without ever doubling it.
+
+        A reply carries no retry key, so the attempt is recorded before the request leaves. Without
+        that record, "Invalid reply token" means the token expired unused: pushing is safe. With it,
+        our own earlier request may have consumed the token, and a push would be a second copy.
+        """
+        token = delivery.reply_token
+        assert token is not None
+        if delivery.reply_attempted:
+            await self._after_unknown_reply(delivery, token, batch)
+            return
+        if not self._reply_token_fresh(delivery):
+            await self._push(delivery, batch)
+            return
+        await self._mark_reply(delivery, True)
+        try:
+            await self._reply(token, batch)
+        except _InvalidReplyToken:
+            log.info("line: reply token expired, pushing instead", extra={"outbox_id": delivery.outbox_id})
+            await self._push(delivery, batch)
+        except aiohttp.ClientConnectorError:
+            # No connection, so no request: the token is untouched and a later push stays safe.
+            await self._mark_reply(delivery, False)
+            raise
+        except ApiException as exc:
+            # LINE answered and refused (429, a bad request): nothing was delivered, so a retry after
+            # a long Retry-After may still push. A 5xx stays unknown: LINE may have half done it.
+            if exc.status is not None and exc.status < 500:
+                await self._mark_reply(delivery, False)
+            raise
+
+    async def _after_unknown_reply(self, delivery: Delivery, token: str, batch: Batch) -> None:
+        """An earlier reply with `token` may have landed. Ask LINE with the token itself: single-use,
+        it answers 200 only if that request never arrived, "Invalid reply token" if it did."""
+        extra = {"outbox_id": delivery.outbox_id}
+        if not self._reply_token_fresh(delivery):
+            # Too old to ask: an unused token and a used one look the same now. A push could be a
+            # second copy of what most likely arrived, so at most once wins (docs/line.md).
+            log.warning("line: reply outcome unknown and the token too old to ask; not pushing", extra=extra)
+            return
+        try:
+            await self._reply(token, batch)
+        except _InvalidReplyToken:
+            log.info("line: reply token already used by our earlier attempt; delivered", extra=extra)
+
+    async def _mark_reply(self, delivery: Delivery, attempted: bool) -> None:
+        if delivery.reply_attempt is not None:
+            await delivery.reply_attempt(attempted)
 
     def _reply_token_fresh(self, delivery: Delivery) -> bool:
         if not delivery.reply_token:
