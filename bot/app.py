@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -24,6 +25,16 @@ from bot.ops.shutdown import ShutdownNotice
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+class _RowId(IntegerConvertor):
+    """An `{x:int}` path part short enough for a 64-bit id: a longer one is 404, not an overflow."""
+
+    regex = "[0-9]{1,18}"
+
+
+# Before the components build their routes: Starlette compiles a path's convertors when it is routed.
+register_url_convertor("int", _RowId())
 
 COMPONENT_MODULES = (
     "bot.handlers.webchat",
