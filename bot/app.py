@@ -9,6 +9,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor, register_url_convertor
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -18,10 +20,21 @@ from bot.channels import AppContext, Component
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.engine import Engine
+from bot.limits import BodyLimit
 from bot.ops.shutdown import ShutdownNotice
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+class _RowId(IntegerConvertor):
+    """An `{x:int}` path part short enough for a 64-bit id: a longer one is 404, not an overflow."""
+
+    regex = "[0-9]{1,18}"
+
+
+# Before the components build their routes: Starlette compiles a path's convertors when it is routed.
+register_url_convertor("int", _RowId())
 
 COMPONENT_MODULES = (
     "bot.handlers.webchat",
@@ -91,13 +104,29 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     routes: list[BaseRoute] = [Route("/healthz", healthz)]
     for c in components:
         routes.extend(c.routes)
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={500: _server_error})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={500: _server_error},
+        middleware=[Middleware(BodyLimit, cap_for=body_cap(settings))],
+    )
     app.state.ctx = ctx
     app.state.worker = worker
     app.state.components = components
     # Set on SIGTERM/SIGINT, before uvicorn waits for open responses: event streams end on it.
     app.state.stopping = shutdown.stopping
     return app
+
+
+# The only bodies allowed past COUNSELBOT_MAX_BODY_BYTES: the console's CSV import uploads.
+UPLOAD_PATHS = frozenset({"/console/bookings/import"})
+
+
+def body_cap(settings: Settings) -> Callable[[str], int]:
+    def cap_for(path: str) -> int:
+        return settings.max_upload_bytes if path in UPLOAD_PATHS else settings.max_body_bytes
+
+    return cap_for
 
 
 async def _run(job: Callable[[], Awaitable[None]]) -> None:

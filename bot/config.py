@@ -36,6 +36,19 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(4000, ge=1)
     max_body_bytes: int = Field(256 * 1024, ge=1024)
+    # The console's CSV import alone takes a larger body (its file is at most 5 MB).
+    max_upload_bytes: int = Field(6 * 1024 * 1024, ge=1024)
+    # Web chat limits, counted in each process (docs/security.md): per visitor (the cookie) and per
+    # client address (an office behind one address shares its allowance).
+    webchat_messages_per_minute: int = Field(20, ge=1)
+    webchat_address_messages_per_minute: int = Field(120, ge=1)
+    webchat_new_visitors_per_hour: int = Field(30, ge=1)
+    webchat_streams_per_visitor: int = Field(3, ge=1)
+    webchat_streams_per_address: int = Field(30, ge=1)
+    # A stream ends after this long and the browser resumes it (Last-Event-ID); the bus wakes a stream,
+    # the database is read without a wake-up only this often (a missed notification still arrives).
+    webchat_stream_lifetime: float = Field(600.0, gt=0)
+    webchat_stream_poll_interval: float = Field(15.0, gt=0)
     delivery_max_attempts: int = Field(8, ge=1)
     delivery_base_delay: float = Field(1.0, gt=0)
     delivery_max_delay: float = Field(300.0, gt=0)

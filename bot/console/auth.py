@@ -158,7 +158,7 @@ def _headers(response: Response) -> Response:
 
 
 async def login(console: Console, request: Request) -> Response:
-    form = await form_data(request)
+    form = await form_data(request, max_files=0)  # the sign-in form has no file: none is spooled
     cookie_token = request.cookies.get(csrf.LOGIN_COOKIE, "")
     if (
         not cookie_token

@@ -68,6 +68,14 @@ def when_jst(value: str, name: str, *, required: bool = False) -> dt.datetime | 
         raise FieldError(name, f"not a date and time: {value[:40]!r} (use 2026-12-01 10:00, JST)") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=JST)
+    # 0001-01-01T00:00+14:00 parses but is before the first UTC instant; a year far off would overflow
+    # later, when a reminder or a purge date is worked out from it.
+    try:
+        in_range = 1900 <= parsed.astimezone(dt.UTC).year <= 2999
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise FieldError(name, f"out of range: {value[:40]!r} (years 1900-2999)")
     return parsed
 
 

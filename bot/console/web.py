@@ -154,8 +154,14 @@ def json_error(message: str, status: int, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-async def form_data(request: Request) -> Mapping[str, Any]:
-    return await request.form(max_files=1, max_fields=200)
+# A form field (not a file) is never longer than this; the whole body is capped by bot.limits.BodyLimit
+# before it is parsed, and Starlette spools a file to disk only past 1 MB, which only the CSV import
+# (COUNSELBOT_MAX_UPLOAD_BYTES) can reach.
+MAX_FIELD_BYTES = 64 * 1024
+
+
+async def form_data(request: Request, *, max_files: int = 1) -> Mapping[str, Any]:
+    return await request.form(max_files=max_files, max_fields=200, max_part_size=MAX_FIELD_BYTES)
 
 
 def field(form: Mapping[str, Any], name: str, limit: int = 2000) -> str:

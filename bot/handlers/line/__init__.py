@@ -20,6 +20,7 @@ from bot.engine import Engine
 from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, TextIn
 from bot.handlers.line.sender import LineApi, LineSender
 from bot.handlers.line.webhook import BadPayload, parse_body, parse_event, verify_signature
+from bot.limits import QuietWarnings
 from bot.logs import hashed
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class LineWebhook:
         self.api = api
         self.max_body = max_body
         self._background: set[asyncio.Task[Any]] = set()
+        # Anyone can post here: one warning a minute per reason, with how many were held back.
+        self._warn = QuietWarnings(log)
 
     async def endpoint(self, request: Request) -> Response:
         try:
@@ -50,12 +53,12 @@ class LineWebhook:
             return PlainTextResponse("client went away", status_code=400)
         # Verified on the raw bytes before anything is parsed; the body is never logged.
         if not verify_signature(self._secret, body, request.headers.get("x-line-signature")):
-            log.warning("line: webhook rejected: bad or missing signature")
+            self._warn.warning("line: webhook rejected: bad or missing signature")
             return PlainTextResponse("invalid signature", status_code=401)
         try:
             raw_events = parse_body(body)
         except BadPayload:
-            log.warning("line: webhook rejected: not a webhook body")
+            self._warn.warning("line: webhook rejected: not a webhook body")
             return PlainTextResponse("bad request", status_code=400)
 
         failed = 0

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.handlers.telegram.updates import MalformedUpdate, UpdateProcessor, parse_update
+from bot.limits import QuietWarnings
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class TelegramWebhook:
         self._secret = secret.encode() if secret else None
         self.processor = processor
         self.max_body = max_body
+        # Anyone can post here: one warning a minute per reason, with how many were held back.
+        self._warn = QuietWarnings(log)
 
     def _authentic(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER)
@@ -41,7 +44,7 @@ class TelegramWebhook:
 
     async def handle(self, request: Request) -> Response:
         if not self._authentic(request):
-            log.warning("telegram: webhook rejected: missing or wrong secret token")
+            self._warn.warning("telegram: webhook rejected: missing or wrong secret token")
             return PlainTextResponse("forbidden", status_code=403)
         try:
             body = await self._read_body(request)
@@ -53,7 +56,7 @@ class TelegramWebhook:
             update = parse_update(json.loads(body))
         except (ValueError, MalformedUpdate):
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors; the body is never logged.
-            log.warning("telegram: webhook rejected: not an update")
+            self._warn.warning("telegram: webhook rejected: not an update")
             return PlainTextResponse("bad request", status_code=400)
         try:
             await self.processor.process(update)

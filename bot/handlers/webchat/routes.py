@@ -5,7 +5,7 @@ import datetime as dt
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -13,10 +13,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from bot.channels import AppContext
 from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, InboundEvent, TextIn
 from bot.i18n import DEFAULT_LOCALE, Translator, msg, normalize_locale
+from bot.limits import Gauge, RateLimit, retry_after
 from storage.models import Conversation, TranscriptMessage
 from storage.repositories.outbox import sent_after
 
@@ -59,6 +61,14 @@ class WebchatAPI:
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
         )
+        st = ctx.settings
+        self.visitor_messages = RateLimit(st.webchat_messages_per_minute, 60.0)
+        self.address_messages = RateLimit(st.webchat_address_messages_per_minute, 60.0)
+        self.new_visitors = RateLimit(st.webchat_new_visitors_per_hour, 3600.0)
+        self.visitor_streams = Gauge(st.webchat_streams_per_visitor)
+        self.address_streams = Gauge(st.webchat_streams_per_address)
+        # Behind an https public URL the cookie is Secure even when the last hop (nginx) is plain http.
+        self.secure_cookie = (st.public_url or "").lower().startswith("https://")
 
     def visitor(self, request: Request) -> str | None:
         raw = request.cookies.get(COOKIE)
@@ -77,7 +87,7 @@ class WebchatAPI:
             max_age=180 * 86400,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self.secure_cookie or request.url.scheme == "https",
         )
 
     async def page(self, request: Request) -> Response:
@@ -87,24 +97,40 @@ class WebchatAPI:
         html = self.templates.get_template("chat.html").render(
             lang=locale.replace("_", "-"), t={key: tr.render(m) for key, m in PAGE_TEXT.items()}
         )
+        new_visitor = self.visitor(request) is None
+        if new_visitor and (wait := self.new_visitors.take(_address(request))) is not None:
+            return _too_many(wait)
         response = HTMLResponse(html, headers=SECURITY_HEADERS)
-        if self.visitor(request) is None:
+        if new_visitor:
             self._set_cookie(response, secrets.token_urlsafe(18), request)
         return response
 
+    def _limited(self, request: Request, visitor: str | None) -> Response | None:
+        """429 when this address or visitor is over its message (or new visitor) allowance."""
+        address = _address(request)
+        wait = self.address_messages.take(address)
+        if wait is None and visitor is None:
+            wait = self.new_visitors.take(address)
+        if wait is None and visitor is not None:
+            wait = self.visitor_messages.take(visitor)
+        return None if wait is None else _too_many(wait)
+
     async def post_message(self, request: Request) -> Response:
         visitor = self.visitor(request)
+        if (refused := self._limited(request, visitor)) is not None:
+            return refused
         new_visitor = visitor is None
         visitor = visitor or secrets.token_urlsafe(18)
-        body = await request.body()
-        if len(body) > self.ctx.settings.max_body_bytes:
-            return JSONResponse({"error": "request too large"}, status_code=413)
+        body = await request.body()  # capped while it streams in by bot.limits.BodyLimit
         try:
             data = json.loads(body)
             if not isinstance(data, dict):
                 raise BadInput("expected a JSON object")
+            # A lone surrogate ("\\ud800") parses, but no database or channel can store it.
+            json.dumps(data, ensure_ascii=False).encode()
             event = self._event(data, visitor, request)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
+            # UnicodeError is a ValueError; RecursionError: brackets nested deeper than the parser goes.
             return JSONResponse({"error": "malformed JSON"}, status_code=400)
         except BadInput as exc:
             status = 413 if "too long" in str(exc) else 400
@@ -168,7 +194,7 @@ class WebchatAPI:
         visitor = self.visitor(request)
         conv_id = await self._conversation_id(visitor) if visitor else None
         if conv_id is None:
-            return JSONResponse({"messages": [], "last_outbox_id": 0})
+            return JSONResponse({"messages": [], "last_outbox_id": 0}, headers=NO_STORE)
         async with self.ctx.db.read() as s:
             rows = await s.execute(
                 select(TranscriptMessage)
@@ -191,7 +217,8 @@ class WebchatAPI:
                 entry["message"] = m.payload
             out.append(entry)
         last = max(sent_ids, default=0)
-        return JSONResponse({"messages": out, "last_outbox_id": last, "token": _last_token(out)})
+        body = {"messages": out, "last_outbox_id": last, "token": _last_token(out)}
+        return JSONResponse(body, headers=NO_STORE)
 
     async def stream(self, request: Request) -> Response:
         visitor = self.visitor(request)
@@ -201,40 +228,90 @@ class WebchatAPI:
             after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
         except ValueError:
             after = 0
-        return StreamingResponse(
+        after = max(0, min(after, 2**62))  # an id the database can compare with
+        address = _address(request)
+        if not self.visitor_streams.acquire(visitor):
+            return _too_many(5.0, "too many open streams")
+        if not self.address_streams.acquire(address):
+            self.visitor_streams.release(visitor)
+            return _too_many(5.0, "too many open streams")
+
+        def release() -> None:
+            self.visitor_streams.release(visitor)
+            self.address_streams.release(address)
+
+        return HeldStream(
             self._events(request, visitor, after),
+            release,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     async def _events(self, request: Request, visitor: str, after: int) -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
+        st = self.ctx.settings
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + st.webchat_stream_lifetime
         conv_id = await self._conversation_id(visitor)
         topic = f"webchat:{conv_id}" if conv_id else "webchat:new"
         # Set when the server is told to stop: the response ends properly (not cut by uvicorn's
         # graceful-shutdown timeout) and the browser reconnects, by `retry`, to a process that serves.
         stopping: asyncio.Event = getattr(request.app.state, "stopping", None) or asyncio.Event()
         async with self.ctx.bus.subscribe(topic) as sub, self.ctx.bus.subscribe("outbox") as new_rows:
-            idle = 0.0
-            while not stopping.is_set() and not await request.is_disconnected():
-                if conv_id is None:
-                    conv_id = await self._conversation_id(visitor)
-                if conv_id is not None:
-                    async with self.ctx.db.read() as s:
-                        rows = await sent_after(s, conv_id, after)
-                    for row in rows:
-                        after = row.id
-                        data = json.dumps(
-                            {"outbox_id": row.id, "source": row.source, **row.payload}, ensure_ascii=False
-                        )
-                        yield f"id: {row.id}\nevent: reply\ndata: {data}\n\n"
-                waiter = sub if conv_id is not None and topic.endswith(str(conv_id)) else new_rows
-                got = await waiter.get(timeout=1.0)
-                idle = 0.0 if got else idle + 1.0
-                if idle >= 15:
-                    idle = 0.0
+            poll_at = 0.0  # read at once: what was sent before the stream opened
+            quiet_since = loop.time()
+            while not stopping.is_set() and loop.time() < ends_at and not await request.is_disconnected():
+                now = loop.time()
+                if now >= poll_at:
+                    poll_at = now + st.webchat_stream_poll_interval
+                    if conv_id is None:
+                        conv_id = await self._conversation_id(visitor)
+                    if conv_id is not None:
+                        async for frame in self._sent(conv_id, after):
+                            after, text = frame
+                            quiet_since = loop.time()
+                            yield text
+                if loop.time() - quiet_since >= KEEP_ALIVE_S:
+                    quiet_since = loop.time()
                     yield ": keep-alive\n\n"
-                await asyncio.sleep(0)
+                waiter = sub if conv_id is not None and topic.endswith(str(conv_id)) else new_rows
+                # Short waits only so that `stopping` and the lifetime are noticed: no database read
+                # happens unless the bus wakes the stream or the fallback poll is due.
+                if await waiter.get(timeout=1.0) is not None:
+                    poll_at = 0.0
+
+    async def _sent(self, conv_id: int, after: int) -> AsyncIterator[tuple[int, str]]:
+        async with self.ctx.db.read() as s:
+            rows = await sent_after(s, conv_id, after)
+        for row in rows:
+            data = json.dumps({"outbox_id": row.id, "source": row.source, **row.payload}, ensure_ascii=False)
+            yield row.id, f"id: {row.id}\nevent: reply\ndata: {data}\n\n"
+
+
+KEEP_ALIVE_S = 15.0
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class HeldStream(StreamingResponse):
+    """A stream that gives back its slot however it ends (even when its body never started)."""
+
+    def __init__(self, content: AsyncIterator[str], release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(wait: float, error: str = "too many requests, try again later") -> Response:
+    return JSONResponse({"error": error}, status_code=429, headers={"Retry-After": retry_after(wait)})
 
 
 def _accept_language(header: str) -> str | None:

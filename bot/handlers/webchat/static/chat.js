@@ -95,6 +95,15 @@
       (data.messages || []).forEach((m) => renderMessage(m, author, true));
       scroll();
     });
+    // A stream that ends (its lifetime is a few minutes) is resumed by the browser itself, with
+    // Last-Event-ID. One refused (429: too many open) is closed for good: opened again a little later,
+    // from the last reply shown.
+    source.addEventListener("error", () => {
+      if (source && source.readyState === EventSource.CLOSED) {
+        source = null;
+        setTimeout(ensureStream, 5000 + Math.random() * 5000);
+      }
+    });
   }
 
   form.addEventListener("submit", (ev) => {
