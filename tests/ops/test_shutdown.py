@@ -16,6 +16,8 @@ import pytest
 from tests.support.processes import serve_process
 
 STREAMS = 5
+# One visitor with five streams: above the default per-visitor cap, which is not what is tested here.
+SEVERAL_STREAMS = {"COUNSELBOT_WEBCHAT_STREAMS_PER_VISITOR": str(STREAMS)}
 # uvicorn's graceful-shutdown timeout is 5 s: a stop well under it means the streams ended themselves.
 PROMPT = 4.0
 
@@ -53,7 +55,7 @@ async def stop_with_streams_open(base: str, proc: subprocess.Popen[bytes]) -> tu
 
 @pytest.mark.postgres
 async def test_serve_with_workers_stops_promptly_with_streams_open(pg_url: str, tmp_path: Path) -> None:
-    env = {"COUNSELBOT_SCHEDULER_ENABLED": "false"}
+    env = {"COUNSELBOT_SCHEDULER_ENABLED": "false", **SEVERAL_STREAMS}
     with serve_process(pg_url, tmp_path, env, args=("--workers", "2")) as (base, proc):
         took, streams = await stop_with_streams_open(base, proc)
         code = proc.returncode
@@ -65,7 +67,7 @@ async def test_serve_with_workers_stops_promptly_with_streams_open(pg_url: str, 
 
 
 async def test_one_process_stops_promptly_with_streams_open(sqlite_url: str, tmp_path: Path) -> None:
-    env = {"COUNSELBOT_SCHEDULER_ENABLED": "false"}
+    env = {"COUNSELBOT_SCHEDULER_ENABLED": "false", **SEVERAL_STREAMS}
     with serve_process(sqlite_url, tmp_path, env) as (base, proc):
         took, streams = await stop_with_streams_open(base, proc)
         code = proc.returncode
