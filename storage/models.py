@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -255,6 +256,28 @@ class Agent(Base):
     locked_until: Mapped[dt.datetime | None]
     disabled_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    # Set by an admin's reset (and a generated first password): only the change-password page until then.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    password_changed_at: Mapped[dt.datetime | None]
+    # Encrypted with a key derived from the app secret (bot/console/totp.py); never in clear.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    # NULL while an enrolment waits for its confirming code.
+    totp_enabled_at: Mapped[dt.datetime | None]
+    # The last time step accepted: a code (or an older one) is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # An admin requires the second factor of this agent (admins always need it).
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class AgentRecoveryCode(Base):
+    """One of an agent's one-time recovery codes (sha256 only), for when the authenticator is lost."""
+
+    __tablename__ = "agent_recovery_codes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    used_at: Mapped[dt.datetime | None]
 
 
 class AgentSession(Base):
@@ -266,13 +289,15 @@ class AgentSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
     expires_at: Mapped[dt.datetime]
+    # When the second factor was passed; NULL: the session waits for the code and reaches nothing else.
+    verified_at: Mapped[dt.datetime | None]
 
 
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempt_key", "key", "at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # "ip:<address>" or "email:<sha256>"
+    # "ip:<address>", "pair:<sha256 of account and address>" (failures), "ok:<sha256>" (a success)
     key: Mapped[str] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(default=now_utc)
 

@@ -11,12 +11,27 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels import AppContext, Component
-from bot.console import admin, auth, bookings, conversation, customers, linklocks, queue, resolve
+from bot.console import (
+    account,
+    account_admin,
+    account_signin,
+    admin,
+    auth,
+    bookings,
+    conversation,
+    customers,
+    linklocks,
+    queue,
+    resolve,
+)
 from bot.console.notify import AgentsGroupNotifier
 from bot.console.web import HERE, PREFIX, Console, Page
 
 PAGES: list[Page] = [
     *auth.PAGES,
+    *account_signin.PAGES,
+    *account.PAGES,
+    *account_admin.PAGES,
     *queue.PAGES,
     *conversation.PAGES,
     *resolve.PAGES,

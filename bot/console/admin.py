@@ -50,10 +50,12 @@ async def create_agent(console: Console, request: Request, me: Me) -> Response:
             console, request, me, error="Give an e-mail address, a name and a role.", status=400
         )
     one_time = passwords.generate()
+    hashed = await passwords.hash_async(one_time)  # argon2 off the event loop
     async with console.db.write() as s:
         if await repo.agent_by_email(s, email) is not None:
             return await agents(console, request, me, error="An agent with that e-mail exists.", status=400)
-        agent = repo.add_agent(s, email, name, role, passwords.hash_password(one_time))
+        # A one-time password: the agent must choose their own at the first sign-in.
+        agent = repo.add_agent(s, email, name, role, hashed, must_change_password=True)
         await s.flush()
         repo.audit(s, me.actor, "agent.create", "agent", agent.id, {"role": role}, agent_id=me.agent_id)
     # Shown once, on this response only; never stored in clear or logged.

@@ -26,7 +26,15 @@ async def active_agents(session: AsyncSession) -> list[Agent]:
     return list(rows.scalars())
 
 
-def add_agent(session: AsyncSession, email: str, name: str, role: str, password_hash: str) -> Agent:
+def add_agent(
+    session: AsyncSession,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str,
+    *,
+    must_change_password: bool = False,
+) -> Agent:
     agent = Agent(
         email=email.strip().lower(),
         name=name.strip(),
@@ -34,6 +42,8 @@ def add_agent(session: AsyncSession, email: str, name: str, role: str, password_
         password_hash=password_hash,
         failed_logins=0,
         created_at=dt.datetime.now(dt.UTC),
+        must_change_password=must_change_password,
+        totp_required=False,
     )
     session.add(agent)
     return agent
