@@ -1,7 +1,9 @@
-"""`counselbot agents add|disable|list`: the console's accounts.
+"""`counselbot agents add|disable|list|reset|reset-2fa`: the console's accounts.
 
 `add` asks for the password twice on the terminal, reads one line with --password-stdin (scripts), or
-with --generate prints a one-time password once (it is never stored in clear or logged).
+with --generate prints a one-time password once (it is never stored in clear or logged), which the
+agent must replace at the first sign-in. `reset` gives an agent a new one-time password the same way
+and ends their sessions; `reset-2fa` removes their second factor (they enrol again).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from bot.console import passwords
 from bot.console.clidb import add_database_option, database, database_url
 from bot.console.validate import EMAIL
+from storage.repositories import accounts
 from storage.repositories import console as repo
 
 
@@ -36,6 +39,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     disable.add_argument("email")
     add_database_option(disable)
     disable.set_defaults(func=_disable)
+
+    reset = sub.add_parser("reset", help="print a new one-time password; it must be changed at sign-in")
+    reset.add_argument("email")
+    add_database_option(reset)
+    reset.set_defaults(func=_reset)
+
+    reset_2fa = sub.add_parser("reset-2fa", help="remove an agent's two-factor authentication")
+    reset_2fa.add_argument("email")
+    add_database_option(reset_2fa)
+    reset_2fa.set_defaults(func=_reset_2fa)
 
     listing = sub.add_parser("list", help="list the accounts")
     add_database_option(listing)
@@ -69,6 +82,7 @@ def _add(args: argparse.Namespace) -> int:
     if password is None:
         return _fail("the passwords did not match; nothing was created")
     try:
+        passwords.check_policy(password, email)
         hashed = passwords.hash_password(password)
     except passwords.WeakPassword as exc:
         return _fail(str(exc))
@@ -79,7 +93,7 @@ def _add(args: argparse.Namespace) -> int:
             async with db.write() as s:
                 if await repo.agent_by_email(s, email) is not None:
                     return False
-                agent = repo.add_agent(s, email, name, args.role, hashed)
+                agent = repo.add_agent(s, email, name, args.role, hashed, must_change_password=args.generate)
                 await s.flush()
                 repo.audit(s, "cli", "agent.create", "agent", agent.id, {"role": args.role})
             return True
@@ -119,13 +133,71 @@ def _disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reset(args: argparse.Namespace) -> int:
+    email = args.email.strip().lower()
+    one_time = passwords.generate()
+    hashed = passwords.hash_password(one_time)
+
+    async def run() -> bool:
+        db = database(url)
+        try:
+            async with db.write() as s:
+                agent = await repo.agent_by_email(s, email)
+                if agent is None:
+                    return False
+                agent.password_hash, agent.must_change_password = hashed, True
+                agent.password_changed_at = dt.datetime.now(dt.UTC)
+                await repo.end_sessions_of(s, agent.id)
+                repo.audit(s, "cli", "agent.password_reset", "agent", agent.id)
+            return True
+        finally:
+            await db.dispose()
+
+    url = database_url(args)
+    if not asyncio.run(run()):
+        return _fail(f"no account for {email}")
+    print(f"reset the password of {email}; their sessions are ended")
+    print(f"one-time password (shown once; to be changed at the next sign-in): {one_time}")
+    return 0
+
+
+def _reset_2fa(args: argparse.Namespace) -> int:
+    email = args.email.strip().lower()
+
+    async def run() -> bool:
+        db = database(url)
+        try:
+            async with db.write() as s:
+                agent = await repo.agent_by_email(s, email)
+                if agent is None:
+                    return False
+                await accounts.clear_second_factor(s, agent)
+                await repo.end_sessions_of(s, agent.id)
+                repo.audit(s, "cli", "agent.totp_reset", "agent", agent.id)
+            return True
+        finally:
+            await db.dispose()
+
+    url = database_url(args)
+    if not asyncio.run(run()):
+        return _fail(f"no account for {email}")
+    print(f"removed the two-factor authentication of {email}; their sessions are ended")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
-    async def run() -> list[tuple[str, str, str, str]]:
+    async def run() -> list[tuple[str, str, str, str, str]]:
         db = database(url)
         try:
             async with db.read() as s:
                 return [
-                    (a.email, a.name, a.role, "disabled" if a.disabled_at else "active")
+                    (
+                        a.email,
+                        a.name,
+                        a.role,
+                        "disabled" if a.disabled_at else "active",
+                        "2fa" if a.totp_enabled_at else "no-2fa",
+                    )
                     for a in await repo.list_agents(s)
                 ]
         finally:

@@ -8,6 +8,7 @@ a flood of sign-ins cannot take more than HASH_THREADS × 64 MiB.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import string
 import unicodedata
@@ -19,7 +20,8 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
-HASH_THREADS = 4
+# Leave a core to the event loop's thread; at most 4 (4 × 64 MiB).
+HASH_THREADS = max(1, min(4, (os.cpu_count() or 2) - 1))
 _hasher = PasswordHasher()  # type argon2id
 _pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
 # Verified against when the e-mail is unknown, so a wrong address costs as long as a wrong password.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
@@ -40,9 +40,16 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def sign_in(page: Page, base: str, email: str, password: str) -> None:
+async def sign_in(
+    page: Page, base: str, email: str, password: str, code: Callable[[], Awaitable[str]] | None = None
+) -> None:
+    """Sign in through the form; `code` gives the two-factor code when the account has one."""
     await page.goto(f"{base}/console/login")
     await page.fill('input[name="email"]', email)
     await page.fill('input[name="password"]', password)
     await page.click('button[type="submit"]')
+    if code is not None:
+        await page.wait_for_url(f"{base}/console/login/code**")
+        await page.fill('input[name="code"]', await code())
+        await page.click('button[type="submit"].primary')
     await page.wait_for_url(f"{base}/console/")

@@ -27,7 +27,7 @@ from storage.models import Conversation, Request, Ticket
 from storage.repositories import console_tickets
 from storage.repositories.conversations import add_transcript
 from tests.console.browser import chromium, sign_in
-from tests.console.support import PASSWORD, Running, add_agent, link, running, seed_customer
+from tests.console.support import PASSWORD, Running, add_agent, link, next_code, running, seed_customer
 from tests.support.collecting import event
 from tests.support.wait import eventually
 
@@ -163,7 +163,13 @@ async def shoot(browser: Browser, app: Running, conv_id: int, out: Path) -> list
         )
         try:
             page = await context.new_page()
-            await sign_in(page, app.base, "aiko@agency.example", PASSWORD)
+            await sign_in(
+                page,
+                app.base,
+                "aiko@agency.example",
+                PASSWORD,
+                lambda: next_code(app.db, "aiko@agency.example"),
+            )
             await page.wait_for_selector("body[data-queue-loaded='yes']")
             path = out / f"queue-{label}.png"
             await page.screenshot(path=str(path))

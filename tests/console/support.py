@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pyotp
 from sqlalchemy import func, select
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.console import passwords
+from bot.console import passwords, totp
 from bot.engine import Engine
 from storage.db import Database
 from storage.models import Agent, Booking, ChannelIdentity, Customer
@@ -22,6 +25,10 @@ from storage.repositories import console as repo
 from tests.support.server import serve_asgi
 
 PASSWORD = "correct horse battery staple"
+# Admins need a second factor: add_agent enrols every admin with this secret (sealed with the tests'
+# app secret, tests/conftest.py), and signing in over HTTP answers the code step with it.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+TEST_APP_SECRET = "test-secret-key-not-for-production"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -36,7 +43,7 @@ class Running:
 
     async def login(self, email: str, password: str = PASSWORD) -> Session:
         """A signed-in HTTP client, closed when the app stops."""
-        return await self.stack.enter_async_context(signed_in(self.base, email, password))
+        return await self.stack.enter_async_context(signed_in(self.base, email, password, self.db))
 
 
 @contextlib.asynccontextmanager
@@ -52,12 +59,35 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
 
 
 async def add_agent(
-    db: Database, email: str, name: str, role: str = "agent", password: str = PASSWORD
+    db: Database,
+    email: str,
+    name: str,
+    role: str = "agent",
+    password: str = PASSWORD,
+    *,
+    two_factor: bool | None = None,
 ) -> int:
+    """An account; with two-factor authentication (TOTP_SECRET) when asked, and for every admin."""
     async with db.write() as s:
         agent = repo.add_agent(s, email, name, role, passwords.hash_password(password))
+        if two_factor or (two_factor is None and role == "admin"):
+            agent.totp_secret = totp.seal(TEST_APP_SECRET, TOTP_SECRET)
+            agent.totp_enabled_at = dt.datetime.now(dt.UTC)
         await s.flush()
         return agent.id
+
+
+async def next_code(db: Database, email: str, secret: str = TOTP_SECRET) -> str:
+    """A code the server will accept now: a time step after the last one this agent used (a code is
+    never accepted twice), waiting for the next step when the window ahead is used up."""
+    while True:
+        async with db.read() as s:
+            last = (await s.execute(select(Agent.totp_last_step).where(Agent.email == email))).scalar_one()
+        current = int(time.time() // totp.STEP)
+        step = current if last is None else max(current, last + 1)
+        if step <= current + 1:
+            return pyotp.TOTP(secret).at(step * totp.STEP)
+        await asyncio.sleep((current + 1) * totp.STEP - time.time() + 0.2)
 
 
 async def count(db: Database, model: type, *where: Any) -> int:
@@ -98,11 +128,27 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
     )
 
 
+async def enter_code(client: httpx.AsyncClient, code: str) -> httpx.Response:
+    """The second step of signing in (after a 303 to /console/login/code)."""
+    page = await client.get("/console/login/code")
+    found = CSRF_FIELD.search(page.text)
+    assert page.status_code == 200 and found, page.text
+    return await client.post(
+        "/console/login/code", data={"csrf": found.group(1), "code": code, "next": "/console/"}
+    )
+
+
 @contextlib.asynccontextmanager
-async def signed_in(base: str, email: str, password: str = PASSWORD) -> AsyncIterator[Session]:
+async def signed_in(
+    base: str, email: str, password: str = PASSWORD, db: Database | None = None
+) -> AsyncIterator[Session]:
     async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=20) as client:
         response = await sign_in(client, email, password)
         assert response.status_code == 303, response.text
+        if response.headers["location"].startswith("/console/login/code"):
+            assert db is not None, "this account has two-factor authentication: pass the database"
+            response = await enter_code(client, await next_code(db, email))
+            assert response.status_code == 303, response.text
         page = await client.get("/console/")
         found = CSRF_META.search(page.text)
         assert found, page.text
