@@ -1,4 +1,4 @@
-"""`counselbot agents add|disable|list`."""
+"""`counselbot agents add|disable|list|reset|reset-2fa`."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def test_add_with_a_generated_password_prints_it_once_and_stores_only_an_argon2i
     assert agent.password_hash.startswith("$argon2id$") and password not in agent.password_hash
     assert passwords.verify(agent.password_hash, password)
     assert not passwords.verify(agent.password_hash, password + "x")
+    assert agent.must_change_password  # a generated password is for the first sign-in only
 
 
 def test_add_reads_a_password_from_stdin_and_refuses_weak_ones_and_duplicates(
@@ -127,7 +128,7 @@ def test_disable_ends_sessions_and_list_shows_it(sqlite_url: str, capsys: pytest
     assert main(["agents", "disable", "nobody@agency.example", "--database-url", sqlite_url]) == 2
     capsys.readouterr()
     assert main(["agents", "list", "--database-url", sqlite_url]) == 0
-    assert capsys.readouterr().out == "cat@agency.example\tCat\tagent\tdisabled\n"
+    assert capsys.readouterr().out == "cat@agency.example\tCat\tagent\tdisabled\tno-2fa\n"
 
     async def state() -> tuple[int, list[str]]:
         db = Database(sqlite_url)
@@ -140,3 +141,68 @@ def test_disable_ends_sessions_and_list_shows_it(sqlite_url: str, capsys: pytest
             await db.dispose()
 
     assert asyncio.run(state()) == (0, ["agent.create", "agent.disable"])
+
+
+def test_add_refuses_a_common_password_or_one_with_the_e_mail(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for weak, message in (("qwertyuiop1234", "commonly used"), ("ben.carter-2026!", "e-mail address")):
+        monkeypatch.setattr("sys.stdin", io.StringIO(weak + "\n"))
+        args = ["agents", "add", "ben.carter@agency.example", "--name", "Ben", "--password-stdin"]
+        assert main([*args, "--database-url", sqlite_url]) == 2
+        assert message in capsys.readouterr().err
+    assert agents(sqlite_url) == []
+
+
+def test_reset_prints_one_one_time_password_and_reset_2fa_removes_the_second_factor(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "agents",
+                "add",
+                "dan@agency.example",
+                "--name",
+                "Dan",
+                "--generate",
+                "--database-url",
+                sqlite_url,
+            ]
+        )
+        == 0
+    )
+    first = capsys.readouterr().out.split("(shown once): ")[1].strip()
+    assert main(["agents", "reset", "dan@agency.example", "--database-url", sqlite_url]) == 0
+    out = capsys.readouterr().out
+    assert out.count("one-time password") == 1
+    one_time = out.split("next sign-in): ")[1].strip()
+    assert len(one_time) == 20 and one_time != first
+    (agent,) = agents(sqlite_url)
+    assert agent.must_change_password and passwords.verify(agent.password_hash, one_time)
+    assert not passwords.verify(agent.password_hash, first)
+    assert main(["agents", "reset", "nobody@agency.example", "--database-url", sqlite_url]) == 2
+
+    async def enrolled() -> None:
+        db = Database(sqlite_url)
+        try:
+            async with db.write() as s:
+                stored = (await s.execute(select(Agent))).scalar_one()
+                stored.totp_secret, stored.totp_enabled_at = "v1:sealed", dt.datetime.now(dt.UTC)
+        finally:
+            await db.dispose()
+
+    asyncio.run(enrolled())
+    assert main(["agents", "reset-2fa", "dan@agency.example", "--database-url", sqlite_url]) == 0
+    (agent,) = agents(sqlite_url)
+    assert agent.totp_secret is None and agent.totp_enabled_at is None
+
+    async def log() -> list[str]:
+        db = Database(sqlite_url)
+        try:
+            async with db.read() as s:
+                return list((await s.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars())
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(log()) == ["agent.create", "agent.password_reset", "agent.totp_reset"]
