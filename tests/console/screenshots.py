@@ -77,7 +77,9 @@ async def _escalate(
 
 async def seed(app: Running) -> int:
     """Made-up customers and tickets; returns the conversation shown in the conversation screenshots."""
-    aiko = await add_agent(app.db, "aiko@agency.example", "Aiko Tanaka", "admin")
+    aiko = await add_agent(
+        app.db, "aiko@agency.example", "Aiko Tanaka", "admin", app_secret=app.settings.secret()
+    )
     await add_agent(app.db, "ben@agency.example", "Ben Carter")
     now = dt.datetime.now(dt.UTC)
     in_two_days = dt.datetime.combine(now.astimezone(JST).date() + dt.timedelta(days=2), dt.time(10, 0), JST)
