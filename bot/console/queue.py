@@ -89,7 +89,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         last[0] = encoded
         return [("queue", {"tickets": rows})]
 
-    return sse.response(request, console.bus, ["tickets"], produce)
+    return sse.response(request, console.bus, ["tickets"], produce, alive=sse.session_check(console.db, me))
 
 
 def _ticket_id(request: Request) -> int:
