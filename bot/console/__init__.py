@@ -11,7 +11,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels import AppContext, Component
-from bot.console import admin, auth, bookings, conversation, customers, linklocks, queue, resolve
+from bot.console import (
+    admin,
+    auth,
+    bookings,
+    conversation,
+    customers,
+    import_progress,
+    linklocks,
+    queue,
+    resolve,
+)
 from bot.console.notify import AgentsGroupNotifier
 from bot.console.web import HERE, PREFIX, Console, Page
 
@@ -22,6 +32,7 @@ PAGES: list[Page] = [
     *resolve.PAGES,
     *customers.PAGES,
     *bookings.PAGES,
+    *import_progress.PAGES,
     *linklocks.PAGES,
     *admin.PAGES,
 ]

@@ -226,3 +226,27 @@ async def purge_candidates(session: AsyncSession, ended_before: dt.date) -> list
         .order_by(Customer.id)
     )
     return list(rows.scalars())
+
+
+# The CSV import (bot/console/csv_import.py) looks rows up a chunk at a time: one query per chunk.
+
+
+async def bookings_by_references(session: AsyncSession, references: list[str]) -> dict[str, Booking]:
+    """The bookings with these references, keyed by the upper-cased reference (matching ignores case)."""
+    keys = sorted({r.strip().upper() for r in references})
+    if not keys:
+        return {}
+    rows = await session.execute(select(Booking).where(func.upper(Booking.reference).in_(keys)))
+    return {b.reference.strip().upper(): b for b in rows.scalars()}
+
+
+async def customers_by_emails(session: AsyncSession, emails: list[str]) -> dict[str, Customer]:
+    """The first customer (lowest id) with each of these e-mail addresses, keyed by the lower-cased one."""
+    keys = sorted({e.strip().lower() for e in emails})
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(Customer).where(func.lower(Customer.email).in_(keys)).order_by(Customer.id.desc())
+    )
+    # Highest id first, so the lowest id is the one left in the dict.
+    return {(c.email or "").strip().lower(): c for c in rows.scalars()}
