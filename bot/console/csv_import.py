@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.console import csv_text, validate
 from bot.console.web import reading
 from storage.db import Database
-from storage.models import Booking, Customer
 from storage.repositories import console as audit_repo
 from storage.repositories import console_data as data_repo
 
@@ -50,7 +49,7 @@ OPTIONAL = (
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
 # Rows read or written between two turns of the event loop.
-CHUNK = 500
+CHUNK = 200
 # progress(phase, done, total): "checking" then "writing" rows, then "done".
 Progress = Callable[[str, int, int], None]
 
@@ -232,35 +231,45 @@ async def _refuse_existing(
 async def _write(s: AsyncSession, chunks: list[list[Row]], report: ImportReport, tell: Progress) -> None:
     now = dt.datetime.now(dt.UTC)
     total, done = sum(len(c) for c in chunks), 0
-    by_email: dict[str, Customer] = {}
+    customer_ids: dict[str, int] = {}
     for chunk in chunks:
-        emails = [r.customer_email for r in chunk if r.customer_email]
-        wanted = [e for e in emails if e.strip().lower() not in by_email]
-        by_email.update(await data_repo.customers_by_emails(s, wanted))
-        for row in chunk:
-            if row.customer_email and row.customer_email.strip().lower() not in by_email:
-                customer = Customer(
-                    email=row.customer_email, no_show_count=0, created_at=now, updated_at=now, **row.customer
-                )
-                s.add(customer)
-                by_email[row.customer_email.strip().lower()] = customer
-                report.customers_created += 1
-        await s.flush()  # the new customers' ids
+        customer_ids.update(await _customers(s, chunk, customer_ids, now, report))
         existing = await data_repo.bookings_by_references(s, [r.booking["reference"] for r in chunk])
+        new, changed = [], []
         for row in chunk:
+            values = {**row.booking, "updated_at": now}
+            if row.customer_email:
+                values["customer_id"] = customer_ids[row.customer_email.strip().lower()]
             booking = existing.get(row.booking["reference"].strip().upper())
             if booking is None:
-                booking = Booking(created_at=now, **row.booking)
-                s.add(booking)
-                report.created += 1
+                new.append({**values, "created_at": now})
             else:
-                for key, value in row.booking.items():
-                    setattr(booking, key, value)
-                report.updated += 1
-            booking.updated_at = now
-            if row.customer_email:
-                booking.customer_id = by_email[row.customer_email.strip().lower()].id
-        await s.flush()
+                changed.append({**values, "id": booking.id})
+        await data_repo.insert_bookings(s, new)
+        await data_repo.update_bookings(s, changed)
+        report.created += len(new)
+        report.updated += len(changed)
         done += len(chunk)
         tell("writing", done, total)
         await asyncio.sleep(0)  # other requests' turn (their writes wait for this transaction)
+
+
+async def _customers(
+    s: AsyncSession, chunk: list[Row], known: dict[str, int], now: dt.datetime, report: ImportReport
+) -> dict[str, int]:
+    """The ids of this chunk's customers not yet known: found by e-mail, else created."""
+    wanted = {r.customer_email.strip().lower() for r in chunk if r.customer_email} - known.keys()
+    found = {k: c.id for k, c in (await data_repo.customers_by_emails(s, sorted(wanted))).items()}
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in chunk:
+        key = (row.customer_email or "").strip().lower()
+        if key in wanted and key not in found and key not in fresh:
+            fresh[key] = {
+                "email": row.customer_email,
+                "no_show_count": 0,
+                "created_at": now,
+                "updated_at": now,
+                **row.customer,
+            }
+    report.customers_created += len(fresh)
+    return {**found, **await data_repo.insert_customers(s, list(fresh.values()))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request, TranscriptMessage
@@ -250,3 +250,22 @@ async def customers_by_emails(session: AsyncSession, emails: list[str]) -> dict[
     )
     # Highest id first, so the lowest id is the one left in the dict.
     return {(c.email or "").strip().lower(): c for c in rows.scalars()}
+
+
+async def insert_customers(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """New customers in one statement; their ids keyed by the lower-cased e-mail."""
+    if not rows:
+        return {}
+    result = await session.execute(insert(Customer).returning(Customer.id, Customer.email), rows)
+    return {(email or "").strip().lower(): id_ for id_, email in result.all()}
+
+
+async def insert_bookings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Booking), rows)
+
+
+async def update_bookings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Each dict has the booking's `id` and the columns to set."""
+    if rows:
+        await session.execute(update(Booking), rows)
