@@ -68,7 +68,7 @@ def ticket_json(ticket: Ticket | None, holder: str | None, mode: str, me: Me) ->
         "status": ticket.status,
         "priority": ticket.priority,
         "reason": reason_label(ticket.reason),
-        "claimed_by": holder or "",
+        "claimed_by": inert(holder),
         "mine": ticket.claimed_by == me.agent_id,
         "mode": mode,
     }

@@ -68,3 +68,23 @@ async def test_a_conversation_stream_ends_when_an_admin_disables_the_agent_or_ch
             lines = await opened(stream, "transcript")
             await change(admin, ann, **form)
             await until_closed(lines, 5)  # well before the 10 s recheck: the bus said so
+
+
+async def test_an_agents_bidi_controls_are_visible_codes_in_the_queues_json(
+    console_settings: Settings,
+) -> None:
+    async with running(console_settings) as app:
+        await add_agent(app.db, "mallory@agency.example", "Mallory\u202egnp.exe")
+        s = await app.login("mallory@agency.example")
+        conv_id = await ask_for_person(app.engine, "visitor-rlo")
+        [ticket] = (await s.client.get("/console/api/queue")).json()["tickets"]
+        assert (await s.post_json(f"/console/tickets/{ticket['id']}/claim")).status_code == 200
+        raw = (await s.client.get("/console/api/queue")).text
+        assert "\u202e" not in raw and "\\u202e" not in raw.lower()
+        [claimed] = (await s.client.get("/console/api/queue")).json()["tickets"]
+        assert claimed["claimed_by"] == "Mallory[U+202E]gnp.exe"
+        async with s.client.stream("GET", f"/console/api/conversations/{conv_id}/stream") as stream:
+            lines = stream.aiter_lines()
+            while not (line := await anext(lines)).startswith("data: {") or '"claimed_by"' not in line:
+                pass
+            assert "\u202e" not in line and "Mallory[U+202E]gnp.exe" in line
