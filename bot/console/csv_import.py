@@ -48,8 +48,11 @@ OPTIONAL = (
 )
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
-# Rows read or written between two turns of the event loop.
+# Rows read or written between two turns of the event loop (each chunk holds it some tens of ms), and
+# the pause after each: long enough for a request to be read, handled and answered (that takes several
+# passes of the loop; `sleep(0)` would give it only one per chunk).
 CHUNK = 200
+PAUSE = 0.01
 # progress(phase, done, total): "checking" then "writing" rows, then "done".
 Progress = Callable[[str, int, int], None]
 
@@ -225,7 +228,7 @@ async def _refuse_existing(
                 )
         done += len(chunk)
         tell("checking", done, total)
-        await asyncio.sleep(0)  # other requests' turn
+        await asyncio.sleep(PAUSE)  # other requests' turn
 
 
 async def _write(s: AsyncSession, chunks: list[list[Row]], report: ImportReport, tell: Progress) -> None:
@@ -251,7 +254,7 @@ async def _write(s: AsyncSession, chunks: list[list[Row]], report: ImportReport,
         report.updated += len(changed)
         done += len(chunk)
         tell("writing", done, total)
-        await asyncio.sleep(0)  # other requests' turn (their writes wait for this transaction)
+        await asyncio.sleep(PAUSE)  # other requests' turn (their writes wait for this transaction)
 
 
 async def _customers(
