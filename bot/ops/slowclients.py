@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -44,6 +45,8 @@ BUSY_RESPONSE = (
 )
 # While the application is not reading the body, look again this often (seconds).
 PAUSED_RECHECK = 1.0
+# Header timeouts are spread over up to this fraction more.
+JITTER = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +136,9 @@ class SlowClientProtocol(HttpToolsProtocol):
         self._body_timer = self.loop.call_later(self._limits.body_timeout, self._check_body)
 
     def _start_header_timer(self) -> None:
-        self._header_timer = self.loop.call_later(self._limits.header_timeout, self._headers_late)
+        # A little jitter: a crowd that connected at once does not all time out in one pass of the loop.
+        timeout = self._limits.header_timeout * (1 + random.random() * JITTER)
+        self._header_timer = self.loop.call_later(timeout, self._headers_late)
 
     def _headers_late(self) -> None:
         self._header_timer = None
