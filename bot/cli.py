@@ -41,6 +41,8 @@ def _serve_workers(settings: Settings, workers: int) -> int:
 
     import uvicorn
 
+    from bot.ops.slowclients import server_options
+
     # Separate processes share the database; uvicorn re-imports the app factory in each.
     os.environ["COUNSELBOT_HOST"], os.environ["COUNSELBOT_PORT"] = settings.host, str(settings.port)
     print(
@@ -56,6 +58,7 @@ def _serve_workers(settings: Settings, workers: int) -> int:
         log_level="warning",
         log_config=None,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        **server_options(settings, workers=workers),
     )
     return 0
 
@@ -64,6 +67,7 @@ def _serve_one(settings: Settings) -> int:
     import uvicorn
 
     from bot.app import build_app
+    from bot.ops.slowclients import server_options
 
     app = build_app(settings)
     for component in app.state.components:
@@ -79,6 +83,7 @@ def _serve_one(settings: Settings) -> int:
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        **server_options(settings),
     )
     return 0
 

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     # the database is read without a wake-up only this often (a missed notification still arrives).
     webchat_stream_lifetime: float = Field(600.0, gt=0)
     webchat_stream_poll_interval: float = Field(15.0, gt=0)
+    # Slow clients (bot/ops/slowclients.py): the request line and headers within `header_timeout`
+    # seconds, the body within `body_timeout` plus a second per `body_min_rate` bytes, else 408; idle
+    # kept-alive connections close after `keep_alive_timeout`; past `max_connections` open connections
+    # (per process) the oldest idle or slow one is closed to make room.
+    header_timeout: float = Field(10.0, gt=0)
+    body_timeout: float = Field(30.0, gt=0)
+    body_min_rate: int = Field(1024, ge=1)
+    keep_alive_timeout: float = Field(5.0, gt=0)
+    max_connections: int = Field(4000, ge=1)
     delivery_max_attempts: int = Field(8, ge=1)
     delivery_base_delay: float = Field(1.0, gt=0)
     delivery_max_delay: float = Field(300.0, gt=0)

@@ -20,6 +20,7 @@ from bot.console import (
     bookings,
     conversation,
     customers,
+    import_progress,
     linklocks,
     queue,
     resolve,
@@ -37,6 +38,7 @@ PAGES: list[Page] = [
     *resolve.PAGES,
     *customers.PAGES,
     *bookings.PAGES,
+    *import_progress.PAGES,
     *linklocks.PAGES,
     *admin.PAGES,
 ]

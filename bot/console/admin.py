@@ -8,7 +8,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.console import passwords
+from bot.console import passwords, sse
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, reading, redirect
 from bot.i18n import SUPPORTED
 from storage.models import Agent
@@ -85,6 +85,7 @@ async def change_agent(console: Console, request: Request, me: Me) -> Response:
         repo.audit(
             s, me.actor, f"agent.{action}", "agent", agent.id, {"role": agent.role}, agent_id=me.agent_id
         )
+    await console.bus.publish(sse.AGENTS_TOPIC, {"agent_id": agent_id})  # their open streams end now
     return redirect(f"{PREFIX}/admin/agents")
 
 

@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.console import csv_import, csv_text, validate
+from bot.console import csv_import, csv_text, import_progress, validate
 from bot.console.cards import KINDS, STATUSES, booking_card
 from bot.console.web import (
     PREFIX,
@@ -218,6 +218,7 @@ async def import_upload(console: Console, request: Request, me: Me) -> Response:
         encoding=encoding,
         actor=me.actor,
         agent_id=me.agent_id,
+        progress=import_progress.tracker(field(form, "progress", 64), me.agent_id),
     )
     return _import_page(console, me, report, encoding)
 

@@ -68,7 +68,7 @@ def ticket_json(ticket: Ticket | None, holder: str | None, mode: str, me: Me) ->
         "status": ticket.status,
         "priority": ticket.priority,
         "reason": reason_label(ticket.reason),
-        "claimed_by": holder or "",
+        "claimed_by": inert(holder),
         "mine": ticket.claimed_by == me.agent_id,
         "mode": mode,
     }
@@ -195,7 +195,8 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
 
     topics = [f"conversation:{conv_id}", f"delivery:{conv_id}", "tickets"]
     # 30 minutes per connection: each (re)connection is audited, so not too many of them.
-    return sse.response(request, console.bus, topics, produce, refresh=3.0, lifetime=1800.0)
+    alive = sse.session_check(console.db, me)
+    return sse.response(request, console.bus, topics, produce, alive=alive, refresh=3.0, lifetime=1800.0)
 
 
 async def _mine(console: Console, conv_id: int, me: Me) -> Ticket | None:

@@ -12,20 +12,22 @@ phone numbers are stored in E.164 (bot/console/validate.py).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.console import csv_text, validate
 from bot.console.web import reading
 from storage.db import Database
-from storage.models import Booking, Customer
 from storage.repositories import console as audit_repo
-from storage.repositories import console_customers as customers
+from storage.repositories import console_data as data_repo
 
 REQUIRED = ("reference", "clinic", "kind", "service_at")
 OPTIONAL = (
@@ -46,6 +48,13 @@ OPTIONAL = (
 )
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
+# Rows read or written between two turns of the event loop (each chunk holds it some tens of ms), and
+# the pause after each: long enough for a request to be read, handled and answered (that takes several
+# passes of the loop; `sleep(0)` would give it only one per chunk).
+CHUNK = 200
+PAUSE = 0.01
+# progress(phase, done, total): "checking" then "writing" rows, then "done".
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,72 +167,33 @@ async def import_bookings(
     encoding: str = "auto",
     actor: str = "cli",
     agent_id: int | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    rows, report = parse(data, encoding)
+    """Validates every row, then writes them all in one transaction (or nothing), CHUNK rows at a time.
+
+    The event loop is never held for long: the file is parsed in a worker thread (Python hands the
+    loop its turn every few milliseconds), and the database is read and written a chunk at a time,
+    giving way to other requests between chunks.
+    """
+    tell = progress or _silent
+    tell("checking", 0, 0)
+    rows, report = await asyncio.to_thread(parse, data, encoding)
     if not report.ok:
         return report
-    async with reading(db) as s:
-        for row in rows:
-            existing = await customers.booking_by_reference(s, row.booking["reference"])
-            if existing is not None and not update:
-                report.errors.append(
-                    RowError(
-                        row.line,
-                        f"reference {row.booking['reference']} already exists "
-                        "(import with update to change existing bookings)",
-                    )
-                )
-    if not report.ok:
-        return report
-    now = dt.datetime.now(dt.UTC)
+    chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+    if not update:
+        await _refuse_existing(db, chunks, report, tell)
+        if not report.ok:
+            return report
     try:
         async with db.write() as s:
-            by_email: dict[str, Customer] = {}
-            for row in rows:
-                customer_id = None
-                if row.customer_email:
-                    customer = by_email.get(row.customer_email) or await customers.customer_by_email(
-                        s, row.customer_email
-                    )
-                    if customer is None:
-                        customer = Customer(
-                            email=row.customer_email,
-                            no_show_count=0,
-                            created_at=now,
-                            updated_at=now,
-                            **row.customer,
-                        )
-                        s.add(customer)
-                        await s.flush()
-                        report.customers_created += 1
-                    by_email[row.customer_email] = customer
-                    customer_id = customer.id
-                booking = await customers.booking_by_reference(s, row.booking["reference"])
-                if booking is None:
-                    booking = Booking(created_at=now, **row.booking)
-                    s.add(booking)
-                    report.created += 1
-                else:
-                    for key, value in row.booking.items():
-                        setattr(booking, key, value)
-                    report.updated += 1
-                booking.updated_at = now
-                if customer_id is not None:
-                    booking.customer_id = customer_id
-            await s.flush()
-            audit_repo.audit(
-                s,
-                actor,
-                "bookings.import",
-                "booking",
-                None,
-                {
-                    "created": report.created,
-                    "updated": report.updated,
-                    "customers_created": report.customers_created,
-                },
-                agent_id=agent_id,
-            )
+            await _write(s, chunks, report, tell)
+            audit = {
+                "created": report.created,
+                "updated": report.updated,
+                "customers_created": report.customers_created,
+            }
+            audit_repo.audit(s, actor, "bookings.import", "booking", None, audit, agent_id=agent_id)
     except IntegrityError:
         report.errors.append(
             RowError(
@@ -231,4 +201,78 @@ async def import_bookings(
             )
         )
         report.created = report.updated = report.customers_created = 0
+    tell("done", len(rows), len(rows))
     return report
+
+
+def _silent(phase: str, done: int, total: int) -> None:
+    return None
+
+
+async def _refuse_existing(
+    db: Database, chunks: list[list[Row]], report: ImportReport, tell: Progress
+) -> None:
+    """Without `update`, a reference already in the database is an error on its line."""
+    total, done = sum(len(c) for c in chunks), 0
+    for chunk in chunks:
+        async with reading(db) as s:
+            found = await data_repo.bookings_by_references(s, [r.booking["reference"] for r in chunk])
+        for row in chunk:
+            if row.booking["reference"].strip().upper() in found:
+                report.errors.append(
+                    RowError(
+                        row.line,
+                        f"reference {row.booking['reference']} already exists "
+                        "(import with update to change existing bookings)",
+                    )
+                )
+        done += len(chunk)
+        tell("checking", done, total)
+        await asyncio.sleep(PAUSE)  # other requests' turn
+
+
+async def _write(s: AsyncSession, chunks: list[list[Row]], report: ImportReport, tell: Progress) -> None:
+    now = dt.datetime.now(dt.UTC)
+    total, done = sum(len(c) for c in chunks), 0
+    customer_ids: dict[str, int] = {}
+    for chunk in chunks:
+        customer_ids.update(await _customers(s, chunk, customer_ids, now, report))
+        existing = await data_repo.bookings_by_references(s, [r.booking["reference"] for r in chunk])
+        new, changed = [], []
+        for row in chunk:
+            values = {**row.booking, "updated_at": now}
+            if row.customer_email:
+                values["customer_id"] = customer_ids[row.customer_email.strip().lower()]
+            booking = existing.get(row.booking["reference"].strip().upper())
+            if booking is None:
+                new.append({**values, "created_at": now})
+            else:
+                changed.append({**values, "id": booking.id})
+        await data_repo.insert_bookings(s, new)
+        await data_repo.update_bookings(s, changed)
+        report.created += len(new)
+        report.updated += len(changed)
+        done += len(chunk)
+        tell("writing", done, total)
+        await asyncio.sleep(PAUSE)  # other requests' turn (their writes wait for this transaction)
+
+
+async def _customers(
+    s: AsyncSession, chunk: list[Row], known: dict[str, int], now: dt.datetime, report: ImportReport
+) -> dict[str, int]:
+    """The ids of this chunk's customers not yet known: found by e-mail, else created."""
+    wanted = {r.customer_email.strip().lower() for r in chunk if r.customer_email} - known.keys()
+    found = {k: c.id for k, c in (await data_repo.customers_by_emails(s, sorted(wanted))).items()}
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in chunk:
+        key = (row.customer_email or "").strip().lower()
+        if key in wanted and key not in found and key not in fresh:
+            fresh[key] = {
+                "email": row.customer_email,
+                "no_show_count": 0,
+                "created_at": now,
+                "updated_at": now,
+                **row.customer,
+            }
+    report.customers_created += len(fresh)
+    return {**found, **await data_repo.insert_customers(s, list(fresh.values()))}

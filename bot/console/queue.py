@@ -21,6 +21,7 @@ from bot.console.web import (
     Page,
     field,
     form_data,
+    inert,
     json_error,
     language,
     reading,
@@ -60,7 +61,7 @@ def row_json(row: tickets.QueueRow, me: Me) -> dict[str, Any]:
         "channel": row.channel or "",
         "locale": row.locale or "",
         "language": language(row.locale) if row.locale else "",
-        "claimed_by": row.claimed_by_name or "",
+        "claimed_by": inert(row.claimed_by_name),  # an agent's name: bidi controls shown as codes
         "mine": row.claimed_by == me.agent_id,
     }
 
@@ -89,7 +90,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         last[0] = encoded
         return [("queue", {"tickets": rows})]
 
-    return sse.response(request, console.bus, ["tickets"], produce)
+    return sse.response(request, console.bus, ["tickets"], produce, alive=sse.session_check(console.db, me))
 
 
 def _ticket_id(request: Request) -> int:

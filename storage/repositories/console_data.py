@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request, TranscriptMessage
@@ -226,3 +226,46 @@ async def purge_candidates(session: AsyncSession, ended_before: dt.date) -> list
         .order_by(Customer.id)
     )
     return list(rows.scalars())
+
+
+# The CSV import (bot/console/csv_import.py) looks rows up a chunk at a time: one query per chunk.
+
+
+async def bookings_by_references(session: AsyncSession, references: list[str]) -> dict[str, Booking]:
+    """The bookings with these references, keyed by the upper-cased reference (matching ignores case)."""
+    keys = sorted({r.strip().upper() for r in references})
+    if not keys:
+        return {}
+    rows = await session.execute(select(Booking).where(func.upper(Booking.reference).in_(keys)))
+    return {b.reference.strip().upper(): b for b in rows.scalars()}
+
+
+async def customers_by_emails(session: AsyncSession, emails: list[str]) -> dict[str, Customer]:
+    """The first customer (lowest id) with each of these e-mail addresses, keyed by the lower-cased one."""
+    keys = sorted({e.strip().lower() for e in emails})
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(Customer).where(func.lower(Customer.email).in_(keys)).order_by(Customer.id.desc())
+    )
+    # Highest id first, so the lowest id is the one left in the dict.
+    return {(c.email or "").strip().lower(): c for c in rows.scalars()}
+
+
+async def insert_customers(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """New customers in one statement; their ids keyed by the lower-cased e-mail."""
+    if not rows:
+        return {}
+    result = await session.execute(insert(Customer).returning(Customer.id, Customer.email), rows)
+    return {(email or "").strip().lower(): id_ for id_, email in result.all()}
+
+
+async def insert_bookings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Booking), rows)
+
+
+async def update_bookings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Each dict has the booking's `id` and the columns to set."""
+    if rows:
+        await session.execute(update(Booking), rows)

@@ -270,6 +270,41 @@
     }
   }
 
+  // ---- the CSV import: a progress bar while the upload's answer is on its way ---------------------
+  function initImport() {
+    const form = document.querySelector('form[enctype="multipart/form-data"]');
+    const token = document.getElementById("import-token");
+    const box = document.getElementById("import-progress");
+    const bar = document.getElementById("import-bar");
+    const text = document.getElementById("import-progress-text");
+    if (!form || !token || !box || !bar || !text) return;
+    const words = { uploading: "Uploading…", checking: "Checking rows", writing: "Importing rows", done: "Finishing…" };
+    form.addEventListener("submit", () => {
+      const bytes = new Uint8Array(18);
+      crypto.getRandomValues(bytes);
+      token.value = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      box.hidden = false;
+      bar.removeAttribute("value");  // indeterminate until the server says how far it is
+      // This page stays until the answer arrives (a new page): poll until then.
+      const poll = async () => {
+        try {
+          const res = await fetch(prefix + "/api/bookings/import/progress?token=" + token.value, {
+            credentials: "same-origin", headers: { "Accept": "application/json" },
+          });
+          if (res.ok) {
+            const p = await res.json();
+            if (p.total > 0) { bar.max = p.total; bar.value = p.done; }
+            text.textContent = (words[p.phase] || "Working…") + (p.total > 0 ? " " + p.done + " / " + p.total : "");
+            box.dataset.phase = p.phase;
+          }
+        } catch (e) { /* the next poll tries again */ }
+        setTimeout(poll, 400);
+      };
+      setTimeout(poll, 200);
+    });
+  }
+
   if (body.dataset.page === "queue") initQueue();
+  if (body.dataset.page === "import") initImport();
   if (body.dataset.page === "conversation") initConversation();
 })();
