@@ -38,8 +38,9 @@ from storage.sqlite_thread import ConnectionThread, to_the_end
 SLOW_S = 0.002  # a statement slower than this runs on the thread next time
 YIELD_AFTER_S = 0.005  # inline time after which a connection lets the loop run
 MANY_ROWS = 100  # executemany with more rows than this runs on the thread
-WRITER_BUSY_TIMEOUT_S = 30.0  # on the thread: waiting for another process's write lock is harmless
-READER_BUSY_TIMEOUT_S = 0.0  # inline: a reader that meets a lock (rare in WAL) retries on the thread
+# How long a call waits, on the thread, for a lock held by another process (serve --workers, a CLI
+# command). Inline calls never wait (busy_timeout 0): a lock they meet sends them to the thread.
+BUSY_WAIT_S = 30.0
 
 
 class Pace:
@@ -54,15 +55,30 @@ class Pace:
     def inline(self, sql: str, *, write_role: bool, rows: int = 1) -> bool:
         if self.everything_offloaded or rows > MANY_ROWS:
             return False
+        if _is_savepoint(sql):
+            return True  # SAVEPOINT / RELEASE / ROLLBACK TO: bookkeeping, and a new name every time
         last = self.last_s.get(sql)
         if last is None:
             # a read is guarded by the progress handler; a write is measured once on the thread
             return not write_role or _is_select(sql)
         return last < SLOW_S
 
+    def learn(self, sql: str, seconds: float) -> None:
+        if not _is_savepoint(sql):
+            self.last_s[sql] = seconds
+
 
 def _is_select(sql: str) -> bool:
     return sql.lstrip()[:6].upper() == "SELECT"
+
+
+def _is_savepoint(sql: str) -> bool:
+    head = sql.lstrip()[:11].upper()
+    return head.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 class _Interrupted(Exception):
@@ -163,12 +179,13 @@ class SqliteConnection(AdaptedConnection):
             try:
                 return self._inline(sql, step)
             except _Interrupted:
-                self._pace.last_s[sql] = SLOW_S  # slow: on the thread from now on
+                self._pace.learn(sql, SLOW_S)  # slow: on the thread from now on
             except sqlite3.OperationalError as exc:
-                if self._role == "write" or "locked" not in str(exc):
+                if not _is_busy(exc):
                     raise
-                return self.off_loop(lambda: self._waiting(lambda: self._timed(sql, step)))
-        return self.off_loop(lambda: self._timed(sql, step))
+                # a lock held by another process (rare for a reader in WAL): wait for it off the loop
+                return self.off_loop(lambda: self._waiting(lambda: self._timed(sql, step, on_thread=True)))
+        return self.off_loop(lambda: self._timed(sql, step, on_thread=True))
 
     def _inline(self, sql: str, step: Callable[[sqlite3.Cursor], Any]) -> Any:
         started = time.perf_counter()
@@ -183,7 +200,7 @@ class SqliteConnection(AdaptedConnection):
             self._deadline = started + SLOW_S
             self.raw.set_progress_handler(self._over_budget, 2000)
         try:
-            return self._timed(sql, step)
+            return self._timed(sql, step, on_thread=False)
         except sqlite3.OperationalError as exc:
             if guarded and "interrupted" in str(exc):
                 raise _Interrupted from exc
@@ -197,8 +214,12 @@ class SqliteConnection(AdaptedConnection):
     def _over_budget(self) -> int:
         return 1 if time.perf_counter() > self._deadline else 0
 
-    def _timed(self, sql: str, step: Callable[[sqlite3.Cursor], Any]) -> Any:
-        started = time.perf_counter()
+    def _timed(self, sql: str, step: Callable[[sqlite3.Cursor], Any], *, on_thread: bool) -> Any:
+        # Inline, the wall-clock time is what the loop lost. On the thread, the thread's CPU time:
+        # its wall-clock time includes waiting for the GIL while the loop runs, which says nothing
+        # about the statement (and would keep a fast statement on the thread for ever).
+        clock = time.thread_time if on_thread else time.perf_counter
+        started = clock()
         cursor = self.raw.cursor()
         try:
             step(cursor)
@@ -206,15 +227,15 @@ class SqliteConnection(AdaptedConnection):
             return cursor.description, rows, cursor.rowcount, cursor.lastrowid
         finally:
             cursor.close()
-            self._pace.last_s[sql] = time.perf_counter() - started
+            self._pace.learn(sql, clock() - started)
 
     def _waiting(self, fn: Callable[[], Any]) -> Any:
-        """On the thread: a reader that met a lock waits for it there, not on the loop."""
-        self.raw.execute(f"PRAGMA busy_timeout={int(WRITER_BUSY_TIMEOUT_S * 1000)}")
+        """On the thread: a call that met another process's lock waits for it there."""
+        self.raw.execute(f"PRAGMA busy_timeout={int(BUSY_WAIT_S * 1000)}")
         try:
             return fn()
         finally:
-            self.raw.execute(f"PRAGMA busy_timeout={int(READER_BUSY_TIMEOUT_S * 1000)}")
+            self.raw.execute("PRAGMA busy_timeout=0")
 
     # -- PEP 249 --------------------------------------------------------------------------------
     def cursor(self) -> SqliteCursor:
@@ -222,7 +243,14 @@ class SqliteConnection(AdaptedConnection):
 
     def begin(self) -> None:
         if self._role == "write":
-            self.off_loop(lambda: self.raw.execute("BEGIN IMMEDIATE"))
+            # Takes the write lock at once (no upgrade from a read lock to fail later). Inline: it
+            # only takes a file lock; if another process holds it, wait for it on the thread.
+            try:
+                self.raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                self.off_loop(lambda: self._waiting(lambda: self.raw.execute("BEGIN IMMEDIATE")))
         else:
             self._changes = self.raw.total_changes
             self.raw.execute("BEGIN")
@@ -236,7 +264,7 @@ class SqliteConnection(AdaptedConnection):
     def _commit_on_thread(self) -> None:
         if self.commit_hook is not None:
             self.commit_hook()
-        self.raw.commit()
+        self._waiting(self.raw.commit)
 
     def rollback(self) -> None:
         self.raw.rollback()  # discards WAL frames not yet committed: no fsync, quick
@@ -274,12 +302,14 @@ class _DBAPI:
     def connect(self, database: str, *, role: str = "read", pace: Pace | None = None, **kw: Any) -> Any:
         thread = ConnectionThread(f"sqlite-{role}")
         kw.pop("check_same_thread", None)
-        timeout = WRITER_BUSY_TIMEOUT_S if role == "write" else READER_BUSY_TIMEOUT_S
 
         def open_connection() -> sqlite3.Connection:
-            raw = sqlite3.connect(database, **kw, timeout=timeout, isolation_level=None, check_same_thread=False)
+            raw = sqlite3.connect(
+                database, **kw, timeout=BUSY_WAIT_S, isolation_level=None, check_same_thread=False
+            )
             try:
                 _configure(raw)
+                raw.execute("PRAGMA busy_timeout=0")  # see BUSY_WAIT_S
             except BaseException:
                 raw.close()
                 raise
