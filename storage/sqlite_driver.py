@@ -25,7 +25,7 @@ import collections
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import pool
 from sqlalchemy.dialects import registry
@@ -145,10 +145,21 @@ class SqliteConnection(AdaptedConnection):
     COMMIT on the thread) or "read" (BEGIN DEFERRED inline: in WAL a reader never waits for a writer).
     """
 
-    __slots__ = ("_thread", "_role", "_pace", "_inline_s", "_inline_end", "_deadline", "_changes", "commit_hook")
+    __slots__ = (
+        "_changes",
+        "_deadline",
+        "_inline_end",
+        "_inline_s",
+        "_pace",
+        "_role",
+        "_sqlite",
+        "_thread",
+        "commit_hook",
+    )
 
     def __init__(self, raw: sqlite3.Connection, thread: ConnectionThread, role: str, pace: Pace) -> None:
-        self._connection = raw
+        self._sqlite = raw
+        self._connection = cast(Any, raw)  # AdaptedConnection.driver_connection
         self._thread = thread
         self._role = role
         self._pace = pace
@@ -161,7 +172,7 @@ class SqliteConnection(AdaptedConnection):
 
     @property
     def raw(self) -> sqlite3.Connection:
-        return self._connection  # type: ignore[no-any-return]
+        return self._sqlite
 
     @property
     def in_transaction(self) -> bool:
@@ -280,7 +291,7 @@ class SqliteConnection(AdaptedConnection):
         return self.raw.isolation_level
 
     @isolation_level.setter
-    def isolation_level(self, value: str | None) -> None:
+    def isolation_level(self, value: Any) -> None:
         self.raw.isolation_level = value
 
     def create_function(self, *args: Any, **kw: Any) -> None:
@@ -304,7 +315,7 @@ class _DBAPI:
         kw.pop("check_same_thread", None)
 
         def open_connection() -> sqlite3.Connection:
-            raw = sqlite3.connect(
+            raw: sqlite3.Connection = sqlite3.connect(
                 database, **kw, timeout=BUSY_WAIT_S, isolation_level=None, check_same_thread=False
             )
             try:
@@ -315,8 +326,7 @@ class _DBAPI:
                 raise
             return raw
 
-        raw = _hop(thread, open_connection)
-        return SqliteConnection(raw, thread, role, pace or Pace())
+        return SqliteConnection(_hop(thread, open_connection), thread, role, pace or Pace())
 
 
 def _configure(raw: sqlite3.Connection) -> None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, AsyncTransaction
 
 from storage.sqlite_driver import SqliteConnection
 from storage.sqlite_thread import to_the_end
+
+T = TypeVar("T")
 
 MAX_BATCH = 64  # units per commit at most: bounds the first unit's wait for the last
 
@@ -92,7 +94,9 @@ class SqliteWriter:
                 await self._reset()
                 raise
             self._batch = _Batch()
-        return AsyncSession(bind=self._conn, join_transaction_mode="create_savepoint", **self._session_options)
+        return AsyncSession(
+            bind=self._conn, join_transaction_mode="create_savepoint", **self._session_options
+        )
 
     async def _end_unit(self, session: AsyncSession, *, ok: bool) -> _Batch:
         """RELEASE (or ROLLBACK TO) the unit's savepoint, then pass the lock on. Runs as its own task:
@@ -177,7 +181,7 @@ class SqliteWriter:
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -118,7 +118,9 @@ async def test_a_failing_unit_rolls_back_only_itself(db: Database) -> None:
         async with db.write() as s:  # a constraint violation at flush, inside the batch
             s.add(InboxEvent(channel="line", event_id="warm-up", kind="text", received_at=NOW, stored_at=NOW))
 
-    jobs = [store(db, f"ok-{i}") if i % 3 == 0 else failing(i) if i % 3 == 1 else duplicate(i) for i in range(30)]
+    jobs = [
+        store(db, f"ok-{i}") if i % 3 == 0 else failing(i) if i % 3 == 1 else duplicate(i) for i in range(30)
+    ]
     results = await asyncio.gather(*jobs, return_exceptions=True)
     assert all(isinstance(r, int) for r in results[0::3])
     assert all(isinstance(r, RuntimeError) for r in results[1::3])
