@@ -191,12 +191,21 @@ class SqliteWriter:
         """The write connection's DBAPI wrapper, once opened (tests set its commit_hook)."""
         return self._raw() if self._conn is not None else None
 
-    async def close(self) -> None:
-        async with self._lock:  # waits for a batch being committed
-            pass
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await conn.close()
+    async def close(self, wait_s: float = 10.0) -> None:
+        """Waits (a while) for the unit running and the batch being committed, then closes."""
+        try:
+            await asyncio.wait_for(self._lock.acquire(), wait_s)
+        except TimeoutError:
+            held = False  # a unit that never ends must not hold the shutdown up for ever
+        else:
+            held = True
+        try:
+            for task in list(self._tasks):
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(asyncio.shield(task), wait_s)
+            if self._conn is not None:
+                conn, self._conn, self._tx, self._batch = self._conn, None, None, None
+                await conn.close()
+        finally:
+            if held:
+                self._lock.release()
