@@ -1,9 +1,11 @@
 """Database access: one `Database` per process, units of work that are the only way to write.
 
-SQLite: WAL, busy_timeout, write transactions begun IMMEDIATE (so two writers queue instead of
-failing on upgrade from a read lock), and an in-process write lock so this process's writers queue
-on an asyncio lock instead of sleeping in busy_timeout. PostgreSQL: plain transactions; callers lock
-rows FOR UPDATE where ordering matters.
+SQLite: WAL, one writer per process that commits units of work in groups off the event loop
+(storage/sqlite_writer.py: each unit in a SAVEPOINT, one COMMIT and one fsync per batch, each caller
+returning once its own unit is durable), and reads on separate connections that never wait for it
+(storage/sqlite_driver.py: fast statements inline, slow ones, BEGIN IMMEDIATE and COMMIT on a thread).
+See docs/adr/0002-sqlite-writer.md. PostgreSQL: plain transactions; callers lock rows FOR UPDATE
+where ordering matters.
 
 A new SQLite database file is created mode 0600, and the directories migrations make for it 0700
 (a running process does not make them: a missing directory is a wrong path, and /readyz says so),
@@ -13,20 +15,20 @@ database file's mode (SQLite sets it explicitly), so all three stay the owner's.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from storage.inline_sqlite import creator
+from storage.sqlite_driver import Pace
+from storage.sqlite_writer import SqliteWriter
+
+_SESSION_OPTIONS: dict[str, Any] = {"expire_on_commit": False, "autoflush": False}
 
 
 class Database:
@@ -36,97 +38,56 @@ class Database:
         self.dialect = parsed.get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self.is_postgres = self.dialect == "postgresql"
-        kwargs: dict[str, Any] = {"echo": echo}
+        self.writer: SqliteWriter | None = None
+        self._write_engine: AsyncEngine | None = None
         if self.is_sqlite:
             if parsed.database in (None, "", ":memory:"):
                 raise ValueError("an in-memory SQLite database cannot be shared; give a file path")
             prepare_sqlite_file(parsed.database, make_dirs=False)
-            kwargs["async_creator"] = creator(parsed.database)
+            ours = parsed.set(drivername="sqlite+counselbot")
+            pace = Pace()
+            # Readers: a pool of connections beginning DEFERRED (in WAL they never wait for the writer).
+            self.engine: AsyncEngine = create_async_engine(
+                ours, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                connect_args={"role": "read", "pace": pace},
+            )  # fmt: skip
+            self._write_engine = create_async_engine(
+                ours, echo=echo, pool_size=1, max_overflow=0, connect_args={"role": "write", "pace": pace}
+            )
+            self.writer = SqliteWriter(self._write_engine, _SESSION_OPTIONS)
         else:
-            kwargs["pool_size"] = pool_size
-            kwargs["max_overflow"] = pool_size
-            kwargs["pool_pre_ping"] = True
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        if self.is_sqlite:
-            _configure_sqlite(self.engine)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        # Reads begin DEFERRED on SQLite: in WAL mode they never wait for a writer.
-        self._read_sessions = async_sessionmaker(
-            self.engine.execution_options(counselbot_read_only=True), expire_on_commit=False, autoflush=False
-        )
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+            self.engine = create_async_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+        # On SQLite these are reader sessions: write through write() (a stray write still commits
+        # off the loop, but outside the group commit).
+        self.sessions = async_sessionmaker(self.engine, **_SESSION_OPTIONS)
+        self._read_sessions = self.sessions
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: commits on success, rolls back on any exception."""
-        lock = self._write_lock
-        if lock is None:
+        """One write transaction: commits on success, rolls back on any exception. Returns only once
+        the unit is committed (on SQLite, durable: synchronous=FULL)."""
+        if self.writer is None:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with lock:
-            session = await self._begin_sqlite()
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                await session.close()
-                raise
-            try:
-                await self._retry_busy(session.commit)
-            finally:
-                await session.close()
-
-    async def _begin_sqlite(self) -> AsyncSession:
-        """BEGIN IMMEDIATE, waiting (without blocking the loop) while another process writes."""
-        session = self.sessions()
-        try:
-            await self._retry_busy(lambda: session.connection())
-        except BaseException:
-            await session.close()
-            raise
-        return session
-
-    async def _retry_busy(self, step: Any, wait_s: float = 30.0) -> Any:
-        delay, waited = 0.005, 0.0
-        while True:
-            try:
-                return await step()
-            except OperationalError as exc:
-                if "locked" not in str(exc) or waited >= wait_s:
-                    raise
-            await asyncio.sleep(delay)
-            waited += delay
-            delay = min(delay * 2, 0.2)
+        async with self.writer.unit() as session:
+            yield session
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only view; on SQLite it never takes the write lock (nothing it writes is committed)."""
+        """A read-only view; on SQLite it never waits for the writer (nothing it writes is committed
+        by the group commit)."""
         async with self._read_sessions() as session:
             yield session
 
     async def dispose(self) -> None:
+        if self.writer is not None:
+            await self.writer.close()
+        if self._write_engine is not None:
+            await self._write_engine.dispose()
         await self.engine.dispose()
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin" below).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # Short: the inline driver must not block the loop; Database.write retries instead.
-        cursor.execute("PRAGMA busy_timeout=50")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        # FULL: a commit is on disk before the webhook is acknowledged.
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        read_only = conn.get_execution_options().get("counselbot_read_only", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def null_pool_engine(url: str) -> AsyncEngine:
