@@ -1,5 +1,6 @@
-"""Importing bookings from CSV: every row validated first, a reason for each bad row, and then either
-every row written in one transaction or nothing at all.
+"""Importing bookings from CSV: every row validated first, a reason for each bad row (then nothing is
+written), and only then the rows written, a chunk per transaction so the import never holds up the
+chats and webhooks that write meanwhile.
 
 Columns (header row required, any order): reference, clinic, kind, service_at are required;
 fee_total_jpy, requested_at, confirmed_at, status, paid_at, notes and the customer's customer_email,
@@ -169,7 +170,7 @@ async def import_bookings(
     agent_id: int | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Validates every row, then writes them all in one transaction (or nothing), CHUNK rows at a time.
+    """Validates every row (any error: nothing written), then writes them CHUNK rows per transaction.
 
     The event loop is never held for long: the file is parsed in a worker thread (Python hands the
     loop its turn every few milliseconds), and the database is read and written a chunk at a time,
@@ -186,21 +187,23 @@ async def import_bookings(
         if not report.ok:
             return report
     try:
-        async with db.write() as s:
-            await _write(s, chunks, report, tell)
-            audit = {
-                "created": report.created,
-                "updated": report.updated,
-                "customers_created": report.customers_created,
-            }
-            audit_repo.audit(s, actor, "bookings.import", "booking", None, audit, agent_id=agent_id)
+        await _write(db, chunks, report, tell)
     except IntegrityError:
+        written = report.created + report.updated
         report.errors.append(
             RowError(
-                0, "another change to the same bookings happened meanwhile; nothing was imported, try again"
+                0,
+                "another change to the same bookings happened meanwhile: "
+                f"{written} row(s) were imported, the rest were not; import the file again with update to finish",
             )
         )
-        report.created = report.updated = report.customers_created = 0
+    async with db.write() as s:
+        audit = {
+            "created": report.created,
+            "updated": report.updated,
+            "customers_created": report.customers_created,
+        }
+        audit_repo.audit(s, actor, "bookings.import", "booking", None, audit, agent_id=agent_id)
     tell("done", len(rows), len(rows))
     return report
 
@@ -231,30 +234,44 @@ async def _refuse_existing(
         await asyncio.sleep(PAUSE)  # other requests' turn
 
 
-async def _write(s: AsyncSession, chunks: list[list[Row]], report: ImportReport, tell: Progress) -> None:
+async def _write(db: Database, chunks: list[list[Row]], report: ImportReport, tell: Progress) -> None:
+    """One transaction per chunk: other requests' writes (a chat, a webhook) take their turn between
+    chunks instead of waiting for the whole import. Every row was validated before the first chunk, so
+    only a concurrent change to the same bookings can stop it half-way (and the report says how far).
+    """
     now = dt.datetime.now(dt.UTC)
     total, done = sum(len(c) for c in chunks), 0
     customer_ids: dict[str, int] = {}
     for chunk in chunks:
-        customer_ids.update(await _customers(s, chunk, customer_ids, now, report))
-        existing = await data_repo.bookings_by_references(s, [r.booking["reference"] for r in chunk])
-        new, changed = [], []
-        for row in chunk:
-            values = {**row.booking, "updated_at": now}
-            if row.customer_email:
-                values["customer_id"] = customer_ids[row.customer_email.strip().lower()]
-            booking = existing.get(row.booking["reference"].strip().upper())
-            if booking is None:
-                new.append({**values, "created_at": now})
-            else:
-                changed.append({**values, "id": booking.id})
-        await data_repo.insert_bookings(s, new)
-        await data_repo.update_bookings(s, changed)
-        report.created += len(new)
-        report.updated += len(changed)
-        done += len(chunk)
+        async with db.write() as s:
+            done += await _write_chunk(s, chunk, customer_ids, now, report)
         tell("writing", done, total)
-        await asyncio.sleep(PAUSE)  # other requests' turn (their writes wait for this transaction)
+        await asyncio.sleep(PAUSE)  # other requests' turn
+
+
+async def _write_chunk(
+    s: AsyncSession, chunk: list[Row], customer_ids: dict[str, int], now: dt.datetime, report: ImportReport
+) -> int:
+    """Writes one chunk; customer ids are remembered only once their chunk is committed."""
+    fresh_ids = await _customers(s, chunk, customer_ids, now, report)
+    ids = {**customer_ids, **fresh_ids}
+    existing = await data_repo.bookings_by_references(s, [r.booking["reference"] for r in chunk])
+    new, changed = [], []
+    for row in chunk:
+        values = {**row.booking, "updated_at": now}
+        if row.customer_email:
+            values["customer_id"] = ids[row.customer_email.strip().lower()]
+        booking = existing.get(row.booking["reference"].strip().upper())
+        if booking is None:
+            new.append({**values, "created_at": now})
+        else:
+            changed.append({**values, "id": booking.id})
+    await data_repo.insert_bookings(s, new)
+    await data_repo.update_bookings(s, changed)
+    customer_ids.update(fresh_ids)
+    report.created += len(new)
+    report.updated += len(changed)
+    return len(chunk)
 
 
 async def _customers(

@@ -22,7 +22,7 @@ ROWS = 20_000
 TOKEN = "progress-token-0001"
 # The bound on one unit of work holding the loop is 50 ms. The import itself gives way every
 # CHUNK rows; what still holds the loop longer on this branch is SQLite run on the loop's own thread
-# (storage/inline_sqlite.py: each statement and its fsync) and the garbage collector's full passes,
+# (SQLAlchemy's per-row work on the loop) and the garbage collector's full passes,
 # which the database writer thread and a quieter machine shrink: 150-300 ms measured alone, ~600 ms
 # with the 2-core machine loaded. So what is checked is the order of magnitude (a single transaction
 # on the loop held it for the whole import: 75 s for 20,000 rows); the figure is printed.
