@@ -19,11 +19,13 @@ from storage.repositories.tickets import open_ticket
 
 @dataclass
 class Applied:
-    """What the engine does after commit: notify agents of tickets; feed results back to the dialog."""
+    """What the engine does after commit: notify agents of tickets; feed results back to the dialog.
+
+    The conversation's mode is not changed here: runtime.turn decides it (bot.modes.after_turn).
+    """
 
     ticket_ids: list[int] = field(default_factory=list)
     results: list[SystemIn] = field(default_factory=list)
-    handoff: bool = False
 
 
 async def apply_effects(
@@ -41,7 +43,6 @@ async def apply_effects(
             case Escalate(reason=reason, priority=priority, summary=summary):
                 ticket = await open_ticket(session, conv.id, reason, priority, summary)
                 applied.ticket_ids.append(ticket.id)
-                applied.handoff = True
             case FileRequest():
                 await _file_request(session, effect, conv, identity, now, applied)
             case SetLocale(locale=locale, source=source):
@@ -54,8 +55,6 @@ async def apply_effects(
                 identity.consent_at = identity.consent_at or now
             case MarkUnreachable():
                 identity.unreachable_at = now
-    if applied.handoff and conv.mode == "bot":
-        conv.mode = "queued"
     return applied
 
 
@@ -92,8 +91,6 @@ async def _file_request(
     if effect.escalate:
         ticket = await open_ticket(session, conv.id, effect.kind, effect.priority, effect.summary, request_id)
         applied.ticket_ids.append(ticket.id)
-    if effect.handoff:
-        applied.handoff = True
 
 
 async def _attempt_link(

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import modes
 from bot.console import sse
 from bot.console.cards import booking_card
 from bot.console.queue import reason_label
@@ -291,7 +292,7 @@ async def take(console: Console, request: Request, me: Me) -> Response:
             return console.error(me, 404, "No such conversation.")
         if await tickets.active_ticket(s, conv_id) is not None:
             return console.error(me, 409, "This conversation already has a ticket: claim it instead.")
-        ticket = await tickets.open_claimed(s, conv_id, me.agent_id, now)
+        ticket = await modes.take_over(s, conv_id, me.agent_id, now)
         audit_repo.audit(
             s,
             me.actor,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
@@ -95,10 +95,6 @@ def add_transcript(
         msg.outbox = outbox
     session.add(msg)
     return msg
-
-
-async def set_mode(session: AsyncSession, conversation_id: int, mode: str) -> None:
-    await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode=mode))
 
 
 async def transcript(

@@ -19,6 +19,7 @@ from playwright.async_api import Browser, ViewportSize
 from pydantic import SecretStr
 from sqlalchemy import select, update
 
+from bot import modes
 from bot.config import Settings
 from bot.events import ChoiceIn, FollowIn
 from bot.i18n import JST
@@ -131,7 +132,7 @@ async def seed(app: Running) -> int:
         ticket = (await s.execute(select(Ticket).where(Ticket.conversation_id == conv_id))).scalar_one()
         ticket.request_id = request.id
         ticket.summary = "Cancellation of a surgery interpretation, 2 days before (50%)."
-        await console_tickets.claim(s, ticket.id, aiko, now)
+        await modes.claim(s, ticket.id, aiko, now)
     reply = await app.engine.send_from_agent(
         conv_id,
         aiko,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot import modes
 from bot.config import Settings
 from bot.engine import Engine
 from bot.events import ChoiceIn, FollowIn
@@ -122,7 +123,7 @@ async def test_concurrent_claims_have_exactly_one_winner(console_settings: Setti
 
         async def claim(db: Database, agent: int) -> bool:
             async with db.write() as s:
-                return await console_tickets.claim(s, ticket_id, agent, dt.datetime.now(dt.UTC))
+                return await modes.claim(s, ticket_id, agent, dt.datetime.now(dt.UTC))
 
         try:
             results = await asyncio.gather(*(claim(db, a) for db, a in zip(pools, agents, strict=True)))
