@@ -218,17 +218,22 @@ class Engine:
 
     async def hand_back(self, conversation_id: int, notice: Msg | None = None) -> None:
         """Back to the bot: mode `bot`, the menu, and (optionally) a notice, in the customer's language."""
+        async with self.db.write() as s:
+            publish = await self.hand_back_in(s, conversation_id, notice)
+        await self._publish(publish)
+
+    async def hand_back_in(
+        self, s: AsyncSession, conversation_id: int, notice: Msg | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """`hand_back` inside the caller's unit of work (e.g. with the ticket's resolution, so that the
+        two commit together). Returns what to publish after the commit; LookupError if it is gone."""
+        await modes.hand_back(s, conversation_id)
         replies: list[Reply] = [Text(notice)] if notice is not None else []
-        await self.send_proactive(conversation_id, replies, source="system", mode="bot", with_menu=True)
+        _, publish = await self._proactive(s, conversation_id, replies, "system", with_menu=True)
+        return publish
 
     async def send_proactive(
-        self,
-        conversation_id: int,
-        replies: list[Reply],
-        *,
-        source: str = "system",
-        mode: str | None = None,
-        with_menu: bool = False,
+        self, conversation_id: int, replies: list[Reply], *, source: str = "system", with_menu: bool = False
     ) -> int | None:
         """Say something the customer did not ask for (a reminder, an outcome), in their language.
 
@@ -236,57 +241,57 @@ class Engine:
         the token these buttons carry, so e.g. a reminder's "I need to cancel" enters that flow. Returns
         the outbox id, or None when the customer is unreachable.
         """
-        publish: list[tuple[str, dict[str, Any]]] = []
-        outbox_id: int | None = None
         async with self.db.write() as s:
-            conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
-            if conv is None:
-                raise LookupError("no such conversation")
-            identity = await conv_repo.identity_for(s, conv.channel, conv.user_id)
-            now = dt.datetime.now(dt.UTC)
-            locale = conv.locale or identity.locale_hint or DEFAULT_LOCALE
-            facts = await load_facts(s, self.settings, identity, conv, locale)
-            token = str(conv.version + 1)
-            ctx = Ctx(
-                InboundEvent(
-                    ConversationKey(conv.channel, conv.user_id), "proactive", now, SystemIn("proactive")
-                ),
-                facts,
-            )
-            state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
-            replies = list(replies)
-            if with_menu:
-                replies += current_prompt(state, ctx)
-            if mode is not None:
-                conv.mode = mode
-            conv.version += 1
-            tr = Translator(locale, facts.customer.timezone if facts.customer else None)
-            rendered = [render(r, tr, token) for r in replies]
-            if conv.mode == "bot" and any(isinstance(r, Choices | DatePicker) for r in replies):
-                conv.stack = {
-                    **state.to_json(),
-                    "labels": {o.id: o.label for r in rendered for o in r.options},
-                }
-            if rendered and identity.unreachable_at is None:
-                row = outbox.enqueue(
-                    s,
-                    conversation_id=conv.id,
-                    channel=conv.channel,
-                    user_id=conv.user_id,
-                    messages=rendered,
-                    source=source,
-                )
-                for r in rendered:
-                    conv_repo.add_transcript(
-                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
-                    )
-                await s.flush()
-                outbox_id = row.id
-                publish.append(("outbox", {"id": row.id}))
-            publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
+            outbox_id, publish = await self._proactive(s, conversation_id, replies, source, with_menu)
+        await self._publish(publish)
+        return outbox_id
+
+    async def _publish(self, publish: list[tuple[str, dict[str, Any]]]) -> None:
         for topic, payload in publish:
             await self.bus.publish(topic, payload)
-        return outbox_id
+
+    async def _proactive(
+        self, s: AsyncSession, conversation_id: int, replies: list[Reply], source: str, with_menu: bool
+    ) -> tuple[int | None, list[tuple[str, dict[str, Any]]]]:
+        publish: list[tuple[str, dict[str, Any]]] = []
+        outbox_id: int | None = None
+        conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
+        if conv is None:
+            raise LookupError("no such conversation")
+        identity = await conv_repo.identity_for(s, conv.channel, conv.user_id)
+        now = dt.datetime.now(dt.UTC)
+        locale = conv.locale or identity.locale_hint or DEFAULT_LOCALE
+        facts = await load_facts(s, self.settings, identity, conv, locale)
+        token = str(conv.version + 1)
+        key = ConversationKey(conv.channel, conv.user_id)
+        ctx = Ctx(InboundEvent(key, "proactive", now, SystemIn("proactive")), facts)
+        state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
+        replies = list(replies)
+        if with_menu:
+            replies += current_prompt(state, ctx)
+        conv.version += 1
+        tr = Translator(locale, facts.customer.timezone if facts.customer else None)
+        rendered = [render(r, tr, token) for r in replies]
+        if modes.of(conv.mode) is Mode.BOT and any(isinstance(r, Choices | DatePicker) for r in replies):
+            conv.stack = {**state.to_json(), "labels": {o.id: o.label for r in rendered for o in r.options}}
+        if rendered and identity.unreachable_at is None:
+            row = outbox.enqueue(
+                s,
+                conversation_id=conv.id,
+                channel=conv.channel,
+                user_id=conv.user_id,
+                messages=rendered,
+                source=source,
+            )
+            for r in rendered:
+                conv_repo.add_transcript(
+                    s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
+                )
+            await s.flush()
+            outbox_id = row.id
+            publish.append(("outbox", {"id": row.id}))
+        publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
+        return outbox_id, publish
 
     def _choose_locale(
         self, conv: Conversation, identity: ChannelIdentity, understood: Understanding | None
