@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import link_limits as limits
 from bot.effects import AttemptLink, Effect, Escalate, FileRequest, MarkUnreachable, RecordConsent, SetLocale
 from bot.events import ConversationKey, SystemIn
 from bot.link_limits import LinkGuard
-from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request
-from storage.repositories.common import insert_for
+from storage.models import ChannelIdentity, Conversation
+from storage.repositories import customers, requests
 from storage.repositories.tickets import open_ticket
 
 
@@ -66,26 +65,17 @@ async def _file_request(
     now: dt.datetime,
     applied: Applied,
 ) -> None:
-    dedupe = f"{conv.id}:{effect.kind}:{effect.dedupe}"
-    request_id = (
-        await session.execute(
-            insert_for(session, Request)
-            .values(
-                conversation_id=conv.id,
-                customer_id=identity.customer_id,
-                booking_id=effect.booking_id,
-                kind=effect.kind,
-                status="filed",
-                details=effect.details,
-                fee_jpy=effect.fee_jpy,
-                dedupe_key=dedupe[:96],
-                requested_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Request.id)
-        )
-    ).scalar_one_or_none()
+    request_id = await requests.file_once(
+        session,
+        conversation_id=conv.id,
+        customer_id=identity.customer_id,
+        booking_id=effect.booking_id,
+        kind=effect.kind,
+        details=effect.details,
+        fee_jpy=effect.fee_jpy,
+        dedupe_key=f"{conv.id}:{effect.kind}:{effect.dedupe}",
+        now=now,
+    )
     if request_id is None:  # filed before: never twice
         return
     if effect.escalate:
@@ -106,17 +96,7 @@ async def _attempt_link(
     if await limits.is_locked(session, attempt, now):
         # Even the right birth date: a lock must not confirm a guess.
         return SystemIn("link_result", {"result": "locked"})
-    row = await session.execute(
-        select(Customer)
-        .join(Booking, Booking.customer_id == Customer.id)
-        .where(
-            func.upper(Booking.reference) == effect.reference.strip().upper(),
-            Customer.birth_date == effect.birth_date,
-            Customer.anonymized_at.is_(None),
-        )
-        .limit(1)
-    )
-    customer = row.scalar_one_or_none()
+    customer = await customers.linkable(session, effect.reference, effect.birth_date)
     if customer is None:
         left = await limits.fail(session, attempt, conv, now, applied.ticket_ids)
         if left is None:

@@ -24,8 +24,8 @@ from bot.console.web import (
     redirect,
 )
 from storage.models import Booking, Customer
+from storage.repositories import bookings
 from storage.repositories import console as audit_repo
-from storage.repositories import console_customers as customers
 
 FIELDS = (
     "reference",
@@ -48,7 +48,7 @@ async def listing(console: Console, request: Request, me: Me) -> Response:
     status = status if status in STATUSES else ""
     now = dt.datetime.now(dt.UTC)
     async with reading(console.db) as s:
-        found = await customers.search_bookings(s, q, status)
+        found = await bookings.search(s, q, status)
     return console.render(
         "bookings.html",
         me,
@@ -146,7 +146,7 @@ async def save(console: Console, request: Request, me: Me) -> Response:
     except validate.FieldError as exc:
         return _form(console, me, booking, raw, str(exc), 400)
     async with console.db.write() as s:
-        clash = await customers.booking_by_reference(s, values["reference"])
+        clash = await bookings.by_reference(s, values["reference"])
         if clash is not None and clash.id != booking_id:
             return _form(console, me, booking, raw, f"reference: {values['reference']} is already used", 400)
         if booking_id:

@@ -30,6 +30,7 @@ from bot.console.web import (
 )
 from storage.models import Agent, Booking, ChannelIdentity, Conversation, Customer, Ticket, TranscriptMessage
 from storage.models import Request as FiledRequest
+from storage.repositories import bookings, texts
 from storage.repositories import console as audit_repo
 from storage.repositories import console_customers as customers
 from storage.repositories import console_tickets as tickets
@@ -90,14 +91,14 @@ async def page(console: Console, request: Request, me: Me) -> Response:
         customer = await s.get(Customer, identity.customer_id) if identity and identity.customer_id else None
         cards, channels = [], []
         if customer is not None:
-            cards = [booking_card(b, now) for b in await customers.bookings_of(s, customer.id)]
+            cards = [booking_card(b, now) for b in await bookings.of_customer(s, customer.id)]
             channels = await customers.identities_of(s, customer.id)
         ticket = await tickets.active_ticket(s, conv_id)
         holder = (await s.get(Agent, ticket.claimed_by)) if ticket and ticket.claimed_by else None
         filed = await s.get(FiledRequest, ticket.request_id) if ticket and ticket.request_id else None
         filed_booking = await s.get(Booking, filed.booking_id) if filed and filed.booking_id else None
         filed_card = booking_card(filed_booking, now) if filed_booking else None
-        canned = await customers.texts(
+        canned = await texts.all_texts(
             s, "canned:", conv.locale or (identity.locale_hint if identity else None)
         )
         agents = await audit_repo.active_agents(s)

@@ -322,7 +322,8 @@ class Pending:
 
     def resume(self, results: Sequence[SystemIn], facts: Facts | None = None) -> Pending | Settled:
         facts = facts or self.facts
-        replies, effects, path = list(self.sofar.replies), [], list(self.sofar.path)
+        replies, path = list(self.sofar.replies), list(self.sofar.path)
+        effects: list[Effect] = []
         state, handoff = self.sofar.state, self.sofar.handoff
         for result in results:
             answer = InboundEvent(self.event.key, self.event.event_id, self.event.received_at, result)
