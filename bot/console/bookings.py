@@ -16,6 +16,7 @@ from bot.console.web import (
     Console,
     Me,
     Page,
+    audited,
     field,
     form_data,
     int_param,
@@ -107,13 +108,12 @@ async def new_form(console: Console, request: Request, me: Me) -> Response:
 
 async def view(console: Console, request: Request, me: Me) -> Response:
     booking_id = int(request.path_params["booking_id"])
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         booking = await s.get(Booking, booking_id)
-        if booking is not None:
-            # Notes and the customer link are personal data too.
-            audit_repo.audit(s, me.actor, "booking.view", "booking", booking_id, agent_id=me.agent_id)
     if booking is None:
         return console.error(me, 404, "No such booking.")
+    # Notes and the customer link are personal data too.
+    await audited(console.db, me, "booking.view", "booking", booking_id)
     return _form(console, me, booking, _values(booking))
 
 

@@ -19,6 +19,7 @@ from bot.console.web import (
     Console,
     Me,
     Page,
+    audited,
     field,
     form_data,
     inert,
@@ -83,7 +84,7 @@ def _conv_id(request: Request) -> int:
 async def page(console: Console, request: Request, me: Me) -> Response:
     conv_id = _conv_id(request)
     now = dt.datetime.now(dt.UTC)
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         if conv is None:
             return console.error(me, 404, "No such conversation.")
@@ -103,15 +104,14 @@ async def page(console: Console, request: Request, me: Me) -> Response:
         )
         agents = await audit_repo.active_agents(s)
         history = await tickets.ticket_history(s, conv_id, 10)
-        audit_repo.audit(
-            s,
-            me.actor,
-            "conversation.view",
-            "conversation",
-            conv_id,
-            {"customer_id": customer.id if customer else None},
-            agent_id=me.agent_id,
-        )
+    await audited(
+        console.db,
+        me,
+        "conversation.view",
+        "conversation",
+        conv_id,
+        {"customer_id": customer.id if customer else None},
+    )
     return console.render(
         "conversation.html",
         me,
@@ -144,22 +144,13 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
     except ValueError:
         after = 0
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
-        if conv is not None:
-            # The transcript is personal data too: reading it through the stream is a view of its own.
-            audit_repo.audit(
-                s,
-                me.actor,
-                "conversation.stream",
-                "conversation",
-                conv_id,
-                {"after": after},
-                agent_id=me.agent_id,
-            )
     if conv is None:
         return json_error("no such conversation", 404)
+    # The transcript is personal data too: reading it through the stream is a view of its own.
+    await audited(console.db, me, "conversation.stream", "conversation", conv_id, {"after": after})
     who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
     state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False}
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from bot.console import dataops, validate
 from bot.console.cards import booking_card
-from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
+from bot.console.web import PREFIX, Console, Me, Page, audited, field, form_data, int_param, reading, redirect
 from storage.models import ChannelIdentity, Customer
 from storage.repositories import bookings
 from storage.repositories import console as audit_repo
@@ -28,17 +28,11 @@ def _id(request: Request, name: str = "customer_id") -> int:
 
 async def search(console: Console, request: Request, me: Me) -> Response:
     q = request.query_params.get("q", "")[:100]
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         found = await customer_repo.search_customers(s, q, phone=_as_phone(q))
-        audit_repo.audit(
-            s,
-            me.actor,
-            "customer.search",
-            "customer",
-            None,
-            {"results": len(found), "query": bool(q.strip())},
-            agent_id=me.agent_id,
-        )
+    await audited(
+        console.db, me, "customer.search", "customer", None, {"results": len(found), "query": bool(q.strip())}
+    )
     return console.render("customers.html", me, active="customers", customers=found, q=q)
 
 
@@ -87,7 +81,7 @@ async def view(
     customer_id = _id(request)
     show_health = request.query_params.get("show") == "treatment"
     now = dt.datetime.now(dt.UTC)
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         customer = await s.get(Customer, customer_id)
         if customer is None:
             return console.error(me, 404, "No such customer.")
@@ -97,14 +91,8 @@ async def view(
         requests = await customers.requests_of_customer(s, customer_id)
         unlinked = await customers.unlinked_identities(s, 30)
         plan = await data.erase_plan(s, customer_id)
-        audit_repo.audit(
-            s,
-            me.actor,
-            "customer.view_treatment" if show_health else "customer.view",
-            "customer",
-            customer_id,
-            agent_id=me.agent_id,
-        )
+    action = "customer.view_treatment" if show_health else "customer.view"
+    await audited(console.db, me, action, "customer", customer_id)
     return console.render(
         "customer.html",
         me,
