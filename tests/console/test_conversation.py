@@ -310,14 +310,14 @@ async def test_only_the_holder_resolves(sqlite_settings: Settings) -> None:
 
 
 async def test_a_failed_hand_back_after_resolve_leaves_no_agent_owned_conversation_without_a_ticket(
-    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    console_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The bug: resolve committed, then the hand-back failed: mode `agent`, no ticket, a silent bot.
 
     Resolve and hand back are one transaction now: when composing the hand-back fails, the ticket is
     still claimed by its agent and the conversation still theirs; resolving again then works.
     """
-    async with running(sqlite_settings) as app:
+    async with running(console_settings) as app:
         await add_agent(app.db, "ann@agency.example", "Ann")
         ann = await app.login("ann@agency.example")
         conv_id, ticket_id, _, _ = await filed(app, "lou", kind="data")
