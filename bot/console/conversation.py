@@ -31,10 +31,9 @@ from bot.console.web import (
 )
 from storage.models import Agent, Booking, ChannelIdentity, Conversation, Customer, Ticket, TranscriptMessage
 from storage.models import Request as FiledRequest
-from storage.repositories import bookings, texts
+from storage.repositories import bookings, texts, tickets
 from storage.repositories import console as audit_repo
 from storage.repositories import console_customers as customers
-from storage.repositories import console_tickets as tickets
 from storage.repositories.conversations import add_transcript
 
 FINAL = ("sent", "dead", "cancelled")

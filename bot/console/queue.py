@@ -30,7 +30,7 @@ from bot.console.web import (
 )
 from storage.models import Agent
 from storage.repositories import console as audit_repo
-from storage.repositories import console_tickets as tickets
+from storage.repositories import tickets
 
 REASONS = {
     "human": "Asked for a person",

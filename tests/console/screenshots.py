@@ -25,7 +25,7 @@ from bot.events import ChoiceIn, FollowIn
 from bot.i18n import JST
 from storage.migrate import upgrade
 from storage.models import Conversation, Request, Ticket
-from storage.repositories import console_tickets
+from storage.repositories import tickets as ticket_repo
 from storage.repositories.conversations import add_transcript
 from tests.console.browser import chromium, sign_in
 from tests.console.support import PASSWORD, Running, add_agent, link, running, seed_customer
@@ -39,7 +39,7 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 
 async def _ticket_of(app: Running, conv_id: int) -> Ticket:
     async with app.db.read() as s:
-        ticket = await console_tickets.active_ticket(s, conv_id)
+        ticket = await ticket_repo.active_ticket(s, conv_id)
     assert ticket is not None
     return ticket
 

@@ -18,7 +18,7 @@ from bot.engine import Engine
 from bot.events import ChoiceIn, FollowIn
 from storage.db import Database
 from storage.models import Conversation, OutboxMessage, Ticket, TranscriptMessage
-from storage.repositories import console_tickets
+from storage.repositories import tickets as ticket_repo
 from tests.console.support import add_agent, count, running
 from tests.support.collecting import event
 
@@ -32,7 +32,7 @@ async def ask_for_person(engine: Engine, user: str, locale: str = "en") -> int:
 
 async def open_ticket_id(db: Database, conversation_id: int) -> int:
     async with db.read() as s:
-        ticket = await console_tickets.active_ticket(s, conversation_id)
+        ticket = await ticket_repo.active_ticket(s, conversation_id)
     assert ticket is not None
     return ticket.id
 
@@ -77,7 +77,7 @@ async def test_the_queue_orders_urgent_first_then_longest_waiting(sqlite_setting
         second = await ask_for_person(app.engine, "later")
         third = await ask_for_person(app.engine, "urgent-one")
         async with app.db.write() as db:
-            ticket = await console_tickets.active_ticket(db, third)
+            ticket = await ticket_repo.active_ticket(db, third)
             assert ticket is not None
             ticket.priority = "urgent"
         order = [t["conversation_id"] for t in (await s.client.get("/console/api/queue")).json()["tickets"]]
