@@ -52,3 +52,25 @@ def test_the_checks_see_imports() -> None:
     """A guard for the guards: the walker finds the imports it is meant to police."""
     assert any(m == "sqlalchemy" for _, _, m in imports("storage"))
     assert any(m == "storage.models" for _, _, m in imports("bot"))
+
+
+def mode_changes(package: str) -> Iterator[str]:
+    """Where code under `package` writes a conversation's mode: `x.mode = …` or `.values(mode=…)`."""
+    for path in sorted((ROOT / package).rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Attribute) and t.attr == "mode" for t in targets):
+                    yield name
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "values" and any(k.arg == "mode" for k in node.keywords):
+                    yield name
+
+
+def test_every_mode_change_goes_through_the_one_owner() -> None:
+    # The engine stores the mode runtime.turn decided (bot.modes rules); a new conversation starts as "bot".
+    allowed = {"bot/engine.py", "storage/repositories/modes.py", "storage/repositories/conversations.py"}
+    found = sorted({f for package in ("bot", "storage") for f in mode_changes(package)} - allowed)
+    assert found == []
+    assert "storage/repositories/modes.py" in set(mode_changes("storage"))
