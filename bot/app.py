@@ -48,12 +48,7 @@ COMPONENT_MODULES = (
 def load_components(ctx: AppContext) -> list[Component]:
     components = []
     for name in COMPONENT_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # not built (yet): the app runs without it
-            raise
+        module = importlib.import_module(name)
         setup = getattr(module, "setup", None)
         component = setup(ctx) if setup is not None else None
         if component is not None:

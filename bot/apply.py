@@ -5,25 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import link_limits as limits
 from bot.effects import AttemptLink, Effect, Escalate, FileRequest, MarkUnreachable, RecordConsent, SetLocale
 from bot.events import ConversationKey, SystemIn
 from bot.link_limits import LinkGuard
-from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request
-from storage.repositories.common import insert_for
+from storage.models import ChannelIdentity, Conversation
+from storage.repositories import customers, requests
 from storage.repositories.tickets import open_ticket
 
 
 @dataclass
 class Applied:
-    """What the engine does after commit: notify agents of tickets; feed results back to the dialog."""
+    """What the engine does after commit: notify agents of tickets; feed results back to the dialog.
+
+    The conversation's mode is not changed here: runtime.turn decides it (bot.modes.after_turn).
+    """
 
     ticket_ids: list[int] = field(default_factory=list)
     results: list[SystemIn] = field(default_factory=list)
-    handoff: bool = False
 
 
 async def apply_effects(
@@ -41,7 +42,6 @@ async def apply_effects(
             case Escalate(reason=reason, priority=priority, summary=summary):
                 ticket = await open_ticket(session, conv.id, reason, priority, summary)
                 applied.ticket_ids.append(ticket.id)
-                applied.handoff = True
             case FileRequest():
                 await _file_request(session, effect, conv, identity, now, applied)
             case SetLocale(locale=locale, source=source):
@@ -54,8 +54,6 @@ async def apply_effects(
                 identity.consent_at = identity.consent_at or now
             case MarkUnreachable():
                 identity.unreachable_at = now
-    if applied.handoff and conv.mode == "bot":
-        conv.mode = "queued"
     return applied
 
 
@@ -67,33 +65,22 @@ async def _file_request(
     now: dt.datetime,
     applied: Applied,
 ) -> None:
-    dedupe = f"{conv.id}:{effect.kind}:{effect.dedupe}"
-    request_id = (
-        await session.execute(
-            insert_for(session, Request)
-            .values(
-                conversation_id=conv.id,
-                customer_id=identity.customer_id,
-                booking_id=effect.booking_id,
-                kind=effect.kind,
-                status="filed",
-                details=effect.details,
-                fee_jpy=effect.fee_jpy,
-                dedupe_key=dedupe[:96],
-                requested_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Request.id)
-        )
-    ).scalar_one_or_none()
+    request_id = await requests.file_once(
+        session,
+        conversation_id=conv.id,
+        customer_id=identity.customer_id,
+        booking_id=effect.booking_id,
+        kind=effect.kind,
+        details=effect.details,
+        fee_jpy=effect.fee_jpy,
+        dedupe_key=f"{conv.id}:{effect.kind}:{effect.dedupe}",
+        now=now,
+    )
     if request_id is None:  # filed before: never twice
         return
     if effect.escalate:
         ticket = await open_ticket(session, conv.id, effect.kind, effect.priority, effect.summary, request_id)
         applied.ticket_ids.append(ticket.id)
-    if effect.handoff:
-        applied.handoff = True
 
 
 async def _attempt_link(
@@ -109,17 +96,7 @@ async def _attempt_link(
     if await limits.is_locked(session, attempt, now):
         # Even the right birth date: a lock must not confirm a guess.
         return SystemIn("link_result", {"result": "locked"})
-    row = await session.execute(
-        select(Customer)
-        .join(Booking, Booking.customer_id == Customer.id)
-        .where(
-            func.upper(Booking.reference) == effect.reference.strip().upper(),
-            Customer.birth_date == effect.birth_date,
-            Customer.anonymized_at.is_(None),
-        )
-        .limit(1)
-    )
-    customer = row.scalar_one_or_none()
+    customer = await customers.linkable(session, effect.reference, effect.birth_date)
     if customer is None:
         left = await limits.fail(session, attempt, conv, now, applied.ticket_ids)
         if left is None:

@@ -109,7 +109,3 @@ class AppContext:
     bus: Bus
     # Set once every component is loaded (it needs their senders); read it at request time.
     delivery: DeliveryWorker | None = None
-
-
-class ComponentSetup(Protocol):
-    def __call__(self, app: AppContext) -> Component | None: ...

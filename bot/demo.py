@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
 from bot.config import Settings
 from bot.i18n import JST
 from storage.db import Database
 from storage.models import Booking, Customer
+from storage.repositories import bookings
 
 DEMO_BIRTH_DATE = dt.date(1990, 4, 1)
 DEMO_REFERENCES = ("DEMO-SURGERY", "DEMO-TREATMENT", "DEMO-ONLINE")
@@ -31,7 +30,7 @@ async def seed_demo(settings: Settings, now: dt.datetime | None = None) -> str:
     db = Database(settings.database_url)
     try:
         async with db.write() as s:
-            existing = (await s.execute(select(Booking).where(Booking.reference.in_(plan)))).scalars().all()
+            existing = await bookings.by_references(s, list(plan))
             customer_id = next((b.customer_id for b in existing if b.customer_id), None)
             if customer_id is None:
                 customer = Customer(

@@ -16,12 +16,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import modes
 from bot.apply import apply_effects
 from bot.bus import Bus
 from bot.config import Settings
+from bot.dialogs import runtime
 from bot.dialogs.base import Ctx, Frame
-from bot.dialogs.keywords import is_menu
-from bot.dialogs.runtime import StackState, advance, current_prompt
+from bot.dialogs.runtime import StackState, current_prompt
 from bot.events import (
     ChoiceIn,
     ConversationKey,
@@ -39,6 +42,7 @@ from bot.instruments import Instruments
 from bot.link_limits import LinkGuard, source_of
 from bot.locks import KeyedLocks
 from bot.logs import hashed
+from bot.modes import Mode
 from bot.replies import Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
 from bot.understanding import Understanding, understand
 from storage.db import Database
@@ -50,13 +54,18 @@ log = logging.getLogger(__name__)
 
 # LINE accepts a reply token for about a minute; leave margin for the delivery worker.
 REPLY_TOKEN_TTL = dt.timedelta(seconds=50)
-MAX_EFFECT_ROUNDS = 4
 
 
 @dataclass(frozen=True, slots=True)
 class HandleResult:
     status: Literal["handled", "duplicate", "stored"]
     conversation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Turned:
+    step: runtime.Settled
+    ticket_ids: list[int]
 
 
 class Engine:
@@ -120,53 +129,24 @@ class Engine:
                 identity.unreachable_at = None
             if event.silent:
                 return HandleResult("stored", conv.id), publish
-            if conv.mode != "bot" and not self._back_to_bot(conv, event):
+            mode = modes.of(conv.mode)
+            if modes.answering(mode, event.body) is None:
                 # A person has it (or will): the bot stays silent; the console shows the message live.
                 publish.append(("tickets", {"conversation_id": conv.id, "customer_message": True}))
                 return HandleResult("stored", conv.id), publish
-            if conv.mode == "queued":
-                conv.mode = "bot"
-
-            understood = (
-                understand(event.body.text, event.received_at) if isinstance(event.body, TextIn) else None
-            )
-            locale = self._choose_locale(conv, identity, understood)
-            facts = await load_facts(s, self.settings, identity, conv, locale)
-            facts = dataclasses.replace(facts, understood=understood)
-
-            state = StackState.from_json(conv.stack)
-            token = str(conv.version + 1)
-            outcome = advance(state, Ctx(event, facts), token)
-            replies = list(outcome.replies)
-            effects = outcome.effects
-            handoff = outcome.handoff
-            guard = LinkGuard(self._secret, source_of(event.key, event.address))
-            for _ in range(MAX_EFFECT_ROUNDS):
-                applied = await apply_effects(s, effects, conv, identity, event.received_at, guard)
-                publish.extend(("tickets", {"ticket_id": t}) for t in applied.ticket_ids)
-                handoff = handoff or applied.handoff
-                if not applied.results:
-                    break
-                effects = ()
-                for result in applied.results:
-                    facts = await load_facts(s, self.settings, identity, conv, conv.locale or locale)
-                    sys_event = InboundEvent(event.key, event.event_id, event.received_at, result)
-                    nxt = advance(outcome.state, Ctx(sys_event, facts), token)
-                    outcome = nxt
-                    replies.extend(nxt.replies)
-                    effects += nxt.effects
-                    handoff = handoff or nxt.handoff
-            if handoff and conv.mode == "bot":
-                conv.mode = "queued"
+            settled = await self._turn(s, event, conv, identity, mode)
+            publish.extend(("tickets", {"ticket_id": t}) for t in settled.ticket_ids)
+            step = settled.step
+            conv.mode = step.mode
             conv.version += 1
-            # Rendered with the facts as they are now: a chat linked in this event shows the customer's
-            # own time from the first fee summary on.
-            customer_tz = facts.customer.timezone if facts.customer else None
-            tr = Translator(conv.locale or locale, customer_tz)
-            rendered = [render(r, tr, outcome.state.token) for r in replies]
+            # Rendered with the facts as the turn ended: a chat linked in this event shows the
+            # customer's own time from the first fee summary on, a language switch its new language.
+            final = step.facts
+            tr = Translator(final.locale, final.customer.timezone if final.customer else None)
+            rendered = [render(r, tr, step.state.token) for r in step.replies]
             # The labels of the buttons on screen, so the transcript shows what a press meant.
             shown = {o.id: o.label for r in rendered for o in r.options}
-            conv.stack = {**outcome.state.to_json(), "labels": shown or labels}
+            conv.stack = {**step.state.to_json(), "labels": shown or labels}
             if rendered and identity.unreachable_at is None:
                 row = outbox.enqueue(
                     s,
@@ -185,6 +165,30 @@ class Engine:
                     )
                 publish.append(("outbox", {"channel": event.key.channel}))
         return HandleResult("handled", conv.id), publish
+
+    async def _turn(
+        self, s: AsyncSession, event: InboundEvent, conv: Conversation, identity: ChannelIdentity, mode: Mode
+    ) -> _Turned:
+        """runtime.turn driven with this event's I/O: facts loaded, effects applied in the transaction."""
+        understood = (
+            understand(event.body.text, event.received_at) if isinstance(event.body, TextIn) else None
+        )
+        locale = self._choose_locale(conv, identity, understood)
+        facts = await load_facts(s, self.settings, identity, conv, locale)
+        facts = dataclasses.replace(facts, understood=understood)
+        guard = LinkGuard(self._secret, source_of(event.key, event.address))
+        ticket_ids: list[int] = []
+        step = runtime.turn(
+            StackState.from_json(conv.stack), event, facts, mode=mode, token=str(conv.version + 1)
+        )
+        while isinstance(step, runtime.Pending):
+            applied = await apply_effects(s, step.effects, conv, identity, event.received_at, guard)
+            ticket_ids += applied.ticket_ids
+            fresh = None
+            if step.refresh:
+                fresh = await load_facts(s, self.settings, identity, conv, conv.locale or locale)
+            step = step.resume(applied.results, fresh)
+        return _Turned(step, ticket_ids)
 
     async def send_from_agent(self, conversation_id: int, agent_id: int | None, text: str) -> int:
         """An agent's message to the customer, in their channel, through the outbox. Returns the outbox id."""
@@ -214,17 +218,22 @@ class Engine:
 
     async def hand_back(self, conversation_id: int, notice: Msg | None = None) -> None:
         """Back to the bot: mode `bot`, the menu, and (optionally) a notice, in the customer's language."""
+        async with self.db.write() as s:
+            publish = await self.hand_back_in(s, conversation_id, notice)
+        await self._publish(publish)
+
+    async def hand_back_in(
+        self, s: AsyncSession, conversation_id: int, notice: Msg | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """`hand_back` inside the caller's unit of work (e.g. with the ticket's resolution, so that the
+        two commit together). Returns what to publish after the commit; LookupError if it is gone."""
+        await modes.hand_back(s, conversation_id)
         replies: list[Reply] = [Text(notice)] if notice is not None else []
-        await self.send_proactive(conversation_id, replies, source="system", mode="bot", with_menu=True)
+        _, publish = await self._proactive(s, conversation_id, replies, "system", with_menu=True)
+        return publish
 
     async def send_proactive(
-        self,
-        conversation_id: int,
-        replies: list[Reply],
-        *,
-        source: str = "system",
-        mode: str | None = None,
-        with_menu: bool = False,
+        self, conversation_id: int, replies: list[Reply], *, source: str = "system", with_menu: bool = False
     ) -> int | None:
         """Say something the customer did not ask for (a reminder, an outcome), in their language.
 
@@ -232,66 +241,57 @@ class Engine:
         the token these buttons carry, so e.g. a reminder's "I need to cancel" enters that flow. Returns
         the outbox id, or None when the customer is unreachable.
         """
-        publish: list[tuple[str, dict[str, Any]]] = []
-        outbox_id: int | None = None
         async with self.db.write() as s:
-            conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
-            if conv is None:
-                raise LookupError("no such conversation")
-            identity = await conv_repo.identity_for(s, conv.channel, conv.user_id)
-            now = dt.datetime.now(dt.UTC)
-            locale = conv.locale or identity.locale_hint or DEFAULT_LOCALE
-            facts = await load_facts(s, self.settings, identity, conv, locale)
-            token = str(conv.version + 1)
-            ctx = Ctx(
-                InboundEvent(
-                    ConversationKey(conv.channel, conv.user_id), "proactive", now, SystemIn("proactive")
-                ),
-                facts,
-            )
-            state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
-            replies = list(replies)
-            if with_menu:
-                replies += current_prompt(state, ctx)
-            if mode is not None:
-                conv.mode = mode
-            conv.version += 1
-            tr = Translator(locale, facts.customer.timezone if facts.customer else None)
-            rendered = [render(r, tr, token) for r in replies]
-            if conv.mode == "bot" and any(isinstance(r, Choices | DatePicker) for r in replies):
-                conv.stack = {
-                    **state.to_json(),
-                    "labels": {o.id: o.label for r in rendered for o in r.options},
-                }
-            if rendered and identity.unreachable_at is None:
-                row = outbox.enqueue(
-                    s,
-                    conversation_id=conv.id,
-                    channel=conv.channel,
-                    user_id=conv.user_id,
-                    messages=rendered,
-                    source=source,
-                )
-                for r in rendered:
-                    conv_repo.add_transcript(
-                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
-                    )
-                await s.flush()
-                outbox_id = row.id
-                publish.append(("outbox", {"id": row.id}))
-            publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
-        for topic, payload in publish:
-            await self.bus.publish(topic, payload)
+            outbox_id, publish = await self._proactive(s, conversation_id, replies, source, with_menu)
+        await self._publish(publish)
         return outbox_id
 
-    def _back_to_bot(self, conv: Conversation, event: InboundEvent) -> bool:
-        """A queued customer may return to the bot with "menu" while waiting; an agent's hold is firm."""
-        if conv.mode != "queued":
-            return False
-        body = event.body
-        return (isinstance(body, ChoiceIn) and body.option == "menu") or (
-            isinstance(body, TextIn) and is_menu(body.text)
-        )
+    async def _publish(self, publish: list[tuple[str, dict[str, Any]]]) -> None:
+        for topic, payload in publish:
+            await self.bus.publish(topic, payload)
+
+    async def _proactive(
+        self, s: AsyncSession, conversation_id: int, replies: list[Reply], source: str, with_menu: bool
+    ) -> tuple[int | None, list[tuple[str, dict[str, Any]]]]:
+        publish: list[tuple[str, dict[str, Any]]] = []
+        outbox_id: int | None = None
+        conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
+        if conv is None:
+            raise LookupError("no such conversation")
+        identity = await conv_repo.identity_for(s, conv.channel, conv.user_id)
+        now = dt.datetime.now(dt.UTC)
+        locale = conv.locale or identity.locale_hint or DEFAULT_LOCALE
+        facts = await load_facts(s, self.settings, identity, conv, locale)
+        token = str(conv.version + 1)
+        key = ConversationKey(conv.channel, conv.user_id)
+        ctx = Ctx(InboundEvent(key, "proactive", now, SystemIn("proactive")), facts)
+        state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
+        replies = list(replies)
+        if with_menu:
+            replies += current_prompt(state, ctx)
+        conv.version += 1
+        tr = Translator(locale, facts.customer.timezone if facts.customer else None)
+        rendered = [render(r, tr, token) for r in replies]
+        if modes.of(conv.mode) is Mode.BOT and any(isinstance(r, Choices | DatePicker) for r in replies):
+            conv.stack = {**state.to_json(), "labels": {o.id: o.label for r in rendered for o in r.options}}
+        if rendered and identity.unreachable_at is None:
+            row = outbox.enqueue(
+                s,
+                conversation_id=conv.id,
+                channel=conv.channel,
+                user_id=conv.user_id,
+                messages=rendered,
+                source=source,
+            )
+            for r in rendered:
+                conv_repo.add_transcript(
+                    s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
+                )
+            await s.flush()
+            outbox_id = row.id
+            publish.append(("outbox", {"id": row.id}))
+        publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
+        return outbox_id, publish
 
     def _choose_locale(
         self, conv: Conversation, identity: ChannelIdentity, understood: Understanding | None

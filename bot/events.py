@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
-
-Channel = Literal["line", "telegram", "webchat", "terminal", "system"]
 
 
 @dataclass(frozen=True, slots=True)

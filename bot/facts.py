@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.dialogs.base import BookingFact, CustomerFact, Facts
-from storage.models import Booking, ChannelIdentity, Conversation, Customer, SettingText
+from storage.models import ChannelIdentity, Conversation, Customer
+from storage.repositories import bookings as bookings_repo
+from storage.repositories import texts
 
 
 async def load_facts(
@@ -25,9 +26,6 @@ async def load_facts(
                 no_show_count=c.no_show_count,
                 consent=identity.consent_at is not None or c.consent_at is not None,
             )
-            rows = await session.execute(
-                select(Booking).where(Booking.customer_id == c.id).order_by(Booking.service_at, Booking.id)
-            )
             bookings = tuple(
                 BookingFact(
                     id=b.id,
@@ -41,13 +39,9 @@ async def load_facts(
                     status=b.status,
                     paid=b.paid_at is not None,
                 )
-                for b in rows.scalars()
+                for b in await bookings_repo.of_customer(session, c.id)
             )
-    text = await session.execute(
-        select(SettingText.text).where(
-            SettingText.key == "payment_instructions", SettingText.locale == locale
-        )
-    )
+    instructions = await texts.text(session, "payment_instructions", locale)
     return Facts(
         channel=conv.channel,
         locale=locale,
@@ -55,5 +49,5 @@ async def load_facts(
         bookings=bookings,
         link_locked_until=conv.link_locked_until,
         consented=identity.consent_at is not None or (customer is not None and customer.consent),
-        payment_instructions=text.scalar_one_or_none() or settings.payment_instructions,
+        payment_instructions=instructions or settings.payment_instructions,
     )

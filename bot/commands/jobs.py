@@ -11,8 +11,6 @@ import argparse
 import asyncio
 import datetime as dt
 
-from sqlalchemy import select
-
 from bot.console.clidb import add_database_option, settings_from
 from bot.logs import configure
 
@@ -34,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _list(args: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.models import Job
+    from storage.repositories import jobs
 
     settings = settings_from(args)
 
@@ -41,10 +40,7 @@ def _list(args: argparse.Namespace) -> int:
         db = Database(settings.database_url)
         try:
             async with db.read() as s:
-                stmt = select(Job).order_by(Job.run_at.desc(), Job.id.desc()).limit(max(1, args.limit))
-                if args.status:
-                    stmt = stmt.where(Job.status == args.status)
-                return list((await s.execute(stmt)).scalars())
+                return await jobs.recent(s, args.status or None, max(1, args.limit))
         finally:
             await db.dispose()
 

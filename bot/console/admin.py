@@ -13,7 +13,7 @@ from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_par
 from bot.i18n import SUPPORTED
 from storage.models import Agent
 from storage.repositories import console as repo
-from storage.repositories import console_customers as customers
+from storage.repositories import texts as text_repo
 
 ROLES = ("agent", "admin")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -93,7 +93,7 @@ async def texts(
     console: Console, request: Request, me: Me, *, error: str | None = None, status: int = 200
 ) -> Response:
     async with reading(console.db) as s:
-        rows = await customers.texts(s)
+        rows = await text_repo.all_texts(s)
     return console.render(
         "admin_texts.html", me, status=status, active="admin", texts=rows, locales=SUPPORTED, error=error
     )
@@ -123,7 +123,7 @@ async def save_text(console: Console, request: Request, me: Me) -> Response:
             console, request, me, error="The text is too long (at most 4000 characters).", status=400
         )
     async with console.db.write() as s:
-        row = await customers.set_text(s, key, locale, body, me.agent_id)
+        row = await text_repo.set_text(s, key, locale, body, me.agent_id)
         repo.audit(
             s,
             me.actor,

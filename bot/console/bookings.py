@@ -16,6 +16,7 @@ from bot.console.web import (
     Console,
     Me,
     Page,
+    audited,
     field,
     form_data,
     int_param,
@@ -24,8 +25,8 @@ from bot.console.web import (
     redirect,
 )
 from storage.models import Booking, Customer
+from storage.repositories import bookings
 from storage.repositories import console as audit_repo
-from storage.repositories import console_customers as customers
 
 FIELDS = (
     "reference",
@@ -48,7 +49,7 @@ async def listing(console: Console, request: Request, me: Me) -> Response:
     status = status if status in STATUSES else ""
     now = dt.datetime.now(dt.UTC)
     async with reading(console.db) as s:
-        found = await customers.search_bookings(s, q, status)
+        found = await bookings.search(s, q, status)
     return console.render(
         "bookings.html",
         me,
@@ -107,13 +108,12 @@ async def new_form(console: Console, request: Request, me: Me) -> Response:
 
 async def view(console: Console, request: Request, me: Me) -> Response:
     booking_id = int(request.path_params["booking_id"])
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         booking = await s.get(Booking, booking_id)
-        if booking is not None:
-            # Notes and the customer link are personal data too.
-            audit_repo.audit(s, me.actor, "booking.view", "booking", booking_id, agent_id=me.agent_id)
     if booking is None:
         return console.error(me, 404, "No such booking.")
+    # Notes and the customer link are personal data too.
+    await audited(console.db, me, "booking.view", "booking", booking_id)
     return _form(console, me, booking, _values(booking))
 
 
@@ -146,7 +146,7 @@ async def save(console: Console, request: Request, me: Me) -> Response:
     except validate.FieldError as exc:
         return _form(console, me, booking, raw, str(exc), 400)
     async with console.db.write() as s:
-        clash = await customers.booking_by_reference(s, values["reference"])
+        clash = await bookings.by_reference(s, values["reference"])
         if clash is not None and clash.id != booking_id:
             return _form(console, me, booking, raw, f"reference: {values['reference']} is already used", 400)
         if booking_id:

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import modes
 from bot.console import sse
 from bot.console.cards import booking_card
 from bot.console.queue import reason_label
@@ -18,6 +19,7 @@ from bot.console.web import (
     Console,
     Me,
     Page,
+    audited,
     field,
     form_data,
     inert,
@@ -29,9 +31,9 @@ from bot.console.web import (
 )
 from storage.models import Agent, Booking, ChannelIdentity, Conversation, Customer, Ticket, TranscriptMessage
 from storage.models import Request as FiledRequest
+from storage.repositories import bookings, texts, tickets
 from storage.repositories import console as audit_repo
 from storage.repositories import console_customers as customers
-from storage.repositories import console_tickets as tickets
 from storage.repositories.conversations import add_transcript
 
 FINAL = ("sent", "dead", "cancelled")
@@ -81,7 +83,7 @@ def _conv_id(request: Request) -> int:
 async def page(console: Console, request: Request, me: Me) -> Response:
     conv_id = _conv_id(request)
     now = dt.datetime.now(dt.UTC)
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         if conv is None:
             return console.error(me, 404, "No such conversation.")
@@ -89,27 +91,26 @@ async def page(console: Console, request: Request, me: Me) -> Response:
         customer = await s.get(Customer, identity.customer_id) if identity and identity.customer_id else None
         cards, channels = [], []
         if customer is not None:
-            cards = [booking_card(b, now) for b in await customers.bookings_of(s, customer.id)]
+            cards = [booking_card(b, now) for b in await bookings.of_customer(s, customer.id)]
             channels = await customers.identities_of(s, customer.id)
         ticket = await tickets.active_ticket(s, conv_id)
         holder = (await s.get(Agent, ticket.claimed_by)) if ticket and ticket.claimed_by else None
         filed = await s.get(FiledRequest, ticket.request_id) if ticket and ticket.request_id else None
         filed_booking = await s.get(Booking, filed.booking_id) if filed and filed.booking_id else None
         filed_card = booking_card(filed_booking, now) if filed_booking else None
-        canned = await customers.texts(
+        canned = await texts.all_texts(
             s, "canned:", conv.locale or (identity.locale_hint if identity else None)
         )
         agents = await audit_repo.active_agents(s)
         history = await tickets.ticket_history(s, conv_id, 10)
-        audit_repo.audit(
-            s,
-            me.actor,
-            "conversation.view",
-            "conversation",
-            conv_id,
-            {"customer_id": customer.id if customer else None},
-            agent_id=me.agent_id,
-        )
+    await audited(
+        console.db,
+        me,
+        "conversation.view",
+        "conversation",
+        conv_id,
+        {"customer_id": customer.id if customer else None},
+    )
     return console.render(
         "conversation.html",
         me,
@@ -142,22 +143,13 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
     except ValueError:
         after = 0
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
-        if conv is not None:
-            # The transcript is personal data too: reading it through the stream is a view of its own.
-            audit_repo.audit(
-                s,
-                me.actor,
-                "conversation.stream",
-                "conversation",
-                conv_id,
-                {"after": after},
-                agent_id=me.agent_id,
-            )
     if conv is None:
         return json_error("no such conversation", 404)
+    # The transcript is personal data too: reading it through the stream is a view of its own.
+    await audited(console.db, me, "conversation.stream", "conversation", conv_id, {"after": after})
     who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
     state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False}
 
@@ -292,7 +284,7 @@ async def take(console: Console, request: Request, me: Me) -> Response:
             return console.error(me, 404, "No such conversation.")
         if await tickets.active_ticket(s, conv_id) is not None:
             return console.error(me, 409, "This conversation already has a ticket: claim it instead.")
-        ticket = await tickets.open_claimed(s, conv_id, me.agent_id, now)
+        ticket = await modes.take_over(s, conv_id, me.agent_id, now)
         audit_repo.audit(
             s,
             me.actor,

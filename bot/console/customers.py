@@ -11,11 +11,13 @@ from starlette.responses import Response
 
 from bot.console import dataops, validate
 from bot.console.cards import booking_card
-from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
+from bot.console.web import PREFIX, Console, Me, Page, audited, field, form_data, int_param, reading, redirect
 from storage.models import ChannelIdentity, Customer
+from storage.repositories import bookings
 from storage.repositories import console as audit_repo
 from storage.repositories import console_customers as customers
 from storage.repositories import console_data as data
+from storage.repositories import customers as customer_repo
 
 EDITABLE = ("full_name", "birth_date", "gender", "phone", "email", "timezone", "locale", "contract_ends_on")
 
@@ -26,17 +28,11 @@ def _id(request: Request, name: str = "customer_id") -> int:
 
 async def search(console: Console, request: Request, me: Me) -> Response:
     q = request.query_params.get("q", "")[:100]
-    async with console.db.write() as s:
-        found = await customers.search_customers(s, q, phone=_as_phone(q))
-        audit_repo.audit(
-            s,
-            me.actor,
-            "customer.search",
-            "customer",
-            None,
-            {"results": len(found), "query": bool(q.strip())},
-            agent_id=me.agent_id,
-        )
+    async with reading(console.db) as s:
+        found = await customer_repo.search_customers(s, q, phone=_as_phone(q))
+    await audited(
+        console.db, me, "customer.search", "customer", None, {"results": len(found), "query": bool(q.strip())}
+    )
     return console.render("customers.html", me, active="customers", customers=found, q=q)
 
 
@@ -85,24 +81,18 @@ async def view(
     customer_id = _id(request)
     show_health = request.query_params.get("show") == "treatment"
     now = dt.datetime.now(dt.UTC)
-    async with console.db.write() as s:
+    async with reading(console.db) as s:
         customer = await s.get(Customer, customer_id)
         if customer is None:
             return console.error(me, 404, "No such customer.")
-        cards = [booking_card(b, now) for b in await customers.bookings_of(s, customer_id)]
+        cards = [booking_card(b, now) for b in await bookings.of_customer(s, customer_id)]
         identities = await customers.identities_of(s, customer_id)
         conversations = await customers.conversations_of(s, [i.id for i in identities])
         requests = await customers.requests_of_customer(s, customer_id)
         unlinked = await customers.unlinked_identities(s, 30)
         plan = await data.erase_plan(s, customer_id)
-        audit_repo.audit(
-            s,
-            me.actor,
-            "customer.view_treatment" if show_health else "customer.view",
-            "customer",
-            customer_id,
-            agent_id=me.agent_id,
-        )
+    action = "customer.view_treatment" if show_health else "customer.view"
+    await audited(console.db, me, action, "customer", customer_id)
     return console.render(
         "customer.html",
         me,
@@ -188,7 +178,7 @@ async def link(console: Console, request: Request, me: Me) -> Response:
             return console.error(me, 404, "No such chat identity.")
         customer_id = int_param(target)
         if customer_id is None and target:
-            booking = await customers.booking_by_reference(s, target)
+            booking = await bookings.by_reference(s, target)
             customer_id = booking.customer_id if booking else None
         customer = await s.get(Customer, customer_id) if customer_id else None
         if customer is None or customer.anonymized_at is not None:

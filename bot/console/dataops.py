@@ -28,9 +28,11 @@ class PurgeItem:
 async def export(
     db: Database, customer_id: int, actor: str, agent_id: int | None = None
 ) -> dict[str, Any] | None:
-    async with db.write() as s:
+    async with db.read() as s:
         out = await data.export_customer(s, customer_id)
-        if out is not None:
+    if out is not None:
+        # Audited before anything is handed out; the export itself is read without the write lock.
+        async with db.write() as s:
             audit_repo.audit(s, actor, "customer.export", "customer", customer_id, agent_id=agent_id)
     return out
 

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import modes
 from bot.console import sse
 from bot.console.web import (
     PREFIX,
@@ -30,7 +31,7 @@ from bot.console.web import (
 )
 from storage.models import Agent
 from storage.repositories import console as audit_repo
-from storage.repositories import console_tickets as tickets
+from storage.repositories import tickets
 
 REASONS = {
     "human": "Asked for a person",
@@ -112,7 +113,7 @@ def _answer(request: Request, console: Console, me: Me, status: int, message: st
 async def claim(console: Console, request: Request, me: Me) -> Response:
     ticket_id = _ticket_id(request)
     async with console.db.write() as s:
-        won = await tickets.claim(s, ticket_id, me.agent_id, dt.datetime.now(dt.UTC))
+        won = await modes.claim(s, ticket_id, me.agent_id, dt.datetime.now(dt.UTC))
         found = await tickets.holder(s, ticket_id)
         if won and found is not None:
             audit_repo.audit(
@@ -151,7 +152,7 @@ async def claim(console: Console, request: Request, me: Me) -> Response:
 async def release(console: Console, request: Request, me: Me) -> Response:
     ticket_id = _ticket_id(request)
     async with console.db.write() as s:
-        done = await tickets.release(s, ticket_id, None if me.is_admin else me.agent_id)
+        done = await modes.release(s, ticket_id, None if me.is_admin else me.agent_id)
         found = await tickets.holder(s, ticket_id)
         if done:
             audit_repo.audit(s, me.actor, "ticket.release", "ticket", ticket_id, agent_id=me.agent_id)
@@ -176,7 +177,7 @@ async def reassign(console: Console, request: Request, me: Me) -> Response:
         target = await s.get(Agent, to_agent)
         if target is None or target.disabled_at is not None:
             return _answer(request, console, me, 400, "That agent does not exist or is disabled.")
-        done = await tickets.reassign(
+        done = await modes.reassign(
             s, ticket_id, None if me.is_admin else me.agent_id, to_agent, dt.datetime.now(dt.UTC)
         )
         found = await tickets.holder(s, ticket_id)

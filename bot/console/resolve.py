@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot import modes
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
 from bot.i18n import JST, Msg, When, Yen, msg
 from bot.policy import cancellation_fee
 from storage.models import Booking, ChannelIdentity, Conversation, Customer, Ticket
 from storage.models import Request as FiledRequest
 from storage.repositories import console as audit_repo
-from storage.repositories import console_tickets as tickets
 from storage.repositories.conversations import add_transcript
 
 OUTCOMES = {
@@ -204,14 +204,16 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
             filed = await s.get(FiledRequest, ticket.request_id) if ticket.request_id else None
             customer_id = await _customer_of(s, ticket.conversation_id)
             resolution = await apply_outcome(s, form, ticket, filed, customer_id, now)
-            if not await tickets.mark_resolved(
-                s, ticket_id, None if me.is_admin else me.agent_id, resolution.outcome, now
-            ):
-                raise Invalid("This ticket changed hands meanwhile; reload the page.")
-            if ticket.conversation_id is not None:
+            try:
+                conv_id = await modes.resolve(
+                    s, ticket_id, None if me.is_admin else me.agent_id, resolution.outcome, now
+                )
+            except modes.Changed as exc:
+                raise Invalid(str(exc)) from None
+            if conv_id is not None:
                 add_transcript(
                     s,
-                    ticket.conversation_id,
+                    conv_id,
                     "system",
                     f"Resolved by {me.name}: {OUTCOMES[resolution.outcome]}",
                     agent_id=me.agent_id,
@@ -219,18 +221,25 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
             audit_repo.audit(
                 s, me.actor, "ticket.resolve", "ticket", ticket_id, resolution.detail, agent_id=me.agent_id
             )
-            conv_id = ticket.conversation_id
+            # The hand-back commits with the resolution: never a resolved ticket with a silent bot.
+            publish = await _hand_back(console, s, conv_id, resolution.notice)
     except Invalid as exc:
         return console.error(me, 400, str(exc))
-    if conv_id is not None:
-        try:
-            await console.engine.hand_back(conv_id, resolution.notice)
-        except LookupError:  # the conversation was erased meanwhile: nobody left to tell
-            conv_id = None
-        else:
-            await console.bus.publish(f"conversation:{conv_id}", {"conversation_id": conv_id})
+    for topic, payload in publish:
+        await console.bus.publish(topic, payload)
     await console.bus.publish("tickets", {"ticket_id": ticket_id})
     return redirect(f"{PREFIX}/conversations/{conv_id}" if conv_id else f"{PREFIX}/")
+
+
+async def _hand_back(
+    console: Console, s: AsyncSession, conv_id: int | None, notice: Msg
+) -> list[tuple[str, dict[str, Any]]]:
+    if conv_id is None:
+        return []
+    try:
+        return await console.engine.hand_back_in(s, conv_id, notice)
+    except LookupError:  # the conversation was erased meanwhile: nobody left to tell
+        return []
 
 
 async def _customer_of(s: AsyncSession, conversation_id: int | None) -> int | None:

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from bot.channels import AppContext
 from bot.i18n import JST, language_names
 from storage.db import Database
+from storage.repositories import console as audit_repo
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/console"
@@ -80,6 +81,19 @@ async def reading(db: Database) -> AsyncIterator[AsyncSession]:
     """A read for the console (DEFERRED on SQLite: it never waits for a writer)."""
     async with db.read() as session:
         yield session
+
+
+async def audited(
+    db: Database,
+    me: Me,
+    action: str,
+    target_type: str,
+    target_id: object,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A view's audit entry: one short write after the page's data was read (never read under the lock)."""
+    async with db.write() as s:
+        audit_repo.audit(s, me.actor, action, target_type, target_id, detail, agent_id=me.agent_id)
 
 
 @dataclass(frozen=True, slots=True)

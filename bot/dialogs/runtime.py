@@ -7,20 +7,22 @@ prompt token the current buttons carry, the count of consecutive misses and the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot import modes
 from bot.dialogs import answering, registry
 from bot.dialogs.asides import aside, switch_instead_of_no, with_person
-from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition
+from bot.dialogs.base import Ctx, Done, Exit, Facts, Frame, Push, Start, Transition
 from bot.dialogs.hints import hint
 from bot.dialogs.keywords import is_menu, wants_human
 from bot.dialogs.language import confirmation as language_confirmation
 from bot.dialogs.menu import HUMAN, MENU
-from bot.effects import Effect, Escalate, MarkUnreachable, SetLocale
-from bot.events import ChoiceIn, DateIn, FollowIn, SystemIn, TextIn, UnfollowIn, UnsupportedIn
+from bot.effects import AttemptLink, Effect, Escalate, MarkUnreachable, RecordConsent, SetLocale
+from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, SystemIn, TextIn, UnfollowIn, UnsupportedIn
 from bot.i18n import SUPPORTED, msg
+from bot.modes import Mode
 from bot.replies import Choices, DatePicker, HandoffNotice, Reply, Text
 
 IDLE_RESET = dt.timedelta(hours=24)
@@ -267,4 +269,115 @@ def current_prompt(state: StackState, ctx: Ctx) -> tuple[Reply, ...]:
     return registry.get(top.dialog).prompt(top, ctx)
 
 
-__all__ = ["DateIn", "Outcome", "StackState", "SystemIn", "advance", "current_prompt"]
+# ---------------------------------------------------------------------------------------------------
+# One whole turn: the dialog step, the effect rounds, the handoff and the resulting mode (ADR 0003).
+# The caller (the engine, the test simulator) only does the I/O a `Pending` asks for:
+#
+#     step = turn(state, event, facts, mode=mode, token=token)
+#     while isinstance(step, Pending):
+#         results = apply(step.effects)                      # I/O, in the event's transaction
+#         step = step.resume(results, load() if step.refresh else None)
+#     # step is Settled: persist step.state and step.mode, render step.replies with step.facts
+# ---------------------------------------------------------------------------------------------------
+
+# Rounds of effects one event may cause (an effect's answer may cause more): a longer chain is a bug.
+MAX_EFFECT_ROUNDS = 4
+
+
+class TurnDidNotSettle(RuntimeError):
+    """Effects kept answering back beyond MAX_EFFECT_ROUNDS; nothing of the turn may be committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """Where the turn ends: what to persist and what to say, rendered with `facts` (the final ones)."""
+
+    state: StackState
+    replies: tuple[Reply, ...]
+    mode: Mode
+    facts: Facts
+    handoff: bool = False
+    # False: a person has the conversation; the bot said nothing and the stack is untouched.
+    answered: bool = True
+    stale: bool = False
+    # The stack after each dialog step of the turn (the event's, then each effect answer's), in order.
+    path: tuple[StackState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """Effects to apply before the turn can go on; `resume` with their answers (SystemIn events).
+
+    `refresh`: some effect changes what the facts say (a link, consent, the language): pass freshly
+    loaded facts to `resume`; otherwise None keeps the current ones.
+    """
+
+    effects: tuple[Effect, ...]
+    refresh: bool
+    round: int
+    event: InboundEvent
+    token: str
+    facts: Facts
+    sofar: Settled
+
+    def resume(self, results: Sequence[SystemIn], facts: Facts | None = None) -> Pending | Settled:
+        facts = facts or self.facts
+        replies, path = list(self.sofar.replies), list(self.sofar.path)
+        effects: list[Effect] = []
+        state, handoff = self.sofar.state, self.sofar.handoff
+        for result in results:
+            answer = InboundEvent(self.event.key, self.event.event_id, self.event.received_at, result)
+            out = advance(state, Ctx(answer, facts), self.token)
+            state, handoff = out.state, handoff or _hands_off(out)
+            path.append(state)
+            replies.extend(out.replies)
+            effects.extend(out.effects)
+        sofar = replace(
+            self.sofar, state=state, replies=tuple(replies), facts=facts, handoff=handoff, path=tuple(path)
+        )
+        return _settle_or_apply(sofar, tuple(effects), self.round + 1, self.event, self.token)
+
+
+def turn(
+    state: StackState, event: InboundEvent, facts: Facts, *, mode: Mode, token: str
+) -> Pending | Settled:
+    """One customer event in a conversation in `mode`: pure. `token` is what new buttons carry."""
+    answering = modes.answering(mode, event.body)
+    if answering is None:
+        return Settled(state, (), mode, facts, answered=False)
+    out = advance(state, Ctx(event, facts), token)
+    sofar = Settled(
+        out.state, out.replies, answering, facts, _hands_off(out), stale=out.stale, path=(out.state,)
+    )
+    return _settle_or_apply(sofar, out.effects, 1, event, token)
+
+
+def _settle_or_apply(
+    sofar: Settled, effects: tuple[Effect, ...], round_: int, event: InboundEvent, token: str
+) -> Pending | Settled:
+    if not effects:
+        return replace(sofar, mode=modes.after_turn(sofar.mode, sofar.handoff))
+    if round_ > MAX_EFFECT_ROUNDS:
+        raise TurnDidNotSettle(f"effects still pending after {MAX_EFFECT_ROUNDS} rounds: {effects!r}")
+    refresh = any(isinstance(e, AttemptLink | RecordConsent | SetLocale) for e in effects)
+    return Pending(effects, refresh, round_, event, token, sofar.facts, sofar)
+
+
+def _hands_off(out: Outcome) -> bool:
+    """A person was asked for: by the dialog, or by an effect that queues the conversation."""
+    return out.handoff or any(isinstance(e, Escalate) or getattr(e, "handoff", False) for e in out.effects)
+
+
+__all__ = [
+    "MAX_EFFECT_ROUNDS",
+    "DateIn",
+    "Outcome",
+    "Pending",
+    "Settled",
+    "StackState",
+    "SystemIn",
+    "TurnDidNotSettle",
+    "advance",
+    "current_prompt",
+    "turn",
+]

@@ -15,3 +15,9 @@ def insert_for(session: AsyncSession, table: Any) -> Any:
 
 def is_postgres(session: AsyncSession) -> bool:
     return bool(session.get_bind().dialect.name == "postgresql")
+
+
+def like_pattern(q: str) -> str:
+    """A case-insensitive LIKE pattern for `q` anywhere (escape with "\\")."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
@@ -97,10 +97,6 @@ def add_transcript(
     return msg
 
 
-async def set_mode(session: AsyncSession, conversation_id: int, mode: str) -> None:
-    await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode=mode))
-
-
 async def transcript(
     session: AsyncSession, conversation_id: int, after_id: int = 0, limit: int = 500
 ) -> list[TranscriptMessage]:
@@ -111,3 +107,27 @@ async def transcript(
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def conversation_id(session: AsyncSession, channel: str, user_id: str) -> int | None:
+    row = await session.execute(
+        select(Conversation.id).where(Conversation.channel == channel, Conversation.user_id == user_id)
+    )
+    found: int | None = row.scalar_one_or_none()
+    return found
+
+
+async def visible_transcript(
+    session: AsyncSession, conversation_id: int, limit: int = 200
+) -> list[TranscriptMessage]:
+    """The last `limit` messages the customer sees (theirs, the bot's, the agents'), oldest first."""
+    rows = await session.execute(
+        select(TranscriptMessage)
+        .where(
+            TranscriptMessage.conversation_id == conversation_id,
+            TranscriptMessage.author.in_(("customer", "bot", "agent")),
+        )
+        .order_by(TranscriptMessage.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(rows.scalars())))

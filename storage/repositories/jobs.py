@@ -158,3 +158,11 @@ async def oldest_due(session: AsyncSession, now: dt.datetime) -> dt.datetime | N
     )
     value: dt.datetime | None = row.scalar_one_or_none()
     return value
+
+
+async def recent(session: AsyncSession, status: str | None, limit: int) -> list[Job]:
+    """The latest jobs by run time (`counselbot jobs list`), optionally of one status."""
+    stmt = select(Job).order_by(Job.run_at.desc(), Job.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Job.status == status)
+    return list((await session.execute(stmt)).scalars())

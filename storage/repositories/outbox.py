@@ -3,14 +3,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.replies import Rendered
 from storage.models import OutboxMessage
 from storage.repositories.common import is_postgres
+
+
+class Rendered(Protocol):
+    """A rendered message (bot.replies.Rendered); storage only needs its JSON (storage imports no bot)."""
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 def enqueue(

@@ -19,12 +19,13 @@ from playwright.async_api import Browser, ViewportSize
 from pydantic import SecretStr
 from sqlalchemy import select, update
 
+from bot import modes
 from bot.config import Settings
 from bot.events import ChoiceIn, FollowIn
 from bot.i18n import JST
 from storage.migrate import upgrade
 from storage.models import Conversation, Request, Ticket
-from storage.repositories import console_tickets
+from storage.repositories import tickets as ticket_repo
 from storage.repositories.conversations import add_transcript
 from tests.console.browser import chromium, sign_in
 from tests.console.support import PASSWORD, Running, add_agent, link, next_code, running, seed_customer
@@ -38,7 +39,7 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 860}
 
 async def _ticket_of(app: Running, conv_id: int) -> Ticket:
     async with app.db.read() as s:
-        ticket = await console_tickets.active_ticket(s, conv_id)
+        ticket = await ticket_repo.active_ticket(s, conv_id)
     assert ticket is not None
     return ticket
 
@@ -133,7 +134,7 @@ async def seed(app: Running) -> int:
         ticket = (await s.execute(select(Ticket).where(Ticket.conversation_id == conv_id))).scalar_one()
         ticket.request_id = request.id
         ticket.summary = "Cancellation of a surgery interpretation, 2 days before (50%)."
-        await console_tickets.claim(s, ticket.id, aiko, now)
+        await modes.claim(s, ticket.id, aiko, now)
     reply = await app.engine.send_from_agent(
         conv_id,
         aiko,

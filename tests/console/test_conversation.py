@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -306,6 +307,44 @@ async def test_only_the_holder_resolves(sqlite_settings: Settings) -> None:
         async with app.db.read() as s:
             request = (await s.execute(select(Request))).scalar_one()
         assert request.status == "closed"
+
+
+async def test_a_failed_hand_back_after_resolve_leaves_no_agent_owned_conversation_without_a_ticket(
+    console_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug: resolve committed, then the hand-back failed: mode `agent`, no ticket, a silent bot.
+
+    Resolve and hand back are one transaction now: when composing the hand-back fails, the ticket is
+    still claimed by its agent and the conversation still theirs; resolving again then works.
+    """
+    async with running(console_settings) as app:
+        await add_agent(app.db, "ann@agency.example", "Ann")
+        ann = await app.login("ann@agency.example")
+        conv_id, ticket_id, _, _ = await filed(app, "lou", kind="data")
+        assert (await ann.post_json(f"/console/tickets/{ticket_id}/claim")).status_code == 200
+        sent_before = await texts_to(app, conv_id)
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the outbox could not be written")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(app.engine, "_proactive", broken)
+            assert await resolve(app, "ann@agency.example", ticket_id, {"outcome": "data_closed"}) == 500
+        async with app.db.read() as s:
+            ticket = await s.get(Ticket, ticket_id)
+            conv = await s.get(Conversation, conv_id)
+            request = (await s.execute(select(Request))).scalar_one()
+        assert ticket is not None and conv is not None
+        assert (ticket.status, conv.mode, request.status) == ("claimed", "agent", "filed")
+        assert await texts_to(app, conv_id) == sent_before
+
+        assert await resolve(app, "ann@agency.example", ticket_id, {"outcome": "data_closed"}) == 303
+        async with app.db.read() as s:
+            ticket = await s.get(Ticket, ticket_id)
+            conv = await s.get(Conversation, conv_id)
+        assert ticket is not None and conv is not None
+        assert (ticket.status, conv.mode) == ("resolved", "bot")
+        assert (await texts_to(app, conv_id))[-1].startswith("How can I help you?")
 
 
 async def test_take_over_link_and_unlink(sqlite_settings: Settings) -> None:

@@ -12,12 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot import modes
 from bot.config import Settings
 from bot.engine import Engine
 from bot.events import ChoiceIn, FollowIn
 from storage.db import Database
 from storage.models import Conversation, OutboxMessage, Ticket, TranscriptMessage
-from storage.repositories import console_tickets
+from storage.repositories import tickets as ticket_repo
 from tests.console.support import add_agent, count, running
 from tests.support.collecting import event
 
@@ -31,7 +32,7 @@ async def ask_for_person(engine: Engine, user: str, locale: str = "en") -> int:
 
 async def open_ticket_id(db: Database, conversation_id: int) -> int:
     async with db.read() as s:
-        ticket = await console_tickets.active_ticket(s, conversation_id)
+        ticket = await ticket_repo.active_ticket(s, conversation_id)
     assert ticket is not None
     return ticket.id
 
@@ -76,7 +77,7 @@ async def test_the_queue_orders_urgent_first_then_longest_waiting(sqlite_setting
         second = await ask_for_person(app.engine, "later")
         third = await ask_for_person(app.engine, "urgent-one")
         async with app.db.write() as db:
-            ticket = await console_tickets.active_ticket(db, third)
+            ticket = await ticket_repo.active_ticket(db, third)
             assert ticket is not None
             ticket.priority = "urgent"
         order = [t["conversation_id"] for t in (await s.client.get("/console/api/queue")).json()["tickets"]]
@@ -122,7 +123,7 @@ async def test_concurrent_claims_have_exactly_one_winner(console_settings: Setti
 
         async def claim(db: Database, agent: int) -> bool:
             async with db.write() as s:
-                return await console_tickets.claim(s, ticket_id, agent, dt.datetime.now(dt.UTC))
+                return await modes.claim(s, ticket_id, agent, dt.datetime.now(dt.UTC))
 
         try:
             results = await asyncio.gather(*(claim(db, a) for db, a in zip(pools, agents, strict=True)))

@@ -1,5 +1,5 @@
 """Pure helpers for dialog tests: facts and contexts built by hand, replies rendered to English,
-and `Sim`, which drives runtime.advance the way the engine does (effects answered, handoff queued)."""
+and `Sim`, which drives runtime.turn as the engine does (effects answered, handoff queued)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 
 from bot.dialogs import answering, registry
 from bot.dialogs.base import BookingFact, Ctx, CustomerFact, Facts, Frame, Transition
-from bot.dialogs.runtime import Outcome, StackState, advance
+from bot.dialogs.runtime import Outcome, Pending, Settled, StackState, turn
 from bot.effects import AttemptLink, Effect, Escalate, FileRequest, RecordConsent
 from bot.events import Body, ChoiceIn, ConversationKey, DateIn, InboundEvent, SystemIn, TextIn
 from bot.i18n import JST, Translator
+from bot.modes import Mode
 from bot.replies import Choices, DatePicker, HandoffNotice, Reply, Text
 
 # A fixed Wednesday morning in Japan: 2026-03-04 10:00 JST.
@@ -141,9 +142,9 @@ def effects_of(t: Transition | Outcome, kind: type[E]) -> list[E]:
 
 @dataclass
 class Sim:
-    """The engine around runtime.advance, in memory: tokens, AttemptLink/RecordConsent answered,
-    FileRequest deduplicated per (kind, dedupe) like the requests table, a handoff queues the
-    conversation (only "menu" brings the bot back, as in the engine)."""
+    """The engine around runtime.turn, in memory: tokens, AttemptLink/RecordConsent answered,
+    FileRequest deduplicated per (kind, dedupe) like the requests table; the turn itself (effect
+    rounds, handoff, the mode: only "menu" brings a queued conversation back) is the engine's own."""
 
     bookings: tuple[BookingFact, ...] = ()
     linked: bool = False
@@ -161,7 +162,7 @@ class Sim:
     effects: list[Effect] = field(default_factory=list)
     filed: dict[tuple[str, str], FileRequest] = field(default_factory=dict)
     tickets: int = 0
-    last: Outcome | None = None
+    last: Settled | None = None
     replies: list[Reply] = field(default_factory=list)
     # Every advance: (stack before, stack after) — to compare what the dialogs did with their graphs.
     moves: list[tuple[StackState, StackState]] = field(default_factory=list)
@@ -191,47 +192,26 @@ class Sim:
         self.now += after
         if isinstance(body, ChoiceIn | DateIn) and not body.token:
             body = replace(body, token="0" if stale else self.token)
-        if self.mode != "bot":
-            back = (isinstance(body, ChoiceIn) and body.option == "menu") or (
-                isinstance(body, TextIn) and body.text.strip().lower() == "menu"
-            )
-            if not back:
-                self.replies = []
-                return []
-            self.mode = "bot"
         understood = (
             self.understand(body.text, self.now) if self.understand and isinstance(body, TextIn) else None
         )
         event = InboundEvent(ConversationKey("webchat", "sim"), f"ev{next(_ids)}", self.now, body)
         token = str(self.version + 1)
-        out = advance(self.state, Ctx(event, self.facts(understood)), token)
-        self.moves.append((self.state, out.state))
-        replies, effects, handoff = list(out.replies), list(out.effects), out.handoff
-        for _ in range(4):
-            results = self._apply(effects)
-            handoff = (
-                handoff
-                or any(isinstance(e, Escalate) for e in effects)
-                or any(isinstance(e, FileRequest) and e.handoff for e in effects)
-            )
-            if not results:
-                break
-            effects = []
-            for result in results:
-                sys_event = InboundEvent(event.key, event.event_id, self.now, result)
-                before = out.state
-                out = advance(before, Ctx(sys_event, self.facts()), token)
-                self.moves.append((before, out.state))
-                replies.extend(out.replies)
-                effects.extend(out.effects)
-                handoff = handoff or out.handoff
-        if handoff:
-            self.mode = "queued"
-        self.state = out.state
+        before = self.state
+        # The same turn the engine runs; only the effects' I/O is simulated here.
+        step = turn(self.state, event, self.facts(understood), mode=Mode(self.mode), token=token)
+        while isinstance(step, Pending):
+            step = step.resume(self._apply(step.effects), self.facts())
+        self.mode = step.mode.value
+        if not step.answered:
+            self.replies = []
+            return []
+        self.moves.extend(zip((before, *step.path), step.path, strict=False))
+        self.state = step.state
         self.version += 1
-        self.last = out
-        self.replies = replies
-        return replies
+        self.last = step
+        self.replies = list(step.replies)
+        return self.replies
 
     def _apply(self, effects: Iterable[Effect]) -> list[SystemIn]:
         results: list[SystemIn] = []

@@ -10,7 +10,6 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -19,7 +18,7 @@ from bot.channels import AppContext
 from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, InboundEvent, TextIn
 from bot.i18n import DEFAULT_LOCALE, Translator, msg, normalize_locale
 from bot.limits import Gauge, RateLimit, retry_after
-from storage.models import Conversation, TranscriptMessage
+from storage.repositories import conversations
 from storage.repositories.outbox import sent_after
 
 COOKIE = "cb_visitor"
@@ -183,12 +182,7 @@ class WebchatAPI:
 
     async def _conversation_id(self, visitor: str) -> int | None:
         async with self.ctx.db.read() as s:
-            row = await s.execute(
-                select(Conversation.id).where(
-                    Conversation.channel == "webchat", Conversation.user_id == visitor
-                )
-            )
-            return row.scalar_one_or_none()
+            return await conversations.conversation_id(s, "webchat", visitor)
 
     async def history(self, request: Request) -> Response:
         visitor = self.visitor(request)
@@ -196,16 +190,7 @@ class WebchatAPI:
         if conv_id is None:
             return JSONResponse({"messages": [], "last_outbox_id": 0}, headers=NO_STORE)
         async with self.ctx.db.read() as s:
-            rows = await s.execute(
-                select(TranscriptMessage)
-                .where(
-                    TranscriptMessage.conversation_id == conv_id,
-                    TranscriptMessage.author.in_(("customer", "bot", "agent")),
-                )
-                .order_by(TranscriptMessage.id.desc())
-                .limit(200)
-            )
-            messages = list(reversed(list(rows.scalars())))
+            messages = await conversations.visible_transcript(s, conv_id)
             sent = await sent_after(s, conv_id, 0)
         sent_ids = {m.id for m in sent}
         out = []

@@ -1,0 +1,110 @@
+"""Who answers a conversation: its `Mode`, and every transition between modes (the one owner).
+
+    bot ──escalate──> queued ──claim──> agent ──resolve + hand back──> bot
+     │                  │  ^──release──┘ │ ^──reassign──┘
+     └──take over───────┴──────> agent   │
+    queued ──"menu" from the customer──> bot
+
+The rules are pure (`answering`, `after_turn`); the transitions that touch tickets run their SQL
+through storage.repositories.modes inside the caller's unit of work, so a ticket and its
+conversation's mode always change together. Resolving and handing back is one function
+(`resolve`) used inside ONE transaction with the hand-back's messages (Engine.hand_back_in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dialogs.keywords import is_menu
+from bot.events import Body, ChoiceIn, TextIn
+from storage.models import Ticket
+from storage.repositories import modes as repo
+
+
+class Mode(StrEnum):
+    BOT = "bot"  # the bot answers
+    QUEUED = "queued"  # waiting for an agent; the bot is silent unless the customer asks for the menu
+    AGENT = "agent"  # an agent owns it; the bot is silent and relays
+
+
+def of(value: str | None) -> Mode:
+    """The stored mode; anything unknown is treated as a person's (silence is the safe side)."""
+    try:
+        return Mode(value or Mode.BOT)
+    except ValueError:
+        return Mode.AGENT
+
+
+def answering(mode: Mode, body: Body) -> Mode | None:
+    """The mode in which the bot answers this customer event, or None when a person has it.
+
+    A queued customer may return to the bot with "menu" while waiting; an agent's hold is firm.
+    """
+    if mode is Mode.BOT:
+        return Mode.BOT
+    if mode is Mode.QUEUED and _asks_for_menu(body):
+        return Mode.BOT
+    return None
+
+
+def after_turn(mode: Mode, handoff: bool) -> Mode:
+    """Escalation: a turn that asked for a person leaves the conversation waiting for one."""
+    return Mode.QUEUED if handoff and mode is Mode.BOT else mode
+
+
+def _asks_for_menu(body: Body) -> bool:
+    return (isinstance(body, ChoiceIn) and body.option == "menu") or (
+        isinstance(body, TextIn) and is_menu(body.text)
+    )
+
+
+async def claim(session: AsyncSession, ticket_id: int, agent_id: int, now: dt.datetime) -> bool:
+    """Exactly one concurrent claimer wins; the winner's conversation goes to `agent` with it."""
+    return await repo.claim(session, ticket_id, agent_id, now, Mode.AGENT)
+
+
+async def take_over(session: AsyncSession, conversation_id: int, agent_id: int, now: dt.datetime) -> Ticket:
+    """An agent takes up a conversation no ticket is open for (e.g. from a customer's card)."""
+    return await repo.open_claimed(session, conversation_id, agent_id, now, Mode.AGENT)
+
+
+async def release(session: AsyncSession, ticket_id: int, agent_id: int | None) -> bool:
+    """Back to the queue (`agent_id` None: whoever holds it); the conversation waits again."""
+    return await repo.release(session, ticket_id, agent_id, Mode.QUEUED)
+
+
+async def reassign(
+    session: AsyncSession, ticket_id: int, from_agent: int | None, to_agent: int, now: dt.datetime
+) -> bool:
+    """Another agent holds it; the conversation stays with a person (`agent`)."""
+    return await repo.reassign(session, ticket_id, from_agent, to_agent, now)
+
+
+async def resolve(
+    session: AsyncSession, ticket_id: int, agent_id: int | None, outcome: str, now: dt.datetime
+) -> int | None:
+    """The ticket resolved and its conversation handed back to the bot, in the caller's transaction.
+
+    Returns the conversation to hand back (whose menu the caller sends in the same transaction), or
+    raises `Changed` when the ticket changed hands meanwhile. Never resolved without the hand-back: a
+    resolved ticket of an agent-owned conversation would leave the customer with a silent bot.
+    """
+    resolved = await repo.mark_resolved(session, ticket_id, agent_id, outcome, now)
+    if resolved is None:
+        raise Changed("This ticket changed hands meanwhile; reload the page.")
+    (conversation_id,) = resolved
+    if conversation_id is not None:
+        await repo.set_mode(session, conversation_id, Mode.BOT)
+    return conversation_id
+
+
+async def hand_back(session: AsyncSession, conversation_id: int) -> None:
+    """Back to the bot (mode `bot`); the caller sends the menu in the same transaction."""
+    await repo.set_mode(session, conversation_id, Mode.BOT)
+
+
+class Changed(Exception):
+    """A transition's precondition no longer held (another agent acted first)."""
