@@ -196,13 +196,19 @@ def _pick(text: str, opts: tuple[Option, ...], yn: yesno.YesNo, locale: str, tod
     if by_ref is not None:
         return by_ref
     by_date = options.by_date(text, labels, locale, today)
-    by_content, _ = options.best_by_content(text, labels)
+    by_content, score = options.best_by_content(text, labels)
     if by_date is not None and by_content is not None and by_date != by_content:
         return None
     found = by_date if by_date is not None else by_content
     if found is None:
         return None
     means = opts[found].means
+    if by_date is None and means is None and yn.strong and score < 2:
+        # A clear yes or no whose words only brush a third button's label ("ยอมรับค่ะ" beside "กลับไปที่
+        # เมนู"): the yes or no is the answer, not that button.
+        meant = [i for i, o in enumerate(opts) if o.means == yn.value]
+        if len(meant) == 1:
+            return meant[0]
     if yn.value is None or means is None or means == yn.value or not yn.strong:
         return found
     if means == "yes" and yn.value == "no":

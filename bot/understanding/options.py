@@ -101,9 +101,12 @@ def tokens(text: str, *, drop_answers: bool) -> set[str]:
     plain = strip_latin_marks(t)
     out = {w[:5] for w in _WORDS.findall(plain) if len(w) >= 3 and w not in _LATIN_STOP}
     for run in _RUNS.findall(t):
-        if len(run) == 1:
+        # Two Chinese, Japanese or Korean characters are mostly a word; two Thai letters are not (ตกลง
+        # "agreed" and กลับ "back" share กล): Thai is compared by runs of three.
+        n = 3 if "\u0e00" <= run[0] <= "\u0e7f" else 2
+        if len(run) < n:
             out.add(run)
-        out.update(run[i : i + 2] for i in range(len(run) - 1))
+        out.update(run[i : i + n] for i in range(len(run) - n + 1))
     return out
 
 

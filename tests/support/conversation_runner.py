@@ -10,6 +10,7 @@ conversation's locale, and carry that message's prompt token as a browser would.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ from tests.support.conversations import BIRTH, NOW, Expect, RequestSpec, TicketS
 from tests.support.conversations import Conversation as Spec
 
 CHANNEL = "webchat"
+# COUNSELBOT_CONVERSATION_TRACE=1: the transcript also shows the dialog stack after every turn.
+TRACE = bool(os.environ.get("COUNSELBOT_CONVERSATION_TRACE"))
 TURN_GAP = dt.timedelta(seconds=40)
 
 
@@ -214,6 +217,9 @@ class _Chat:
             self.last_missed = misses > self.misses
             self.out.misses += self.last_missed
             self.misses = misses
+            if TRACE:
+                steps = " > ".join(f"{f.get('dialog')}.{f.get('step')}" for f in frames)
+                self.out.transcript.append(("stack", f"{steps or '(empty)'}  misses={misses}"))
             rows = await s.execute(
                 select(TranscriptMessage)
                 .where(
@@ -376,7 +382,7 @@ def report(out: Outcome) -> str:
     ]
     body = []
     for who, text in out.transcript:
-        prefix = "customer> " if who == "customer" else "     bot> "
+        prefix = {"customer": "customer> ", "stack": "   stack> "}.get(who, "     bot> ")
         lines = text.splitlines() or [""]
         body.append(prefix + lines[0])
         body.extend(" " * len(prefix) + line for line in lines[1:])
