@@ -118,10 +118,17 @@ def is_thanks(text: str) -> bool:
 
 
 _DONE = re.compile(
-    r"\b(?:that'?s (?:all|it)|nothing (?:else|more)|no more|just (?:that|those|this)|continue|next|done)\b|"
-    r"以上|それだけ|これだけ|他にはない|ほかにはない|就这些|就這些|就这个|就這個|就呢個|就这天|就這天|就呢日|没有了|沒有了|冇喇|冇了|就咁多|就这样|就這樣|"
-    r"그게 다|그거면|없어요|없음|없습니다|이상입니다|이상이에요|แค่นี้|ไม่มีแล้ว|พอแล้ว|เท่านี้|"
-    r"vậy thôi|thế thôi|hết rồi|không còn|chỉ vậy"
+    r"\b(?:that'?s (?:all|it|everything|enough|fine)|nothing (?:else|more)|no more|no others?|"
+    r"(?:just|only) (?:that|those|these|this|the two|both)(?: (?:two|dates|days|ones?))?|"
+    r"those (?:two|dates|days) (?:are|is) (?:fine|enough|all)|continue|next|done|i'?m good|all set|"
+    r"that (?:will do|works|is enough|should do))\b|"
+    r"以上|それだけ|これだけ|(?:その|この|あの)?(?:\d|二|ふた|一|ひと)つ(?:だけ|で(?:大丈夫|いい|お願い))|だけで(?:大丈夫|いい|結構|お願い)|"
+    r"他にはない|ほかにはない|他はない|ほかはない|他にありません|ほかにありません|それで(?:大丈夫|いい|お願い)|"
+    r"就这些|就這些|就这个|就這個|就呢個|就这天|就這天|就呢日|就(?:这|這|呢)(?:两|兩|二|2)(?:个|個|天|日)|没有了|沒有了|"
+    r"冇喇|冇了|就咁多|就咁|就这样|就這樣|这样就(?:好|行|可以)|這樣就(?:好|行|可以)|咁就(?:得|好)|够了|夠了|可以了|"
+    r"그게 다|이게 다|그거면|이거면|그걸로|이걸로|둘 다요|두 개(?:만|면)|없어요|없음|없습니다|이상입니다|이상이에요|됐어요|충분해요|"
+    r"แค่นี้|แค่นั้น|แค่สอง|ไม่มีแล้ว|พอแล้ว|เท่านี้|เท่านั้นค่ะ|เท่านั้นครับ|"
+    r"vậy thôi|thế thôi|hết rồi|không còn|chỉ vậy|vậy được rồi|vậy là đủ|nhiêu đó thôi|bấy nhiêu thôi|(?:hai|2) ngày (?:đó|này) thôi"
 )
 
 
