@@ -207,9 +207,9 @@ def find(t: str, plain: str, today: dt.date, language: str, *, dots: bool = Fals
                 break
             _add_day(out, today, day, m.span("d"), int(m["d"]))
             end = m.end()
-        m = _CONT_BEFORE.search(plain[:start])
-        if m:
-            _add_day(out, today, day, m.span("d"), int(m["d"]))
+        before = _CONT_BEFORE.search(plain[:start])
+        if before:
+            _add_day(out, today, day, before.span("d"), int(before["d"]))
     out.sort()
     return out
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -138,7 +139,7 @@ def _birth_two_ways() -> Transition:
 
 @E("checking", "no match: the other reading of the birth date (check)")
 def _other_reading() -> Transition:
-    data = {"other_births": ["1990-01-04"], "pending_reference": "BK-1001"}
+    data: dict[str, Any] = {"other_births": ["1990-01-04"], "pending_reference": "BK-1001"}
     wrong = SystemIn("link_result", {"result": "wrong", "left": "4"})
     t = step("identity", "checking", wrong, facts(linked=False), **data)
     assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", dt.date(1990, 1, 4))]
@@ -148,7 +149,7 @@ def _other_reading() -> Transition:
 
 
 def test_the_other_reading_is_not_tried_when_no_try_is_left() -> None:
-    data = {"other_births": ["1990-01-04"], "pending_reference": "BK-1001"}
+    data: dict[str, Any] = {"other_births": ["1990-01-04"], "pending_reference": "BK-1001"}
     wrong = SystemIn("link_result", {"result": "wrong", "left": "0"})
     t = step("identity", "checking", wrong, facts(linked=False), **data)
     assert effects_of(t, AttemptLink) == []
