@@ -137,7 +137,9 @@ def read(text: str, expect: Expect, *, locale: str, now: dt.datetime) -> Reading
         return _birth_date(text, locale, today)
     if expect.kind == "reference":
         return _reference(text)
-    return _minutes(text, expect.appointment_at)
+    # A clock time is read on the clinic's clock: the customer arriving is in Japan.
+    at = expect.appointment_at.astimezone(JST) if expect.appointment_at is not None else None
+    return _minutes(text, at)
 
 
 def _asked(text: str) -> NoFit | None:
