@@ -251,6 +251,26 @@ SPECIAL.extend(
         ),
         # Written Cantonese: ill, passed away, in hospital.
         (r"病咗|發緊燒|发紧烧|唔舒服|入咗院|過咗身|過身|过身|整親|跌親|撞親", 2),
+        # A passport lost or stolen, boarding refused, a flight missed: the customer cannot come.
+        (
+            r"\b(?:lost|lose|stolen|forgot|misplaced|can'?t find|cannot find)\b.{0,15}\bpassports?\b|"
+            r"\bpassports?\b.{0,20}\b(?:lost|stolen|missing|expired|gone)\b|"
+            r"\b(?:couldn'?t|could not|can'?t|cannot|wasn'?t allowed to|not allowed to|unable to) board\b|"
+            r"\b(?:denied|refused) boarding\b|\bmissed (?:my|the|our) (?:flight|plane|connection)\b|"
+            r"\b(?:mat|danh mat|bi mat|that lac|quen) (?:ho chieu|passport)\b|"
+            r"\b(?:ho chieu|passport)\b.{0,10}\b(?:bi mat|mat roi|het han|bi trom)\b|"
+            r"\b(?:khong|ko|k) (?:duoc )?len (?:duoc )?may bay\b|\b(?:lo|tre|nho) chuyen bay\b",
+            3,
+        ),
+        (
+            r"パスポート.{0,8}(?:なくし|無くし|紛失|盗ま|忘れ|見つからな|切れ)|搭乗.{0,6}(?:できな|でき(?:ませ|ず)|拒否)|"
+            r"(?:飛行機|便|フライト).{0,4}乗り遅れ|(?:护照|護照).{0,6}(?:丢|丟|不见|不見|被偷|遗失|遺失|过期|過期|唔見)|"
+            r"(?:丢|丟|遗失|遺失|唔見)(?:了|咗)?(?:护照|護照)|登不了机|登不了機|没能登机|沒能登機|无法登机|無法登機|"
+            r"上不了飞机|上不了飛機|误机|誤機|(?:错过|錯過|赶不上|趕不上).{0,4}(?:航班|飞机|飛機)|"
+            r"여권.{0,8}(?:잃어|분실|도난|없어|만료)|탑승.{0,6}(?:못|거부|불가)|비행기.{0,6}(?:놓쳤|못 ?탔)|"
+            r"(?:พาสปอร์ต|หนังสือเดินทาง).{0,8}(?:หาย|โดนขโมย|ถูกขโมย|หมดอายุ)|ขึ้นเครื่อง(?:บิน)?ไม่ได้|ตกเครื่อง",
+            3,
+        ),
     ]
 )
 SPECIAL_MARKED: list[Cue] = [(r"\bbão\b|\blũ\b|\blụt\b|\bốm\b|\bsốt\b", 2)]
