@@ -104,6 +104,21 @@ def is_no(text: str) -> bool:
     return r.value == "no" and not (r.question or r.qualified)
 
 
+_NEVER_MIND = re.compile(
+    r"\b(?:never ?mind|nvm|forget (?:it|about it)|leave it|keep it(?: as it is)?|i'?ll keep (?:it|my booking)|"
+    r"don'?t bother|skip it|quen di|thoi khoi|thoi bo qua|giu nguyen|giu lich)\b|"
+    r"やっぱり(?:いい|大丈夫|結構|やめ)|やめておきます|やめときます|そのままで(?:いい|大丈夫|お願い)|このままで(?:いい|大丈夫)|"
+    r"算了|不用了|不必了|还是不|還是不|唔使喇|唔使了|唔好喇|그냥 둘게|그대로 (?:둘게|할게|유지)|안 할게요|됐어요|"
+    r"ไม่เป็นไร|ช่างมัน|ไม่เอาแล้ว|ไม่ต้องแล้ว|ช่างเถอะ|thôi khỏi|thôi bỏ qua|giữ nguyên|thôi không"
+)
+
+
+def is_never_mind(text: str) -> bool:
+    """ "Never mind", "算了", "やっぱりいいです", "그냥 둘게요", "ไม่เป็นไร", "thôi khỏi": drop what was asked."""
+    t = normalize(text)
+    return len(t) <= 60 and bool(_NEVER_MIND.search(t))
+
+
 _THANKS = re.compile(
     r"\b(?:thanks?|thank you|thx|ty|cheers|got it|understood|that'?s all|all good)\b|ありがと|了解|わかりました|分かりました|"
     r"谢谢|謝謝|多謝|多谢|唔該|感谢|感謝|明白了|知道了|好的谢|감사|고마워|고맙|알겠|ขอบคุณ|เข้าใจแล้ว|cảm ơn|cám ơn|"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -366,9 +367,18 @@ def _spec_text(r: RequestSpec) -> str:
     return " ".join(parts)
 
 
+# Digit grouping is the locale's ("90,000" in English, "90.000" in Vietnamese, "90 000"): an amount
+# expected is found however its thousands are grouped.
+_GROUPING = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d{3}(?!\d))")
+
+
+def _amounts(text: str) -> str:
+    return _GROUPING.sub("", _fold(text))
+
+
 def _missing_replies(expect: Expect, transcript: list[tuple[str, str]]) -> list[str]:
-    said = _fold("\n".join(text for who, text in transcript if who == "bot"))
-    missing = [w for w in expect.reply_contains if _fold(w) not in said]
+    said = _amounts("\n".join(text for who, text in transcript if who == "bot"))
+    missing = [w for w in expect.reply_contains if _amounts(w) not in said]
     return [f"the bot never said: {', '.join(repr(w) for w in missing)}"] if missing else []
 
 
