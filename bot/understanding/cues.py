@@ -423,6 +423,25 @@ PRIVACY.extend(
         ),
     ]
 )
+# Contact details changed ("我换手机号了", "my phone number has changed", "電話番号が変わりました"): a
+# correction of personal data, not a booking change, even with the change words of a booking.
+PRIVACY.extend(
+    [
+        (
+            r"(?:手机|手機|电话|電話|邮箱|郵箱|电邮|電郵|地址|联系方式|聯絡方式)(?:号码|號碼|号|號)?.{0,10}?"
+            r"(?:换|換|改|变|變|更新|新的)|(?:换|換|改|更新)了?(?:新)?(?:手机|手機|电话|電話|邮箱|郵箱)(?:号|號)?|"
+            r"新(?:的)?(?:手机|手機|电话|電話)?(?:号码|號碼)|"
+            r"(?:電話番号|携帯番号|携帯の番号|メールアドレス|メアド|住所|連絡先).{0,8}?(?:変わ|変更|新し)|"
+            r"新しい(?:電話番号|番号|メールアドレス|住所)|"
+            r"\b(?:new|changed (?:my )?)(?:phone|mobile|cell|number|e-?mail|address)\b|"
+            r"\b(?:phone|mobile|cell|e-?mail|address)(?: number)?\b.{0,15}\b(?:changed|is now|has changed)\b|"
+            r"เบอร์(?:โทร)?.{0,10}(?:เปลี่ยน|ใหม่)|(?:อีเมล|ที่อยู่).{0,10}(?:เปลี่ยน|ใหม่)|"
+            r"\b(?:so dien thoai|sdt|dien thoai|email|dia chi)\b.{0,15}\b(?:doi|moi|thay|cap nhat)\b|"
+            r"\b(?:doi|thay|cap nhat)\b.{0,6}\b(?:so dien thoai|sdt|email|dia chi)\b",
+            3,
+        ),
+    ]
+)
 PRIVACY_MARKED: list[Cue] = [
     (r"(?:ảnh|hình)\b.{0,20}(?:chia sẻ|gửi cho|\bai\b|công khai|sử dụng|đăng|xóa)", 2)
 ]
