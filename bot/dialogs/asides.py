@@ -76,7 +76,7 @@ def _keeps_it(frame: Frame, ctx: Ctx, understood: Any) -> bool:
         return False  # "취소 말고 날짜 변경", "no, move it instead": a change of mind, not a no
     if any(i in getattr(understood, "negated", ()) for i in own):
         return True
-    text = ctx.facts.typed or getattr(ctx.body, "text", "")
+    text = str(ctx.facts.typed or getattr(ctx.body, "text", ""))
     return keywords.is_no(text) or keywords.is_never_mind(text)
 
 

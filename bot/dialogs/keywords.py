@@ -1,6 +1,7 @@
 """Typed words the dialogs recognise in every state: the global ways out (menu, a person), yes/no
-answers and option numbers (read by the pure rules of bot.understanding.yesno and .options), and a
-keyword fallback for the menu's routing (when full understanding is absent)."""
+answers and option numbers (read by the pure rules of bot.understanding.yesno and .options), and the
+small phrases that close a list or a flow ("that's all", "never mind"). What a message asks for is
+bot.understanding's alone."""
 
 from __future__ import annotations
 
@@ -42,35 +43,6 @@ NO_WORDS = frozenset(
      "아니요", "아니", "아뇨", "ไม่", "ไม่ใช่", "không", "ko"}
 )
 
-# Keyword fallback for routing typed text at the menu, one list per intent (lower-case, NFKC).
-# Special circumstances come first: "sick, must cancel" is a special case, not a plain cancellation.
-INTENT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("special_circumstance", (
-        "sick", "sickness", "ill", "illness", "fever", "hospital", "injur", "accident", "typhoon", "earthquake",
-        "disaster", "strike", "flight cancel", "emergency", "病気", "体調", "熱", "怪我", "けが", "入院", "台風",
-        "地震", "災害", "欠航", "ストライキ", "生病", "发烧", "發燒", "受伤", "受傷", "台风", "颱風", "航班取消", "住院",
-        "아프", "병원", "열이", "다쳤", "태풍", "지진", "결항", "ป่วย", "ไข้", "อุบัติเหตุ", "พายุ", "แผ่นดินไหว",
-        "bệnh", "ốm", "sốt", "tai nạn", "bão", "động đất",
-    )),
-    ("late", (
-        "late", "delay", "running behind", "遅れ", "遅刻", "遅く", "迟到", "遲到", "晚到", "늦", "지각", "สาย",
-        "ไปช้า", "trễ", "muộn",
-    )),
-    ("change", (
-        "change", "reschedule", "move my", "another date", "postpone", "変更", "日程", "延期", "改期", "更改",
-        "改时间", "改時間", "변경", "연기", "เลื่อน", "เปลี่ยน", "đổi", "dời",
-    )),
-    ("cancel", ("cancel", "キャンセル", "取り消", "取消", "취소", "ยกเลิก", "hủy", "huỷ")),
-    ("payment", (
-        "pay", "payment", "paying", "invoice", "due date", "bank transfer", "支払", "払い", "入金", "振込", "付款",
-        "支付", "缴费", "繳費", "결제", "입금", "จ่าย", "ชำระ", "โอนเงิน", "thanh toán", "chuyển khoản",
-    )),
-    ("privacy", (
-        "privacy", "personal data", "personal information", "my data", "delete my", "個人情報", "プライバシー",
-        "隐私", "隱私", "个人信息", "個人資料", "개인정보", "ข้อมูลส่วนตัว", "ความเป็นส่วนตัว", "dữ liệu cá nhân",
-        "thông tin cá nhân",
-    )),
-)
 # fmt: on
 _DIGITS = re.compile(r"^\d{1,2}$")
 
@@ -151,26 +123,6 @@ def is_done(text: str) -> bool:
     """ "That's all", "以上です", "그게 다예요", "แค่นี้ค่ะ": nothing more to add to a list."""
     t = normalize(text)
     return len(t) <= 40 and bool(_DONE.search(t))
-
-
-def intent_of(text: str) -> str:
-    """The first intent whose keyword occurs in the text, or "other" (ask, don't guess)."""
-    t = normalize(text)
-    if wants_human(text):
-        return "human"
-    for intent, words in INTENT_WORDS:
-        if any(_has(t, w) for w in words):
-            return intent
-    return "other"
-
-
-def _has(text: str, word: str) -> bool:
-    # Latin keywords match at a word start ("ill" is not in "will"), short ones as whole words ("late"
-    # is not "later"); other scripts have no spaces between words.
-    if word.isascii():
-        end = r"(?![a-z])" if len(word) <= 4 else ""
-        return re.search(rf"(?<![a-z]){re.escape(word)}{end}", text) is not None
-    return word in text
 
 
 def option_number(text: str) -> int | None:
