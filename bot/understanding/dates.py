@@ -198,7 +198,17 @@ def find(t: str, plain: str, today: dt.date, language: str, *, dots: bool = Fals
 
     With `dots` (where a date is what the question asks for), "3.20" is a date too (month first in
     ja/zh/ko, day first in vi/th, as slashes); elsewhere it could be a price or a duration."""
-    out = _find(t, plain, today, language, dots)
+    out = sorted(_find(t, plain, today, language, dots))
+    # "3月18号或者20号": a bare day right after a date, joined by "or" / "and" / a comma, is a day of
+    # that date's month (not the next 20th of the calendar).
+    for i in range(1, len(out)):
+        (_, prev_end, prev), (start, end, _) = out[i - 1], out[i]
+        bare = _DAY_ONLY.fullmatch(plain, start, end)
+        if bare and _JOIN_ONLY.fullmatch(plain, prev_end, start):
+            day = next(g for g in bare.groups() if g)
+            moved = _future_md(today, prev.month, int(day))
+            if moved is not None:
+                out[i] = (start, end, moved)
     # "March 18 or 19", "3月18号或者20号", "18 hoặc 20 tháng 3", "18、20日": a bare day beside a date
     # and joined to it by "or" / "and" / a comma is a day of the same month.
     for start, end, day in list(out):
@@ -226,6 +236,7 @@ _JOIN = (
     r"(?:,|、|，|/|&|~|\bor\b|\band\b|\bhoac\b|\bhay\b|\bva\b|或者?|或是|还是|還是|和|跟|及|定|か|や|とか|と|または|"
     r"(?<=[일\d])\s*(?:이나|나|또는|혹은|아니면)|또는|혹은|아니면|หรือ|และ)"
 )
+_JOIN_ONLY = re.compile(rf"\s*{_JOIN}\s*", re.ASCII)
 _DAY_END = r"(?:st|nd|rd|th|日|号|號|일|ค่ะ)?(?![\d:/.]|\s*(?:月|월|時|时|시|点|點|h\b|min|分|분|gio|โมง|%|am\b|pm\b|thang))"
 _CONT_AFTER = re.compile(rf"\s*{_JOIN}\s*(?:the\s+|ngay\s+|วันที่\s*)?(?P<d>\d{{1,2}}){_DAY_END}", re.ASCII)
 _CONT_BEFORE = re.compile(
