@@ -17,6 +17,7 @@ from bot.events import ChoiceIn, TextIn
 from bot.i18n import msg
 from bot.replies import Choices, Option, Reply, Text
 from bot.understanding import yesno
+from bot.understanding.text import normalize
 
 SEE, CORRECT, DELETE = "see", "correct", "delete"
 SEND, KEEP = "send", "keep"
@@ -79,7 +80,7 @@ class PrivacyDialog(Flow):
         first = str(args.get("text") or "")
         said = _typed_action(first)
         # "Who can see my photos?" asks about the policy; only a request is acted on at once.
-        if said is not None and not yesno.is_question(keywords.normalize(first)):
+        if said is not None and not _asks(first):
             # "Please delete all my data": what was asked for is not asked again; nor what to correct
             # ("把我的电话改成139 1234 5678").
             note = first.strip()[:NOTE_CHARS] if said == CORRECT and _NEW_VALUE.search(first) else ""
@@ -176,6 +177,11 @@ def _file(frame: Frame, action: str, note: str) -> Transition:
         "without delay."
     )
     return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
+
+
+def _asks(text: str) -> bool:
+    """ "Who can see my photos?", "ảnh của em thì ai được xem vậy ạ?": a question about the policy."""
+    return "?" in text or "？" in text or yesno.is_question(normalize(text))
 
 
 def _typed_action(text: str) -> str | None:

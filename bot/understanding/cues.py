@@ -420,7 +420,7 @@ PRIVACY.extend(
             r"(?:照片|相片|图片|圖片|我啲相|啲相).{0,10}(?:给谁|給誰|俾边个|俾邊個|俾其他人|分享|公开|公開|看|睇|发给|發給|"
             r"使用|用|其他人|别人|別人|删除|刪除)|"
             r"사진.{0,10}(?:공유|누구|누가|보여|보내|사용|공개|제3자|삭제|어디에)|"
-            r"(?:รูป|ภาพ).{0,15}(?:ส่งให้|แชร์|ใคร|เผยแพร่|ใช้|เปิดเผย|ลบ)",
+            r"(?:รูป|ภาพ).{0,30}(?:ส่งให้|แชร์|ใคร|เผยแพร่|ใช้|เปิดเผย|ลบ|เห็น)",
             2,
         ),
     ]
@@ -445,7 +445,7 @@ PRIVACY.extend(
     ]
 )
 PRIVACY_MARKED: list[Cue] = [
-    (r"(?:ảnh|hình)\b.{0,20}(?:chia sẻ|gửi cho|\bai\b|công khai|sử dụng|đăng|xóa)", 2)
+    (r"(?:ảnh|hình)\b.{0,30}(?:chia sẻ|gửi cho|\bai\b|công khai|sử dụng|đăng|xóa|được xem|nhìn thấy)", 2)
 ]
 PAYMENT_MARKED: list[Cue] = [(r"\btiền\b|\bthẻ\b|\bgiá\b", 1)]
 CHANGE_MARKED: list[Cue] = [(r"\bđổi\b|\bdời\b|\blùi\b|\bhoãn\b", 2)]
