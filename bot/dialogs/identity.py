@@ -185,7 +185,10 @@ class IdentityDialog(Flow):
             else None
         )
         replies = (Text(wrong), *((tries,) if tries else ()))
-        return self.go(frame, ctx, "reference", *replies, reference=None)
+        # Nothing of the failed check stays in the stored state (no reference, no other reading).
+        return self.go(
+            frame, ctx, "reference", *replies, reference=None, other_births=None, pending_reference=None
+        )
 
 
 def _check(frame: Frame, reference: str, births: tuple[dt.date, ...]) -> Transition:

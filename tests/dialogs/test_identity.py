@@ -153,6 +153,8 @@ def test_the_other_reading_is_not_tried_when_no_try_is_left() -> None:
     wrong = SystemIn("link_result", {"result": "wrong", "left": "0"})
     t = step("identity", "checking", wrong, facts(linked=False), **data)
     assert effects_of(t, AttemptLink) == []
+    assert isinstance(t.next, Frame)
+    assert not t.next.data.get("other_births") and not t.next.data.get("pending_reference"), "not kept"
 
 
 @pytest.mark.parametrize(
