@@ -12,6 +12,7 @@ whose `means` is "yes"); for a date, a reference or minutes, "yes" does not fit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -224,10 +225,17 @@ def _pick(text: str, opts: tuple[Option, ...], yn: yesno.YesNo, locale: str, tod
     return None  # a clear yes to the no-button's words: ask again rather than guess
 
 
+# "Wait, don't send it yet": a hold, not a go-ahead.
+_WAIT = re.compile(
+    r"\b(?:wait|hold on|hang on|not yet|later)\b|待って|まって|ちょっと待|まだ|等一下|等等|先别|先別|等陣|잠깐|잠시만|아직|"
+    r"เดี๋ยว|รอก่อน|ยังไม่|khoan|đợi đã|chờ đã|chưa"
+)
+
+
 def _affirmed_action(text: str, opts: tuple[Option, ...], yn: yesno.YesNo) -> int | None:
     """ "发送吧", "gửi đi ạ", "send it": the action of the yes-button, whose no-button is the same verb
     negated ("不发送", "đừng gửi"). Said without a negation, it is the yes."""
-    if yn.value is not None or yn.question or yn.unsure:
+    if yn.value is not None or yn.question or yn.unsure or _WAIT.search(normalize(text)):
         return None
     scores = options.content_scores(text, [o.labels for o in opts])
     top = max(scores, default=0)

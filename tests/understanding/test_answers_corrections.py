@@ -87,7 +87,7 @@ def test_the_yes_buttons_verb_typed_is_a_yes(locale: str, text: str, want: a.Rea
     assert read(text, Expect("yes_no", opts), locale=locale, now=NOW) == want
 
 
-@pytest.mark.parametrize("text", ["发送吗", "gửi hả?"])
+@pytest.mark.parametrize("text", ["发送吗", "gửi hả?", "khoan gửi đã", "等一下再发送", "wait, send it later"])
 def test_the_verb_asked_is_no_yes(text: str) -> None:
     opts = (
         Option("send", ("是，发送", "Có, gửi đi"), "yes"),
