@@ -1,10 +1,9 @@
 """The whole-conversation corpus (tests/conversations/) through the real engine on SQLite.
 
-Each conversation is its own test. Those listed in tests/conversations/known_failures.txt fail on
-today's code: they run and report as xfail (not strict) so CI stays green while the bot is being
-fixed; a fix that makes one pass shows as XPASS, and deleting its line makes it count for good.
-A failure prints the transcript and the end-state difference. One transcript on its own:
-`.venv/bin/python bench/conversations.py --show ID`.
+Each conversation is its own test, and the corpus is strict: every conversation must reach its end
+state (tests/conversations/known_failures.txt is kept empty; a test checks it). A failure prints the
+transcript and the end-state difference. One transcript on its own:
+`.venv/bin/python bench/conversations.py --show ID` (`COUNSELBOT_CONVERSATION_TRACE=1` adds the stack).
 """
 
 from __future__ import annotations
@@ -54,16 +53,7 @@ async def corpus_engine(
     await db.dispose()
 
 
-def _param(c: Conversation) -> object:
-    marks = (
-        [pytest.mark.xfail(strict=False, reason="listed in tests/conversations/known_failures.txt")]
-        if c.id in KNOWN
-        else []
-    )
-    return pytest.param(c, id=c.id, marks=marks)
-
-
-@pytest.mark.parametrize("conversation", [_param(c) for c in CONVERSATIONS])
+@pytest.mark.parametrize("conversation", [pytest.param(c, id=c.id) for c in CONVERSATIONS])
 async def test_conversation(conversation: Conversation, corpus_engine: tuple[Engine, Database]) -> None:
     engine, db = corpus_engine
     out = await run(engine, db, conversation)
@@ -85,8 +75,9 @@ def test_corpus_is_large_and_spread() -> None:
     )
 
 
-def test_known_failures_name_conversations_of_the_corpus() -> None:
-    assert KNOWN - {c.id for c in CONVERSATIONS} == set()
+def test_no_conversation_is_excused() -> None:
+    # Strict: a conversation that fails is a failing test, not an entry in known_failures.txt.
+    assert KNOWN == set()
 
 
 def _person_conversation(expect: Expect, ref: str) -> Conversation:

@@ -37,5 +37,8 @@ async def test_due_dates_amounts_and_how_to_pay(settings: Settings) -> None:
         )
         assert f"{(today + dt.timedelta(days=3)):%b} {(today + dt.timedelta(days=3)).day}," in said
         assert "(PY-LATER): ¥150,000, was due by" in said, "confirmed 19 days ago with a 7-day deadline"
-        assert "How to pay:\nPlease pay by bank transfer to the account in your booking confirmation e-mail" in said
+        assert (
+            "How to pay:\nPlease pay by bank transfer to the account in your booking confirmation e-mail"
+            in said
+        )
         assert "How can I help you?" in said

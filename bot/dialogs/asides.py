@@ -54,15 +54,30 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
     if asked == "fee":
         answer = _fee_answer(frame, ctx)
         return Transition(next=frame, replies=(Text(answer), *prompt))
+    if frame.dialog not in _QUIET and _keeps_it(frame, ctx, understood):
+        # "算了，还是不改了", "never mind", "やっぱり変更しなくていいです" at any question of a flow.
+        return Transition(next=Done(), replies=(Text(NOTHING_SENT),))
     switched = _switch(frame, ctx, intent)
     if switched is not None:
         return switched
-    if isinstance(ctx.facts.answer, answers.No) and frame.dialog not in _QUIET:
-        return Transition(next=Done(), replies=(Text(NOTHING_SENT),))
     if frame.dialog in _INFORMATIONAL and _closing(ctx.body.text, understood):
         # "ok thanks" after an answer, "no it's fine" to an offer: nothing more is needed.
         return Transition(next=Done(), replies=(Text(WELCOME),))
     return None
+
+
+def _keeps_it(frame: Frame, ctx: Ctx, understood: Any) -> bool:
+    """The customer gives up what the flow is for: a plain no or "never mind" where no yes/no was asked,
+    or the flow's own request negated ("I don't want to change it anymore", "변경 안 할게요")."""
+    if isinstance(ctx.facts.answer, answers.No):
+        return True
+    own = getattr(registry.get(frame.dialog), "intents", ())
+    if getattr(understood, "intent", "other") not in ("other", None, *own):
+        return False  # "취소 말고 날짜 변경", "no, move it instead": a change of mind, not a no
+    if any(i in getattr(understood, "negated", ()) for i in own):
+        return True
+    text = str(ctx.facts.typed or getattr(ctx.body, "text", ""))
+    return keywords.is_no(text) or keywords.is_never_mind(text)
 
 
 def _closing(text: str, understood: Any) -> bool:

@@ -127,7 +127,7 @@ class BookingChangeDialog(Flow):
             return Transition(
                 next=Done(show_menu=False), replies=(HandoffNotice(notice),), effects=(escalate,)
             )
-        return self.go(frame, ctx, "dates", booking_id=b.id, dates=[])
+        return self.go(frame, ctx, "dates", booking_id=b.id, dates=_said_dates(frame, ctx))
 
     def ask_choose(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return choose_booking(msg("Which booking do you want to change?"), upcoming(ctx))
@@ -150,9 +150,12 @@ class BookingChangeDialog(Flow):
 
     def on_dates(self, frame: Frame, ctx: Ctx) -> Transition:
         chosen = _dates(frame)
-        body = ctx.body
+        body, read = ctx.body, ctx.facts.answer
         if isinstance(body, ChoiceIn) and body.option == DATES_DONE and chosen:
             return self.go(frame, ctx, "time")
+        if isinstance(read, answers.DateAnswer) and (read.also or read.rejected or read.replaces):
+            # Typed: "the 20th or the 23rd" (every date), "not the 18th, only the 20th" (a correction).
+            return self._add_dates(frame, ctx, _corrected(chosen, read), (read.date, *read.also))
         typed = ctx.facts.typed or ""
         if (
             chosen
@@ -162,33 +165,25 @@ class BookingChangeDialog(Flow):
             # "No, that's all" / "yes" to "add another date, or continue": continue.
             return self.go(frame, ctx, "time")
         day: dt.date | None = None
-        read = ctx.facts.answer
         if isinstance(body, DateIn):
             # Typed, it arrives read as a date; what bot.understanding made of the words comes first.
-            day = understood_date(ctx) or body.date
+            day = (understood_date(ctx) if isinstance(read, answers.DateAnswer) else None) or body.date
         elif isinstance(body, TextIn):
             day = understood_date(ctx) or parse_date(body.text, today(ctx))
         if day is None:
             return missed(frame)
-        more = read.also if isinstance(read, answers.DateAnswer) and read.date == day else ()
-        if more:
-            # "The 20th or the 23rd": every date named, in order, up to the limit.
-            return self._add_dates(frame, ctx, chosen, (day, *more))
-        if not today(ctx) <= day <= today(ctx) + HORIZON:
-            wrong = Text(msg("Please choose a date from today up to one year ahead."))
-            return Transition(next=frame, replies=(wrong, *self.prompt(frame, ctx)))
-        if day in chosen:
-            return Transition(next=frame, replies=self.prompt(frame, ctx))
-        chosen = [*chosen, day]
-        if len(chosen) >= MAX_DATES:
-            return self.go(frame, ctx, "time", dates=[d.isoformat() for d in chosen])
-        return self.go(frame, ctx, "dates", dates=[d.isoformat() for d in chosen])
+        return self._add_dates(frame, ctx, chosen, (day,))
 
     def _add_dates(
         self, frame: Frame, ctx: Ctx, chosen: list[dt.date], days: tuple[dt.date, ...]
     ) -> Transition:
-        window = [d for d in days if today(ctx) <= d <= today(ctx) + HORIZON and d not in chosen]
+        window = [
+            d for d in dict.fromkeys(days) if today(ctx) <= d <= today(ctx) + HORIZON and d not in chosen
+        ]
         if not window:
+            if all(d in chosen for d in days):
+                # Named again (or kept by a correction): the list as it is now, asked again.
+                return self.go(frame, ctx, "dates", dates=[d.isoformat() for d in chosen])
             wrong = Text(msg("Please choose a date from today up to one year ahead."))
             return Transition(next=frame, replies=(wrong, *self.prompt(frame, ctx)))
         merged = [*chosen, *window][:MAX_DATES]
@@ -288,6 +283,32 @@ class BookingChangeDialog(Flow):
         return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
 
 
+def _said_dates(frame: Frame, ctx: Ctx) -> list[str]:
+    """New dates named in the first message ("could I move Wednesday the 11th? 18/03 or 20/03 would
+    suit me"): not asked again. A booking's own date names the booking, not a new date."""
+    first = str(frame.data.get("first") or "")
+    if not first.strip():
+        return []
+    read = answers.read(first, answers.Expect("date"), locale=ctx.facts.locale, now=ctx.now)
+    if not isinstance(read, answers.DateAnswer):
+        return []
+    booked = {b.service_at.astimezone(JST).date() for b in upcoming(ctx)}
+    last = today(ctx) + HORIZON
+    said = [d for d in (read.date, *read.also) if d not in booked and today(ctx) <= d <= last]
+    return [d.isoformat() for d in said[:MAX_DATES]]
+
+
+def _corrected(chosen: list[dt.date], read: answers.DateAnswer) -> list[dt.date]:
+    """The dates kept when the customer corrects them: the ones named as not meant are dropped, and
+    all ("only the 20th") or the last one ("actually the 20th") when the new ones replace them."""
+    kept = [d for d in chosen if d not in read.rejected]
+    if read.replaces == "all":
+        return []
+    if read.replaces == "last" and kept == chosen and kept:
+        return kept[:-1]
+    return kept
+
+
 def _dates(frame: Frame) -> list[dt.date]:
     out: list[dt.date] = []
     for value in frame.data.get("dates") or ():
@@ -318,9 +339,53 @@ def time_label(time: str) -> Msg:
 
 
 _TIME_WORDS = {
-    "morning": ("morning", "am", "午前", "朝", "上午", "早上", "오전", "아침", "เช้า", "sáng"),
-    "afternoon": ("afternoon", "pm", "午後", "下午", "오후", "บ่าย", "chiều"),
-    "evening": ("evening", "night", "夕方", "夜", "晚上", "傍晚", "저녁", "เย็น", "tối"),
+    "morning": (
+        "morning",
+        "mornings",
+        "am",
+        "a.m.",
+        "午前",
+        "朝",
+        "上午",
+        "早上",
+        "上晝",
+        "朝早",
+        "朝頭早",
+        "오전",
+        "아침",
+        "เช้า",
+        "sáng",
+    ),
+    "afternoon": (
+        "afternoon",
+        "afternoons",
+        "pm",
+        "p.m.",
+        "午後",
+        "昼",
+        "下午",
+        "下晝",
+        "下昼",
+        "晏晝",
+        "晏昼",
+        "오후",
+        "บ่าย",
+        "chiều",
+    ),
+    "evening": (
+        "evening",
+        "evenings",
+        "night",
+        "夕方",
+        "夜",
+        "晚上",
+        "傍晚",
+        "夜晚",
+        "夜晚黑",
+        "저녁",
+        "เย็น",
+        "tối",
+    ),
     "any": (
         "any",
         "anytime",

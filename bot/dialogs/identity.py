@@ -11,19 +11,19 @@ agents (bot.link_limits). Pushed by the flows that need a booking; its result
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot.dialogs import answering, keywords
 from bot.dialogs.answering import Expectation, yes_no
 from bot.dialogs.base import Ctx, Done, Frame, Transition, missed
-from bot.dialogs.common import Flow, Graph, answer, menu_option, parse_date, reference_in, run_id, today
+from bot.dialogs.common import Flow, Graph, answer, menu_option, reference_in, run_id, today
 from bot.effects import AttemptLink, RecordConsent
-from bot.events import ChoiceIn, DateIn, SystemIn, TextIn
+from bot.events import DateIn, SystemIn, TextIn
 from bot.i18n import Msg, msg, msg_plural
 from bot.replies import Choices, DatePicker, Option, Reply, Text
-from bot.understanding import answers, references
+from bot.understanding import answers, birthdates, references
+from bot.understanding.text import normalize
 
 AGREE, DECLINE = "consent_yes", "consent_no"
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
@@ -45,10 +45,13 @@ class IdentityDialog(Flow):
             ("decline", "done"),
         ),
         "reference": (("booking reference", "birth_date"), ("reference and birth date (check)", "checking")),
-        "birth_date": (("date of birth (check)", "checking"), ("a date read two ways", "birth_which")),
-        "birth_which": (("the date meant (check)", "checking"),),
+        "birth_date": (
+            ("date of birth (check)", "checking"),
+            ("a date read two ways (each reading checked in turn)", "checking"),
+        ),
         "checking": (
             ("match: linked", "done"),
+            ("no match: the other reading of the birth date (check)", "checking"),
             ("no match: tries left", "reference"),
             ("locked for an hour, agents alerted", "done"),
         ),
@@ -57,7 +60,6 @@ class IdentityDialog(Flow):
         "consent": yes_no(AGREE, DECLINE),
         "reference": answering.REFERENCE,
         "birth_date": answering.BIRTH_DATE,
-        "birth_which": answering.BIRTH_DATE,
         "checking": answering.REFERENCE,
     }
 
@@ -121,22 +123,16 @@ class IdentityDialog(Flow):
         body = ctx.body
         if not isinstance(body, TextIn):
             return missed(frame)
-        text = keywords.normalize(body.text)
-        birth = parse_date(text, today(ctx), need_year=True)
-        if birth is not None:
-            # Both at once ("ABC-123 1990-04-01"): the date's digits are not part of the reference.
-            text = re.sub(
-                r"\d{4}\s*[-/.年년]\s*\d{1,2}\s*[-/.月월]\s*\d{1,2}\s*[日일]?|(?<!\d)\d{8}(?!\d)", " ", text
-            )
-        read = ctx.facts.answer
-        # "bk 1001", "ＢＫ－１００１", "my booking number is ...": the reader's one candidate; never a guess
-        # between two ("A1 or B2").
-        one = isinstance(read, answers.Reference) and len(references.candidates(text)) == 1
-        reference = reference_in(text) or (read.text if one and isinstance(read, answers.Reference) else None)
+        # Both at once ("BK-1001, 1 April 1990", "H2-ZT02，生日民國79年4月1日"): the birth date is read
+        # first and taken out, so its digits are never part of the reference.
+        rest, births = _birth_dates_in(body.text, ctx)
+        reference = (
+            (_one_reference(rest, ctx) or reference_in(rest)) if births else _typed_reference(body.text, ctx)
+        )
         if reference is None:
             return missed(frame)
-        if birth is not None and _plausible_birth(birth, ctx):
-            return _check(frame, reference, birth)
+        if births:
+            return _check(frame, reference, births)
         return self.go(frame, ctx, "birth_date", reference=reference)
 
     def ask_birth_date(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
@@ -151,34 +147,16 @@ class IdentityDialog(Flow):
 
     def on_birth_date(self, frame: Frame, ctx: Ctx) -> Transition:
         body, read = ctx.body, ctx.facts.answer
+        births: tuple[dt.date, ...] = ()
         if isinstance(read, answers.AmbiguousDate):
-            plausible = [d for d in read.candidates if _plausible_birth(d, ctx)]
-            if len(plausible) > 1:
-                return self.go(frame, ctx, "birth_which", candidates=[d.isoformat() for d in plausible])
-            if plausible:
-                body = DateIn(plausible[0])
-        birth = body.date if isinstance(body, DateIn) else None
-        if birth is None or not _plausible_birth(birth, ctx):
+            # 01/04/1990 is 1 April in London and Hong Kong, 4 January in New York: rather than ask,
+            # each reading is checked in turn (every check counts against the limit of tries).
+            births = tuple(d for d in read.candidates if _plausible_birth(d, ctx))
+        elif isinstance(body, DateIn) and _plausible_birth(body.date, ctx):
+            births = (body.date,)
+        if not births:
             return missed(frame)
-        return _check(frame, str(frame.data.get("reference", "")), birth)
-
-    def ask_birth_which(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
-        days = [dt.date.fromisoformat(str(d)) for d in frame.data.get("candidates", ())]
-        # The date alone, in the customer's format: a template of one placeholder, nothing to translate.
-        options = tuple(Option(f"d{d.isoformat()}", Msg("{date}", (("date", d),))) for d in days)
-        return (Choices(msg("Which date do you mean?"), (*options, menu_option())),)
-
-    def on_birth_which(self, frame: Frame, ctx: Ctx) -> Transition:
-        body = ctx.body
-        if isinstance(body, ChoiceIn) and body.option.startswith("d"):
-            try:
-                birth = dt.date.fromisoformat(body.option[1:])
-            except ValueError:
-                return missed(frame)
-            return _check(frame, str(frame.data.get("reference", "")), birth)
-        if isinstance(body, DateIn) and _plausible_birth(body.date, ctx):
-            return _check(frame, str(frame.data.get("reference", "")), body.date)
-        return missed(frame)
+        return _check(frame, str(frame.data.get("reference", "")), births)
 
     def ask_checking(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return self.ask_reference(frame, ctx)
@@ -188,6 +166,11 @@ class IdentityDialog(Flow):
         if not (isinstance(body, SystemIn) and body.name == "link_result"):
             # The engine answers in the same event, so this is rare: treat it as the reference again.
             return self.on_reference(frame, ctx)
+        pending = [str(d) for d in frame.data.get("other_births") or ()]
+        if body.data.get("result") == "wrong" and pending and (_int(body.data.get("left")) or 0) > 0:
+            # The first reading of an ambiguous birth date did not match: the other one, silently.
+            births = tuple(dt.date.fromisoformat(d) for d in pending)
+            return _check(frame, str(frame.data.get("pending_reference", "")), births)
         match body.data.get("result"):
             case "ok":
                 done = msg("Thank you, I found your booking: this chat is now linked to it.")
@@ -202,14 +185,51 @@ class IdentityDialog(Flow):
             else None
         )
         replies = (Text(wrong), *((tries,) if tries else ()))
-        return self.go(frame, ctx, "reference", *replies, reference=None)
+        # Nothing of the failed check stays in the stored state (no reference, no other reading).
+        return self.go(
+            frame, ctx, "reference", *replies, reference=None, other_births=None, pending_reference=None
+        )
 
 
-def _check(frame: Frame, reference: str, birth: dt.date) -> Transition:
+def _check(frame: Frame, reference: str, births: tuple[dt.date, ...]) -> Transition:
+    """Check the first reading; the others (a date read two ways) wait in the frame until it fails."""
+    rest = [d.isoformat() for d in births[1:]]
     return Transition(
-        next=frame.to("checking", reference=None),
-        effects=(AttemptLink(reference, birth),),
+        next=frame.to(
+            "checking",
+            reference=None,
+            other_births=rest or None,
+            pending_reference=reference if rest else None,
+        ),
+        effects=(AttemptLink(reference, births[0]),),
     )
+
+
+def _birth_dates_in(text: str, ctx: Ctx) -> tuple[str, tuple[dt.date, ...]]:
+    """The text without the birth date it names, and that date's plausible readings (() if none)."""
+    prepared = birthdates.prepare(normalize(text))
+    found = birthdates.find(prepared, ctx.facts.locale, today(ctx))
+    for start, end, readings in found:
+        plausible = tuple(d for d in readings if _plausible_birth(d, ctx))
+        if plausible:
+            return prepared[:start] + " " + prepared[end:], plausible
+    return text, ()
+
+
+def _one_reference(text: str, ctx: Ctx) -> str | None:
+    found = references.candidates(text)
+    return found[0] if len(found) == 1 else None
+
+
+def _typed_reference(text: str, ctx: Ctx) -> str | None:
+    """The reader's one candidate ("bk 1001", "BK3101", "ＢＫ－１００１", "my booking number is ..."),
+    canonical (upper case, hyphenated); never a guess between two ("A1 or B2")."""
+    read = ctx.facts.answer
+    if isinstance(read, answers.Reference):
+        one = _one_reference(text, ctx)
+        if one is not None:
+            return one
+    return reference_in(keywords.normalize(text))
 
 
 def _plausible_birth(day: dt.date, ctx: Ctx) -> bool:

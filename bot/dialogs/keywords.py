@@ -1,6 +1,7 @@
 """Typed words the dialogs recognise in every state: the global ways out (menu, a person), yes/no
-answers and option numbers (read by the pure rules of bot.understanding.yesno and .options), and a
-keyword fallback for the menu's routing (when full understanding is absent)."""
+answers and option numbers (read by the pure rules of bot.understanding.yesno and .options), and the
+small phrases that close a list or a flow ("that's all", "never mind"). What a message asks for is
+bot.understanding's alone."""
 
 from __future__ import annotations
 
@@ -42,35 +43,6 @@ NO_WORDS = frozenset(
      "아니요", "아니", "아뇨", "ไม่", "ไม่ใช่", "không", "ko"}
 )
 
-# Keyword fallback for routing typed text at the menu, one list per intent (lower-case, NFKC).
-# Special circumstances come first: "sick, must cancel" is a special case, not a plain cancellation.
-INTENT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("special_circumstance", (
-        "sick", "sickness", "ill", "illness", "fever", "hospital", "injur", "accident", "typhoon", "earthquake",
-        "disaster", "strike", "flight cancel", "emergency", "病気", "体調", "熱", "怪我", "けが", "入院", "台風",
-        "地震", "災害", "欠航", "ストライキ", "生病", "发烧", "發燒", "受伤", "受傷", "台风", "颱風", "航班取消", "住院",
-        "아프", "병원", "열이", "다쳤", "태풍", "지진", "결항", "ป่วย", "ไข้", "อุบัติเหตุ", "พายุ", "แผ่นดินไหว",
-        "bệnh", "ốm", "sốt", "tai nạn", "bão", "động đất",
-    )),
-    ("late", (
-        "late", "delay", "running behind", "遅れ", "遅刻", "遅く", "迟到", "遲到", "晚到", "늦", "지각", "สาย",
-        "ไปช้า", "trễ", "muộn",
-    )),
-    ("change", (
-        "change", "reschedule", "move my", "another date", "postpone", "変更", "日程", "延期", "改期", "更改",
-        "改时间", "改時間", "변경", "연기", "เลื่อน", "เปลี่ยน", "đổi", "dời",
-    )),
-    ("cancel", ("cancel", "キャンセル", "取り消", "取消", "취소", "ยกเลิก", "hủy", "huỷ")),
-    ("payment", (
-        "pay", "payment", "paying", "invoice", "due date", "bank transfer", "支払", "払い", "入金", "振込", "付款",
-        "支付", "缴费", "繳費", "결제", "입금", "จ่าย", "ชำระ", "โอนเงิน", "thanh toán", "chuyển khoản",
-    )),
-    ("privacy", (
-        "privacy", "personal data", "personal information", "my data", "delete my", "個人情報", "プライバシー",
-        "隐私", "隱私", "个人信息", "個人資料", "개인정보", "ข้อมูลส่วนตัว", "ความเป็นส่วนตัว", "dữ liệu cá nhân",
-        "thông tin cá nhân",
-    )),
-)
 # fmt: on
 _DIGITS = re.compile(r"^\d{1,2}$")
 
@@ -104,6 +76,21 @@ def is_no(text: str) -> bool:
     return r.value == "no" and not (r.question or r.qualified)
 
 
+_NEVER_MIND = re.compile(
+    r"\b(?:never ?mind|nvm|forget (?:it|about it)|leave it|keep it(?: as it is)?|i'?ll keep (?:it|my booking)|"
+    r"don'?t bother|skip it|quen di|thoi khoi|thoi bo qua|giu nguyen|giu lich)\b|"
+    r"やっぱり(?:いい|大丈夫|結構|やめ)|やめておきます|やめときます|そのままで(?:いい|大丈夫|お願い)|このままで(?:いい|大丈夫)|"
+    r"算了|不用了|不必了|还是不|還是不|唔使喇|唔使了|唔好喇|그냥 둘게|그대로 (?:둘게|할게|유지)|안 할게요|됐어요|"
+    r"ไม่เป็นไร|ช่างมัน|ไม่เอาแล้ว|ไม่ต้องแล้ว|ช่างเถอะ|thôi khỏi|thôi bỏ qua|giữ nguyên|thôi không"
+)
+
+
+def is_never_mind(text: str) -> bool:
+    """ "Never mind", "算了", "やっぱりいいです", "그냥 둘게요", "ไม่เป็นไร", "thôi khỏi": drop what was asked."""
+    t = normalize(text)
+    return len(t) <= 60 and bool(_NEVER_MIND.search(t))
+
+
 _THANKS = re.compile(
     r"\b(?:thanks?|thank you|thx|ty|cheers|got it|understood|that'?s all|all good)\b|ありがと|了解|わかりました|分かりました|"
     r"谢谢|謝謝|多謝|多谢|唔該|感谢|感謝|明白了|知道了|好的谢|감사|고마워|고맙|알겠|ขอบคุณ|เข้าใจแล้ว|cảm ơn|cám ơn|"
@@ -118,10 +105,17 @@ def is_thanks(text: str) -> bool:
 
 
 _DONE = re.compile(
-    r"\b(?:that'?s (?:all|it)|nothing (?:else|more)|no more|just (?:that|those|this)|continue|next|done)\b|"
-    r"以上|それだけ|これだけ|他にはない|ほかにはない|就这些|就這些|就这个|就這個|就呢個|就这天|就這天|就呢日|没有了|沒有了|冇喇|冇了|就咁多|就这样|就這樣|"
-    r"그게 다|그거면|없어요|없음|없습니다|이상입니다|이상이에요|แค่นี้|ไม่มีแล้ว|พอแล้ว|เท่านี้|"
-    r"vậy thôi|thế thôi|hết rồi|không còn|chỉ vậy"
+    r"\b(?:that'?s (?:all|it|everything|enough|fine)|nothing (?:else|more)|no more|no others?|"
+    r"(?:just|only) (?:that|those|these|this|the two|both)(?: (?:two|dates|days|ones?))?|"
+    r"those (?:two|dates|days) (?:are|is) (?:fine|enough|all)|continue|next|done|i'?m good|all set|"
+    r"that (?:will do|works|is enough|should do))\b|"
+    r"以上|それだけ|これだけ|(?:その|この|あの)?(?:\d|二|ふた|一|ひと)つ(?:だけ|で(?:大丈夫|いい|お願い))|だけで(?:大丈夫|いい|結構|お願い)|"
+    r"他にはない|ほかにはない|他はない|ほかはない|他にありません|ほかにありません|それで(?:大丈夫|いい|お願い)|"
+    r"就这些|就這些|就这个|就這個|就呢個|就这天|就這天|就呢日|就(?:这|這|呢)(?:两|兩|二|2)(?:个|個|天|日)|没有了|沒有了|"
+    r"冇喇|冇了|就咁多|就咁|就这样|就這樣|这样就(?:好|行|可以)|這樣就(?:好|行|可以)|咁就(?:得|好)|够了|夠了|可以了|"
+    r"그게 다|이게 다|그거면|이거면|그걸로|이걸로|둘 다요|두 개(?:만|면)|없어요|없음|없습니다|이상입니다|이상이에요|됐어요|충분해요|"
+    r"แค่นี้|แค่นั้น|แค่สอง|ไม่มีแล้ว|พอแล้ว|เท่านี้|เท่านั้นค่ะ|เท่านั้นครับ|"
+    r"vậy thôi|thế thôi|hết rồi|không còn|chỉ vậy|vậy được rồi|vậy là đủ|nhiêu đó thôi|bấy nhiêu thôi|(?:hai|2) ngày (?:đó|này) thôi"
 )
 
 
@@ -129,26 +123,6 @@ def is_done(text: str) -> bool:
     """ "That's all", "以上です", "그게 다예요", "แค่นี้ค่ะ": nothing more to add to a list."""
     t = normalize(text)
     return len(t) <= 40 and bool(_DONE.search(t))
-
-
-def intent_of(text: str) -> str:
-    """The first intent whose keyword occurs in the text, or "other" (ask, don't guess)."""
-    t = normalize(text)
-    if wants_human(text):
-        return "human"
-    for intent, words in INTENT_WORDS:
-        if any(_has(t, w) for w in words):
-            return intent
-    return "other"
-
-
-def _has(text: str, word: str) -> bool:
-    # Latin keywords match at a word start ("ill" is not in "will"), short ones as whole words ("late"
-    # is not "later"); other scripts have no spaces between words.
-    if word.isascii():
-        end = r"(?![a-z])" if len(word) <= 4 else ""
-        return re.search(rf"(?<![a-z]){re.escape(word)}{end}", text) is not None
-    return word in text
 
 
 def option_number(text: str) -> int | None:

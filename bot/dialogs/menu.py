@@ -1,7 +1,7 @@
 """The main menu: the flows that exist, and the way to a person.
 
-Typed text is routed by intent: bot.understanding's when the engine ran it (`ctx.facts.understood`),
-else the keyword fallback (bot.dialogs.keywords). Text that names no flow is re-asked with the
+Typed text is routed by intent: bot.understanding's (`ctx.facts.understood`, which the engine fills
+for every text; read here when a caller did not). Text that names no flow is re-asked with the
 options rather than guessed.
 """
 
@@ -17,6 +17,7 @@ from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition, mi
 from bot.events import ChoiceIn, FollowIn, TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, Option, Reply, Text
+from bot.understanding import understand
 
 HUMAN = "human"
 MENU = "menu"
@@ -113,12 +114,8 @@ class MenuDialog:
             # "No thanks", "不用了，謝謝", "괜찮아요 감사합니다": a closing, not a request.
             return Transition(next=Done(), replies=(Text(WELCOME),))
         if isinstance(body, TextIn):
-            understood = ctx.facts.understood
-            intent = (
-                getattr(understood, "intent", None)
-                if understood is not None
-                else keywords.intent_of(body.text)
-            )
+            understood = ctx.facts.understood or understand(body.text, ctx.now)
+            intent = getattr(understood, "intent", None)
             if intent == HUMAN:
                 return Transition(next=Exit(HUMAN))
             flows = [_flow_for(i) for i in (intent, getattr(understood, "alternative", None))]

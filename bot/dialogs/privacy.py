@@ -3,6 +3,7 @@ through the identity check first, then becomes a data request and a ticket for a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -16,46 +17,30 @@ from bot.events import ChoiceIn, TextIn
 from bot.i18n import msg
 from bot.replies import Choices, Option, Reply, Text
 from bot.understanding import yesno
+from bot.understanding.text import normalize
 
 SEE, CORRECT, DELETE = "see", "correct", "delete"
 SEND, KEEP = "send", "keep"
 NOTE_CHARS = 1000
+# fmt: off
 _ACTION_WORDS = {
-    SEE: (
-        "see",
-        "show",
-        "view",
-        "access",
-        "見せ",
-        "見た",
-        "開示",
-        "查看",
-        "看",
-        "보기",
-        "보고",
-        "열람",
-        "ดู",
-        "xem",
-    ),
-    CORRECT: (
-        "correct",
-        "fix",
-        "update",
-        "change",
-        "訂正",
-        "修正",
-        "更正",
-        "修改",
-        "정정",
-        "수정",
-        "แก้",
-        "sửa",
-    ),
+    SEE: ("see", "show", "view", "access", "copy of", "見せ", "見た", "開示", "確認したい", "查看", "看", "睇", "보기", "보고",
+          "열람", "ดู", "xem"),
+    CORRECT: ("correct", "fix", "update", "change", "wrong", "new number", "new phone", "new e-mail", "new email",
+              "new address", "is now", "訂正", "修正", "変更", "変わ", "間違", "新しい", "更正", "修改", "更新", "更改",
+              "改成", "改为", "改為", "换", "換", "新号", "新號", "新的", "变了", "變了", "填错", "填錯", "정정", "수정", "변경", "바뀌", "바꿔",
+              "틀렸", "แก้", "เปลี่ยน", "ผิด", "ใหม่", "sửa", "đổi", "cập nhật", "thay", "sai"),
     DELETE: ("delete", "erase", "remove", "削除", "消し", "删除", "刪除", "삭제", "ลบ", "xóa", "xoá"),
 }
+# fmt: on
+# The new value itself: a phone number, an e-mail address, or "is now ...".
+_NEW_VALUE = re.compile(
+    r"\d[\d\s()+-]{6,}\d|[^\s@]+@[^\s@]+\.[a-z]{2,}|\bis now\b|改成|改为|改為|になりました|로 바", re.I
+)
 _AFTER_LINK = (
     ("see: request filed", "done"),
     ("correct", "correction"),
+    ("correct, the new value said up front: request filed", "done"),
     ("delete", "confirm_delete"),
 )
 
@@ -95,9 +80,11 @@ class PrivacyDialog(Flow):
         first = str(args.get("text") or "")
         said = _typed_action(first)
         # "Who can see my photos?" asks about the policy; only a request is acted on at once.
-        if said is not None and not yesno.is_question(keywords.normalize(first)):
-            # "Please delete all my data": what was asked for is not asked again.
-            t = self._act(frame, ctx, said)
+        if said is not None and not _asks(first):
+            # "Please delete all my data": what was asked for is not asked again; nor what to correct
+            # ("把我的电话改成139 1234 5678").
+            note = first.strip()[:NOTE_CHARS] if said == CORRECT and _NEW_VALUE.search(first) else ""
+            t = self._act(frame.to("choose", note=note or None), ctx, said)
             return replace(t, replies=(Text(summary), *t.replies))
         return self.go(frame, ctx, "choose", Text(summary))
 
@@ -119,6 +106,9 @@ class PrivacyDialog(Flow):
             action = _typed_action(body.text)
         if action is None:
             return missed(frame)
+        if action == CORRECT and isinstance(body, TextIn) and _NEW_VALUE.search(body.text):
+            # "新號碼是0912-345-678": the correction itself, not only the wish to make one.
+            frame = frame.to("choose", note=body.text.strip()[:NOTE_CHARS])
         return self._act(frame, ctx, action)
 
     def _act(self, frame: Frame, ctx: Ctx, action: str) -> Transition:
@@ -134,6 +124,8 @@ class PrivacyDialog(Flow):
 
     def _after_link(self, frame: Frame, ctx: Ctx) -> Transition:
         match frame.data.get("action"):
+            case "correct" if frame.data.get("note"):
+                return _file(frame, CORRECT, str(frame.data["note"]))
             case "correct":
                 return self.go(frame, ctx, "correction")
             case "delete":
@@ -185,6 +177,11 @@ def _file(frame: Frame, action: str, note: str) -> Transition:
         "without delay."
     )
     return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
+
+
+def _asks(text: str) -> bool:
+    """ "Who can see my photos?", "ảnh của em thì ai được xem vậy ạ?": a question about the policy."""
+    return "?" in text or "？" in text or yesno.is_question(normalize(text))
 
 
 def _typed_action(text: str) -> str | None:

@@ -79,13 +79,17 @@ def understand(text: str, now: dt.datetime) -> Understanding:
         lang, confident = choice.replace("_", "-"), True
 
     scores, negated = intents.score(t, plain, marked=scripts.vi_letters > 0)
-    minutes, rest = durations.scan(t)
-    by_clock, _ = (
-        clock.late_by(t, None) if _ARRIVAL.search(plain) and not scores.get("change") else (None, [])
-    )
+    arrival = bool(_ARRIVAL.search(plain)) and not scores.get("change")
+    by_clock, times = clock.late_by(t, None) if arrival else (None, [])
+    # The clock times of an arrival are no durations ("着くのは11時40分" is not 40 minutes late).
+    minutes, rest = durations.scan(_blank(t, [(c.start, c.end) for c in times]))
     if by_clock is not None:  # "my appointment is at 3, I'll be there at 3:20"
         minutes, scores["late"] = by_clock, max(scores.get("late", 0), 2)
     intent = intents.resolve(scores, minutes is not None)
+    if intent == "other" and times:
+        # "着くの11時40分くらいになりそうです", "2시 반쯤 도착할 것 같아요": an arrival time alone is a late
+        # notice; how late is read against the appointment once the booking is known.
+        intent = "late"
     if intent == "other" and minutes is not None and rest <= _BARE_DURATION_REST:
         intent = "late"
     medical = topics.is_medical(t, plain)
@@ -116,6 +120,12 @@ _ARRIVAL = re.compile(
     re.ASCII,
 )
 _SPECIAL = [re.compile(p, re.ASCII) for p, _ in SPECIAL]
+
+
+def _blank(t: str, spans: list[tuple[int, int]]) -> str:
+    for a, b in spans:
+        t = t[:a] + " " * (b - a) + t[b:]
+    return t
 
 
 def _only_medical_state(plain: str) -> bool:

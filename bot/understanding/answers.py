@@ -12,6 +12,7 @@ whose `means` is "yes"); for a date, a reference or minutes, "yes" does not fit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -75,6 +76,10 @@ class Picked:
 class DateAnswer:
     date: dt.date
     also: tuple[dt.date, ...] = ()  # further dates named ("the 20th or the 23rd"), in order
+    rejected: tuple[dt.date, ...] = ()  # dates named as not meant ("not the 18th", "18日じゃなくて")
+    # "all": the dates replace every earlier one ("only the 20th"); "last": they correct the last one
+    # given ("actually the 20th"); "": they are added.
+    replaces: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +138,9 @@ def read(text: str, expect: Expect, *, locale: str, now: dt.datetime) -> Reading
         return _birth_date(text, locale, today)
     if expect.kind == "reference":
         return _reference(text)
-    return _minutes(text, expect.appointment_at)
+    # A clock time is read on the clinic's clock: the customer arriving is in Japan.
+    at = expect.appointment_at.astimezone(JST) if expect.appointment_at is not None else None
+    return _minutes(text, at)
 
 
 def _asked(text: str) -> NoFit | None:
@@ -196,13 +203,19 @@ def _pick(text: str, opts: tuple[Option, ...], yn: yesno.YesNo, locale: str, tod
     if by_ref is not None:
         return by_ref
     by_date = options.by_date(text, labels, locale, today)
-    by_content, _ = options.best_by_content(text, labels)
+    by_content, score = options.best_by_content(text, labels)
     if by_date is not None and by_content is not None and by_date != by_content:
         return None
     found = by_date if by_date is not None else by_content
     if found is None:
-        return None
+        return _affirmed_action(text, opts, yn)
     means = opts[found].means
+    if by_date is None and means is None and yn.strong and score < 2:
+        # A clear yes or no whose words only brush a third button's label ("ยอมรับค่ะ" beside "กลับไปที่
+        # เมนู"): the yes or no is the answer, not that button.
+        meant = [i for i, o in enumerate(opts) if o.means == yn.value]
+        if len(meant) == 1:
+            return meant[0]
     if yn.value is None or means is None or means == yn.value or not yn.strong:
         return found
     if means == "yes" and yn.value == "no":
@@ -212,17 +225,39 @@ def _pick(text: str, opts: tuple[Option, ...], yn: yesno.YesNo, locale: str, tod
     return None  # a clear yes to the no-button's words: ask again rather than guess
 
 
+# "Wait, don't send it yet": a hold, not a go-ahead.
+_WAIT = re.compile(
+    r"\b(?:wait|hold on|hang on|not yet|later)\b|待って|まって|ちょっと待|まだ|等一下|等等|先别|先別|等陣|잠깐|잠시만|아직|"
+    r"เดี๋ยว|รอก่อน|ยังไม่|khoan|đợi đã|chờ đã|chưa"
+)
+
+
+def _affirmed_action(text: str, opts: tuple[Option, ...], yn: yesno.YesNo) -> int | None:
+    """ "发送吧", "gửi đi ạ", "send it": the action of the yes-button, whose no-button is the same verb
+    negated ("不发送", "đừng gửi"). Said without a negation, it is the yes."""
+    if yn.value is not None or yn.question or yn.unsure or _WAIT.search(normalize(text)):
+        return None
+    scores = options.content_scores(text, [o.labels for o in opts])
+    top = max(scores, default=0)
+    best = {i for i, sc in enumerate(scores) if sc == top}
+    means = {opts[i].means for i in best}
+    if top < 1 or means != {"yes", "no"} or len(best) != 2:
+        return None
+    return next(i for i in best if opts[i].means == "yes")
+
+
 def _date(text: str, locale: str, today: dt.date) -> Reading:
     t = normalize(text)
     plain = strip_latin_marks(t)
-    found = dates.find(t, plain, today, locale.replace("_", "-"))
+    found = dates.find(t, plain, today, locale.replace("_", "-"), dots=True)
     if not found:
         return _asked(text) or NoFit("no_match")
     named = [d for _, _, d in dates.wanted(found, plain)]
     upcoming = list(dict.fromkeys(d for d in named if d >= today))
     if not upcoming:
         return NoFit("past" if named else "no_match")
-    return DateAnswer(upcoming[0], tuple(upcoming[1:]))
+    rejected = tuple(d for d in dates.rejected(found, plain, today) if d not in upcoming)
+    return DateAnswer(upcoming[0], tuple(upcoming[1:]), rejected, dates.replaces(t, plain))
 
 
 def _birth_date(text: str, locale: str, today: dt.date) -> Reading:

@@ -56,7 +56,9 @@ _PATTERNS = (
     re.compile(rf"(?P<h>{_TH_NUM}|\d{{1,2}})\s*โมง\s*(?P<ap>เช้า|เย็น|ตรง)?\s*(?P<half>ครึ่ง)?"),
     re.compile(rf"(?P<h>{_TH_NUM}|\d{{1,2}})\s*ทุ่ม(?P<night>)\s*(?P<half>ครึ่ง)?"),
     re.compile(r"(?P<h>\d{1,2})\s*(?:gio|g)\s*(?:(?P<half>ruoi)|(?P<m>\d{1,2})\s*(?:phut|p)?)(?![a-z\d])\s*(?P<ap>sang|chieu|toi)?"),
-    re.compile(r"(?:luc|vao|hen|den|toi)\s+(?P<h>\d{1,2})\s*(?:gio|g|h)(?![a-z])\s*(?P<ap>sang|chieu|toi)?"),
+    # Vietnamese "3h20", "3h40 chiều": a clock time, unless it follows a word for "late" (trễ 1h30).
+    re.compile(r"(?<!tre )(?<!muon )(?<!cham )(?<![a-z\d])(?P<h>\d{1,2})h(?P<m>[0-5]\d)(?![a-z\d'])\s*(?P<ap>sang|chieu|toi)?"),
+    re.compile(r"(?:luc|vao|hen|den|toi|lich(?: cua)?(?: em| toi| minh| chi| anh)?|la)\s+(?P<h>\d{1,2})\s*(?:gio|g|h)(?![a-z])\s*(?P<ap>sang|chieu|toi)?"),
     re.compile(r"(?P<h>\d{1,2})\s*(?:gio|g|h)\s*(?P<ap>sang|chieu|toi)(?![a-z])"),
 )
 # fmt: on

@@ -236,9 +236,10 @@ SPECIAL.extend(
         ),
         (
             r"(?:ビザ|査証).{0,10}(?:下りな|おりな|下りませ|取れな|とれな|取れませ|とれませ|拒否|却下|発給されな|出な|間に合わ|もらえな)|"
-            r"入国.{0,8}(?:拒否|できな|でき(?:ませ|ず)|断ら|拒ま)|"
+            r"入国.{0,8}(?:拒否|できな|でき(?:ませ|ず)|断ら|拒ま)|入国審査.{0,8}(?:止め|拒|断|引っかか)|"
+            r"(?:日本|国内)に入れ(?:な|ませ|ず)|"
             r"(?:签证|簽證).{0,8}(?:被拒|拒|没批|沒批|批不|批唔|下不来|不下来|没下来|沒下來|没过|沒過|未批|唔批|出不来)|"
-            r"拒签|拒簽|(?:入境|入关|入關).{0,6}(?:被拒|拒绝|拒絕|不了|唔到|唔到)|被遣返|"
+            r"拒签|拒簽|(?:入境|入关|入關).{0,6}(?:被拒|拒绝|拒絕|不了|唔到|唔俾|唔畀|不让|不讓|不给|不給)|(?:唔俾|唔畀|不让|不讓|不给|不給)我入境|被遣返|"
             r"비자.{0,8}(?:거절|거부|안 ?나|못 ?받|반려|불허|발급이 ?안)|입국.{0,6}(?:거부|거절|불허|금지|못 ?했|이 ?안)|추방|"
             r"วีซ่า.{0,8}(?:ไม่ผ่าน|ถูกปฏิเสธ|ไม่อนุมัติ|ไม่ได้|ไม่ออก|โดนปฏิเสธ)|ปฏิเสธการเข้า|เข้าประเทศไม่ได้|"
             r"ตม\..{0,10}(?:ไม่ให้|ปฏิเสธ)",
@@ -251,6 +252,27 @@ SPECIAL.extend(
         ),
         # Written Cantonese: ill, passed away, in hospital.
         (r"病咗|發緊燒|发紧烧|唔舒服|入咗院|過咗身|過身|过身|整親|跌親|撞親", 2),
+        # A passport lost or stolen, boarding refused, a flight missed: the customer cannot come.
+        (
+            r"\b(?:lost|lose|stolen|forgot|misplaced|can'?t find|cannot find)\b.{0,15}\bpassports?\b|"
+            r"\bpassports?\b.{0,20}\b(?:lost|stolen|missing|expir\w*|gone)\b|"
+            r"\b(?:didn'?t|did not|won'?t|wouldn'?t|would not) let (?:me|us) (?:board|fly|get on|enter|in)\b|"
+            r"\b(?:couldn'?t|could not|can'?t|cannot|wasn'?t allowed to|not allowed to|unable to) board\b|"
+            r"\b(?:denied|refused) boarding\b|\bmissed (?:my|the|our) (?:flight|plane|connection)\b|"
+            r"\b(?:mat|danh mat|bi mat|that lac|quen) (?:ho chieu|passport)\b|"
+            r"\b(?:ho chieu|passport)\b.{0,10}\b(?:bi mat|mat roi|het han|bi trom)\b|"
+            r"\b(?:khong|ko|k) (?:duoc )?len (?:duoc )?may bay\b|\b(?:lo|tre|nho) chuyen bay\b",
+            3,
+        ),
+        (
+            r"パスポート.{0,8}(?:なくし|無くし|紛失|盗ま|忘れ|見つからな|切れ)|搭乗.{0,6}(?:できな|でき(?:ませ|ず)|拒否)|"
+            r"(?:飛行機|便|フライト).{0,4}乗り遅れ|(?:护照|護照).{0,6}(?:丢|丟|不见|不見|被偷|遗失|遺失|过期|過期|唔見)|"
+            r"(?:丢|丟|遗失|遺失|唔見)(?:了|咗)?(?:护照|護照)|登不了机|登不了機|没能登机|沒能登機|无法登机|無法登機|"
+            r"上不了飞机|上不了飛機|误机|誤機|(?:错过|錯過|赶不上|趕不上).{0,4}(?:航班|飞机|飛機)|"
+            r"여권.{0,8}(?:잃어|분실|도난|없어|만료)|탑승.{0,6}(?:못|거부|불가)|비행기.{0,6}(?:놓쳤|못 ?탔)|"
+            r"(?:พาสปอร์ต|หนังสือเดินทาง).{0,8}(?:หาย|โดนขโมย|ถูกขโมย|หมดอายุ)|ขึ้นเครื่อง(?:บิน)?ไม่ได้|ตกเครื่อง",
+            3,
+        ),
     ]
 )
 SPECIAL_MARKED: list[Cue] = [(r"\bbão\b|\blũ\b|\blụt\b|\bốm\b|\bsốt\b", 2)]
@@ -397,14 +419,33 @@ PRIVACY.extend(
             r"(?:写真|画像|顔写真|症例写真).{0,12}(?:共有|誰|見|送|使|公開|掲載|第三者|提供|削除|消)|"
             r"(?:照片|相片|图片|圖片|我啲相|啲相).{0,10}(?:给谁|給誰|俾边个|俾邊個|俾其他人|分享|公开|公開|看|睇|发给|發給|"
             r"使用|用|其他人|别人|別人|删除|刪除)|"
-            r"사진.{0,10}(?:공유|누구|보여|보내|사용|공개|제3자|삭제)|"
-            r"(?:รูป|ภาพ).{0,15}(?:ส่งให้|แชร์|ใคร|เผยแพร่|ใช้|เปิดเผย|ลบ)",
+            r"사진.{0,10}(?:공유|누구|누가|보여|보내|사용|공개|제3자|삭제|어디에)|"
+            r"(?:รูป|ภาพ).{0,30}(?:ส่งให้|แชร์|ใคร|เผยแพร่|ใช้|เปิดเผย|ลบ|เห็น)",
             2,
         ),
     ]
 )
+# Contact details changed ("我换手机号了", "my phone number has changed", "電話番号が変わりました"): a
+# correction of personal data, not a booking change, even with the change words of a booking.
+PRIVACY.extend(
+    [
+        (
+            r"(?:手机|手機|电话|電話|邮箱|郵箱|电邮|電郵|地址|联系方式|聯絡方式)(?:号码|號碼|号|號)?.{0,10}?"
+            r"(?:换|換|改|变|變|更新|新的)|(?:换|換|改|更新)了?(?:新)?(?:手机|手機|电话|電話|邮箱|郵箱)(?:号|號)?|"
+            r"新(?:的)?(?:手机|手機|电话|電話)?(?:号码|號碼)|"
+            r"(?:電話番号|携帯番号|携帯の番号|メールアドレス|メアド|住所|連絡先).{0,8}?(?:変わ|変更|新し)|"
+            r"新しい(?:電話番号|番号|メールアドレス|住所)|"
+            r"\b(?:new|changed (?:my )?)\s*(?:phone|mobile|cell|number|e-?mail|address)\b|"
+            r"\b(?:phone|mobile|cell|e-?mail|address)(?: number)?\b.{0,15}\b(?:changed|is now|has changed)\b|"
+            r"เบอร์(?:โทร)?.{0,10}(?:เปลี่ยน|ใหม่)|(?:อีเมล|ที่อยู่).{0,10}(?:เปลี่ยน|ใหม่)|"
+            r"\b(?:so dien thoai|sdt|dien thoai|email|dia chi)\b.{0,15}\b(?:doi|moi|thay|cap nhat)\b|"
+            r"\b(?:doi|thay|cap nhat)\b.{0,6}\b(?:so dien thoai|sdt|email|dia chi)\b",
+            3,
+        ),
+    ]
+)
 PRIVACY_MARKED: list[Cue] = [
-    (r"(?:ảnh|hình)\b.{0,20}(?:chia sẻ|gửi cho|\bai\b|công khai|sử dụng|đăng|xóa)", 2)
+    (r"(?:ảnh|hình)\b.{0,30}(?:chia sẻ|gửi cho|\bai\b|công khai|sử dụng|đăng|xóa|được xem|nhìn thấy)", 2)
 ]
 PAYMENT_MARKED: list[Cue] = [(r"\btiền\b|\bthẻ\b|\bgiá\b", 1)]
 CHANGE_MARKED: list[Cue] = [(r"\bđổi\b|\bdời\b|\blùi\b|\bhoãn\b", 2)]

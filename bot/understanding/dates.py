@@ -193,8 +193,63 @@ _IN_DAYS = re.compile(
 _MONTH_FIRST = frozenset({"ja", "zh-Hans", "zh-Hant", "ko"})
 
 
-def find(t: str, plain: str, today: dt.date, language: str) -> list[Found]:
-    """(start, end, date) for each date named in normalized text `t` (and its unmarked form `plain`)."""
+def find(t: str, plain: str, today: dt.date, language: str, *, dots: bool = False) -> list[Found]:
+    """(start, end, date) for each date named in normalized text `t` (and its unmarked form `plain`).
+
+    With `dots` (where a date is what the question asks for), "3.20" is a date too (month first in
+    ja/zh/ko, day first in vi/th, as slashes); elsewhere it could be a price or a duration."""
+    out = sorted(_find(t, plain, today, language, dots))
+    # "3月18号或者20号": a bare day right after a date, joined by "or" / "and" / a comma, is a day of
+    # that date's month (not the next 20th of the calendar).
+    for i in range(1, len(out)):
+        (_, prev_end, prev), (start, end, _) = out[i - 1], out[i]
+        bare = _DAY_ONLY.fullmatch(plain, start, end)
+        if bare and _JOIN_ONLY.fullmatch(plain, prev_end, start):
+            day = next(g for g in bare.groups() if g)
+            moved = _future_md(today, prev.month, int(day))
+            if moved is not None:
+                out[i] = (start, end, moved)
+    # "March 18 or 19", "3月18号或者20号", "18 hoặc 20 tháng 3", "18、20日": a bare day beside a date
+    # and joined to it by "or" / "and" / a comma is a day of the same month.
+    for start, end, day in list(out):
+        for m in _CONT_AFTER.finditer(plain, end):
+            if m.start() != end:
+                break
+            _add_day(out, today, day, m.span("d"), int(m["d"]))
+            end = m.end()
+        before = _CONT_BEFORE.search(plain[:start])
+        if before:
+            _add_day(out, today, day, before.span("d"), int(before["d"]))
+    out.sort()
+    return out
+
+
+def _add_day(out: list[Found], today: dt.date, like: dt.date, span: tuple[int, int], day: int) -> None:
+    if any(a < span[1] and span[0] < b for a, b, _ in out):
+        return
+    d = _future_md(today, like.month, day)
+    if d is not None:
+        out.append((span[0], span[1], d))
+
+
+_JOIN = (
+    r"(?:,|、|，|/|&|~|\bor\b|\band\b|\bhoac\b|\bhay\b|\bva\b|或者?|或是|还是|還是|和|跟|及|定|か|や|とか|と|または|"
+    r"(?<=[일\d])\s*(?:이나|나|또는|혹은|아니면)|또는|혹은|아니면|หรือ|และ)"
+)
+_JOIN_ONLY = re.compile(rf"\s*{_JOIN}\s*", re.ASCII)
+_DAY_END = r"(?:st|nd|rd|th|日|号|號|일|ค่ะ)?(?![\d:/.]|\s*(?:月|월|時|时|시|点|點|h\b|min|分|분|gio|โมง|%|am\b|pm\b|thang))"
+_CONT_AFTER = re.compile(rf"\s*{_JOIN}\s*(?:the\s+|ngay\s+|วันที่\s*)?(?P<d>\d{{1,2}}){_DAY_END}", re.ASCII)
+_CONT_BEFORE = re.compile(
+    rf"(?<![\d/.:])(?:the\s+|ngay\s+|วันที่\s*)?(?P<d>\d{{1,2}})(?:st|nd|rd|th|日|号|號|일)?\s*{_JOIN}\s*(?:the\s+|ngay\s+|วันที่\s*)?$",
+    re.ASCII,
+)
+_DOT = re.compile(
+    r"(?<![\d.,:])(?P<a>\d{1,2})\.(?P<b>\d{1,2})(?![\d.,:%]|\s*(?:h\b|hours?|hrs?|時間|小时|小時|시간|ชั่วโมง|gio|tieng|万|萬|元|円|yen|usd|\$|kg|km|m\b))",
+    re.ASCII,
+)
+
+
+def _find(t: str, plain: str, today: dt.date, language: str, dots: bool) -> list[Found]:
     out: list[Found] = []
     taken: list[tuple[int, int]] = []
 
@@ -218,6 +273,9 @@ def find(t: str, plain: str, today: dt.date, language: str) -> list[Found]:
         add(m.span(), _future_md(today, int(m["m"] or m["m2"]), int(m["d"] or m["d2"])))
     for m in _SLASH.finditer(t):
         add(m.span(), _slash(today, int(m["a"]), int(m["b"]), m["y"], language))
+    if dots:
+        for m in _DOT.finditer(t):
+            add(m.span(), _slash(today, int(m["a"]), int(m["b"]), None, language))
     for m in _IN_DAYS.finditer(plain):
         n = m["n"] or m["n2"] or m["n3"]
         k = 1 if n == "a" else number(n)
@@ -234,7 +292,6 @@ def find(t: str, plain: str, today: dt.date, language: str) -> list[Found]:
     for m in _DAY_ONLY.finditer(plain):
         d = next(g for g in (m["d"], m["d2"], m["d3"], m["d4"], m["d5"]) if g)
         add(m.span(), _future_day(today, int(d)))
-    out.sort()
     return out
 
 
@@ -319,7 +376,8 @@ def _is_next(mod: str) -> bool:
 # Marks of the date a change moves away from: "instead of Friday", "from the 20th", "金曜から",
 # "목요일 말고", "从周三", "จากวันพุธ", "từ thứ Hai".
 _OLD_BEFORE = re.compile(
-    r"(?:\b(?:instead of|rather than|not|from)\s+(?:the\s+|my\s+|on\s+)?|(?:从|從|由|จาก)\s*|\btu\s+)$",
+    r"(?:\b(?:instead of|rather than|not|from)\s+(?:the\s+|my\s+|on\s+)?|(?:从|從|由|จาก|不是|唔係|ไม่ใช่)\s*(?:วันที่\s*)?|"
+    r"\b(?:tu|khong phai|ko phai|k phai|hong phai)\s+(?:ngay\s+)?)$",
     re.ASCII,
 )
 _OLD_AFTER = re.compile(
@@ -343,3 +401,44 @@ def pick(found: list[Found], plain: str, today: dt.date, change: bool) -> dt.dat
         return (wanted(found, plain) or found)[-1][2]
     upcoming = [f for f in found if f[2] >= today]
     return (upcoming or found)[0][2]
+
+
+# A day named as the one not meant, even without a date word: "not 18", "không phải 18", "不是18号",
+# "18日じゃなくて", "18일 말고".
+_REJECT_BARE = re.compile(
+    r"(?:\bnot\s+(?:the\s+)?|\b(?:khong|ko|k|hong|hok) phai\s+(?:ngay\s+)?|不是|唔係|ไม่ใช่\s*(?:วันที่\s*)?)"
+    r"(?P<d>\d{1,2})(?:st|nd|rd|th|日|号|號|일)?(?![\d/.:])"
+    r"|(?<![\d/.])(?P<d2>\d{1,2})\s*(?:日|号|號|일)?\s*(?:じゃなく|ではなく|じゃない|말고|아니고|아니라)",
+    re.ASCII,
+)
+# The customer corrects what they said: the new date replaces the last one given.
+_CORRECTION = re.compile(
+    r"\b(?:actually|i meant|i mean|correction|make it|make that|change it to|change that to|instead|"
+    r"nham|sua lai|doi thanh|that ra|khong phai|ko phai)\b|"
+    r"やっぱ|訂正|間違|じゃなく|ではなく|其实|其實|改成|改为|改為|更正|说错|說錯|打错|打錯|应该是|"
+    r"應該是|才对|才對|不对|不對|唔係|정정|잘못|말고|아니고|아니라|ขอแก้|แก้เป็น|ไม่ใช่|เปลี่ยนเป็น",
+    re.ASCII,
+)
+# ... and only the new one is meant: every earlier date is dropped.
+_ONLY = re.compile(
+    r"\b(?:only|just)\b|だけ|のみ|(?<=[일\d])\s*만(?!원)|只|仅|僅|เท่านั้น|(?<![a-z])chỉ(?![a-z])|\bchi (?:ngay|co)\b",
+)
+
+
+def rejected(found: list[Found], plain: str, today: dt.date) -> tuple[dt.date, ...]:
+    """The dates named as not meant ("not the 18th", "18日じゃなくて"), resolved as a date alone would be."""
+    kept = set(wanted(found, plain))
+    out = [d for f in found if f not in kept for d in (f[2],)]
+    for m in _REJECT_BARE.finditer(plain):
+        day = _future_day(today, int(m["d"] or m["d2"]))
+        if day is not None:
+            out.append(day)
+    return tuple(dict.fromkeys(out))
+
+
+def replaces(t: str, plain: str) -> str:
+    """ "all" when the new dates replace every earlier one ("only the 20th"), "last" when they correct
+    the last one given ("actually the 20th"), else "" (they are added)."""
+    if _ONLY.search(t) or _ONLY.search(plain):
+        return "all"
+    return "last" if _CORRECTION.search(plain) else ""

@@ -69,6 +69,12 @@ _NEG_AFTER = re.compile(
     r"|(?:하)?지\s*(?:않|말|마))"
 )
 _NEG_WINDOW = 24
+# The booking kept as it is.
+_KEEP = re.compile(
+    r"照舊|照旧|按原来|按原來|原来的时间|原來的時間|原定|保持不变|保持不變|そのままで|원래대로|그대로|ตามเดิม|วันเดิม|"
+    r"\b(?:giu (?:lich|nguyen)|lich cu|as it is|keep (?:it|my booking|the booking))\b",
+    re.ASCII,
+)
 
 
 def score(t: str, plain: str, marked: bool) -> tuple[dict[str, int], set[str]]:
@@ -87,6 +93,9 @@ def score(t: str, plain: str, marked: bool) -> tuple[dict[str, int], set[str]]:
                 else:
                     hits.setdefault(intent, []).append((m.start(), m.end(), weight))
     scores = {intent: _non_overlapping(h) for intent, h in hits.items()}
+    if scores.get("cancel", 0) == 1 and _KEEP.search(plain):
+        # "唔使喇，照舊就得": the weak "no need" of a cancellation, said to keep the booking as it is.
+        del scores["cancel"]
     return scores, negated - scores.keys()
 
 

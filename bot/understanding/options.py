@@ -101,9 +101,12 @@ def tokens(text: str, *, drop_answers: bool) -> set[str]:
     plain = strip_latin_marks(t)
     out = {w[:5] for w in _WORDS.findall(plain) if len(w) >= 3 and w not in _LATIN_STOP}
     for run in _RUNS.findall(t):
-        if len(run) == 1:
+        # Two Chinese, Japanese or Korean characters are mostly a word; two Thai letters are not (ตกลง
+        # "agreed" and กลับ "back" share กล): Thai is compared by runs of three.
+        n = 3 if "\u0e00" <= run[0] <= "\u0e7f" else 2
+        if len(run) < n:
             out.add(run)
-        out.update(run[i : i + 2] for i in range(len(run) - 1))
+        out.update(run[i : i + n] for i in range(len(run) - n + 1))
     return out
 
 
@@ -131,13 +134,18 @@ def text_dates(text: str, locale: str, today: dt.date) -> set[dt.date]:
     return {d for _, _, d in dates.find(t, strip_latin_marks(t), today, lang)}
 
 
+def content_scores(text: str, labels: Sequence[Sequence[str]]) -> list[int]:
+    """For each option, how many of its label's content tokens the text contains (Latin words count 2)."""
+    said = tokens(text, drop_answers=False)
+    return [
+        sum(2 if tok.isascii() else 1 for tok in _label_tokens(tuple(option_labels)) & said)
+        for option_labels in labels
+    ]
+
+
 def best_by_content(text: str, labels: Sequence[Sequence[str]]) -> tuple[int | None, int]:
     """The option whose distinctive label words the text contains most (unique best), and its score."""
-    said = tokens(text, drop_answers=False)
-    scores = []
-    for option_labels in labels:
-        mine = _label_tokens(tuple(option_labels))
-        scores.append(sum(2 if tok.isascii() else 1 for tok in mine & said))
+    scores = content_scores(text, labels)
     top = max(scores, default=0)
     if top < 1 or scores.count(top) > 1:
         return None, top

@@ -284,3 +284,45 @@ def test_a_date_the_day_picker_cannot_offer_is_bounded() -> None:
     )
     assert picker.min_date == DAY and picker.max_date == DAY + dt.timedelta(days=365)  # type: ignore[union-attr]
     assert at(0).date() == DAY
+
+
+def _iso(days: int) -> str:
+    return (DAY + dt.timedelta(days=days)).isoformat()
+
+
+def _day_of(days: int) -> str:
+    return str((DAY + dt.timedelta(days=days)).day)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "not the {a}th, only the {b}th",
+        "{a}日じゃなくて{b}日だけでお願いします",
+        "{a}일 말고 {b}일만요",
+        "不是{a}号，只要{b}号",
+        "không phải {a}, chỉ ngày {b} thôi",
+    ],
+)
+def test_a_correction_replaces_the_rejected_date(typed: str) -> None:
+    chosen = [_iso(14), _iso(15)]
+    t = dates(typed.format(a=_day_of(14), b=_day_of(16)), chosen)
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == [_iso(16)], "the rejected date is dropped"
+
+
+def test_actually_corrects_the_last_date_given() -> None:
+    t = dates(f"actually make it the {_day_of(16)}th", [_iso(14), _iso(15)])
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == [_iso(14), _iso(16)]
+
+
+def test_new_dates_named_up_front_are_not_asked_again() -> None:
+    said = f"could I move my treatment? the {_day_of(14)}th or the {_day_of(16)}th would suit me"
+    t = start("booking_change", facts(T10), body=said, text=said)
+    assert isinstance(t.next, Frame) and t.next.step == "dates"
+    assert t.next.data["dates"] == [_iso(14), _iso(16)]
+
+
+def test_the_bookings_own_date_up_front_names_the_booking_not_a_new_date() -> None:
+    said = f"I'd like to change my appointment on the {_day_of(10)}th"
+    t = start("booking_change", facts(T10), body=said, text=said)
+    assert isinstance(t.next, Frame) and t.next.data["dates"] == []

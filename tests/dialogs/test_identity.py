@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -126,20 +128,54 @@ def _birth() -> Transition:
     return t
 
 
-@E("birth_date", "a date read two ways")
+@E("birth_date", "a date read two ways (each reading checked in turn)")
 def _birth_two_ways() -> Transition:
     t = step("identity", "birth_date", "01/04/1990", facts(linked=False), reference="BK-1001")
-    assert isinstance(t.next, Frame) and t.next.step == "birth_which" and t.effects == ()
-    assert set(options_of(t.replies)) >= {"d1990-04-01", "d1990-01-04"}
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)], "day first checked first"
+    assert isinstance(t.next, Frame) and t.next.data["other_births"] == ["1990-01-04"]
+    assert t.replies == (), "not asked back: the check tells which reading is right"
     return t
 
 
-@E("birth_which", "the date meant (check)")
-def _birth_which() -> Transition:
-    data = {"reference": "BK-1001", "candidates": ["1990-04-01", "1990-01-04"]}
-    t = step("identity", "birth_which", ChoiceIn("d1990-04-01"), facts(linked=False), **data)
-    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+@E("checking", "no match: the other reading of the birth date (check)")
+def _other_reading() -> Transition:
+    data: dict[str, Any] = {"other_births": ["1990-01-04"], "pending_reference": "BK-1001"}
+    wrong = SystemIn("link_result", {"result": "wrong", "left": "4"})
+    t = step("identity", "checking", wrong, facts(linked=False), **data)
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", dt.date(1990, 1, 4))]
+    assert t.replies == (), "the first reading's miss is not reported"
+    assert isinstance(t.next, Frame) and not t.next.data.get("other_births")
     return t
+
+
+def test_the_other_reading_is_not_tried_when_no_try_is_left() -> None:
+    data: dict[str, Any] = {"other_births": ["1990-01-04"], "pending_reference": "BK-1001"}
+    wrong = SystemIn("link_result", {"result": "wrong", "left": "0"})
+    t = step("identity", "checking", wrong, facts(linked=False), **data)
+    assert effects_of(t, AttemptLink) == []
+    assert isinstance(t.next, Frame)
+    assert not t.next.data.get("other_births") and not t.next.data.get("pending_reference"), "not kept"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reference"),
+    [
+        ("BK-2104, 1 April 1990", "BK-2104"),
+        ("H2-ZT02，生日民國79年4月1日", "H2-ZT02"),
+        ("h2-zs01 生日90年4月1号", "H2-ZS01"),
+        ("bk 1001 ngày sinh 1/4/1990", "BK-1001"),
+        ("ＢＫ－１００１　１９９０年４月１日", "BK-1001"),
+    ],
+)
+def test_reference_and_birth_date_in_one_message(typed: str, reference: str) -> None:
+    t = step("identity", "reference", typed, replace(facts(linked=False), locale="vi"))
+    assert effects_of(t, AttemptLink) == [AttemptLink(reference, BIRTH)]
+
+
+@pytest.mark.parametrize("typed", ["BK1001", "bk 1001", "my booking number is bk-1001 thanks"])
+def test_reference_typed_without_its_hyphen_is_canonical(typed: str) -> None:
+    t = step("identity", "reference", typed, facts(linked=False))
+    assert isinstance(t.next, Frame) and t.next.data["reference"] == "BK-1001"
 
 
 @E("checking", "match: linked")

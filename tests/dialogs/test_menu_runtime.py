@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import Any
 
 import pytest
 
@@ -73,14 +75,14 @@ def _which() -> Transition:
 
 
 def _chosen(flow: str) -> Transition:
-    data = {"flows": [flow, "privacy"], "text": "both?"}
+    data: dict[str, Any] = {"flows": [flow, "privacy"], "text": "both?"}
     t = step("menu", "which", ChoiceIn(flow), facts(), **data)
     assert t.next == Start(flow, {"text": "both?"})
     return t
 
 
 for _flow in ("cancellation", "booking_change", "late_arrival", "payment", "privacy"):
-    E("which", f"{_flow} chosen")(lambda flow=_flow: _chosen(flow))
+    E("which", f"{_flow} chosen")(functools.partial(_chosen, _flow))
 
 
 test_transition = E.test()

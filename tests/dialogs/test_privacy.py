@@ -52,6 +52,16 @@ def _start_up_front_correct() -> Transition:
     return t
 
 
+@E("start", "asked up front, linked: correct, the new value said up front: request filed")
+def _start_up_front_new_value() -> Transition:
+    said = "我换手机号了，麻烦把你们资料里我的电话改成139 1234 5678"
+    t = start("privacy", facts(), body=said, text=said)
+    [filed] = effects_of(t, FileRequest)
+    assert filed.details == {"action": "correct", "note": said}
+    assert "What should we correct?" not in text_of(t.replies), "what was said is not asked again"
+    return t
+
+
 @E("start", "asked up front, linked: delete")
 def _start_up_front_delete() -> Transition:
     t = start(
@@ -92,6 +102,14 @@ def _correct() -> Transition:
     return step("privacy", "choose", ChoiceIn("correct"), facts(), run="r1")
 
 
+@E("choose", "linked: correct, the new value said up front: request filed")
+def _correct_with_value() -> Transition:
+    t = step("privacy", "choose", "新號碼是0912-345-678", facts(), run="r1")
+    [filed] = effects_of(t, FileRequest)
+    assert filed.details == {"action": "correct", "note": "新號碼是0912-345-678"}
+    return t
+
+
 @E("choose", "linked: delete")
 def _delete() -> Transition:
     return step("privacy", "choose", "3", facts(), run="r1")
@@ -107,6 +125,33 @@ def _l_see() -> Transition:
 @E("identity", "linked: correct")
 def _l_correct() -> Transition:
     return resume(facts(), {"linked": True}, "correct")
+
+
+@E("identity", "linked: correct, the new value said up front: request filed")
+def _l_correct_with_value() -> Transition:
+    frame = Frame(
+        "privacy", "identity", {"run": "r1", "action": "correct", "note": "my e-mail is now a@b.jp"}
+    )
+    t = D.resume(frame, {"linked": True}, ctx("x", facts()))
+    [filed] = effects_of(t, FileRequest)
+    assert filed.details["note"] == "my e-mail is now a@b.jp"
+    return t
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "my phone number has changed, it is now 090-1234-5678",
+        "電話番号が変わりました。新しい番号は080-1111-2222です",
+        "전화번호가 010-1234-5678로 바뀌었어요",
+        "เบอร์โทรใหม่ 081-234-5678 ค่ะ",
+        "em đổi số điện thoại rồi, số mới là 0912 345 678",
+    ],
+)
+def test_a_correction_with_its_new_value_is_filed_at_once(typed: str) -> None:
+    t = start("privacy", facts(), body=typed, text=typed)
+    [filed] = effects_of(t, FileRequest)
+    assert filed.details == {"action": "correct", "note": typed}
 
 
 @E("identity", "linked: delete")

@@ -10,6 +10,8 @@ conversation's locale, and carry that message's prompt token as a browser would.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,8 @@ from tests.support.conversations import BIRTH, NOW, Expect, RequestSpec, TicketS
 from tests.support.conversations import Conversation as Spec
 
 CHANNEL = "webchat"
+# COUNSELBOT_CONVERSATION_TRACE=1: the transcript also shows the dialog stack after every turn.
+TRACE = bool(os.environ.get("COUNSELBOT_CONVERSATION_TRACE"))
 TURN_GAP = dt.timedelta(seconds=40)
 
 
@@ -214,6 +218,9 @@ class _Chat:
             self.last_missed = misses > self.misses
             self.out.misses += self.last_missed
             self.misses = misses
+            if TRACE:
+                steps = " > ".join(f"{f.get('dialog')}.{f.get('step')}" for f in frames)
+                self.out.transcript.append(("stack", f"{steps or '(empty)'}  misses={misses}"))
             rows = await s.execute(
                 select(TranscriptMessage)
                 .where(
@@ -360,9 +367,18 @@ def _spec_text(r: RequestSpec) -> str:
     return " ".join(parts)
 
 
+# Digit grouping is the locale's ("90,000" in English, "90.000" in Vietnamese, "90 000"): an amount
+# expected is found however its thousands are grouped.
+_GROUPING = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d{3}(?!\d))")
+
+
+def _amounts(text: str) -> str:
+    return _GROUPING.sub("", _fold(text))
+
+
 def _missing_replies(expect: Expect, transcript: list[tuple[str, str]]) -> list[str]:
-    said = _fold("\n".join(text for who, text in transcript if who == "bot"))
-    missing = [w for w in expect.reply_contains if _fold(w) not in said]
+    said = _amounts("\n".join(text for who, text in transcript if who == "bot"))
+    missing = [w for w in expect.reply_contains if _amounts(w) not in said]
     return [f"the bot never said: {', '.join(repr(w) for w in missing)}"] if missing else []
 
 
@@ -376,7 +392,7 @@ def report(out: Outcome) -> str:
     ]
     body = []
     for who, text in out.transcript:
-        prefix = "customer> " if who == "customer" else "     bot> "
+        prefix = {"customer": "customer> ", "stack": "   stack> "}.get(who, "     bot> ")
         lines = text.splitlines() or [""]
         body.append(prefix + lines[0])
         body.extend(" " * len(prefix) + line for line in lines[1:])

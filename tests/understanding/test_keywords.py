@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialogs.keywords import intent_of, is_menu, is_no, is_yes, option_number, wants_human
+from bot.dialogs.keywords import is_menu, is_no, is_yes, option_number, wants_human
 
 
 @pytest.mark.parametrize(
@@ -79,6 +79,6 @@ def test_no_option_number(text: str) -> None:
     assert option_number(text) is None
 
 
-def test_intent_fallback_does_not_hand_over_on_a_word_inside_a_word() -> None:
-    assert intent_of("人工授精") == "other"
-    assert intent_of("I want to cancel") == "cancel"
+def test_a_word_inside_a_word_does_not_hand_over() -> None:
+    assert not wants_human("人工授精について聞きたいです")
+    assert not wants_human("사람이 많아서 늦을 것 같아요")
