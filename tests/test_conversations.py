@@ -60,6 +60,8 @@ def _param(c: Conversation) -> object:
         if c.id in KNOWN
         else []
     )
+    # The set's marker (registered in conftest.py): `-k heldout3` selects that set.
+    marks.append(getattr(pytest.mark, c.set))
     return pytest.param(c, id=c.id, marks=marks)
 
 
