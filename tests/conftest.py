@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from tests.support.conversations import SETS
 from tests.support.databases import PostgresFactory, SqliteFactory, postgres_available
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each corpus set is a marker on its conversations, so `pytest -k heldout3` runs one set.
+    for name in SETS:
+        config.addinivalue_line("markers", f"{name}: a conversation of the {name} corpus set")
+
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -53,7 +53,12 @@ async def corpus_engine(
     await db.dispose()
 
 
-@pytest.mark.parametrize("conversation", [pytest.param(c, id=c.id) for c in CONVERSATIONS])
+def _param(c: Conversation) -> object:
+    # The set's marker (registered in conftest.py): `-k heldout3` selects that set.
+    return pytest.param(c, id=c.id, marks=[getattr(pytest.mark, c.set)])
+
+
+@pytest.mark.parametrize("conversation", [_param(c) for c in CONVERSATIONS])
 async def test_conversation(conversation: Conversation, corpus_engine: tuple[Engine, Database]) -> None:
     engine, db = corpus_engine
     out = await run(engine, db, conversation)
