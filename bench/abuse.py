@@ -34,7 +34,7 @@ from harness import Server, counselbot, database, free_port, ms, pct, server_env
 from tests.fakes.line_api import run_fake_line
 from tests.fakes.telegram_api import run_fake_telegram
 
-EMAIL, PASSWORD = "bench@agency.example", "bench password that is long enough"
+EMAIL, PASSWORD = "ops@agency.example", "bench password that is long enough"
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 

@@ -72,7 +72,7 @@ async def change_password(console: Console, request: Request, me: Me) -> Respons
     now = dt.datetime.now(dt.UTC)
     if not await passwords.verify_async(agent.password_hash, current):
         async with console.db.write() as s:
-            await lockout.failed(s, lockout.Keys.of(me.email, auth.address(request)), now)
+            await lockout.failed(s, lockout.Keys.of(me.email, auth.address(request)), now, checked=False)
             repo.audit(s, me.actor, "password.change_failed", "agent", agent.id, agent_id=agent.id)
         return _password_page(console, me, agent, "The current password is not right.", 400)
     try:

@@ -90,6 +90,17 @@ class Verdict:
 
 
 async def check(s: AsyncSession, keys: Keys, now: dt.datetime) -> Verdict:
+    """Whether this attempt may go on; if it may, it is counted for the pair at once, before the
+    password or code is verified (a success clears it): so concurrent guesses cannot all slip in while
+    the first ones are still being hashed. `failed` then adds the rest of a failure."""
+    await repo.serialize(s, keys.pair)
+    verdict = await _verdict(s, keys, now)
+    if verdict.reason is None:
+        console_repo.record_attempt(s, keys.pair, now)
+    return verdict
+
+
+async def _verdict(s: AsyncSession, keys: Keys, now: dt.datetime) -> Verdict:
     n, last = await repo.failures(s, keys.pair, now - PAIR_WINDOW)
     if last is not None and n >= PAIR_FREE:
         until = last + backoff(n)
@@ -108,9 +119,11 @@ def _seconds(delta: dt.timedelta) -> int:
     return max(1, int(delta.total_seconds() + 0.999))
 
 
-async def failed(s: AsyncSession, keys: Keys, now: dt.datetime) -> int:
-    """Count one failure everywhere; the pair's count after it."""
-    for key in (keys.pair, keys.account, keys.address):
+async def failed(s: AsyncSession, keys: Keys, now: dt.datetime, *, checked: bool = True) -> int:
+    """Count one failure for the account and the address (`check` counted it for the pair); the pair's
+    count after it. `checked=False`: no `check` came first (a wrong current password on the account
+    page), so the pair is counted here too."""
+    for key in (keys.account, keys.address) if checked else (keys.pair, keys.account, keys.address):
         console_repo.record_attempt(s, key, now)
     await s.flush()
     await repo.prune(s, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agent, AgentRecoveryCode, AgentSession, Flag, LoginAttempt
@@ -17,6 +17,14 @@ from storage.models import Agent, AgentRecoveryCode, AgentSession, Flag, LoginAt
 REQUIRE_2FA_FLAG = "console.require_2fa"
 # A success marks the address as the account's own for this long (see bot/console/lockout.py).
 KNOWN_FOR = dt.timedelta(days=30)
+
+
+async def serialize(session: AsyncSession, key: str) -> None:
+    """Holds attempts under one key to one at a time until the transaction ends. SQLite's single writer
+    already does; on PostgreSQL two concurrent sign-ins would otherwise both read the count before
+    either added to it, and fifty guesses at once would all be let through."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
 async def failures(session: AsyncSession, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:

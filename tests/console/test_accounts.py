@@ -269,3 +269,31 @@ async def test_sessions_are_new_after_a_reset_and_the_cli_reset_works_too(sqlite
             stored = await s.get(Agent, ann)
             assert stored is not None and stored.must_change_password
         assert auth.STAGE_PAGES["password"][0] == "/account/password"
+
+
+async def test_concurrent_guesses_from_one_address_get_no_more_tries_than_one_at_a_time(
+    settings: Settings,
+) -> None:
+    """Regression: 50 wrong passwords sent at once were all verified (each checked the count before any
+    had added to it), so the pair's five free tries became fifty."""
+    async with running(settings) as app:
+        await add_agent(app.db, "ann@agency.example", "Ann")
+        attacker = {"X-Forwarded-For": "203.0.113.9"}
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=app.base, headers=attacker, timeout=60)
+                )
+                for _ in range(30)
+            ]
+            responses = await asyncio.gather(
+                *(
+                    sign_in(c, "ann@agency.example", f"a wrong guess number {i}")
+                    for i, c in enumerate(clients)
+                )
+            )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [401] * lockout.PAIR_FREE + [429] * (30 - lockout.PAIR_FREE)
+        # Ann, elsewhere, is not locked out by it.
+        async with httpx.AsyncClient(base_url=app.base, headers={"X-Forwarded-For": "198.51.100.7"}) as ann:
+            assert (await sign_in(ann, "ann@agency.example")).status_code == 303
