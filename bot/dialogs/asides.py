@@ -52,8 +52,12 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
         here = frame.to(frame.step, offered=HUMAN) if frame.dialog == "menu" else frame
         return Transition(next=here, replies=(Text(NO_MEDICAL_ADVICE), *with_person(prompt)))
     if asked == "fee":
-        answer = _fee_answer(frame, ctx)
-        return Transition(next=frame, replies=(Text(answer), *prompt))
+        answer = Text(_fee_answer(frame, ctx))
+        if answer in prompt:
+            # The summary on screen is what was asked about ("why the full amount?"): the rules behind
+            # it answer, not the same summary twice.
+            answer = Text(FEE_RULES)
+        return Transition(next=frame, replies=(answer, *prompt))
     if frame.dialog not in _QUIET and _keeps_it(frame, ctx, understood):
         # "算了，还是不改了", "never mind", "やっぱり変更しなくていいです" at any question of a flow.
         return Transition(next=Done(), replies=(Text(NOTHING_SENT),))
@@ -99,11 +103,20 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
     read = ctx.facts.answer
     if not (isinstance(read, answers.No) or (isinstance(read, answers.NoFit) and read.then == answers.No())):
         return None
+    if isinstance(read, answers.NoFit) and read.reason == "question" and _asks_about(read, ctx):
+        # "why is it the full amount? is there no partial refund": a question about the fee (or a
+        # medical one) holding a "no" is no change of mind; `aside` answers it and asks again.
+        return None
     declared = getattr(registry.get(frame.dialog), "expects", {}).get(frame.step)
     if not getattr(declared, "confirms", False):
         # Elsewhere a no is an answer of its own ("No, only this appointment").
         return None
     return _switch(frame, ctx, getattr(ctx.facts.understood, "intent", None))
+
+
+def _asks_about(read: answers.NoFit, ctx: Ctx) -> bool:
+    about = read.question_about or getattr(ctx.facts.understood, "question_about", None)
+    return about in ("fee", "medical")
 
 
 def _switch(frame: Frame, ctx: Ctx, intent: str | None) -> Transition | None:

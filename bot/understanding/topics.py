@@ -63,7 +63,12 @@ _QUESTION_START = re.compile(
 _FEE = re.compile(
     r"\b(?:fees?|charged?|charges|charging|penalty|penalties|cost|costs|price|pay|paying|refund\w*|"
     r"free of charge|how much|deposit|money|surcharge|phi|mat phi|tinh phi|tinh tien|mat tien|bao nhieu tien|"
-    r"tien phat|mien phi|den bu|hoan tien|tien coc|tra tien)\b|"
+    r"tien phat|mien phi|den bu|hoan tien|tien coc|tra tien|"
+    # How much of it: "why the full amount?", "is there a discount?", "toàn bộ phí", "mất hết".
+    r"full amount|full fee|full price|whole amount|whole fee|discounts?|waive\w*|percent|"
+    r"toan bo phi|toan bo so tien|toan bo tien|mat het|mat toan bo|giam phi|mot nua|phan tram|hoan lai)\b|"
+    r"\d+\s*%|全額|半額|割引|免除|全额|全数|全數|一半|折扣|减免|減免|退一部分|退返|전액|반액|할인|면제|"
+    r"เต็มจำนวน|ครึ่งหนึ่ง|ส่วนลด|ยกเว้นค่า|คืนบางส่วน|"
     r"料金|キャンセル料|手数料|費用|違約金|お金|いくら|有料|無料|払|返金|請求|"
     r"收费|收費|费用|手续费|手續費|违约金|違約金|扣钱|扣錢|要钱|要錢|多少钱|多少錢|罚款|罰款|俾錢|畀錢|俾钱|收唔收|"
     r"免费|免費|扣多少|付钱|付錢|退款|退钱|退錢|錢|钱|"
