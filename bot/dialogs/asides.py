@@ -51,7 +51,8 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
         # At the menu no question is open: a yes that follows is a yes to the person offered.
         here = frame.to(frame.step, offered=HUMAN) if frame.dialog == "menu" else frame
         return Transition(next=here, replies=(Text(NO_MEDICAL_ADVICE), *with_person(prompt)))
-    if asked == "fee":
+    if asked == "fee" and (intent == "payment" or _switch(frame, ctx, intent) is None):
+        # "50%? then can I change the date instead?" is a change of mind first (handled below).
         answer = Text(_fee_answer(frame, ctx))
         if answer in prompt:
             # The summary on screen is what was asked about ("why the full amount?"): the rules behind
@@ -104,8 +105,8 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
     if not (isinstance(read, answers.No) or (isinstance(read, answers.NoFit) and read.then == answers.No())):
         return None
     if isinstance(read, answers.NoFit) and read.reason == "question" and _asks_about(read, ctx):
-        # "why is it the full amount? is there no partial refund": a question about the fee (or a
-        # medical one) holding a "no" is no change of mind; `aside` answers it and asks again.
+        # "why is it the full amount? is there no partial refund": a question about the fee holding a
+        # "no" is no change of mind to the payment flow; `aside` answers it and asks again.
         return None
     declared = getattr(registry.get(frame.dialog), "expects", {}).get(frame.step)
     if not getattr(declared, "confirms", False):
@@ -115,8 +116,10 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
 
 
 def _asks_about(read: answers.NoFit, ctx: Ctx) -> bool:
+    """A question about the fee whose words only sound like the payment flow ("is there no refund?");
+    "50%? then can I change the date instead?" still switches."""
     about = read.question_about or getattr(ctx.facts.understood, "question_about", None)
-    return about in ("fee", "medical")
+    return about == "fee" and getattr(ctx.facts.understood, "intent", None) == "payment"
 
 
 def _switch(frame: Frame, ctx: Ctx, intent: str | None) -> Transition | None:
