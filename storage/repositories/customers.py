@@ -39,12 +39,12 @@ async def search_customers(
     return list((await session.execute(stmt)).scalars())
 
 
-def compact_reference(column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[str]:
-    """A stored reference without its separators, upper case (the same in SQLite and PostgreSQL)."""
-    stripped: ColumnElement[str] = column  # type: ignore[assignment]
+def compact_reference(column: InstrumentedAttribute[str]) -> ColumnElement[str]:
+    """A stored reference upper case, without its separators (the same in SQLite and PostgreSQL)."""
+    stripped: ColumnElement[str] = func.upper(column)
     for sep in _SEPARATORS:
         stripped = func.replace(stripped, sep, "")
-    return func.upper(stripped)
+    return stripped
 
 
 def compact_reference_text(reference: str) -> str:
