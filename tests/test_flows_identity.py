@@ -95,3 +95,25 @@ async def test_the_demo_data_links_and_offers_its_three_bookings(settings: Setti
         await c.press("this_only")
         assert "Cancellation fee: 50% of ¥120,000 = ¥60,000" in c.text()
         assert await c.count(Ticket) == 0
+
+
+async def test_a_reference_matches_without_its_hyphens_spaces_or_case(settings: Settings) -> None:
+    """The identity check compares references the way customers type them: "h2en01", "H2 EN01"."""
+    from storage.repositories import customers
+
+    ids = await seed(settings, ("H2-EN01", "treatment", 6, 14, 40_000))
+    db = Database(settings.database_url)
+    try:
+        async with db.read() as s:
+            booking = await s.get(Booking, ids["H2-EN01"])
+            assert booking is not None
+            for typed in ("H2EN01", "h2en01", "h2 en01", "H2-EN01", "h2_en01"):
+                found = await customers.linkable(s, typed, BIRTH)
+                assert found is not None and found.id == booking.customer_id, typed
+            assert await customers.linkable(s, "H2EN02", BIRTH) is None
+            assert await customers.linkable(s, "H2EN01", BIRTH + dt.timedelta(days=1)) is None
+    finally:
+        await db.dispose()
+    async with chat(settings) as c:
+        await c.say("payment")
+        await c.link("my booking no. is h2 en01 thanks")

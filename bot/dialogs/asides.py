@@ -51,9 +51,14 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
         # At the menu no question is open: a yes that follows is a yes to the person offered.
         here = frame.to(frame.step, offered=HUMAN) if frame.dialog == "menu" else frame
         return Transition(next=here, replies=(Text(NO_MEDICAL_ADVICE), *with_person(prompt)))
-    if asked == "fee":
-        answer = _fee_answer(frame, ctx)
-        return Transition(next=frame, replies=(Text(answer), *prompt))
+    if asked == "fee" and (intent == "payment" or _switch(frame, ctx, intent) is None):
+        # "50%? then can I change the date instead?" is a change of mind first (handled below).
+        answer = Text(_fee_answer(frame, ctx))
+        if answer in prompt:
+            # The summary on screen is what was asked about ("why the full amount?"): the rules behind
+            # it answer, not the same summary twice.
+            answer = Text(FEE_RULES)
+        return Transition(next=frame, replies=(answer, *prompt))
     if frame.dialog not in _QUIET and _keeps_it(frame, ctx, understood):
         # "算了，还是不改了", "never mind", "やっぱり変更しなくていいです" at any question of a flow.
         return Transition(next=Done(), replies=(Text(NOTHING_SENT),))
@@ -99,11 +104,22 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
     read = ctx.facts.answer
     if not (isinstance(read, answers.No) or (isinstance(read, answers.NoFit) and read.then == answers.No())):
         return None
+    if isinstance(read, answers.NoFit) and read.reason == "question" and _asks_about(read, ctx):
+        # "why is it the full amount? is there no partial refund": a question about the fee holding a
+        # "no" is no change of mind to the payment flow; `aside` answers it and asks again.
+        return None
     declared = getattr(registry.get(frame.dialog), "expects", {}).get(frame.step)
     if not getattr(declared, "confirms", False):
         # Elsewhere a no is an answer of its own ("No, only this appointment").
         return None
     return _switch(frame, ctx, getattr(ctx.facts.understood, "intent", None))
+
+
+def _asks_about(read: answers.NoFit, ctx: Ctx) -> bool:
+    """A question about the fee whose words only sound like the payment flow ("is there no refund?");
+    "50%? then can I change the date instead?" still switches."""
+    about = read.question_about or getattr(ctx.facts.understood, "question_about", None)
+    return about == "fee" and getattr(ctx.facts.understood, "intent", None) == "payment"
 
 
 def _switch(frame: Frame, ctx: Ctx, intent: str | None) -> Transition | None:

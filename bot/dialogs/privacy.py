@@ -17,7 +17,7 @@ from bot.events import ChoiceIn, TextIn
 from bot.i18n import msg
 from bot.replies import Choices, Option, Reply, Text
 from bot.understanding import yesno
-from bot.understanding.text import normalize
+from bot.understanding.text import normalize, strip_latin_marks
 
 SEE, CORRECT, DELETE = "see", "correct", "delete"
 SEND, KEEP = "send", "keep"
@@ -179,9 +179,37 @@ def _file(frame: Frame, action: str, note: str) -> Transition:
     return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
 
 
+# fmt: off
+# A polite request is often a question ("can you delete my data?", "消してもらえますか", "cho em xem ... được
+# không ạ"): these frames ask for something to be done for the customer.
+_REQUEST = re.compile(
+    r"\b(?:i'd like|i would like|i want|i wanna|i need|i'd want|please|pls|can you|could you|would you|can i|"
+    r"could i|may i|let me|i'm asking|i am asking|i request|"
+    r"cho (?:em|toi|minh|chi|anh|con)(?! hoi)|muon|xin|giup|lam on|nho)\b|"
+    r"てもらえ|てもらい|ていただけ|ていただき|てください|て下さい|てほしい|て欲しい|たいです|たいのですが|たいんですが|"
+    r"お願い|させて|"
+    r"我想|我要|想要|请|請|麻烦|麻煩|帮我|幫我|幫手|帮忙|幫忙|唔該|可唔可以|可不可以|能不能|"
+    r"주세요|주실|주시|싶어요|싶습니다|싶은데|해줘|해 줘|부탁|"
+    r"ขอ|อยาก|ช่วย|ให้หน่อย|รบกวน",
+    re.ASCII,
+)
+# A question about who, where or how long (the policy), even when framed as a request.
+_POLICY_QUESTION = re.compile(
+    r"\b(?:who|whom|whose|which clinics?|where|how long|ai|o dau|bao lau)\b|"
+    r"誰|だれ|どこ|いつまで|谁|哪些人|哪里|哪裡|多久|邊個|边个|邊度|누가|누구|어디|언제까지|ใคร|ที่ไหน|นานแค่ไหน",
+    re.ASCII,
+)
+# fmt: on
+
+
 def _asks(text: str) -> bool:
-    """ "Who can see my photos?", "ảnh của em thì ai được xem vậy ạ?": a question about the policy."""
-    return "?" in text or "？" in text or yesno.is_question(normalize(text))
+    """ "Who can see my photos?", "ảnh của em thì ai được xem vậy ạ?": a question about the policy;
+    "what data do you have on me? I'd like to see it", "消してもらえますか": a request, asked politely."""
+    t = normalize(text)
+    if not ("?" in text or "？" in text or yesno.is_question(t)):
+        return False
+    plain = strip_latin_marks(t)
+    return bool(_POLICY_QUESTION.search(plain)) or not _REQUEST.search(plain)
 
 
 def _typed_action(text: str) -> str | None:

@@ -114,9 +114,13 @@ def understand(text: str, now: dt.datetime) -> Understanding:
 
 
 # An arrival named with a clock time: "I'll be there at 3:20", "15時20分に着きます", "3点20到", "3시 반에 도착".
+# An online consultation is joined, not reached: "13:10くらいからの参加", "I'll log on at 3:20".
 _ARRIVAL = re.compile(
-    r"\b(?:be there|get there|get here|be here|arrive|arriving|arrival|reach|make it|toi|den|co mat)\b|"
-    r"着|到着|(?<![到])到(?![期底])|도착|ถึง",
+    r"\b(?:be there|get there|get here|be here|be in|get in|show up|turn up|roll in|arrive|arriving|arrival|"
+    r"reach|make it|eta|e\.t\.a|join|joining|log in|log on|hop on|dial in|toi|den|co mat|tham gia|vao|ket noi)\b|"
+    r"着|到着|(?<![到])到(?![期底])|参加|入室|ログイン|接続|つなが|繋が|入れ|"
+    r"上线|上線|连线|連線|加入|參加|进入|進入|入会|入會|"
+    r"도착|접속|참여|참석|입장|들어가|ถึง|เข้าร่วม|เข้าห้อง|เข้าคอล|เข้าประชุม",
     re.ASCII,
 )
 _SPECIAL = [re.compile(p, re.ASCII) for p, _ in SPECIAL]

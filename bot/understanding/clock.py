@@ -60,7 +60,11 @@ _PATTERNS = (
     re.compile(r"(?<!tre )(?<!muon )(?<!cham )(?<![a-z\d])(?P<h>\d{1,2})h(?P<m>[0-5]\d)(?![a-z\d'])\s*(?P<ap>sang|chieu|toi)?"),
     re.compile(r"(?:luc|vao|hen|den|toi|lich(?: cua)?(?: em| toi| minh| chi| anh)?|la)\s+(?P<h>\d{1,2})\s*(?:gio|g|h)(?![a-z])\s*(?P<ap>sang|chieu|toi)?"),
     re.compile(r"(?P<h>\d{1,2})\s*(?:gio|g|h)\s*(?P<ap>sang|chieu|toi)(?![a-z])"),
+    # Vietnamese "11h" alone is eleven o'clock ("chắc 11h mới tới"), an hour count only after a word for
+    # "late" (trễ 1h) or before "nữa" (1h nữa = in an hour): see `_HOURS_NOT_CLOCK`.
+    re.compile(r"(?<![a-z\d:.])(?P<h>\d{1,2})h(?![a-z\d'])(?!\s*nua)(?P<bare_h>)"),
 )
+_HOURS_NOT_CLOCK = re.compile(r"\b(?:tre|muon|cham|them|mat|het|trong|sau)\b(?:\s+\w+)?\s*$")
 # fmt: on
 # "晚一点" is "a little later", not one o'clock.
 _A_BIT = re.compile(
@@ -86,6 +90,8 @@ def find(t: str) -> list[Clock]:
         for m in rx.finditer(plain):
             spans = [(c.start, c.end) for c in out] + bits
             if any(a < m.end() and m.start() < b for a, b in spans):
+                continue
+            if m.groupdict().get("bare_h") is not None and _HOURS_NOT_CLOCK.search(plain[: m.start()]):
                 continue
             c = _clock(m)
             if c is not None:

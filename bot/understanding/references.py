@@ -42,6 +42,11 @@ def candidates(text: str) -> list[str]:
         word = parts[0]
         nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
         gap = t[m.end() : tokens[i + 1].start()] if i + 1 < len(tokens) else ""
+        if _split_pair(word, nxt, gap):
+            ranked.append((0, m.start(), f"{word}-{nxt}".upper()))  # "h3 en01" for H3-EN01
+            continue
+        if i > 0 and _split_pair(tokens[i - 1][0], word, t[tokens[i - 1].end() : m.start()]):
+            continue  # the second half of a pair taken above
         if word.isalpha() and nxt.isdigit() and len(word) <= 6 and word not in _STOP and gap.strip() == "":
             ranked.append((1, m.start(), f"{word}-{nxt}".upper()))  # "bk 1001"
         elif m2 := _LETTERS_DIGITS.match(word):
@@ -57,6 +62,18 @@ def candidates(text: str) -> list[str]:
         if len(kept) >= 2:
             ranked.append((4, 0, "-".join(kept).upper()))
     return list(dict.fromkeys(r[2] for r in sorted(ranked)))
+
+
+def _split_pair(word: str, nxt: str, gap: str) -> bool:
+    """Two parts of one reference typed with a space instead of the hyphen: both short, both with a
+    digit, at least one with letters ("h3 en01", "a12 0034"), nothing but spaces between."""
+    if gap.strip() or "-" in word or "-" in nxt or not word or not nxt:
+        return False
+    if word in _STOP or nxt in _STOP or len(word) > 8 or len(nxt) > 8:
+        return False
+    has_digit = any(c.isdigit() for c in word) and any(c.isdigit() for c in nxt)
+    has_letter = any(c.isalpha() for c in word + nxt)
+    return has_digit and has_letter and not (word.isdigit() and nxt.isdigit())
 
 
 def _after_letters(tokens: list[re.Match[str]], i: int) -> bool:

@@ -55,6 +55,41 @@ OVERLAP = re.compile(
     r"임신|수유|아프|아파|통증|ตั้งครรภ์|ท้องอยู่|ให้นม|เจ็บ|ปวด|痛|疼",
     re.ASCII,
 )
+# A health condition, a medication or a pregnancy the customer has: with a question whether the treatment
+# is still fine ("我有甲亢，在吃药，做热玛吉会不会有影响？", "I have a thyroid condition, is that a problem for
+# HIFU?"), it is a medical question whatever the condition's or the treatment's name.
+_HEALTH = re.compile(
+    r"\b(?:(?:i have|i've got|i got|i suffer from|suffering from|diagnosed with|my)\s+(?:an?\s+)?(?:\w+\s+){0,2}"
+    r"(?:condition|disease|disorder|syndrome|problems?|issues?)|thyroid|hyperthyroid\w*|hypothyroid\w*|"
+    r"graves|hashimoto\w*|diabet\w*|asthma\w*|epilep\w*|hypertension|high blood pressure|autoimmune|lupus|"
+    r"keloid\w*|eczema|psoriasis|rosacea|cancer|chemo\w*|hepatitis|anemi\w*|anaemi\w*|pacemaker|"
+    r"(?:on|taking|take|i take)\s+(?:\w+\s+){0,2}(?:medication|meds|medicine|pills|tablets|drugs|insulin|"
+    r"steroids?|accutane|isotretinoin|retinoids?|antidepressants?|hormones?|thinners?)|medications?|meds|"
+    r"pregnan\w*|breastfeed\w*|nursing|"
+    r"benh|hoi chung|cuong giap|suy giap|tuyen giap|tieu duong|huyet ap|tim mach|hen suyen|dong kinh|"
+    r"ung thu|seo loi|uong thuoc|dung thuoc|co thai|mang thai|cho con bu)\b|"
+    r"持病|甲状腺|バセドウ|橋本病|糖尿病|高血圧|喘息|てんかん|心臓病|膠原病|ケロイド|アトピー|抗がん剤|服薬|"
+    r"薬を飲んで|を飲んでい|服用|通院中|治療中|妊娠|授乳|"
+    r"我有\S{0,4}?(?:病|症|炎|亢|癌|瘤)|甲亢|甲减|甲減|甲状腺|甲狀腺|高血压|高血壓|哮喘|癫痫|癲癇|心脏病|心臟病|"
+    r"红斑狼疮|紅斑狼瘡|疤痕体质|疤痕體質|在吃药|在吃藥|在服药|在服藥|吃着药|吃著藥|长期吃|長期食|食緊藥|"
+    r"怀孕|懷孕|孕期|哺乳|"
+    r"지병|갑상선|당뇨|고혈압|천식|뇌전증|심장병|자가면역|켈로이드|아토피|복용|약을 먹고|약 먹고|먹고 있는 약|임신|수유|"
+    r"โรคประจำตัว|ไทรอยด์|เบาหวาน|ความดันสูง|ความดันโลหิตสูง|หอบหืด|ลมชัก|โรคหัวใจ|คีลอยด์|กินยา|ทานยา|"
+    r"ตั้งครรภ์|ให้นม",
+    re.ASCII,
+)
+# Whether something still is all right, or what it does ("会不会有影响", "受けても大丈夫", "받아도 되나요").
+_STILL_FINE = re.compile(
+    r"\b(?:affect\w*|interfere\w*|interact\w*|a problem|an issue|ok to|okay to|ok for|okay for|safe|"
+    r"still (?:have|get|do|go)|allowed to|can i (?:still )?(?:have|get|do)|is it (?:ok|okay|fine|safe)|"
+    r"anh huong|co sao khong|lam duoc khong|duoc khong|co van de|an toan|co nen)\b|"
+    r"影響|受けられ|受けても|大丈夫|問題ない|問題あり|差し支え|できますか|可能ですか|"
+    r"影响|有没有关系|有沒有關係|要不要紧|要不要緊|要唔要緊|能不能做|可以做|能做|可不可以|可唔可以|行不行|适合|適合|"
+    r"会不会|會不會|"
+    r"영향|받아도|받을 수|해도 되|해도 괜찮|괜찮을까|괜찮나요|괜찮은가요|가능한가요|가능할까요|문제 없|상관없|"
+    r"มีผล|ส่งผล|ทำได้ไหม|ได้ไหม|ได้มั้ย|เป็นอะไรไหม|ปลอดภัย|มีปัญหาไหม",
+    re.ASCII,
+)
 _QUESTION_START = re.compile(
     r"^(?:is|are|can|could|may|should|will|would|do|does|did|how|what|when|where|why|who|which|any)\b|"
     r"\b(?:bao lau|co duoc|duoc khong)\b|多久|幾耐|几时|幾時|얼마나|กี่วัน|นานไหม",
@@ -63,7 +98,12 @@ _QUESTION_START = re.compile(
 _FEE = re.compile(
     r"\b(?:fees?|charged?|charges|charging|penalty|penalties|cost|costs|price|pay|paying|refund\w*|"
     r"free of charge|how much|deposit|money|surcharge|phi|mat phi|tinh phi|tinh tien|mat tien|bao nhieu tien|"
-    r"tien phat|mien phi|den bu|hoan tien|tien coc|tra tien)\b|"
+    r"tien phat|mien phi|den bu|hoan tien|tien coc|tra tien|"
+    # How much of it: "why the full amount?", "is there a discount?", "toàn bộ phí", "mất hết".
+    r"full amount|full fee|full price|whole amount|whole fee|discounts?|waive\w*|percent|"
+    r"toan bo phi|toan bo so tien|toan bo tien|mat het|mat toan bo|giam phi|mot nua|phan tram|hoan lai)\b|"
+    r"\d+\s*%|全額|半額|割引|免除|全额|全数|全數|一半|折扣|减免|減免|退一部分|退返|전액|반액|할인|면제|"
+    r"เต็มจำนวน|ครึ่งหนึ่ง|ส่วนลด|ยกเว้นค่า|คืนบางส่วน|"
     r"料金|キャンセル料|手数料|費用|違約金|お金|いくら|有料|無料|払|返金|請求|"
     r"收费|收費|费用|手续费|手續費|违约金|違約金|扣钱|扣錢|要钱|要錢|多少钱|多少錢|罚款|罰款|俾錢|畀錢|俾钱|收唔收|"
     r"免费|免費|扣多少|付钱|付錢|退款|退钱|退錢|錢|钱|"
@@ -132,8 +172,14 @@ def medical_question(text: str) -> bool:
 
 
 def is_medical(t: str, plain: str) -> bool:
+    if not _asks(t, plain):
+        return False
     effect = _EFFECT.search(plain) or _EFFECT_MARKED.search(t)
-    return bool(effect and _TREATMENT.search(plain) and _asks(t, plain))
+    if effect and _TREATMENT.search(plain):
+        return True
+    # A condition, a medication or a pregnancy, and whether the treatment is still fine: the names of
+    # conditions and treatments are open-ended, the way the question is asked is not.
+    return bool(_HEALTH.search(plain) and (_STILL_FINE.search(plain) or _TREATMENT.search(plain)))
 
 
 def asks_about_fee(text: str) -> bool:

@@ -118,8 +118,18 @@ _QUESTION_WORD = re.compile(
     + "|"
     + _alt("ですか|ますか|でしょうか|いくら|いつ|どう|どこ|誰|なぜ|なに|何|吗|嗎|呢|多少|几|幾|什么|什麼|怎么|怎麼|哪|谁|誰|"
            "为什么|為什麼|幾多|點樣|邊|咩|나요|까요|니까|ㄴ가요|얼마|언제|어디|왜|누가|뭐|무엇|어떻게|있어요\\?|"
-           "เท่าไหร่|เท่าไร|อะไร|ที่ไหน|เมื่อไหร่|อย่างไร|ทำไม|ใคร|กี่")
+           "เท่าไหร่|เท่าไร|อะไร|ที่ไหน|เมื่อไหร่|อย่างไร|ทำไม|ใคร|กี่|เหรอ|หรอ")
     + r"|か\s*$"
+)
+# An English clause that asks by its word order ("is there no partial refund", "can't you waive it").
+_ASKS_EN = re.compile(
+    r"^\s*(?:wait\s+|so\s+|and\s+|then\s+)?(?:is|are|isn't|aren't|was|wasn't|do|does|don't|doesn't|can|can't|"
+    r"could|couldn't|will|won't|would|should|shouldn't|have|haven't|has|hasn't)\s+(?:there|it|i|you|we|they|that|this)\b"
+)
+# Vietnamese "không", "chưa" before a verb negate it ("không hoàn lại à?"): no answer that opens a clause.
+_OPENS_WITH_ANSWER = re.compile(
+    r"^\s*(?!(?:không|khong|ko|hông|hong|chưa|chua|chẳng|chang)\s+(?!ạ|a\b|đâu|dau\b))"
+    r"(?:" + _NO.pattern + "|" + _YES.pattern + r")(?=\s|$)"
 )
 _CLAUSE_SPLIT = re.compile(r"[,，、。.!！;；~\n]+|(?<=[?？])")
 # fmt: on
@@ -149,9 +159,23 @@ def classify(text: str) -> YesNo:
     head, tail = (t[: m.start()], t[m.end() :]) if m else (t, "")
     answer = _answer(head)
     asks = is_question(tail) or (not tail and _asks_after(head))
+    if answer.value is not None and asks:
+        answer = _answer(_answering_clauses(head))
     if tail and not asks and _has_content(tail):
         return YesNo(answer.value, answer.strong, qualified=answer.value is not None)
     return YesNo(answer.value, answer.strong, asks, False, answer.unsure, answer.ambiguous)
+
+
+def _answering_clauses(t: str) -> str:
+    """The clauses of `t` that can hold the answer: a yes or no inside a clause that asks something
+    more is part of that question ("is there no partial refund?", "没有部分退款吗", "ไม่มีคืนบางส่วนเหรอ"),
+    unless it opens the clause ("no, why 100%?", "no is there another way")."""
+    kept = []
+    for clause in (c for c in _CLAUSE_SPLIT.split(t) if c.strip()):
+        asking = is_question(clause) or bool(_ASKS_EN.search(clause))
+        if not asking or not _has_content(_mask_all(clause)) or _OPENS_WITH_ANSWER.match(clause):
+            kept.append(clause)
+    return ", ".join(kept)
 
 
 def is_question(t: str) -> bool:
@@ -165,10 +189,12 @@ def is_question(t: str) -> bool:
 def _asks_after(t: str) -> bool:
     """A question inside an answer ("はい、キャンセル料はかかりますか"): a clause after the first that asks."""
     clauses = [c for c in _CLAUSE_SPLIT.split(t) if c.strip()]
-    if len(clauses) > 1:
-        return any(is_question(c) for c in clauses[1:])
     if not clauses:
         return False
+    if len(clauses) > 1 and any(is_question(c) for c in clauses[1:]):
+        return True
+    # The first clause asks too when it is more than an answer word ("why is it the full amount?? is
+    # there no partial refund": its "no" is inside a question, no answer).
     only = clauses[0]
     masked = _YES_IDIOM.sub(" ", _NEUTRAL.sub(" ", only))
     if _QUESTION_FRAME.search(masked) or _QUESTION_WORD.search(masked):

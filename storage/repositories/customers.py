@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import Booking, Customer
 from storage.repositories.common import like_pattern
+
+# What customers type between the parts of a reference, or that NFKC leaves there.
+_SEPARATORS = ("-", " ", "_", "/", ".")
 
 
 async def search_customers(
@@ -35,13 +39,27 @@ async def search_customers(
     return list((await session.execute(stmt)).scalars())
 
 
+def compact_reference(column: InstrumentedAttribute[str]) -> ColumnElement[str]:
+    """A stored reference upper case, without its separators (the same in SQLite and PostgreSQL)."""
+    stripped: ColumnElement[str] = func.upper(column)
+    for sep in _SEPARATORS:
+        stripped = func.replace(stripped, sep, "")
+    return stripped
+
+
+def compact_reference_text(reference: str) -> str:
+    """What was typed, compared the same way as `compact_reference`."""
+    return "".join(ch for ch in reference.upper() if ch not in _SEPARATORS)
+
+
 async def linkable(session: AsyncSession, reference: str, birth_date: dt.date) -> Customer | None:
-    """The customer with this booking reference (any case) and birth date, unless anonymized."""
+    """The customer with this booking reference and birth date, unless anonymized. References compare
+    without case, hyphens or spaces: "h3 en01", "H3EN01" and "H3-EN01" name the same booking."""
     row = await session.execute(
         select(Customer)
         .join(Booking, Booking.customer_id == Customer.id)
         .where(
-            func.upper(Booking.reference) == reference.strip().upper(),
+            compact_reference(Booking.reference) == compact_reference_text(reference),
             Customer.birth_date == birth_date,
             Customer.anonymized_at.is_(None),
         )

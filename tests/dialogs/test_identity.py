@@ -283,3 +283,21 @@ def test_prompts_of_every_step_are_not_empty() -> None:
     c = ctx("x", facts(linked=False))
     for name in ("consent", "reference", "birth_date", "checking"):
         assert D.prompt(Frame("identity", name, {}), c)
+
+
+@pytest.mark.parametrize(
+    ("typed", "reference"),
+    [
+        ("h3 en01", "H3-EN01"),
+        ("my ref is h3 en01", "H3-EN01"),
+        ("予約番号は h3 ja01 です", "H3-JA01"),
+        ("mã đặt lịch là h3 vi01 nhé", "H3-VI01"),
+        ("예약번호 h3 ko01 이에요", "H3-KO01"),
+        ("หมายเลขการจอง h3 th01 ค่ะ", "H3-TH01"),
+        ("預約編號 h3 zt01", "H3-ZT01"),
+        ("ab12 0034", "AB12-0034"),
+    ],
+)
+def test_reference_typed_with_a_space_for_its_hyphen(typed: str, reference: str) -> None:
+    t = step("identity", "reference", typed, facts(linked=False))
+    assert isinstance(t.next, Frame) and t.next.data["reference"] == reference

@@ -213,3 +213,42 @@ def test_whole_request_goes_through_the_identity_check_first() -> None:
     assert sim.where() == ("privacy", "confirm_delete")
     sim.send(ChoiceIn("send"))
     assert [r.details["action"] for r in sim.filed.values()] == ["delete"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "action"),
+    [
+        ("could you show me what data you keep about me?", "see"),
+        ("can you erase everything you have on me?", "delete"),
+        ("私の個人情報を見せていただけますか？", "see"),
+        ("登録情報を削除してもらいたいのですが、できますか？", "delete"),
+        ("可以帮我删除我的个人资料吗？", "delete"),
+        ("唔該俾我睇吓你哋有我咩資料？", "see"),
+        ("제 개인정보 열람하고 싶은데 가능할까요?", "see"),
+        ("제 정보 전부 삭제해 주실 수 있나요?", "delete"),
+        ("ขอดูข้อมูลส่วนตัวของฉันได้ไหมคะ", "see"),
+        ("ช่วยลบข้อมูลของผมทั้งหมดได้ไหมครับ", "delete"),
+        ("xóa giúp em toàn bộ thông tin cá nhân được không ạ?", "delete"),
+    ],
+)
+def test_a_request_asked_as_a_question_is_not_asked_again(typed: str, action: str) -> None:
+    t = start("privacy", facts(linked=False), body=typed, text=typed)
+    assert isinstance(t.next, Push) and t.next.dialog == "identity", typed
+    assert t.next.then is not None and t.next.then.data["action"] == action
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "who can see my before and after photos?",
+        "can the clinic see my treatment history?",
+        "私の写真は誰が見られますか？",
+        "我的照片谁能看到？",
+        "제 사진은 누가 볼 수 있나요?",
+        "ใครดูรูปของฉันได้บ้างคะ",
+        "ảnh của em thì ai được xem vậy ạ?",
+    ],
+)
+def test_a_question_about_the_policy_is_answered_with_the_policy(typed: str) -> None:
+    t = start("privacy", facts(linked=False), body=typed, text=typed)
+    assert isinstance(t.next, Frame) and t.next.step == "choose", typed
