@@ -74,6 +74,7 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     senders = {s.channel: s for c in components for s in c.senders}
     worker = DeliveryWorker(db, settings, bus, senders, engine.instruments)
     ctx.delivery = worker
+    engine.delivery = worker
     shutdown = ShutdownNotice()
 
     @contextlib.asynccontextmanager
