@@ -197,7 +197,8 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, int]], now:
     for parts, ids in by_parts.items():
         await session.execute(
             update(_T)
-            .where(_T.c.id.in_(ids))
+            # Only rows still out: one an agent or an unfollow settled meanwhile keeps that outcome.
+            .where(_T.c.id.in_(ids), _T.c.status == "sending")
             .values(status="sent", parts_sent=parts, sent_at=now, last_error=None, locked_until=None)
         )
 
