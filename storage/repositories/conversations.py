@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
@@ -105,7 +106,7 @@ def add_transcript(
 
 
 _PENDING = "counselbot.transcript_lines"
-_TABLE = "transcript_messages"
+_LINES: Table = TranscriptMessage.__table__  # type: ignore[assignment]
 
 
 def _write_lines(session: Session) -> None:
@@ -115,7 +116,7 @@ def _write_lines(session: Session) -> None:
     if any(o is not None and o.id is None for _, o in pending):
         session.flush()
     rows = [{**v, "outbox_id": o.id} if o is not None else v for v, o in pending]
-    session.execute(insert(TranscriptMessage.__table__), rows)
+    session.execute(insert(_LINES), rows)
 
 
 @event.listens_for(Session, "before_commit")
@@ -134,8 +135,9 @@ def _before_statement(state: ORMExecuteState) -> None:
     session = state.session
     if not session.info.get(_PENDING):
         return
-    tables = find_tables(state.statement, include_crud=True, include_joins=True, include_aliases=True)
-    if any(getattr(t, "name", None) == _TABLE for t in tables):
+    statement = cast(ClauseElement, state.statement)
+    tables = find_tables(statement, include_crud=True, include_joins=True, include_aliases=True)
+    if any(getattr(t, "name", None) == _LINES.name for t in tables):
         _write_lines(session)
 
 
