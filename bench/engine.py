@@ -36,7 +36,7 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 async def run(url: str, conversations: int, messages: int, concurrency: int) -> dict[str, float]:
     """The engine alone (no HTTP, no delivery); prints the SQL statements it sends per event."""
-    settings = Settings(_env_file=None, database_url=url, secret_key="bench")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, secret_key="bench")  # type: ignore[call-arg,arg-type]
     db = Database(url, pool_size=concurrency)
     engine = Engine(db, settings, Bus())
     statements: dict[str, int] = {}
