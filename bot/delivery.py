@@ -181,8 +181,7 @@ class DeliveryWorker:
         if self._renewer is None or self._renewer.done():
             self._renewer = asyncio.create_task(self._renew())
         try:
-            async with self._slots[job.delivery.key.channel]:
-                await self._deliver(job)
+            await self._deliver(job)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -229,7 +228,10 @@ class DeliveryWorker:
 
         d = dataclasses.replace(d, progress=progress, reply_attempt=reply_attempt)
         try:
-            result: SendResult = await sender.send(d)
+            # The slot bounds the requests to the platform only: recording the outcome waits for the
+            # database, and must not keep the next answers from going out meanwhile.
+            async with self._slots[d.key.channel]:
+                result: SendResult = await sender.send(d)
         except Exception as exc:
             log.warning(
                 "delivery: sender raised", extra={"outbox_id": d.outbox_id, "error": type(exc).__name__}
