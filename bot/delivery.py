@@ -93,6 +93,8 @@ class DeliveryWorker:
         self._renewer: asyncio.Task[None] | None = None
         self._handed: set[asyncio.Task[None]] = set()
         self._sent: list[tuple[Job, int, asyncio.Future[None]]] = []
+        # Delivered, "sent" not committed yet: outbox id -> conversation id (see `delivered`).
+        self._unmarked: dict[int, int] = {}
         self._marker: asyncio.Task[None] | None = None
         # Rows that were queued behind another (not handed over): a finished send may have freed them.
         self._queued_hint = False
@@ -114,6 +116,11 @@ class DeliveryWorker:
     @staticmethod
     def lease_until(now: dt.datetime | None = None) -> dt.datetime:
         return (now or dt.datetime.now(dt.UTC)) + LEASE
+
+    def delivered(self, conversation_id: int) -> list[int]:
+        """This conversation's rows that went out and wait for their "sent" commit: an answer queued
+        behind them only because that commit is slower than the customer need not wait."""
+        return [oid for oid, conv in self._unmarked.items() if conv == conversation_id]
 
     def handoff(self, job: Job) -> None:
         """Send a committed row that is already leased to this process (see `accepts`)."""
@@ -245,6 +252,7 @@ class DeliveryWorker:
     async def _mark_sent(self, job: Job, parts: int) -> None:
         """Wait until this row is marked sent, together with every other send finished meanwhile."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unmarked[job.delivery.outbox_id] = job.conversation_id
         self._sent.append((job, parts, done))
         if self._marker is None or self._marker.done():
             self._marker = asyncio.create_task(self._mark_batches())
@@ -259,11 +267,13 @@ class DeliveryWorker:
                         s, [(j.delivery.outbox_id, n) for j, n, _ in batch], dt.datetime.now(dt.UTC)
                     )
             except Exception as exc:
-                for _, _, done in batch:
+                for job, _, done in batch:
+                    self._unmarked.pop(job.delivery.outbox_id, None)
                     if not done.done():
                         done.set_exception(exc)
                 continue
             for job, _, done in batch:
+                self._unmarked.pop(job.delivery.outbox_id, None)
                 if not done.done():
                     done.set_result(None)
                 c, oid = job.conversation_id, job.delivery.outbox_id

@@ -189,6 +189,7 @@ class Engine:
                     reply_token=event.reply_token,
                     reply_token_expires_at=expires,
                     lease_until=DeliveryWorker.lease_until() if direct else None,
+                    delivered=worker.delivered(conv.id) if worker is not None and direct else (),
                 )
                 for r in rendered:
                     conv_repo.add_transcript(

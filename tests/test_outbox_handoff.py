@@ -130,3 +130,23 @@ async def test_a_line_naming_a_pending_outbox_row_gets_its_id(db: Database) -> N
     async with db.read() as s:
         line = (await s.execute(select(TranscriptMessage))).scalar_one()
     assert line.outbox_id is not None and line.outbox_id == pending.id
+
+
+async def test_an_answer_behind_a_row_already_delivered_but_not_yet_marked_goes_at_once(db: Database) -> None:
+    conv = await new_conversation(db, "U8")
+    first = await answer(db, conv, None)
+    async with db.write() as s:
+        second = await outbox.enqueue_reply(
+            s,
+            conversation_id=conv,
+            channel="line",
+            user_id="U8",
+            messages=[Rendered("text", "next")],
+            reply_token=None,
+            reply_token_expires_at=None,
+            lease_until=LEASE,
+            now=NOW,
+            delivered=[first.id],
+        )
+    assert first.claimed and second.claimed
+    assert (await row(db, second.id)).status == "sending"

@@ -81,19 +81,26 @@ async def enqueue_reply(
     reply_token_expires_at: dt.datetime | None,
     lease_until: dt.datetime | None,
     now: dt.datetime | None = None,
+    delivered: Sequence[int] = (),
 ) -> Enqueued:
     """The bot's answer to an event, in ONE statement (INSERT ... SELECT ... RETURNING).
 
     With `lease_until`, the row is inserted already claimed unless an earlier row of the conversation
     is still undelivered (then it waits its turn as 'pending'): the caller holds the conversation lock,
-    so no earlier row can appear meanwhile. A claimed row with a reply token carries the reply-attempt
+    so no earlier row can appear meanwhile. `delivered`: this conversation's rows the caller knows went
+    out (their "sent" mark is still being committed). A claimed row with a reply token carries the reply-attempt
     mark from the start, as claim_due would set it, so the send needs no commit of its own.
     """
     now = now or dt.datetime.now(dt.UTC)
     key = str(uuid.uuid4())
     claim = lease_until is not None
     mark = claim and reply_token is not None
-    earlier = exists().where(_T.c.conversation_id == conversation_id, _T.c.status.in_(UNDELIVERED))
+    earlier = exists().where(
+        _T.c.conversation_id == conversation_id,
+        _T.c.status.in_(UNDELIVERED),
+        # Rows the caller's worker has already delivered and not yet marked sent do not hold it back.
+        *([_T.c.id.not_in(delivered)] if delivered else []),
+    )
     flag = select((earlier if claim else literal(True)).label("blocked")).subquery()
     blocked = flag.c.blocked
     when = literal(now, _T.c.created_at.type)
