@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
+from sqlalchemy import event as sa_event
 
 from bot.bus import Bus
 from bot.config import Settings
@@ -34,9 +35,18 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 async def run(url: str, conversations: int, messages: int, concurrency: int) -> dict[str, float]:
-    settings = Settings(_env_file=None, database_url=url, secret_key="bench")  # type: ignore[call-arg]
+    """The engine alone (no HTTP, no delivery); prints the SQL statements it sends per event."""
+    settings = Settings(_env_file=None, database_url=url, secret_key="bench")  # type: ignore[call-arg,arg-type]
     db = Database(url, pool_size=concurrency)
     engine = Engine(db, settings, Bus())
+    statements: dict[str, int] = {}
+
+    @sa_event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _count(_c: object, _cur: object, sql: str, *_: object) -> None:
+        # Keyed by the statement's first words, so the print shows what kind of statements they are.
+        verb = " ".join(sql.split()[:3])[:48]
+        statements[verb] = statements.get(verb, 0) + 1
+
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for c in range(conversations):
@@ -57,7 +67,11 @@ async def run(url: str, conversations: int, messages: int, concurrency: int) -> 
     elapsed = time.perf_counter() - started
     await db.dispose()
     latencies.sort()
+    total = sum(statements.values())
+    for verb, n in sorted(statements.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"    {n / len(latencies):6.2f}/event  {verb}")
     return {
+        "statements_per_event": total / len(latencies),
         "events": len(latencies),
         "seconds": elapsed,
         "events_per_s": len(latencies) / elapsed,
@@ -100,6 +114,7 @@ def main() -> None:
             )
         print(
             f"sqlite:     {r['events_per_s']:8.0f} events/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
+            f"  {r['statements_per_event']:.1f} statements/event"
             f"  ({r['events']:.0f} events in {r['seconds']:.1f} s, db {size / 1e6:.1f} MB)"
         )
     if args.backend in ("postgres", "both"):
@@ -111,7 +126,7 @@ def main() -> None:
             asyncio.run(drop(name))
         print(
             f"postgresql: {r['events_per_s']:8.0f} events/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
-            f"  ({r['events']:.0f} events in {r['seconds']:.1f} s)"
+            f"  {r['statements_per_event']:.1f} statements/event  ({r['events']:.0f} events in {r['seconds']:.1f} s)"
         )
 
 

@@ -8,7 +8,9 @@ in this process) as its LINE platform. Each step sends one text event per webhoo
 fixed rate for a few seconds, from many customers in turn; every event carries a fresh reply token.
 For each step it prints the events/s the server took, p50/p99 of the webhook response time (LINE
 counts an answer after 2 s as failed) and p50/p99 of the time from sending the webhook until the bot's
-reply reached the fake platform. A step whose p99 passes 2 s, or which loses events, ends the run.
+reply reached the fake platform, and how many webhooks the server refused at once with 503 (its
+backpressure, bot/ops/backpressure.py: LINE redelivers those). A step whose p99 passes 2 s, or which
+loses events, ends the run unless --keep-going (for an overload: e.g. --rates 100,300 --seconds 30).
 The whole run is bounded (--max-seconds); it is a measurement, not a test.
 """
 
@@ -55,6 +57,8 @@ class Step:
     sent: int = 0
     ok: int = 0
     errors: int = 0
+    # Answered 503 at once by the backpressure (LINE redelivers those): not lost, not served.
+    refused: int = 0
     webhook_times: list[float] = field(default_factory=list)
     reply_times: list[float] = field(default_factory=list)
     missing: int = 0
@@ -62,14 +66,15 @@ class Step:
 
     def row(self) -> str:
         return (
-            f"{self.rate:>6} {self.ok / self.elapsed if self.elapsed else 0:>8.1f} {self.ok:>6} {self.errors:>5}"
+            f"{self.rate:>6} {self.ok / self.elapsed if self.elapsed else 0:>8.1f} {self.ok:>6} {self.refused:>7}"
+            f" {self.errors:>5}"
             f" {ms(pct(self.webhook_times, 50)):>8} {ms(pct(self.webhook_times, 99)):>8}"
             f" {ms(pct(self.reply_times, 50)):>8} {ms(pct(self.reply_times, 99)):>8} {self.missing:>7}"
         )
 
 
 HEADER = (
-    f"{'rate/s':>6} {'events/s':>8} {'ok':>6} {'err':>5} {'hook p50':>8} {'hook p99':>8}"
+    f"{'rate/s':>6} {'events/s':>8} {'ok':>6} {'refused':>7} {'err':>5} {'hook p50':>8} {'hook p99':>8}"
     f" {'reply50':>8} {'reply99':>8} {'missing':>7}"
 )
 
@@ -184,6 +189,8 @@ async def run_step(client: httpx.AsyncClient, fake: FakeLine, step: Step, users:
         step.webhook_times.append(time.monotonic() - started)
         if response.status_code == 200:
             step.ok += 1
+        elif response.status_code == 503:
+            step.refused += 1
         else:
             step.errors += 1
 
@@ -215,7 +222,9 @@ async def run_step(client: httpx.AsyncClient, fake: FakeLine, step: Step, users:
     step.missing = step.ok - len(first)
 
 
-async def bench(kind: str, rates: list[int], seconds: float, users: int, budget: float) -> list[Step]:
+async def bench(
+    kind: str, rates: list[int], seconds: float, users: int, budget: float, keep_going: bool = False
+) -> list[Step]:
     started = time.monotonic()
     steps: list[Step] = []
     with tempfile.TemporaryDirectory(prefix="counselbot-bench-") as tmp:
@@ -240,7 +249,7 @@ async def bench(kind: str, rates: list[int], seconds: float, users: int, budget:
                     steps.append(step)
                     print(f"{kind}: {step.row()}", flush=True)
                     p99 = pct(step.webhook_times, 99) or 0.0
-                    if step.errors or step.missing or p99 > LINE_DEADLINE:
+                    if (step.errors or step.missing or p99 > LINE_DEADLINE) and not keep_going:
                         print(f"{kind}: saturated at {rate}/s; stopping", flush=True)
                         break
     return steps
@@ -266,6 +275,9 @@ async def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each step")
     parser.add_argument("--users", type=int, default=300, help="distinct customers writing")
     parser.add_argument("--max-seconds", type=float, default=150.0, help="time budget per database")
+    parser.add_argument(
+        "--keep-going", action="store_true", help="run every step, even past saturation (overload)"
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",") if r.strip()]
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -276,7 +288,7 @@ async def main() -> int:
         f"LINE webhook benchmark: steps of {args.seconds:g}s, one text event per webhook, {args.users} customers"
     )
     for kind in kinds:
-        await bench(kind, rates, args.seconds, args.users, args.max_seconds)
+        await bench(kind, rates, args.seconds, args.users, args.max_seconds, args.keep_going)
     return 0
 
 

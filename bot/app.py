@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.engine import Engine
 from bot.limits import BodyLimit
+from bot.ops.backpressure import Backpressure
 from bot.ops.shutdown import ShutdownNotice
 from storage.db import Database
 
@@ -69,6 +70,7 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     senders = {s.channel: s for c in components for s in c.senders}
     worker = DeliveryWorker(db, settings, bus, senders, engine.instruments)
     ctx.delivery = worker
+    engine.delivery = worker
     shutdown = ShutdownNotice()
 
     @contextlib.asynccontextmanager
@@ -103,7 +105,11 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={500: _server_error},
-        middleware=[Middleware(BodyLimit, cap_for=body_cap(settings))],
+        # Outermost: a webhook over capacity is refused before anything else is done for it.
+        middleware=[
+            Middleware(Backpressure, registry=engine.instruments.registry),
+            Middleware(BodyLimit, cap_for=body_cap(settings)),
+        ],
     )
     app.state.ctx = ctx
     app.state.worker = worker

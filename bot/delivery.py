@@ -1,10 +1,19 @@
 """The outbox worker: sends committed rows through their channel, in order per conversation.
 
+Two ways in. The fast one: the engine inserts its answer already leased to this process (when nothing
+earlier of the conversation is undelivered, see `outbox.enqueue_reply`) and hands it over right after
+its commit (`handoff`): no poll, no re-read, no claim transaction. The other: `run` claims due rows
+in batches (retries, answers queued behind an earlier one, other processes' leftovers, proactive
+messages). Sends of different conversations run concurrently (at most MAX_IN_FLIGHT per channel); a
+conversation has at most one row out at a time, because a row is only ever claimed when nothing
+earlier of its conversation is undelivered. Rows that went out are marked sent in batches: one
+transaction for every send that finished while the previous batch was committing.
+
 Retries with exponential backoff and full jitter (honouring a platform's Retry-After); after
 `delivery_max_attempts` the row is dead and a ticket tells the agents. A permanent failure is dead at
 once; an unreachable customer is marked so nothing more is sent. A crash mid-send leaves the row
-'sending' with a lease; when the lease expires another worker takes it again (LINE's retry key makes
-that resend harmless; see docs/telegram.md for Telegram).
+'sending' with a lease; when the lease expires another worker takes it again (LINE's retry key and
+reply-attempt mark make that resend harmless: docs/adr/0001-line-reply-exactly-once.md).
 """
 
 from __future__ import annotations
@@ -15,9 +24,10 @@ import dataclasses
 import datetime as dt
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bus import Bus
@@ -28,7 +38,7 @@ from bot.instruments import Instruments
 from bot.logs import hashed
 from bot.replies import Rendered
 from storage.db import Database
-from storage.models import ChannelIdentity, OutboxMessage
+from storage.models import OutboxMessage
 from storage.repositories import outbox
 from storage.repositories.conversations import add_transcript
 from storage.repositories.tickets import open_ticket
@@ -38,12 +48,29 @@ log = logging.getLogger(__name__)
 # the platform is, a dead one frees them within LEASE. Renewals cost nothing for sends faster than RENEW.
 LEASE = dt.timedelta(seconds=6)
 RENEW = 2.0
+# Concurrent sends per channel: enough to keep a fast API busy, few enough for the HTTP pool (the
+# senders size theirs to it) and the platform's own limits (Telegram's limiter sits in its sender).
+MAX_IN_FLIGHT = 32
+# How long a stopping worker lets the sends it started finish before it cancels them.
+DRAIN = 5.0
 
 
 def backoff(attempt: int, base: float, cap: float, after: float | None = None) -> float:
     """Full-jitter exponential backoff; never sooner than the platform asked."""
     delay = random.uniform(0, min(cap, base * 2 ** max(attempt - 1, 0)))
     return max(delay, after or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed row on its way out: what the sender needs, plus what the worker records afterwards."""
+
+    delivery: Delivery
+    conversation_id: int
+    # The reply-attempt mark is already committed with the claim (so the send commits nothing first).
+    reply_marked: bool = False
+    # Handed over by the engine (never announced on "outbox" before it went out).
+    handed: bool = False
 
 
 class DeliveryWorker:
@@ -60,8 +87,20 @@ class DeliveryWorker:
         self.instruments = instruments or Instruments()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._running = False
+        self._slots: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
+        self._in_flight: set[int] = set()
+        self._renewer: asyncio.Task[None] | None = None
+        self._handed: set[asyncio.Task[None]] = set()
+        self._sent: list[tuple[Job, int, asyncio.Future[None]]] = []
+        # Delivered, "sent" not committed yet: outbox id -> conversation id (see `delivered`).
+        self._unmarked: dict[int, int] = {}
+        self._marker: asyncio.Task[None] | None = None
+        # Rows that were queued behind another (not handed over): a finished send may have freed them.
+        self._queued_hint = False
 
     def wake(self) -> None:
+        self._queued_hint = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -69,10 +108,31 @@ class DeliveryWorker:
         self._stopping = True
         self._wake.set()
 
+    # The engine's side of the hand-over.
+    def accepts(self, channel: str) -> bool:
+        """True when a row of `channel` inserted leased to this process will be sent by it now."""
+        return self._running and not self._stopping and channel in self.senders
+
+    @staticmethod
+    def lease_until(now: dt.datetime | None = None) -> dt.datetime:
+        return (now or dt.datetime.now(dt.UTC)) + LEASE
+
+    def delivered(self, conversation_id: int) -> list[int]:
+        """This conversation's rows that went out and wait for their "sent" commit: an answer queued
+        behind them only because that commit is slower than the customer need not wait."""
+        return [oid for oid, conv in self._unmarked.items() if conv == conversation_id]
+
+    def handoff(self, job: Job) -> None:
+        """Send a committed row that is already leased to this process (see `accepts`)."""
+        task = asyncio.create_task(self._deliver_job(job))
+        self._handed.add(task)
+        task.add_done_callback(self._handed.discard)
+
     async def run(self) -> None:
         """Until cancelled: deliver what is due, then sleep until woken or the next poll."""
         async with self.bus.subscribe("outbox") as sub:
             waker = asyncio.create_task(self._forward(sub))
+            self._running = True
             try:
                 while not self._stopping:
                     try:
@@ -91,11 +151,21 @@ class DeliveryWorker:
                             await self._wake.wait()
                     self._wake.clear()
             finally:
+                self._running = False
                 waker.cancel()
+                await self._drain()
+
+    async def _drain(self) -> None:
+        """Let handed-over sends finish (briefly): a cancelled one is only retried after its lease."""
+        if self._handed:
+            _, pending = await asyncio.wait(set(self._handed), timeout=DRAIN)
+            for task in pending:
+                task.cancel()
 
     async def _forward(self, sub: object) -> None:
-        async for _ in sub:  # type: ignore[attr-defined]
-            self._wake.set()
+        async for payload in sub:  # type: ignore[attr-defined]
+            if "sent" not in payload:
+                self.wake()
 
     async def run_once(self, limit: int = 50) -> bool:
         """One pass; True when it sent something (there may be more)."""
@@ -103,27 +173,35 @@ class DeliveryWorker:
             return False
         now = dt.datetime.now(dt.UTC)
         async with self.db.write() as s:
-            rows = await outbox.claim_due(s, list(self.senders), now, limit, LEASE)
-            claimed = [_delivery(r) for r in rows]
+            rows = await outbox.claim_due_marked(s, list(self.senders), now, limit, LEASE)
+            claimed = [Job(_delivery(r, marked), r.conversation_id, marked) for r, marked in rows]
         if not claimed:
+            if not self._in_flight:
+                self._queued_hint = False
             return False
-        # Different conversations go out concurrently; one conversation's rows stay in order because
-        # claim_due only ever hands out its oldest undelivered row.
-        in_flight = {d.outbox_id for d in claimed}
-        renewer = asyncio.create_task(self._renew(in_flight))
-        try:
-            await asyncio.gather(*(self._deliver(d, in_flight) for d in claimed))
-        finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+        await asyncio.gather(*(self._deliver_job(j) for j in claimed))
         return True
 
-    async def _renew(self, in_flight: set[int]) -> None:
-        """Extend the lease of the rows still being sent, every RENEW seconds, until cancelled."""
-        while in_flight:
+    async def _deliver_job(self, job: Job) -> None:
+        oid = job.delivery.outbox_id
+        self._in_flight.add(oid)
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew())
+        try:
+            await self._deliver(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The row stays leased and is retried after LEASE; the pass or hand-over goes on.
+            log.exception("delivery: recording the result failed", extra={"outbox_id": oid})
+        finally:
+            self._in_flight.discard(oid)
+
+    async def _renew(self) -> None:
+        """Extend the lease of the rows still being sent, every RENEW seconds, while there are any."""
+        while self._in_flight:
             await asyncio.sleep(RENEW)
-            ids = sorted(in_flight)
+            ids = sorted(self._in_flight)
             if not ids:
                 return
             try:
@@ -134,8 +212,11 @@ class DeliveryWorker:
                 # keys make harmless; it must not stop the sends themselves.
                 log.warning("delivery: lease renewal failed", exc_info=True)
 
-    async def _deliver(self, d: Delivery, in_flight: set[int] | None = None) -> None:
+    async def _deliver(self, job: Job) -> None:
+        """Send one claimed row and record the outcome."""
+        d = job.delivery
         sender = self.senders[d.key.channel]
+        marked = job.reply_marked
 
         async def progress(n: int) -> None:
             async with self.db.write() as s:
@@ -143,7 +224,10 @@ class DeliveryWorker:
 
         async def reply_attempt(attempted: bool) -> None:
             # Committed before the reply request leaves: a crash or a lost answer after this point
-            # is recognised by the next attempt (docs/adr/0001-line-reply-exactly-once.md).
+            # is recognised by the next attempt (docs/adr/0001-line-reply-exactly-once.md). When the
+            # claim already carried the mark, only withdrawing it needs a commit.
+            if attempted and marked:
+                return
             async with self.db.write() as s:
                 await outbox.mark_reply_attempt(
                     s, d.outbox_id, dt.datetime.now(dt.UTC) if attempted else None
@@ -151,31 +235,68 @@ class DeliveryWorker:
 
         d = dataclasses.replace(d, progress=progress, reply_attempt=reply_attempt)
         try:
-            result: SendResult = await sender.send(d)
+            # The slot bounds the requests to the platform only: recording the outcome waits for the
+            # database, and must not keep the next answers from going out meanwhile.
+            async with self._slots[d.key.channel]:
+                result: SendResult = await sender.send(d)
         except Exception as exc:
             log.warning(
                 "delivery: sender raised", extra={"outbox_id": d.outbox_id, "error": type(exc).__name__}
             )
             result = Retry(type(exc).__name__, d.parts_sent)
-        await self._record(d, result)
-        if in_flight is not None:
-            in_flight.discard(d.outbox_id)
+        if isinstance(result, Sent):
+            await self._mark_sent(job, result.parts_sent)
+        else:
+            await self._record(d, result)
+
+    async def _mark_sent(self, job: Job, parts: int) -> None:
+        """Wait until this row is marked sent, together with every other send finished meanwhile."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unmarked[job.delivery.outbox_id] = job.conversation_id
+        self._sent.append((job, parts, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_batches())
+        await done
+
+    async def _mark_batches(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                async with self.db.write() as s:
+                    await outbox.mark_sent(
+                        s, [(j.delivery.outbox_id, n) for j, n, _ in batch], dt.datetime.now(dt.UTC)
+                    )
+            except Exception as exc:
+                for job, _, done in batch:
+                    self._unmarked.pop(job.delivery.outbox_id, None)
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for job, _, done in batch:
+                self._unmarked.pop(job.delivery.outbox_id, None)
+                if not done.done():
+                    done.set_result(None)
+                c, oid = job.conversation_id, job.delivery.outbox_id
+                await self.bus.publish(f"delivery:{c}", {"outbox_id": oid, "status": "sent"})
+                await self.bus.publish(f"{job.delivery.key.channel}:{c}", {"outbox_id": oid})
+                await self.bus.publish(f"conversation:{c}", {"conversation_id": c})
+                if job.handed:
+                    # A row handed over was never announced on "outbox"; streams waiting for a new
+                    # conversation's first row listen there (workers skip these: see _forward).
+                    await self.bus.publish("outbox", {"sent": oid, "channel": job.delivery.key.channel})
+            if self._queued_hint:
+                # An answer queued behind one of these rows is due now, not at the next poll.
+                self._wake.set()
 
     async def _record(self, d: Delivery, result: SendResult) -> None:
+        """Anything but Sent (rare): one row at a time, with its ticket or unreachable mark."""
         now = dt.datetime.now(dt.UTC)
         publish: list[tuple[str, dict[str, object]]] = []
         async with self.db.write() as s:
-            row = await s.get(OutboxMessage, d.outbox_id)
+            row = await outbox.get(s, d.outbox_id)
             if row is None:
                 return
             match result:
-                case Sent(parts_sent=n):
-                    row.status, row.parts_sent, row.sent_at, row.last_error = "sent", n, now, None
-                    row.locked_until = None
-                    publish.append(
-                        (f"delivery:{row.conversation_id}", {"outbox_id": row.id, "status": "sent"})
-                    )
-                    publish.append((f"{d.key.channel}:{row.conversation_id}", {"outbox_id": row.id}))
                 case Retry(error=err, parts_sent=n, after=after, status=status):
                     row.parts_sent = max(row.parts_sent, n)
                     row.last_error = err[:500]
@@ -199,29 +320,20 @@ class DeliveryWorker:
                     publish.append(("tickets", {"outbox_id": row.id}))
                 case Unreachable(error=err):
                     self._count(d.key.channel, 403)
-                    row.status, row.last_error, row.locked_until = "dead", f"unreachable: {err}"[:500], None
-                    await s.execute(
-                        update(ChannelIdentity)
-                        .where(
-                            ChannelIdentity.channel == d.key.channel, ChannelIdentity.user_id == d.key.user_id
-                        )
-                        .values(unreachable_at=now)
-                    )
-                    await outbox.cancel_pending(s, row.conversation_id, "customer unreachable")
+                    await outbox.mark_unreachable(s, row, err, now)
             publish.append((f"conversation:{row.conversation_id}", {"conversation_id": row.conversation_id}))
         for topic, payload in publish:
             await self.bus.publish(topic, payload)
-        if not isinstance(result, Sent):
-            log.info(
-                "delivery %s",
-                type(result).__name__.lower(),
-                extra={
-                    "outbox_id": d.outbox_id,
-                    "channel": d.key.channel,
-                    "customer": hashed(d.key),
-                    "attempt": d.attempts,
-                },
-            )
+        log.info(
+            "delivery %s",
+            type(result).__name__.lower(),
+            extra={
+                "outbox_id": d.outbox_id,
+                "channel": d.key.channel,
+                "customer": hashed(d.key),
+                "attempt": d.attempts,
+            },
+        )
 
     def _count(self, channel: str, status: int | None) -> None:
         self.instruments.delivery_failed(channel, status)
@@ -238,7 +350,31 @@ class DeliveryWorker:
         add_transcript(s, row.conversation_id, "system", f"Delivery failed: {reason[:200]}", outbox_id=row.id)
 
 
-def _delivery(row: OutboxMessage) -> Delivery:
+def handed_over(
+    enqueued: outbox.Enqueued,
+    conversation_id: int,
+    key: ConversationKey,
+    messages: tuple[Rendered, ...],
+    reply_token: str | None,
+    reply_token_expires_at: dt.datetime | None,
+) -> Job:
+    """The Job for a row the engine just inserted leased to us: built from memory, never re-read."""
+    delivery = Delivery(
+        outbox_id=enqueued.id,
+        key=key,
+        messages=messages,
+        parts_sent=0,
+        idempotency_key=enqueued.idempotency_key,
+        attempts=1,
+        source="bot",
+        created_at=enqueued.created_at,
+        reply_token=reply_token,
+        reply_token_expires_at=reply_token_expires_at,
+    )
+    return Job(delivery, conversation_id, enqueued.reply_marked, handed=True)
+
+
+def _delivery(row: OutboxMessage, marked: bool = False) -> Delivery:
     return Delivery(
         outbox_id=row.id,
         key=ConversationKey(row.channel, row.user_id),
@@ -250,5 +386,6 @@ def _delivery(row: OutboxMessage) -> Delivery:
         created_at=row.created_at,
         reply_token=row.reply_token,
         reply_token_expires_at=row.reply_token_expires_at,
-        reply_attempted=row.reply_attempted_at is not None,
+        # A mark set by this very claim says nothing about earlier attempts: none replied.
+        reply_attempted=row.reply_attempted_at is not None and not marked,
     )

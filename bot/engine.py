@@ -22,6 +22,7 @@ from bot import modes
 from bot.apply import apply_effects
 from bot.bus import Bus
 from bot.config import Settings
+from bot.delivery import DeliveryWorker, Job, handed_over
 from bot.dialogs import runtime
 from bot.dialogs.base import Ctx, Frame
 from bot.dialogs.runtime import StackState, current_prompt
@@ -78,12 +79,18 @@ class Engine:
         self.instruments = instruments or Instruments()
         # Read once: the key may live in a file, and the hot path should not read it per event.
         self._secret = settings.secret()
+        # The app's delivery worker, which takes committed answers straight from here (bot.app).
+        self.delivery: DeliveryWorker | None = None
 
     async def handle(self, event: InboundEvent) -> HandleResult:
         started = time.perf_counter()
         event = _without_nul(event)
+        handed: list[Job] = []
         async with self._locks.hold(event.key):
-            result, publish = await self._handle_locked(event)
+            result, publish = await self._handle_locked(event, handed)
+        if self.delivery is not None:
+            for job in handed:
+                self.delivery.handoff(job)
         for topic, payload in publish:
             await self.bus.publish(topic, payload)
         self.instruments.event(event.key.channel, result.status, time.perf_counter() - started)
@@ -95,7 +102,7 @@ class Engine:
         return result
 
     async def _handle_locked(
-        self, event: InboundEvent
+        self, event: InboundEvent, handed: list[Job]
     ) -> tuple[HandleResult, list[tuple[str, dict[str, Any]]]]:
         publish: list[tuple[str, dict[str, Any]]] = []
         async with self.db.write() as s:
@@ -148,22 +155,32 @@ class Engine:
             shown = {o.id: o.label for r in rendered for o in r.options}
             conv.stack = {**step.state.to_json(), "labels": shown or labels}
             if rendered and identity.unreachable_at is None:
-                row = outbox.enqueue(
+                # Inserted leased to this process's delivery worker when it can send it now: it is
+                # handed over after the commit, with no poll and no re-read (bot.delivery).
+                worker = self.delivery
+                direct = worker is not None and worker.accepts(event.key.channel)
+                expires = (event.received_at + REPLY_TOKEN_TTL) if event.reply_token else None
+                row = await outbox.enqueue_reply(
                     s,
                     conversation_id=conv.id,
                     channel=event.key.channel,
                     user_id=event.key.user_id,
                     messages=rendered,
                     reply_token=event.reply_token,
-                    reply_token_expires_at=(event.received_at + REPLY_TOKEN_TTL)
-                    if event.reply_token
-                    else None,
+                    reply_token_expires_at=expires,
+                    lease_until=DeliveryWorker.lease_until() if direct else None,
+                    delivered=worker.delivered(conv.id) if worker is not None and direct else (),
                 )
                 for r in rendered:
                     conv_repo.add_transcript(
-                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox=row
+                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id
                     )
-                publish.append(("outbox", {"channel": event.key.channel}))
+                if row.claimed:
+                    handed.append(
+                        handed_over(row, conv.id, event.key, tuple(rendered), event.reply_token, expires)
+                    )
+                else:
+                    publish.append(("outbox", {"channel": event.key.channel}))
         return HandleResult("handled", conv.id), publish
 
     async def _turn(

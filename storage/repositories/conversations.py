@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
 from storage.repositories.common import insert_for, is_postgres
@@ -80,21 +84,61 @@ def add_transcript(
     outbox_id: int | None = None,
     outbox: OutboxMessage | None = None,
     at: dt.datetime | None = None,
-) -> TranscriptMessage:
-    msg = TranscriptMessage(
-        conversation_id=conversation_id,
-        author=author,
-        text=text,
-        event_id=event_id,
-        payload=payload,
-        agent_id=agent_id,
-        outbox_id=outbox_id,
-        created_at=at or dt.datetime.now(dt.UTC),
-    )
-    if outbox is not None:
-        msg.outbox = outbox
-    session.add(msg)
-    return msg
+) -> None:
+    """A transcript line, written with the unit of work's other lines in ONE statement at commit.
+
+    Lines are buffered on the session and inserted together (an executemany, in the order added)
+    just before the commit, or before any statement of the same unit of work that reads or changes
+    transcript lines, so the unit of work still reads its own lines. `outbox`: an outbox row still
+    pending in the session; its id is taken when the lines are written.
+    """
+    values = {
+        "conversation_id": conversation_id,
+        "author": author,
+        "text": text,
+        "event_id": event_id,
+        "payload": payload,
+        "agent_id": agent_id,
+        "outbox_id": outbox_id,
+        "created_at": at or dt.datetime.now(dt.UTC),
+    }
+    session.info.setdefault(_PENDING, []).append((values, outbox))
+
+
+_PENDING = "counselbot.transcript_lines"
+_LINES: Table = TranscriptMessage.__table__  # type: ignore[assignment]
+
+
+def _write_lines(session: Session) -> None:
+    pending: list[tuple[dict[str, Any], OutboxMessage | None]] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    if any(o is not None and o.id is None for _, o in pending):
+        session.flush()
+    rows = [{**v, "outbox_id": o.id} if o is not None else v for v, o in pending]
+    session.execute(insert(_LINES), rows)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _write_lines(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    # Never written: a unit of work that failed leaves no lines behind for the session's next one.
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    session = state.session
+    if not session.info.get(_PENDING):
+        return
+    statement = cast(ClauseElement, state.statement)
+    tables = find_tables(statement, include_crud=True, include_joins=True, include_aliases=True)
+    if any(getattr(t, "name", None) == _LINES.name for t in tables):
+        _write_lines(session)
 
 
 async def transcript(

@@ -1,16 +1,41 @@
+"""The outbox: rows written with the answer they carry, claimed, sent and marked by the delivery worker.
+
+Hot-path statements are Core (no ORM unit of work), and each does its work in one round trip:
+`enqueue_reply` inserts and, when nothing earlier of the conversation is undelivered, leases the row to
+the inserting process in the same INSERT (the delivery worker gets it handed over without a claim);
+`mark_sent` marks a whole batch in one UPDATE.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Table, and_, case, exists, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import OutboxMessage
+from storage.models import ChannelIdentity, OutboxMessage
 from storage.repositories.common import is_postgres
+
+_T: Table = OutboxMessage.__table__  # type: ignore[assignment]
+UNDELIVERED = ("pending", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    """A row `enqueue_reply` wrote. `claimed`: leased to the caller (status 'sending', attempt 1), to be
+    sent by this process now; otherwise 'pending' behind an earlier row, for the worker's next claim."""
+
+    id: int
+    claimed: bool
+    idempotency_key: str
+    created_at: dt.datetime
+    # The reply attempt is already recorded on the row (see claim_due and ADR 0001).
+    reply_marked: bool
 
 
 class Rendered(Protocol):
@@ -51,9 +76,78 @@ def enqueue(
     return row
 
 
+async def enqueue_reply(
+    session: AsyncSession,
+    *,
+    conversation_id: int,
+    channel: str,
+    user_id: str,
+    messages: Sequence[Rendered],
+    reply_token: str | None,
+    reply_token_expires_at: dt.datetime | None,
+    lease_until: dt.datetime | None,
+    now: dt.datetime | None = None,
+    delivered: Sequence[int] = (),
+) -> Enqueued:
+    """The bot's answer to an event, in ONE statement (INSERT ... SELECT ... RETURNING).
+
+    With `lease_until`, the row is inserted already claimed unless an earlier row of the conversation
+    is still undelivered (then it waits its turn as 'pending'): the caller holds the conversation lock,
+    so no earlier row can appear meanwhile. `delivered`: this conversation's rows the caller knows went
+    out (their "sent" mark is still being committed). A claimed row with a reply token carries the reply-attempt
+    mark from the start, as claim_due would set it, so the send needs no commit of its own.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    key = str(uuid.uuid4())
+    claim = lease_until is not None
+    mark = claim and reply_token is not None
+    earlier = exists().where(
+        _T.c.conversation_id == conversation_id,
+        _T.c.status.in_(UNDELIVERED),
+        # Rows the caller's worker has already delivered and not yet marked sent do not hold it back.
+        *([_T.c.id.not_in(delivered)] if delivered else []),
+    )
+    flag = select((earlier if claim else literal(True)).label("blocked")).subquery()
+    blocked = flag.c.blocked
+    when = literal(now, _T.c.created_at.type)
+    values = {
+        "conversation_id": literal(conversation_id),
+        "channel": literal(channel, _T.c.channel.type),
+        "user_id": literal(user_id, _T.c.user_id.type),
+        "payload": literal({"messages": [m.to_json() for m in messages]}, _T.c.payload.type),
+        "parts_sent": literal(0),
+        "status": case((blocked, literal("pending")), else_=literal("sending")),
+        "attempts": case((blocked, literal(0)), else_=literal(1)),
+        "next_attempt_at": when,
+        "locked_until": case((blocked, None), else_=literal(lease_until, _T.c.locked_until.type)),
+        "idempotency_key": literal(key, _T.c.idempotency_key.type),
+        "reply_token": literal(reply_token, _T.c.reply_token.type),
+        "reply_token_expires_at": literal(reply_token_expires_at, _T.c.reply_token_expires_at.type),
+        "reply_attempted_at": case((blocked, None), else_=when)
+        if mark
+        else literal(None, _T.c.created_at.type),
+        "source": literal("bot"),
+        "created_at": when,
+    }
+    stmt = (
+        insert(_T)
+        .from_select(list(values), select(*values.values()).select_from(flag))
+        .returning(_T.c.id, _T.c.status)
+    )
+    row = (await session.execute(stmt)).one()
+    claimed = row.status == "sending"
+    return Enqueued(row.id, claimed, key, now, mark and claimed)
+
+
 async def claim_due(
     session: AsyncSession, channels: Sequence[str], now: dt.datetime, limit: int, lease: dt.timedelta
 ) -> list[OutboxMessage]:
+    return [row for row, _ in await claim_due_marked(session, channels, now, limit, lease)]
+
+
+async def claim_due_marked(
+    session: AsyncSession, channels: Sequence[str], now: dt.datetime, limit: int, lease: dt.timedelta
+) -> list[tuple[OutboxMessage, bool]]:
     """Claim deliverable rows: due, and the oldest undelivered row of their conversation.
 
     A row waiting for a retry holds back the later rows of its conversation (messages arrive in
@@ -78,11 +172,63 @@ async def claim_due(
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = list((await session.execute(stmt.execution_options(populate_existing=True))).scalars())
+    claimed = []
     for row in rows:
         row.status = "sending"
         row.locked_until = now + lease
         row.attempts += 1
-    return rows
+        marked = will_reply(row, now)
+        if marked:
+            # The reply-attempt mark (ADR 0001) rides in the claim's commit instead of a commit per send.
+            row.reply_attempted_at = now
+        claimed.append((row, marked))
+    return claimed
+
+
+# The sender uses a reply token only with this much life left (bot.handlers.line.sender agrees).
+REPLY_TOKEN_MARGIN = dt.timedelta(seconds=2)
+
+
+def will_reply(row: OutboxMessage, now: dt.datetime) -> bool:
+    """This attempt's first request is a reply with the row's token (a fresh bot answer, never tried)."""
+    if row.source != "bot" or row.parts_sent or not row.reply_token or row.reply_attempted_at is not None:
+        return False
+    expires = row.reply_token_expires_at
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)
+    return expires is None or now < expires - REPLY_TOKEN_MARGIN
+
+
+async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, int]], now: dt.datetime) -> None:
+    """Many rows sent, in one round trip: (outbox id, parts sent) each."""
+    if not sent:
+        return
+    by_parts: dict[int, list[int]] = {}
+    for outbox_id, parts in sent:
+        by_parts.setdefault(parts, []).append(outbox_id)
+    # Grouped by parts count: normally one group, so one UPDATE for the whole batch.
+    for parts, ids in by_parts.items():
+        await session.execute(
+            update(_T)
+            # Only rows still out: one an agent or an unfollow settled meanwhile keeps that outcome.
+            .where(_T.c.id.in_(ids), _T.c.status == "sending")
+            .values(status="sent", parts_sent=parts, sent_at=now, last_error=None, locked_until=None)
+        )
+
+
+async def get(session: AsyncSession, outbox_id: int) -> OutboxMessage | None:
+    return await session.get(OutboxMessage, outbox_id)
+
+
+async def mark_unreachable(session: AsyncSession, row: OutboxMessage, error: str, now: dt.datetime) -> None:
+    """The customer blocked us: this row dead, the identity unreachable, nothing more queued for them."""
+    row.status, row.last_error, row.locked_until = "dead", f"unreachable: {error}"[:500], None
+    await session.execute(
+        update(ChannelIdentity)
+        .where(ChannelIdentity.channel == row.channel, ChannelIdentity.user_id == row.user_id)
+        .values(unreachable_at=now)
+    )
+    await cancel_pending(session, row.conversation_id, "customer unreachable")
 
 
 async def record_progress(session: AsyncSession, outbox_id: int, parts_sent: int) -> None:

@@ -86,6 +86,10 @@ class Traffic:
 
     async def post(self, base: str, path: str, body: bytes, headers: dict[str, str]) -> None:
         response = await self.http.post(f"{base}{path}", content=body, headers=headers)
+        while response.status_code == 503:
+            # Over capacity (bot.ops.backpressure): the platform redelivers after Retry-After.
+            await asyncio.sleep(float(response.headers["retry-after"]))
+            response = await self.http.post(f"{base}{path}", content=body, headers=headers)
         assert response.status_code == 200, response.text
 
     async def line_text(self, user: str, text: str) -> None:

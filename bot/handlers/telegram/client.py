@@ -18,6 +18,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
+from bot.delivery import MAX_IN_FLIGHT
 
 # Every logger that sees Telegram URLs or payloads (a filter on a logger does not cover its children,
 # so the ones that emit are listed).
@@ -91,7 +92,9 @@ def make_bot(settings: Settings, *, timeout: float = 10.0) -> Bot:
         base_url=base + "/bot",
         base_file_url=base + "/file/bot",
         request=HTTPXRequest(
-            connection_pool_size=64,
+            # As many connections as the delivery worker has sends in flight per channel, no more:
+            # httpcore's pool does work per connection for every queued request (peerbench README).
+            connection_pool_size=MAX_IN_FLIGHT,
             connect_timeout=5.0,
             read_timeout=timeout,
             write_timeout=timeout,
