@@ -41,11 +41,13 @@ async def run(url: str, conversations: int, messages: int, concurrency: int) -> 
     engine = Engine(db, settings, Bus())
     statements: dict[str, int] = {}
 
-    @sa_event.listens_for(db.engine.sync_engine, "before_cursor_execute")
     def _count(_c: object, _cur: object, sql: str, *_: object) -> None:
         # Keyed by the statement's first words, so the print shows what kind of statements they are.
         verb = " ".join(sql.split()[:3])[:48]
         statements[verb] = statements.get(verb, 0) + 1
+
+    for sa_engine in db.engines:  # SQLite: the readers' engine and the writer's
+        sa_event.listen(sa_engine.sync_engine, "before_cursor_execute", _count)
 
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()

@@ -64,6 +64,11 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, **_SESSION_OPTIONS)
         self._read_sessions = self.sessions
 
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine this database uses (SQLite: readers and the writer), for instrumentation."""
+        return (self.engine,) if self._write_engine is None else (self.engine, self._write_engine)
+
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: commits on success, rolls back on any exception. Returns only once
