@@ -13,10 +13,14 @@ import asyncio
 import datetime as dt
 import getpass
 import sys
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.console import passwords
 from bot.console.clidb import add_database_option, database, database_url
 from bot.console.validate import EMAIL
+from storage.models import Agent
 from storage.repositories import accounts
 from storage.repositories import console as repo
 
@@ -109,8 +113,16 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _disable(args: argparse.Namespace) -> int:
-    email = args.email.strip().lower()
+def _email(args: argparse.Namespace) -> str:
+    return str(args.email).strip().lower()
+
+
+def _change_agent(
+    args: argparse.Namespace, action: str, change: Callable[[AsyncSession, Agent], Awaitable[None]]
+) -> bool:
+    """Applies `change` to the account named by args.email, ends its sessions and audits `action`, in
+    one transaction. False when there is no such account."""
+    email = _email(args)
 
     async def run() -> bool:
         db = database(url)
@@ -119,69 +131,46 @@ def _disable(args: argparse.Namespace) -> int:
                 agent = await repo.agent_by_email(s, email)
                 if agent is None:
                     return False
-                agent.disabled_at = agent.disabled_at or dt.datetime.now(dt.UTC)
+                await change(s, agent)
                 await repo.end_sessions_of(s, agent.id)
-                repo.audit(s, "cli", "agent.disable", "agent", agent.id)
+                repo.audit(s, "cli", action, "agent", agent.id)
             return True
         finally:
             await db.dispose()
 
     url = database_url(args)
-    if not asyncio.run(run()):
-        return _fail(f"no account for {email}")
-    print(f"disabled {email}; their sessions are ended")
+    return asyncio.run(run())
+
+
+def _disable(args: argparse.Namespace) -> int:
+    async def disable(_s: AsyncSession, agent: Agent) -> None:
+        agent.disabled_at = agent.disabled_at or dt.datetime.now(dt.UTC)
+
+    if not _change_agent(args, "agent.disable", disable):
+        return _fail(f"no account for {_email(args)}")
+    print(f"disabled {_email(args)}; their sessions are ended")
     return 0
 
 
 def _reset(args: argparse.Namespace) -> int:
-    email = args.email.strip().lower()
     one_time = passwords.generate()
     hashed = passwords.hash_password(one_time)
 
-    async def run() -> bool:
-        db = database(url)
-        try:
-            async with db.write() as s:
-                agent = await repo.agent_by_email(s, email)
-                if agent is None:
-                    return False
-                agent.password_hash, agent.must_change_password = hashed, True
-                agent.password_changed_at = dt.datetime.now(dt.UTC)
-                await repo.end_sessions_of(s, agent.id)
-                repo.audit(s, "cli", "agent.password_reset", "agent", agent.id)
-            return True
-        finally:
-            await db.dispose()
+    async def reset(_s: AsyncSession, agent: Agent) -> None:
+        agent.password_hash, agent.must_change_password = hashed, True
+        agent.password_changed_at = dt.datetime.now(dt.UTC)
 
-    url = database_url(args)
-    if not asyncio.run(run()):
-        return _fail(f"no account for {email}")
-    print(f"reset the password of {email}; their sessions are ended")
+    if not _change_agent(args, "agent.password_reset", reset):
+        return _fail(f"no account for {_email(args)}")
+    print(f"reset the password of {_email(args)}; their sessions are ended")
     print(f"one-time password (shown once; to be changed at the next sign-in): {one_time}")
     return 0
 
 
 def _reset_2fa(args: argparse.Namespace) -> int:
-    email = args.email.strip().lower()
-
-    async def run() -> bool:
-        db = database(url)
-        try:
-            async with db.write() as s:
-                agent = await repo.agent_by_email(s, email)
-                if agent is None:
-                    return False
-                await accounts.clear_second_factor(s, agent)
-                await repo.end_sessions_of(s, agent.id)
-                repo.audit(s, "cli", "agent.totp_reset", "agent", agent.id)
-            return True
-        finally:
-            await db.dispose()
-
-    url = database_url(args)
-    if not asyncio.run(run()):
-        return _fail(f"no account for {email}")
-    print(f"removed the two-factor authentication of {email}; their sessions are ended")
+    if not _change_agent(args, "agent.totp_reset", accounts.clear_second_factor):
+        return _fail(f"no account for {_email(args)}")
+    print(f"removed the two-factor authentication of {_email(args)}; their sessions are ended")
     return 0
 
 
