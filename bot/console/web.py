@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.channels import AppContext
+from bot.console.i18n import translator
 from bot.i18n import JST, language_names
 from storage.db import Database
 from storage.repositories import console as audit_repo
@@ -136,6 +137,7 @@ class Console:
         self.templates.globals.update(prefix=PREFIX, languages=language_names())
 
     def render(self, name: str, me: Me | None, status: int = 200, **values: Any) -> HTMLResponse:
+        values.setdefault("_", translator(getattr(me, "locale", None)))
         html = self.templates.get_template(name).render(me=me, **values)
         return HTMLResponse(html, status_code=status)
 
