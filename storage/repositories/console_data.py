@@ -8,7 +8,15 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request, TranscriptMessage
+from storage.models import (
+    Booking,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    CustomerNote,
+    Request,
+    TranscriptMessage,
+)
 
 EraseMode = Literal["delete", "anonymize"]
 CUSTOMER_FIELDS = (
@@ -190,6 +198,8 @@ async def erase_customer(
         await session.execute(delete(Conversation).where(Conversation.identity_id.in_(identity_ids)))
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(identity_ids)))
     await session.execute(delete(Request).where(Request.customer_id == customer_id))
+    # Notes on the customer are about the person: gone in both modes (anonymize keeps the row).
+    await session.execute(delete(CustomerNote).where(CustomerNote.customer_id == customer_id))
     if mode == "delete":
         await session.execute(delete(Booking).where(Booking.customer_id == customer_id))
         await session.execute(delete(Customer).where(Customer.id == customer_id))

@@ -146,6 +146,7 @@
   function entry(e) {
     const li = el("li", "entry " + e.author);
     li.dataset.id = String(e.id);
+    li.id = "m-" + e.id; // a search result links here (#m-<id>)
     const head = el("div", "meta");
     head.append(el("span", "who", e.label), el("time", "", e.at));
     if (e.outbox_id) {
@@ -192,8 +193,14 @@
       const data = JSON.parse(ev.data);
       if (!loaded) { list.replaceChildren(); loaded = true; }
       const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+      const first = !body.dataset.transcriptLoaded;
       data.entries.forEach((e) => list.appendChild(entry(e)));
-      if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
+      const target = first && /^#m-\d+$/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
+      if (target) {
+        // Opened from a search result: show that line, not the end of the transcript.
+        target.classList.add("found");
+        target.scrollIntoView({ block: "center" });
+      } else if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
       body.dataset.transcriptLoaded = "yes";
     });
     source.addEventListener("delivery", (ev) => {
