@@ -18,10 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Integer,
     Select,
     and_,
+    bindparam,
     column,
     exists,
     literal_column,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from storage.models import (
     Agent,
@@ -126,10 +129,9 @@ def _conditions(f: Filters) -> list[ColumnElement[bool]]:
     if f.until is not None:
         out.append(Conversation.last_event_at < f.until)
     if f.linked is not None:
-        linked = exists().where(
-            ChannelIdentity.id == Conversation.identity_id, ChannelIdentity.customer_id.is_not(None)
-        )
-        out.append(linked if f.linked else ~linked)
+        # On the outer join with the identity: no identity at all is "not linked" too.
+        linked = ChannelIdentity.customer_id
+        out.append(linked.is_not(None) if f.linked else linked.is_(None))
     return out
 
 
@@ -137,23 +139,27 @@ async def list_page(
     session: AsyncSession, filters: Filters, after: Cursor | None = None, limit: int = 50
 ) -> tuple[list[ListRow], Cursor | None]:
     """One page of conversations, newest activity first, and the cursor of the next page (if any)."""
-    linked = exists().where(
-        ChannelIdentity.id == Conversation.identity_id, ChannelIdentity.customer_id.is_not(None)
+    # A join, not an EXISTS per row: PostgreSQL would otherwise hash every linked identity first.
+    stmt = (
+        select(
+            Conversation.id,
+            Conversation.channel,
+            Conversation.locale,
+            Conversation.mode,
+            Conversation.last_event_at,
+            ChannelIdentity.customer_id.is_not(None).label("linked"),
+        )
+        .outerjoin(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+        .where(*_conditions(filters))
     )
-    stmt = select(
-        Conversation.id,
-        Conversation.channel,
-        Conversation.locale,
-        Conversation.mode,
-        Conversation.last_event_at,
-        linked.label("linked"),
-    ).where(*_conditions(filters))
     if after is not None:
+        # The first condition alone bounds the index range; the OR then only breaks ties.
         stmt = stmt.where(
+            Conversation.last_event_at <= after.last_event_at,
             or_(
                 Conversation.last_event_at < after.last_event_at,
                 and_(Conversation.last_event_at == after.last_event_at, Conversation.id < after.id),
-            )
+            ),
         )
     stmt = stmt.order_by(Conversation.last_event_at.desc(), Conversation.id.desc()).limit(limit + 1)
     found = (await session.execute(stmt)).all()
@@ -212,17 +218,25 @@ def _like(query: str) -> str:
     return f"%{escaped}%"
 
 
-def _matching(session: AsyncSession, query: str) -> tuple[Select[tuple[int]] | None, ColumnElement[bool]]:
-    """How lines containing `query` are found: an FTS subquery (SQLite, 3+ characters) or a condition."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite" and len(query) >= TRIGRAM:
+def _matching(query: str, dialect: str) -> tuple[CTE | Select[tuple[int]] | None, ColumnElement[bool]]:
+    """How lines containing `query` are found: the ids of the matching lines from the trigram index
+    (a CTE to join on PostgreSQL, an FTS subquery on SQLite), or, for 1–2 characters, a condition
+    checked on the lines newest first."""
+    if len(query) < TRIGRAM:
+        if dialect == "postgresql":
+            return None, TranscriptMessage.text.ilike(_like(query), escape="\\")
+        return None, TranscriptMessage.text.like(_like(query), escape="\\")
+    if dialect == "sqlite":
         # A quoted FTS5 string is a phrase: the trigrams of the query, in order, i.e. the substring.
         phrase = '"' + query.replace('"', '""') + '"'
-        ids = select(FTS.c.rowid).where(literal_column(FTS.name).op("MATCH")(phrase))
-        return ids, true()
-    if dialect == "postgresql":
-        return None, TranscriptMessage.text.ilike(_like(query), escape="\\")
-    return None, TranscriptMessage.text.like(_like(query), escape="\\")
+        return select(FTS.c.rowid).where(literal_column(FTS.name).op("MATCH")(phrase)), true()
+    # PostgreSQL: the matching ids first, from the GIN index (a materialized CTE, so the planner cannot
+    # walk the whole table by id instead, as it does when it expects matches to come early), then the
+    # newest of them. The pattern is rendered into the statement (quoted by the dialect), not bound:
+    # a cached generic plan could not know how rare the words are.
+    pattern: BindParameter[str] = bindparam("pattern", _like(query), literal_execute=True)
+    ids = select(TranscriptMessage.id.label("id")).where(TranscriptMessage.text.ilike(pattern, escape="\\"))
+    return ids.cte("matching").prefix_with("MATERIALIZED"), true()
 
 
 async def search(
@@ -239,7 +253,7 @@ async def search(
     query = query.strip()
     if not query:
         return [], None
-    ids, condition = _matching(session, query)
+    ids, condition = _matching(query, session.get_bind().dialect.name)
     stmt = (
         select(
             TranscriptMessage.id,
@@ -251,9 +265,12 @@ async def search(
             Conversation.locale,
         )
         .join(Conversation, Conversation.id == TranscriptMessage.conversation_id)
+        .outerjoin(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
         .where(condition, TranscriptMessage.author.in_(list(authors)), *_conditions(filters))
     )
-    if ids is not None:
+    if isinstance(ids, CTE):
+        stmt = stmt.join(ids, ids.c.id == TranscriptMessage.id)
+    elif ids is not None:
         stmt = stmt.where(TranscriptMessage.id.in_(ids))
     if before_id is not None:
         stmt = stmt.where(TranscriptMessage.id < before_id)
