@@ -102,8 +102,10 @@ async def test_phrases_in_japanese_thai_and_chinese_are_found_inside_longer_mess
     assert await found(db, "予約") == [(ids["ja"], LINES["ja"])]
     assert await found(db, "예약") == [(ids["ko"], LINES["ko"])]
     assert await found(db, "変更したくない") == []
-    # LIKE wildcards in a query are plain characters.
+    # LIKE wildcards and FTS5 syntax in a query are plain characters.
     assert await found(db, "%") == [] and await found(db, "_") == []
+    for syntax in ('"手術の時間"', "手術 OR 予約", "NEAR(手術", "手術*", "'); DROP TABLE x; --"):
+        assert await found(db, syntax) == []
 
 
 async def test_search_honours_the_filters_and_follows_edits_and_deletes(db: Database) -> None:
