@@ -20,6 +20,7 @@ from storage.models import (
     TranscriptMessage,
 )
 from storage.repositories.console_data import erase_customer
+from storage.repositories.tickets import open_ticket
 from tests.console.support import Running, add_agent, count, link, running, seed_customer, sign_in
 from tests.support.collecting import event
 
@@ -134,6 +135,13 @@ async def test_admins_keep_labels_agents_put_them_on_conversations_and_filter_by
         assert await count(app.db, ConversationLabel, ConversationLabel.conversation_id == ja) == 2
         page = await ann.client.get(f"/console/conversations/{ja}")
         assert 'class="label label-purple"' in page.text and "VIP" in page.text
+        # The queue shows a waiting conversation's labels too.
+        async with app.db.write() as s:
+            await open_ticket(s, ja, "human", "normal", None, None)
+        queue = (await ann.client.get("/console/api/queue")).json()["tickets"]
+        assert [t["labels"] for t in queue] == [
+            [{"name": "Refund", "colour": "orange"}, {"name": "VIP", "colour": "purple"}]
+        ]
         listed = await ann.client.get("/console/conversations", params={"label": labels["Refund"]})
         rows = re.findall(r'data-testid="conversation-row" data-conversation="(\d+)"', listed.text)
         assert rows == [str(ja)]

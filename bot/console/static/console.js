@@ -89,6 +89,18 @@
       button.disabled = false;
     }
 
+    function labelChips(labels) {
+      const box = el("span", "labels");
+      (labels || []).forEach((l) => {
+        // The colour picks a class of the fixed palette; anything else gets the default look.
+        const colour = /^[a-z]{1,16}$/.test(l.colour) ? l.colour : "grey";
+        const chip = el("span", "label label-" + colour, l.name);
+        chip.dataset.testid = "label";
+        box.appendChild(chip);
+      });
+      return box;
+    }
+
     function row(t) {
       const li = el("li", "ticket " + t.priority + " " + t.status);
       li.dataset.ticket = String(t.id);
@@ -111,6 +123,7 @@
       li.append(
         el("span", "priority", t.priority === "urgent" ? "Urgent" : "Normal"),
         el("span", "reason", t.reason_label),
+        labelChips(t.labels),
         el("span", "lang", t.language || "—"),
         el("span", "channel", t.channel || "—"),
         waited,
