@@ -101,6 +101,11 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
                 ],
             }
         )
+    notes = (
+        await session.execute(
+            select(CustomerNote).where(CustomerNote.customer_id == customer_id).order_by(CustomerNote.id)
+        )
+    ).scalars()
     return {
         "exported_at": dt.datetime.now(dt.UTC).isoformat(),
         "customer": {"id": customer.id, **{f: _jsonable(getattr(customer, f)) for f in CUSTOMER_FIELDS}},
@@ -130,6 +135,8 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             for r in requests
         ],
         "conversations": out_conversations,
+        # What the agency's staff noted about the person is their personal data too.
+        "notes": [{"at": _jsonable(n.created_at), "text": n.text} for n in notes],
     }
 
 

@@ -19,7 +19,7 @@ from storage.models import (
     Label,
     TranscriptMessage,
 )
-from storage.repositories.console_data import erase_customer
+from storage.repositories.console_data import erase_customer, export_customer
 from storage.repositories.tickets import open_ticket
 from tests.console.support import Running, add_agent, count, link, running, seed_customer, sign_in
 from tests.support.collecting import event
@@ -189,6 +189,9 @@ async def test_notes_on_the_customer_show_on_the_customer_and_the_conversation(
             )
         assert len(audit) == 2 and all("interpreter" not in json.dumps(a.detail) for a in audit)
         assert await count(app.db, CustomerNote, CustomerNote.customer_id == customer_id) == 2
+        async with app.db.read() as s:
+            exported = await export_customer(s, customer_id)
+        assert exported is not None and [n["text"] for n in exported["notes"]] == [note, "x"]
         # Erasing the customer (anonymize keeps the row, for the bookings) takes the notes too.
         async with app.db.write() as s:
             await erase_customer(s, customer_id, "anonymize", dt.datetime.now(dt.UTC))
