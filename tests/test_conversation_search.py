@@ -24,6 +24,7 @@ from storage.repositories import conversation_list as finder
 
 T0 = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
 LINES = {
+    "vi": "Xin chào, tôi muốn ĐỔI LỊCH hẹn sang tuần sau",
     "ja": "こんにちは、来週の予約を変更したいのですが、手術の時間は午後にできますか？",
     "th": "สวัสดีค่ะ ดิฉันต้องการยกเลิกการจองวันพรุ่งนี้เพราะไม่สบาย",
     "zh_Hans": "你好，我想改一下预约的时间，因为航班延误了，谢谢",
@@ -40,7 +41,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 async def seed(db: Database) -> dict[str, int]:
-    """Five conversations, one per language, an hour apart (ja newest); the Japanese one is linked,
+    """Six conversations, one per language, an hour apart (vi newest, then ja); the Japanese one is linked,
     labelled and was claimed by an agent; the Thai one waits; the Chinese one was resolved."""
     ids: dict[str, int] = {}
     async with db.write() as s:
@@ -97,6 +98,7 @@ async def test_phrases_in_japanese_thai_and_chinese_are_found_inside_longer_mess
     assert await found(db, "ยกเลิกการจอง") == [(ids["th"], LINES["th"])]
     assert await found(db, "航班延误") == [(ids["zh_Hans"], LINES["zh_Hans"])]
     assert await found(db, "late for the") == [(ids["en"], LINES["en"])]  # any case
+    assert await found(db, "đổi lịch") == [(ids["vi"], LINES["vi"])]  # any case, beyond ASCII
     # Two characters cannot be a trigram: the LIKE fallback still finds them (customers' lines only,
     # not the bot's 予約について… in every conversation).
     assert await found(db, "予約") == [(ids["ja"], LINES["ja"])]
@@ -140,11 +142,11 @@ async def test_every_conversation_filtered_by_each_field(db: Database) -> None:
     assert await listed(db, finder.Filters(status="agent")) == [ids["ja"]]
     assert await listed(db, finder.Filters(status="queued")) == [ids["th"]]
     assert await listed(db, finder.Filters(status="resolved")) == [ids["zh_Hans"]]
-    assert await listed(db, finder.Filters(status="bot")) == [ids["en"], ids["ko"]]
+    assert await listed(db, finder.Filters(status="bot")) == [ids["vi"], ids["en"], ids["ko"]]
     assert await listed(db, finder.Filters(label_id=ids["label"])) == [ids["ja"]]
     assert await listed(db, finder.Filters(agent_id=ids["agent"])) == [ids["ja"], ids["zh_Hans"]]
     assert await listed(db, finder.Filters(linked=True)) == [ids["ja"]]
-    assert await listed(db, finder.Filters(linked=False)) == newest_first[1:]
+    assert await listed(db, finder.Filters(linked=False)) == [i for i in newest_first if i != ids["ja"]]
     window = finder.Filters(since=T0 + dt.timedelta(hours=2), until=T0 + dt.timedelta(hours=4))
     assert await listed(db, window) == [ids["th"], ids["zh_Hans"]]
     async with db.read() as s:
