@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from bot.console.conversation import entry_json
 from bot.console.i18n import N_
-from bot.console.web import Console, Me, Page, audited, inert, int_param, reading
+from bot.console.web import Console, Me, Page, audited, inert, int_param, json_error, reading
 from bot.i18n import JST, language_names
 from bot.logs import hashed
+from storage.models import ChannelIdentity, Conversation
 from storage.repositories import console as accounts
 from storage.repositories import conversation_list as finder
 from storage.repositories import labels as label_repo
@@ -170,4 +172,27 @@ async def page(console: Console, request: Request, me: Me) -> Response:
     )
 
 
-PAGES = [Page("/conversations", page)]
+async def lines(console: Console, request: Request, me: Me) -> Response:
+    """Older lines of a conversation, for a search result whose line the page has not loaded."""
+    conv_id = int(request.path_params["conversation_id"])
+    first, before = int_param(request.query_params.get("from")), int_param(request.query_params.get("before"))
+    if first is None or before is None or before <= first:
+        return json_error("from and before (message ids) are needed", 400)
+    async with reading(console.db) as s:
+        conv = await s.get(Conversation, conv_id)
+        identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
+        rows = await finder.lines_from(s, conv_id, first, before) if conv else []
+    if conv is None:
+        return json_error("no such conversation", 404)
+    # Transcript text, like the stream: a view of its own.
+    await audited(
+        console.db, me, "conversation.history", "conversation", conv_id, {"from": first, "lines": len(rows)}
+    )
+    who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
+    return JSONResponse({"entries": [entry_json(m, name, status, who) for m, name, status in rows]})
+
+
+PAGES = [
+    Page("/conversations", page),
+    Page("/api/conversations/{conversation_id:int}/lines", lines),
+]

@@ -41,6 +41,7 @@ from storage.models import (
     Conversation,
     ConversationLabel,
     Label,
+    OutboxMessage,
     Ticket,
     TranscriptMessage,
 )
@@ -279,3 +280,24 @@ async def search(
     more = len(hits) > limit
     hits = hits[:limit]
     return hits, (hits[-1].message_id if more and hits else None)
+
+
+async def lines_from(
+    session: AsyncSession, conversation_id: int, first_id: int, before_id: int, limit: int = 500
+) -> list[tuple[TranscriptMessage, str | None, str | None]]:
+    """A conversation's lines from `first_id` up to (not including) `before_id`, oldest first, with the
+    agent's name and delivery state: what a search result opens when its line is older than the
+    latest lines the conversation page loads."""
+    rows = await session.execute(
+        select(TranscriptMessage, Agent.name, OutboxMessage.status)
+        .outerjoin(Agent, Agent.id == TranscriptMessage.agent_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == TranscriptMessage.outbox_id)
+        .where(
+            TranscriptMessage.conversation_id == conversation_id,
+            TranscriptMessage.id >= first_id,
+            TranscriptMessage.id < before_id,
+        )
+        .order_by(TranscriptMessage.id)
+        .limit(limit)
+    )
+    return [(m, name, status) for m, name, status in rows.all()]

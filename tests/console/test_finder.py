@@ -66,6 +66,15 @@ async def test_search_finds_each_language_highlights_inertly_links_the_line_and_
             links = re.findall(r'href="/console/conversations/(\d+)#m-(\d+)"', page.text)
             assert links == [(str(conv_id), str(await message_id(app, conv_id, text)))]
             assert f"<mark>{phrase}</mark>" in page.text
+        # A result's older lines come from /lines (what the page fetches when the line is not loaded).
+        first = await message_id(app, ja, JA)
+        older = await ann.client.get(f"/console/api/conversations/{ja}/lines?from={first}&before={first + 1}")
+        assert [e["id"] for e in older.json()["entries"]] == [first]
+        assert older.json()["entries"][0]["text"] == JA  # JSON: the page sets it as textContent
+        assert (await ann.client.get(f"/console/api/conversations/{ja}/lines?from=5")).status_code == 400
+        assert (
+            await ann.client.get("/console/api/conversations/999/lines?from=1&before=2")
+        ).status_code == 404
         page = await ann.client.get("/console/conversations", params={"q": "手術"})  # 2 characters
         assert "<mark>手術</mark>" in page.text
         # Customer text is escaped before the match is marked: the script is text, never markup.

@@ -191,6 +191,24 @@
     return "Ticket #" + t.id + " is claimed by " + (t.claimed_by || "another agent") + ".";
   }
 
+  async function showLine(list, id, firstLoaded) {
+    if (!document.getElementById("m-" + id) && firstLoaded && id < firstLoaded) {
+      // Older than the lines the stream sent: fetch from it up to them, and put them before.
+      const url = prefix + "/api/conversations/" + Number(body.dataset.conversation) + "/lines?from=" + id + "&before=" + firstLoaded;
+      const res = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (res.ok) {
+        const older = (await res.json()).entries || [];
+        list.prepend(...older.map(entry));
+      }
+    }
+    const target = document.getElementById("m-" + id);
+    if (target) {
+      target.classList.add("found");
+      target.scrollIntoView({ block: "center" });
+    }
+    body.dataset.lineShown = target ? "yes" : "no";
+  }
+
   function initConversation() {
     const list = document.getElementById("transcript");
     const replyForm = document.getElementById("reply");
@@ -208,11 +226,10 @@
       const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
       const first = !body.dataset.transcriptLoaded;
       data.entries.forEach((e) => list.appendChild(entry(e)));
-      const target = first && /^#m-\d+$/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
-      if (target) {
+      const wanted = first && /^#m-\d+$/.test(location.hash) ? Number(location.hash.slice(3)) : 0;
+      if (wanted) {
         // Opened from a search result: show that line, not the end of the transcript.
-        target.classList.add("found");
-        target.scrollIntoView({ block: "center" });
+        showLine(list, wanted, data.entries.length ? data.entries[0].id : 0);
       } else if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
       body.dataset.transcriptLoaded = "yes";
     });
