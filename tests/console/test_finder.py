@@ -205,3 +205,32 @@ async def test_notes_on_the_customer_show_on_the_customer_and_the_conversation(
         async with app.db.write() as s:
             await erase_customer(s, customer_id, "anonymize", dt.datetime.now(dt.UTC))
         assert await count(app.db, CustomerNote) == 0
+
+
+async def test_unknown_or_malformed_parameters_are_dropped_not_passed_on(sqlite_settings: Settings) -> None:
+    async with running(sqlite_settings) as app:
+        await add_agent(app.db, "ann@example.com", "Ann")
+        conv = await chat(app, "u-th", TH, "th")
+        ann = await app.login("ann@example.com")
+        junk = {
+            "channel": "fax",
+            "locale": "xx",
+            "status": "deleted",
+            "label": "1 OR 1=1",
+            "agent": "-",
+            "from": "yesterday",
+            "to": "2026-13-45",
+            "linked": "maybe",
+            "after": "not-a-cursor",
+            "before": "x",
+        }
+        page = await ann.client.get("/console/conversations", params=junk)
+        assert page.status_code == 200
+        assert re.findall(r'data-testid="conversation-row" data-conversation="(\d+)"', page.text) == [
+            str(conv)
+        ]
+        # A day range in JST that ends before the conversation began finds nothing.
+        page = await ann.client.get(
+            "/console/conversations", params={"from": "2020-01-01", "to": "2020-01-02"}
+        )
+        assert 'id="no-rows"' in page.text
