@@ -120,7 +120,6 @@ class Conversation(Base):
         UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),
         # The console's list of every conversation: newest activity first, keyset-paged (0006c).
         Index("ix_conversation_recent", "last_event_at", "id"),
-        Index("ix_conversation_channel_recent", "channel", "last_event_at", "id"),
         Index("ix_conversation_locale_recent", "locale", "last_event_at", "id"),
         Index("ix_conversation_mode_recent", "mode", "last_event_at", "id"),
     )

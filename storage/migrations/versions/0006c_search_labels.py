@@ -1,7 +1,9 @@
 """every conversation, full-text search over the transcript, labels, notes on the customer
 
 - conversations: indexes for the console's list of every conversation, newest activity first with
-  keyset pagination: (last_event_at, id), and the same after channel, locale and mode.
+  keyset pagination: (last_event_at, id), and the same after locale and mode (values that can be
+  rare). Not after channel: three or four values, never rare, and every event rewrites
+  last_event_at in each of these indexes.
 - tickets: (conversation_id, status) for "resolved" and "waiting", (claimed_by, conversation_id) for
   the agent filter.
 - transcript_messages full-text search: on SQLite an FTS5 external-content table `transcript_fts`
@@ -44,7 +46,6 @@ SQLITE_FTS = [
 ]
 LIST_INDEXES = {
     "ix_conversation_recent": ["last_event_at", "id"],
-    "ix_conversation_channel_recent": ["channel", "last_event_at", "id"],
     "ix_conversation_locale_recent": ["locale", "last_event_at", "id"],
     "ix_conversation_mode_recent": ["mode", "last_event_at", "id"],
 }
