@@ -4,6 +4,10 @@
      │                  │  ^──release──┘ │ ^──reassign──┘
      └──take over───────┴──────> agent   │
     queued ──"menu" from the customer──> bot
+    queued ──auto-assign (an online agent who speaks the language, below capacity)──> agent
+
+Auto-assignment is a claim made by the team's round robin (`assign`, `assign_waiting`); with the
+admins' setting "manual" it never happens and tickets wait to be claimed by hand.
 
 The rules are pure (`answering`, `after_turn`); the transitions that touch tickets run their SQL
 through storage.repositories.modes inside the caller's unit of work, so a ticket and its
@@ -14,13 +18,17 @@ conversation's mode always change together. Resolving and handing back is one fu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import availability
 from bot.dialogs.keywords import is_menu
 from bot.events import Body, ChoiceIn, TextIn
 from storage.models import Ticket
+from storage.repositories import availability as team_repo
+from storage.repositories import hours as hours_repo
 from storage.repositories import modes as repo
 
 
@@ -108,3 +116,75 @@ async def hand_back(session: AsyncSession, conversation_id: int) -> None:
 
 class Changed(Exception):
     """A transition's precondition no longer held (another agent acted first)."""
+
+
+# A console session with no request for this long has ended (= bot.console.auth.IDLE_TIMEOUT).
+SESSION_IDLE = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The admins' setting: `auto` assigns new tickets round robin; `manual` leaves them to be claimed."""
+
+    auto: bool = False
+    default_capacity: int = availability.DEFAULT_CAPACITY
+    away_after: dt.timedelta = dt.timedelta(minutes=10)
+
+
+async def assignment(session: AsyncSession, away_after: dt.timedelta) -> Assignment:
+    mode = await hours_repo.setting(session, "assignment")
+    capacity = await hours_repo.setting(session, "capacity")
+    return Assignment(
+        auto=mode == "auto",
+        default_capacity=int(capacity) if capacity and capacity.isdigit() else availability.DEFAULT_CAPACITY,
+        away_after=away_after,
+    )
+
+
+async def assign(session: AsyncSession, ticket_id: int, now: dt.datetime, rules: Assignment) -> int | None:
+    """Auto-assign one open ticket (the agent's id), or None: manual mode, or nobody fits (it waits)."""
+    if not rules.auto:
+        return None
+    is_open, locale = await repo.locale_of_ticket(session, ticket_id)
+    if not is_open:
+        return None
+    team = await team_repo.team(session, now, now - SESSION_IDLE)
+    return await _give(session, ticket_id, locale, team, now, rules)
+
+
+async def assign_waiting(session: AsyncSession, now: dt.datetime, rules: Assignment) -> list[tuple[int, int]]:
+    """Someone may have become available: assign what waits, urgent and oldest first. (ticket, agent)."""
+    if not rules.auto:
+        return []
+    waiting = await repo.waiting(session)
+    if not waiting:
+        return []
+    team = await team_repo.team(session, now, now - SESSION_IDLE)
+    done: list[tuple[int, int]] = []
+    for ticket_id, locale in waiting:
+        agent_id = await _give(session, ticket_id, locale, team, now, rules)
+        if agent_id is not None:
+            done.append((ticket_id, agent_id))
+            team = [_replace_load(a, now) if a.id == agent_id else a for a in team]
+    return done
+
+
+def _replace_load(a: team_repo.AgentLoad, now: dt.datetime) -> team_repo.AgentLoad:
+    return replace(a, load=a.load + 1, last_assigned_at=now)
+
+
+async def _give(
+    session: AsyncSession,
+    ticket_id: int,
+    locale: str | None,
+    team: list[team_repo.AgentLoad],
+    now: dt.datetime,
+    rules: Assignment,
+) -> int | None:
+    agent = availability.pick(
+        team, availability.language_of(locale), now, rules.away_after, rules.default_capacity
+    )
+    if agent is None or not await claim(session, ticket_id, agent.id, now):
+        return None
+    await repo.mark_assigned(session, agent.id, now)
+    return agent.id

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, Ticket
+from storage.models import Agent, Conversation, Ticket
 
 
 async def claim(session: AsyncSession, ticket_id: int, agent_id: int, now: dt.datetime, mode: str) -> bool:
@@ -101,3 +101,31 @@ async def open_claimed(
 
 async def set_mode(session: AsyncSession, conversation_id: int, mode: str) -> None:
     await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode=mode))
+
+
+async def waiting(session: AsyncSession) -> list[tuple[int, str | None]]:
+    """Open tickets with a conversation, oldest urgent first: (ticket id, the conversation's locale)."""
+    rows = await session.execute(
+        select(Ticket.id, Conversation.locale)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        .where(Ticket.status == "open")
+        .order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)
+    )
+    return [(t, loc) for t, loc in rows]
+
+
+async def locale_of_ticket(session: AsyncSession, ticket_id: int) -> tuple[bool, str | None]:
+    """(whether the ticket is open with a conversation, that conversation's locale)."""
+    row = (
+        await session.execute(
+            select(Conversation.locale)
+            .join(Ticket, Ticket.conversation_id == Conversation.id)
+            .where(Ticket.id == ticket_id, Ticket.status == "open")
+        )
+    ).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+async def mark_assigned(session: AsyncSession, agent_id: int, now: dt.datetime) -> None:
+    """The round robin's turn moves on past this agent."""
+    await session.execute(update(Agent).where(Agent.id == agent_id).values(last_assigned_at=now))
