@@ -15,7 +15,6 @@ from storage.repositories.availability import AgentLoad
 
 LANGUAGES = ("ja", "en", "zh", "ko", "th", "vi")
 DEFAULT_CAPACITY = 5
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class Status(StrEnum):
@@ -55,7 +54,7 @@ def pick(
     default_capacity: int,
 ) -> AgentLoad | None:
     """Round robin: of the online agents who serve `language` and are below their capacity, the one
-    whose last automatic assignment is oldest (never assigned first; ties by id)."""
+    whose last automatic assignment is oldest (never assigned first; then by id)."""
     fits = [
         a
         for a in team
@@ -65,4 +64,4 @@ def pick(
     ]
     if not fits:
         return None
-    return min(fits, key=lambda a: (a.last_assigned_at or EPOCH, a.id))
+    return min(fits, key=lambda a: (a.assign_turn or 0, a.id))

@@ -34,7 +34,7 @@ class Interval:
     end: int
 
     def __post_init__(self) -> None:
-        if not (0 <= self.start < 24 * 60 and 0 <= self.end <= 24 * 60) or self.start == self.end % (24 * 60):
+        if not (0 <= self.start < 24 * 60 and 0 <= self.end <= 24 * 60) or self.start == self.end:
             raise ValueError("an interval opens and closes at different times within the day")
 
     @property

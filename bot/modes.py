@@ -149,7 +149,8 @@ async def assign(session: AsyncSession, ticket_id: int, now: dt.datetime, rules:
     if not is_open:
         return None
     team = await team_repo.team(session, now, now - SESSION_IDLE)
-    return await _give(session, ticket_id, locale, team, now, rules)
+    given = await _give(session, ticket_id, locale, team, now, rules)
+    return None if given is None else given.id
 
 
 async def assign_waiting(session: AsyncSession, now: dt.datetime, rules: Assignment) -> list[tuple[int, int]]:
@@ -162,15 +163,11 @@ async def assign_waiting(session: AsyncSession, now: dt.datetime, rules: Assignm
     team = await team_repo.team(session, now, now - SESSION_IDLE)
     done: list[tuple[int, int]] = []
     for ticket_id, locale in waiting:
-        agent_id = await _give(session, ticket_id, locale, team, now, rules)
-        if agent_id is not None:
-            done.append((ticket_id, agent_id))
-            team = [_replace_load(a, now) if a.id == agent_id else a for a in team]
+        given = await _give(session, ticket_id, locale, team, now, rules)
+        if given is not None:
+            done.append((ticket_id, given.id))
+            team = [given if a.id == given.id else a for a in team]
     return done
-
-
-def _replace_load(a: team_repo.AgentLoad, now: dt.datetime) -> team_repo.AgentLoad:
-    return replace(a, load=a.load + 1, last_assigned_at=now)
 
 
 async def _give(
@@ -180,11 +177,12 @@ async def _give(
     team: list[team_repo.AgentLoad],
     now: dt.datetime,
     rules: Assignment,
-) -> int | None:
+) -> team_repo.AgentLoad | None:
+    """Claim the ticket for the agent whose turn it is; returns that agent as they are now."""
     agent = availability.pick(
         team, availability.language_of(locale), now, rules.away_after, rules.default_capacity
     )
     if agent is None or not await claim(session, ticket_id, agent.id, now):
         return None
-    await repo.mark_assigned(session, agent.id, now)
-    return agent.id
+    turn = await repo.mark_assigned(session, agent.id)
+    return replace(agent, load=agent.load + 1, assign_turn=turn)

@@ -273,8 +273,8 @@ class Agent(Base):
     languages: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # Open conversations auto-assignment gives them at most; NULL: the team's default.
     capacity: Mapped[int | None] = mapped_column(Integer)
-    # Round robin: the next auto-assignment goes to the eligible agent assigned longest ago.
-    last_assigned_at: Mapped[dt.datetime | None]
+    # Round robin: each auto-assignment takes the next turn number; the lowest eligible goes next.
+    assign_turn: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AgentRecoveryCode(Base):

@@ -22,7 +22,7 @@ class AgentLoad:
     capacity: int | None
     # The latest request of a live, fully signed-in session; None: no such session (offline).
     last_seen_at: dt.datetime | None
-    last_assigned_at: dt.datetime | None
+    assign_turn: int | None
     load: int  # claimed (open) tickets held
 
 
@@ -62,7 +62,7 @@ async def team(session: AsyncSession, now: dt.datetime, live_after: dt.datetime)
                 languages=tuple(code for code in agent.languages.split(",") if code),
                 capacity=agent.capacity,
                 last_seen_at=_aware(last_seen),
-                last_assigned_at=agent.last_assigned_at,
+                assign_turn=agent.assign_turn,
                 load=int(n),
             )
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agent, Conversation, Ticket
@@ -126,6 +126,10 @@ async def locale_of_ticket(session: AsyncSession, ticket_id: int) -> tuple[bool,
     return (False, None) if row is None else (True, row[0])
 
 
-async def mark_assigned(session: AsyncSession, agent_id: int, now: dt.datetime) -> None:
-    """The round robin's turn moves on past this agent."""
-    await session.execute(update(Agent).where(Agent.id == agent_id).values(last_assigned_at=now))
+async def mark_assigned(session: AsyncSession, agent_id: int) -> int:
+    """The round robin's turn moves on past this agent: it takes the next turn number."""
+    turn = select(func.coalesce(func.max(Agent.assign_turn), 0) + 1).scalar_subquery()
+    result = await session.execute(
+        update(Agent).where(Agent.id == agent_id).values(assign_turn=turn).returning(Agent.assign_turn)
+    )
+    return int(result.scalar_one() or 0)

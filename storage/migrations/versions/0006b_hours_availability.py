@@ -4,8 +4,8 @@
 - day_overrides: dated closures, and public holidays the admins keep open.
 - agents.presence: online | away as the agent chose in the console (offline = no live session).
 - agents.languages: the languages an agent serves (comma-separated codes); agents.capacity: their
-  own cap on auto-assigned open conversations (NULL: the team default); agents.last_assigned_at: the
-  round robin's turn.
+  own cap on auto-assigned open conversations (NULL: the team default); agents.assign_turn: the
+  round robin's turn (a counter: the clock may give two assignments the same instant).
 The assignment mode, default capacity and on-call handle live in the existing flags table.
 
 Revision ID: 0006b
@@ -46,12 +46,12 @@ def upgrade() -> None:
     op.add_column("agents", sa.Column("presence", sa.String(8), nullable=False, server_default="online"))
     op.add_column("agents", sa.Column("languages", sa.String(64), nullable=False, server_default=""))
     op.add_column("agents", sa.Column("capacity", sa.Integer(), nullable=True))
-    op.add_column("agents", sa.Column("last_assigned_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("agents", sa.Column("assign_turn", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("agents") as batch:
-        batch.drop_column("last_assigned_at")
+        batch.drop_column("assign_turn")
         batch.drop_column("capacity")
         batch.drop_column("languages")
         batch.drop_column("presence")
