@@ -145,7 +145,9 @@ async def assign(session: AsyncSession, ticket_id: int, now: dt.datetime, rules:
     """Auto-assign one open ticket (the agent's id), or None: manual mode, or nobody fits (it waits)."""
     if not rules.auto:
         return None
-    is_open, locale = await repo.locale_of_ticket(session, ticket_id)
+    # Only a conversation waiting for a person: a ticket opened beside a flow the bot goes on with
+    # (e.g. a cancellation to confirm) must not silence the bot by being claimed.
+    is_open, locale = await repo.locale_of_ticket(session, ticket_id, Mode.QUEUED)
     if not is_open:
         return None
     team = await team_repo.team(session, now, now - SESSION_IDLE)
@@ -157,7 +159,7 @@ async def assign_waiting(session: AsyncSession, now: dt.datetime, rules: Assignm
     """Someone may have become available: assign what waits, urgent and oldest first. (ticket, agent)."""
     if not rules.auto:
         return []
-    waiting = await repo.waiting(session)
+    waiting = await repo.waiting(session, Mode.QUEUED)
     if not waiting:
         return []
     team = await team_repo.team(session, now, now - SESSION_IDLE)

@@ -63,6 +63,8 @@ async def after_handoff(
 ) -> Settled:
     """A turn that asked for a person: auto-assign its tickets (when the admins chose so) and add
     what the customer should know of the team's availability to the replies."""
+    # The conversation's new mode (queued) is what assignment reads: written before it (no autoflush).
+    await session.flush()
     rules = await modes.assignment(session, away_after(settings))
     urgent = False
     for ticket_id in ticket_ids:

@@ -103,24 +103,25 @@ async def set_mode(session: AsyncSession, conversation_id: int, mode: str) -> No
     await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode=mode))
 
 
-async def waiting(session: AsyncSession) -> list[tuple[int, str | None]]:
-    """Open tickets with a conversation, oldest urgent first: (ticket id, the conversation's locale)."""
+async def waiting(session: AsyncSession, mode: str) -> list[tuple[int, str | None]]:
+    """Open tickets whose conversation is in `mode` (waiting for a person), urgent then oldest first:
+    (ticket id, the conversation's locale). A ticket the bot's flow goes on beside is not one."""
     rows = await session.execute(
         select(Ticket.id, Conversation.locale)
         .join(Conversation, Conversation.id == Ticket.conversation_id)
-        .where(Ticket.status == "open")
+        .where(Ticket.status == "open", Conversation.mode == mode)
         .order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)
     )
     return [(t, loc) for t, loc in rows]
 
 
-async def locale_of_ticket(session: AsyncSession, ticket_id: int) -> tuple[bool, str | None]:
-    """(whether the ticket is open with a conversation, that conversation's locale)."""
+async def locale_of_ticket(session: AsyncSession, ticket_id: int, mode: str) -> tuple[bool, str | None]:
+    """(whether the ticket is open with a conversation in `mode`, that conversation's locale)."""
     row = (
         await session.execute(
             select(Conversation.locale)
             .join(Ticket, Ticket.conversation_id == Conversation.id)
-            .where(Ticket.id == ticket_id, Ticket.status == "open")
+            .where(Ticket.id == ticket_id, Ticket.status == "open", Conversation.mode == mode)
         )
     ).first()
     return (False, None) if row is None else (True, row[0])

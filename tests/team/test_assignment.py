@@ -182,3 +182,18 @@ class TestAvailability:
         with pytest.raises(ValueError):
             availability.parse_languages("ja,fr")
         assert availability.language_of(None) == "en" and availability.language_of("zh_Hant") == "zh"
+
+
+async def test_a_ticket_beside_a_flow_the_bot_goes_on_with_is_not_auto_assigned(db: Database) -> None:
+    await agent(db, "aiko", "en")
+    beside = await ticket(db, "u1", "en")
+    async with db.write() as s:
+        t = await s.get(Ticket, beside)
+        assert t is not None and t.conversation_id is not None
+        conv = await s.get(Conversation, t.conversation_id)
+        assert conv is not None
+        conv.mode = "bot"  # e.g. a cancellation to confirm, the customer still talking to the bot
+    assert await assign(db, beside) is None
+    async with db.write() as s:
+        assert await modes.assign_waiting(s, NOW, AUTO) == []
+    assert await holder(db, beside) == ("open", None, "bot")
