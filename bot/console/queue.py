@@ -85,6 +85,8 @@ async def page(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         agent = await s.get(Agent, me.agent_id)
     mine = agent.languages if agent is not None else ""
+    # Signing in (or coming back to the queue) makes an agent available: what waits may be theirs now.
+    await team_panel.offer_waiting_now(console)
     return console.render("queue.html", me, active="queue", my_languages=mine)
 
 

@@ -58,6 +58,18 @@ async def offer_waiting(s: AsyncSession, console: Console, now: dt.datetime) -> 
     return await modes.assign_waiting(s, now, rules)
 
 
+async def offer_waiting_now(console: Console) -> None:
+    """`offer_waiting` in its own transaction, taken only in auto mode (a read decides first)."""
+    now = dt.datetime.now(dt.UTC)
+    async with reading(console.db) as s:
+        auto = (await modes.assignment(s, team.away_after(console.settings))).auto
+    if not auto:
+        return
+    async with console.db.write() as s:
+        done = await offer_waiting(s, console, now)
+    await publish_assigned(console, done)
+
+
 async def publish_assigned(console: Console, done: list[tuple[int, int]]) -> None:
     await console.bus.publish("tickets", {"team": True})
     for ticket_id, _agent in done:

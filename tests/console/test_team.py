@@ -100,3 +100,19 @@ async def test_admins_set_hours_holidays_closures_assignment_and_languages(sqlit
         assert agent is not None and (agent.languages, agent.capacity) == ("en,vi", 2) and mode == "auto"
         account = (await ann.client.get("/console/account")).text
         assert '<span id="agent-languages">en, vi</span>' in account
+
+
+async def test_signing_in_takes_what_waits_in_auto_mode(sqlite_settings: Settings) -> None:
+    async with running(sqlite_settings) as app:
+        ben_id = await add_agent(app.db, "ben@agency.example", "Ben")
+        async with app.db.write() as s:
+            await team_repo.set_languages(s, ben_id, ("ko",))
+            await hours_repo.set_setting(s, "assignment", "auto")
+        ticket_id = await open_ticket_id(app.db, await ask_for_person(app.engine, "visitor-ko", "ko"))
+        async with app.db.read() as s:
+            waiting = await s.get(Ticket, ticket_id)
+        assert waiting is not None and waiting.status == "open"  # nobody was signed in
+        await app.login("ben@agency.example")  # lands on the queue
+        async with app.db.read() as s:
+            ticket = await s.get(Ticket, ticket_id)
+        assert ticket is not None and (ticket.status, ticket.claimed_by) == ("claimed", ben_id)
