@@ -26,6 +26,7 @@ from bot.console import (
     linklocks,
     queue,
     resolve,
+    team,
 )
 from bot.console.notify import AgentsGroupNotifier
 from bot.console.web import HERE, PREFIX, Console, Page
@@ -45,6 +46,7 @@ PAGES: list[Page] = [
     *import_progress.PAGES,
     *linklocks.PAGES,
     *admin.PAGES,
+    *team.PAGES,
 ]
 
 
