@@ -24,10 +24,15 @@ class TextIn:
 
 @dataclass(frozen=True, slots=True)
 class ChoiceIn:
-    """A pressed button. `token` is the prompt token the button was rendered with (stale detection)."""
+    """A pressed button. `token` is the prompt token the button was rendered with (stale detection).
+
+    `anywhere`: a button that is always there (LINE rich menu, Telegram bot command), so never stale:
+    it leaves whatever is open and starts its flow, as the main menu's button of that id does.
+    """
 
     option: str
     token: str = ""
+    anywhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)

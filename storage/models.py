@@ -392,3 +392,24 @@ class LinkLock(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     lifted_at: Mapped[dt.datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(String(300))
+
+
+class LineRichMenu(Base):
+    """The LINE rich menu made for each language by `counselbot line rich-menu sync`."""
+
+    __tablename__ = "line_rich_menus"
+    locale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rich_menu_id: Mapped[str] = mapped_column(String(64))
+    # The content hash in the menu's name: a sync that finds it changes nothing.
+    digest: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class LineMenuLink(Base):
+    """Which rich menu a LINE user was last linked to (so a language change relinks once)."""
+
+    __tablename__ = "line_menu_links"
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    rich_menu_id: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    linked_at: Mapped[dt.datetime]

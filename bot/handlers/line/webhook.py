@@ -167,7 +167,9 @@ def _postback(postback: dict[str, Any]) -> Body | None:
     if isinstance(params, dict) and ("date" in params or "datetime" in params):
         return _picked_date(params, token)
     if "o" in fields and fields["o"][0]:
-        return ChoiceIn(fields["o"][0][:64], token[:64])
+        # g=1: a rich menu button, always on screen, valid whatever the conversation is doing.
+        anywhere = fields.get("g", [""])[0] == "1"
+        return ChoiceIn(fields["o"][0][:64], token[:64], anywhere=anywhere)
     if "d" in fields or isinstance(params, dict):
         # A picker postback without a date (time-only picker, or a date we could not read).
         return UnsupportedIn("postback")
