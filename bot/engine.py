@@ -107,7 +107,10 @@ class Engine:
         publish: list[tuple[str, dict[str, Any]]] = []
         async with self.db.write() as s:
             kind = type(event.body).__name__.removesuffix("In").lower()
-            if await inbox.store_once(s, event.key.channel, event.event_id, kind, event.received_at) is None:
+            stored = await inbox.store_once(
+                s, event.key.channel, event.event_id, kind, event.received_at, event.read_token
+            )
+            if stored is None:
                 return HandleResult("duplicate"), publish
             identity = await conv_repo.identity_for(s, event.key.channel, event.key.user_id)
             if event.display_name:

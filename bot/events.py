@@ -92,6 +92,8 @@ class InboundEvent:
     silent: bool = False
     # The web chat client's address: the source identity checks are counted against (bot.link_limits).
     address: str | None = None
+    # LINE's markAsReadToken: stored with the event; an agent's reading marks the message read with it.
+    read_token: str | None = None
 
     def __post_init__(self) -> None:
         if self.received_at.tzinfo is None:

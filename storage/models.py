@@ -164,6 +164,9 @@ class InboxEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))
     received_at: Mapped[dt.datetime]
     stored_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    # LINE's markAsReadToken of a message event, and when an agent's reading marked it read.
+    read_token: Mapped[str | None] = mapped_column(String(256))
+    read_marked_at: Mapped[dt.datetime | None]
 
 
 class OutboxMessage(Base):
@@ -413,3 +416,15 @@ class LineMenuLink(Base):
     rich_menu_id: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
     linked_at: Mapped[dt.datetime]
+
+
+class ConversationRead(Base):
+    """How far an agent has read a conversation: the last customer transcript line seen ("seen")."""
+
+    __tablename__ = "conversation_reads"
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    transcript_id: Mapped[int] = mapped_column(BigId)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    read_at: Mapped[dt.datetime]

@@ -19,6 +19,7 @@ from bot.channels import AppContext, Component
 from bot.engine import Engine
 from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, TextIn, UnfollowIn
 from bot.handlers.line.menus import link_user
+from bot.handlers.line.readmarks import ReadMarks
 from bot.handlers.line.sender import LineApi, LineSender
 from bot.handlers.line.webhook import BadPayload, parse_body, parse_event, verify_signature
 from bot.limits import QuietWarnings
@@ -126,11 +127,13 @@ def setup(ctx: AppContext) -> Component | None:
     webhook = LineWebhook(
         settings.line_channel_secret.get_secret_value(), ctx.engine, api, settings.max_body_bytes
     )
+    marks = ReadMarks(api, ctx.db, ctx.bus)
     return Component(
         name="line",
         routes=[Route(PATH, webhook.endpoint, methods=["POST"])],
         senders=[LineSender(api)],
+        background=[marks.run],
         on_shutdown=[api.close],
         describe=f"LINE: on (POST {PATH}, API {settings.line_api_base})",
-        extra={"api": api, "webhook": webhook},
+        extra={"api": api, "webhook": webhook, "read_marks": marks},
     )

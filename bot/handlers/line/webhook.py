@@ -127,8 +127,16 @@ def parse_event(raw: Any) -> Parsed:
         body=body,
         reply_token=reply_token,
         silent=silent,
+        read_token=None if silent else _read_token(raw),
     )
     return Parsed(event=event, event_type=etype)
+
+
+def _read_token(raw: dict[str, Any]) -> str | None:
+    """The message's markAsReadToken (message events only; an opaque token, never logged)."""
+    message = raw.get("message")
+    token = message.get("markAsReadToken") if isinstance(message, dict) else None
+    return token if isinstance(token, str) and 0 < len(token) <= 256 else None
 
 
 def _body(etype: str, raw: dict[str, Any]) -> Body | None:
