@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import itertools
 import json
+import re
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,13 @@ from tests.support.wait import eventually
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Counsel", "username": "counsel_test_bot"}
 # Parameters that travel JSON-encoded in a form post (PTB json.dumps non-string values).
-_JSON_PARAMS = {"reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters"}
+_JSON_PARAMS = {
+    "reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters", "commands", "scope",
+}  # fmt: skip
+CHAT_ACTIONS = {
+    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+}  # fmt: skip
 
 
 @dataclass
@@ -79,6 +86,8 @@ class FakeTelegram:
     _closing: bool = False
     # message_id -> the message as sent (text, chat, reply_markup), edits applied.
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # (scope type, language_code) -> the commands registered with setMyCommands.
+    commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
 
     # ---- control -------------------------------------------------------------------------------
     def fail(
@@ -212,6 +221,40 @@ class FakeTelegram:
             raise _ApiError(
                 400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
             )
+        return True
+
+    async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
+        """Checked as the Bot API documents it: 1..100 commands of 1..32 characters [a-z0-9_],
+        descriptions of 1..256 characters, language_code empty or a two-letter ISO 639-1 code."""
+        commands = params.get("commands")
+        if not isinstance(commands, list) or not 1 <= len(commands) <= 100:
+            raise _ApiError(400, "Bad Request: commands must be a non-empty list of at most 100")
+        for c in commands:
+            name, description = str(c.get("command", "")), str(c.get("description", ""))
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        code = str(params.get("language_code") or "")
+        if code and not re.fullmatch(r"[a-z]{2}", code):
+            raise _ApiError(400, "Bad Request: LANG_CODE_INVALID")
+        scope = params.get("scope") or {"type": "default"}
+        self.commands[(str(scope.get("type")), code)] = [
+            {"command": str(c["command"]), "description": str(c["description"])} for c in commands
+        ]
+        return True
+
+    async def _m_getmycommands(self, params: dict[str, Any]) -> Any:
+        scope = params.get("scope") or {"type": "default"}
+        return self.commands.get((str(scope.get("type")), str(params.get("language_code") or "")), [])
+
+    async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
+        if not str(params.get("chat_id", "")):
+            raise _ApiError(400, "Bad Request: chat_id is empty")
+        if params.get("action") not in CHAT_ACTIONS:
+            raise _ApiError(400, "Bad Request: wrong parameter action in request")
+        if str(params["chat_id"]) in self.blocked_chats:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
         return True
 
     async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
