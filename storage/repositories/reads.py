@@ -114,3 +114,14 @@ async def seen_up_to(session: AsyncSession, conversation_id: int) -> int | None:
             select(ConversationRead.transcript_id).where(ConversationRead.conversation_id == conversation_id)
         )
     ).scalar_one_or_none()
+
+
+async def seen_event_id(session: AsyncSession, conversation_id: int) -> str | None:
+    """The channel's id of the last customer message an agent has read (the web chat's message id)."""
+    return (
+        await session.execute(
+            select(TranscriptMessage.event_id)
+            .join(ConversationRead, ConversationRead.transcript_id == TranscriptMessage.id)
+            .where(ConversationRead.conversation_id == conversation_id)
+        )
+    ).scalar_one_or_none()
