@@ -255,3 +255,23 @@ def test_the_same_flow_id_without_anywhere_is_the_open_questions_business() -> N
     frame = Frame("late_arrival", "minutes", {"run": "r", "booking_id": 1})
     out = go(frame, ChoiceIn("cancellation"))
     assert [f.dialog for f in out.state.frames] == ["late_arrival"]
+
+
+@pytest.mark.parametrize(
+    ("body", "answered"),
+    [
+        (ChoiceIn("cancellation", anywhere=True), True),
+        (ChoiceIn("language", anywhere=True), True),
+        (ChoiceIn("menu", anywhere=True), True),
+        (ChoiceIn("human", anywhere=True), False),
+        (ChoiceIn("cancellation"), False),
+        (TextIn("cancel my booking"), False),
+    ],
+)
+def test_a_waiting_customer_returns_to_the_bot_with_a_menu_button_and_an_agents_hold_stays(
+    body: Body, answered: bool
+) -> None:
+    from bot.modes import Mode, answering
+
+    assert (answering(Mode.QUEUED, body) is Mode.BOT) is answered
+    assert answering(Mode.AGENT, body) is None
