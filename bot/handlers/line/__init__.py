@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from bot.channels import AppContext, Component
 from bot.engine import Engine
-from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, TextIn, UnfollowIn
+from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, TextIn
 from bot.handlers.line.menus import link_user
 from bot.handlers.line.readmarks import ReadMarks
 from bot.handlers.line.sender import LineApi, LineSender
@@ -109,8 +109,9 @@ class LineWebhook:
         # Shielded: a webhook connection dropped mid-way must not cancel a transaction half done.
         result = await asyncio.shield(work)
         log.debug("line: event %s", result.status, extra={"customer": hashed(event.key)})
-        if result.status != "duplicate" and not isinstance(event.body, UnfollowIn):
-            # The customer's language may have just become known or changed: their rich menu follows.
+        if result.status != "duplicate" and isinstance(event.body, FollowIn | TextIn | ChoiceIn):
+            # The customer's language may have just become known (follow: the LINE profile) or changed
+            # (written in another language, chosen): their rich menu follows.
             self._spawn(link_user(self.api, self.engine.db, event.key.user_id))
 
     def _spawn(self, coro: Any) -> None:

@@ -17,13 +17,14 @@ import json
 import subprocess
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING, Any
 
 from bot.dialogs import registry
 from bot.dialogs.menu import HUMAN, LANGUAGE, MENU, human_option
 from bot.i18n import Msg, msg, translator
+
+if TYPE_CHECKING:  # Pillow is loaded only to draw (the webhook links menus, it never draws them)
+    from PIL import ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 3, 2
@@ -167,6 +168,8 @@ def _cell(index: int) -> tuple[int, int, int, int]:
 
 
 def draw(locale: str, s: dict[str, Any]) -> bytes:
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     pen = ImageDraw.Draw(image)
     for index, (option, label, icon) in enumerate(s["buttons"]):
@@ -245,6 +248,8 @@ def _clusters(text: str) -> list[str]:
 
 @functools.cache
 def _font(path_index: tuple[str, int], size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     path, index = path_index
     return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.RAQM)
 
