@@ -43,12 +43,12 @@ async def test_the_agent_typing_in_the_console_shows_typing_in_telegram(settings
 def test_the_relay_sends_at_most_one_chat_action_per_interval(monkeypatch: Any) -> None:
     clock = [100.0]
     monkeypatch.setattr(typing_module.time, "monotonic", lambda: clock[0])
-    relay = TypingRelay(bot=None, bus=None, interval=4.0)  # type: ignore[arg-type]
-    assert relay.due("1") and not relay.due("1") and relay.due("2")
+    relay = TypingRelay(bot=None, bus=None, db=None, interval=4.0)  # type: ignore[arg-type]
+    assert relay.due(1) and not relay.due(1) and relay.due(2)
     clock[0] += 3.9
-    assert not relay.due("1")
+    assert not relay.due(1)
     clock[0] += 0.2
-    assert relay.due("1")
+    assert relay.due(1)
 
 
 async def test_language_and_human_commands_work_in_the_middle_of_a_flow(settings: Settings) -> None:

@@ -39,7 +39,8 @@ async def composing(console: Console, request: Request, me: Me) -> Response:
     if len(_last) >= MAX_TRACKED:
         _last.clear()
     _last[conv_id] = now
-    payload = {"conversation_id": conv_id, "channel": conv.channel, "user_id": conv.user_id}
+    # No platform user id on the bus (it crosses processes by NOTIFY): the channel looks it up.
+    payload = {"conversation_id": conv_id, "channel": conv.channel}
     await console.bus.publish(TYPING_TOPIC, payload)
     await console.bus.publish(typing_topic(conv_id), {"conversation_id": conv_id})
     return JSONResponse({"ok": True, "signalled": True})

@@ -30,7 +30,7 @@ def setup(ctx: AppContext) -> Component | None:
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     webhook = TelegramWebhook(secret, processor, settings.max_body_bytes)
     poller = Poller(bot, processor, sender.start) if settings.telegram_polling else None
-    typing = TypingRelay(bot, ctx.bus)
+    typing = TypingRelay(bot, ctx.bus, ctx.db)
 
     async def shutdown() -> None:
         # The poll task is already cancelled (app lifespan); finish the cosmetic calls, confirm the

@@ -20,6 +20,8 @@ from telegram.error import TelegramError
 from bot.bus import Bus
 from bot.handlers.telegram.inbound import CHANNEL
 from bot.reads import TYPING_TOPIC
+from storage.db import Database
+from storage.models import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +30,19 @@ MAX_TRACKED = 10_000
 
 
 class TypingRelay:
-    def __init__(self, bot: Bot, bus: Bus, interval: float = INTERVAL) -> None:
-        self.bot, self.bus, self.interval = bot, bus, interval
-        self._last: dict[str, float] = {}
+    def __init__(self, bot: Bot, bus: Bus, db: Database, interval: float = INTERVAL) -> None:
+        self.bot, self.bus, self.db, self.interval = bot, bus, db, interval
+        self._last: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def due(self, chat_id: str) -> bool:
-        """Whether a chat action may go to this chat now (and note that it does)."""
+    def due(self, conversation_id: int) -> bool:
+        """Whether a chat action may go to this conversation's chat now (and note that it does)."""
         now = time.monotonic()
-        if now - self._last.get(chat_id, -self.interval) < self.interval:
+        if now - self._last.get(conversation_id, -self.interval) < self.interval:
             return False
         if len(self._last) >= MAX_TRACKED:
             self._last.clear()
-        self._last[chat_id] = now
+        self._last[conversation_id] = now
         return True
 
     async def run(self) -> None:
@@ -49,14 +51,21 @@ class TypingRelay:
                 self.signal(payload)
 
     def signal(self, payload: dict[str, Any]) -> None:
-        chat_id = str(payload.get("user_id") or "")
-        if payload.get("channel") != CHANNEL or not chat_id or not self.due(chat_id):
+        conversation_id = payload.get("conversation_id")
+        if payload.get("channel") != CHANNEL or not isinstance(conversation_id, int):
             return
-        task = asyncio.ensure_future(self._send(chat_id))
+        if not self.due(conversation_id):
+            return
+        task = asyncio.ensure_future(self._send(conversation_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, chat_id: str) -> None:
+    async def _send(self, conversation_id: int) -> None:
+        async with self.db.read() as s:
+            conv = await s.get(Conversation, conversation_id)
+        if conv is None or conv.channel != CHANNEL:
+            return
+        chat_id = conv.user_id
         try:
             await self.bot.send_chat_action(chat_id, ChatAction.TYPING, read_timeout=5, write_timeout=5)
         except (TelegramError, TimeoutError, OSError) as exc:
