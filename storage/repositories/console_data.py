@@ -8,7 +8,15 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request, TranscriptMessage
+from storage.models import (
+    Booking,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    LineMenuLink,
+    Request,
+    TranscriptMessage,
+)
 
 EraseMode = Literal["delete", "anonymize"]
 CUSTOMER_FIELDS = (
@@ -187,6 +195,11 @@ async def erase_customer(
         ).scalars()
     )
     if identity_ids:
+        # Which LINE rich menu a LINE user has: keyed by their LINE user id, so it goes with them.
+        line_users = select(ChannelIdentity.user_id).where(
+            ChannelIdentity.id.in_(identity_ids), ChannelIdentity.channel == "line"
+        )
+        await session.execute(delete(LineMenuLink).where(LineMenuLink.user_id.in_(line_users)))
         await session.execute(delete(Conversation).where(Conversation.identity_id.in_(identity_ids)))
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(identity_ids)))
     await session.execute(delete(Request).where(Request.customer_id == customer_id))
