@@ -71,4 +71,6 @@ def _text(text: str) -> dict[str, Any]:
 
 
 def _nonempty(value: Any) -> str:
-    return str(value).strip() or "…" if value is not None else "…"
+    """LINE refuses an empty text component."""
+    text = "" if value is None else str(value).strip()
+    return text or "…"

@@ -63,13 +63,15 @@ async def sync(api: LineApi, db: Database, built: Sequence[Built], default_local
     if default_locale in ids and await _default(api) != ids[default_locale]:
         await messaging.set_default_rich_menu(ids[default_locale])
         report.default = ids[default_locale]
-    # Our menus of an earlier content: nobody is linked to them once the new ones are stored.
+    # Stored before the old ones go, so the webhook links users to the new menus from now on.
+    await _store(db, built, ids)
+    # Our menus of an earlier content (LINE unlinks their users, who get the default until their
+    # next message relinks them to the new menu of their language).
     current = set(ids.values())
     for name, menu_id in existing.items():
         if name.startswith(NAME_PREFIX + " ") and menu_id not in current:
             await messaging.delete_rich_menu(menu_id)
             report.deleted.append(name)
-    await _store(db, built, ids)
     return report
 
 
