@@ -62,3 +62,22 @@ async def test_language_and_human_commands_work_in_the_middle_of_a_flow(settings
         await tg.settled()
         async with tg.db.read() as s:
             assert (await s.execute(select(Ticket.reason))).scalar_one() == "human"
+
+
+async def test_a_traditional_chinese_chat_gets_its_own_command_list(settings: Settings) -> None:
+    async with telegram_app(settings) as tg:
+        await tg.text("請用繁體中文")
+        await tg.settled()
+        scope = (f"chat:{CHAT_ID}", "")
+        await eventually(lambda: scope in tg.fake.commands)
+        assert [c["description"] for c in tg.fake.commands[scope]] == ["開始聊天", "顯示選單", *_hant_rest()]
+        await tg.text("English please")
+        await tg.settled()
+        await eventually(lambda: scope not in tg.fake.commands)
+
+
+def _hant_rest() -> list[str]:
+    from bot.dialogs.menu import human_option
+    from bot.i18n import translator
+
+    return [translator("zh_Hant").render(human_option().label), "變更語言"]

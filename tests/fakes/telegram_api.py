@@ -238,15 +238,17 @@ class FakeTelegram:
         code = str(params.get("language_code") or "")
         if code and not re.fullmatch(r"[a-z]{2}", code):
             raise _ApiError(400, "Bad Request: LANG_CODE_INVALID")
-        scope = params.get("scope") or {"type": "default"}
-        self.commands[(str(scope.get("type")), code)] = [
+        self.commands[(_scope(params), code)] = [
             {"command": str(c["command"]), "description": str(c["description"])} for c in commands
         ]
         return True
 
     async def _m_getmycommands(self, params: dict[str, Any]) -> Any:
-        scope = params.get("scope") or {"type": "default"}
-        return self.commands.get((str(scope.get("type")), str(params.get("language_code") or "")), [])
+        return self.commands.get((_scope(params), str(params.get("language_code") or "")), [])
+
+    async def _m_deletemycommands(self, params: dict[str, Any]) -> Any:
+        self.commands.pop((_scope(params), str(params.get("language_code") or "")), None)
+        return True
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
         if not str(params.get("chat_id", "")):
@@ -352,6 +354,13 @@ def _error(status: int, description: str, *, retry_after: int | None = None) -> 
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
     return JSONResponse(body, status_code=status)
+
+
+def _scope(params: dict[str, Any]) -> str:
+    """ "default", or "chat:<id>" for one chat's own list."""
+    scope = params.get("scope") or {"type": "default"}
+    kind = str(scope.get("type"))
+    return f"chat:{scope.get('chat_id')}" if kind == "chat" else kind
 
 
 def _check_markup(markup: Any) -> None:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from bot.channels import AppContext, Component
 from bot.handlers.telegram.client import make_bot
+from bot.handlers.telegram.commands import ChatCommands
 from bot.handlers.telegram.polling import Poller
 from bot.handlers.telegram.sender import TelegramSender
 from bot.handlers.telegram.typing import TypingRelay
@@ -26,7 +27,7 @@ def setup(ctx: AppContext) -> Component | None:
         return None
     bot = make_bot(settings)
     sender = TelegramSender(bot)
-    processor = UpdateProcessor(ctx.engine, bot)
+    processor = UpdateProcessor(ctx.engine, bot, chat_commands=ChatCommands(bot, ctx.db))
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     webhook = TelegramWebhook(secret, processor, settings.max_body_bytes)
     poller = Poller(bot, processor, sender.start) if settings.telegram_polling else None
