@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     line_channel_secret: SecretStr | None = None
     line_channel_access_token: SecretStr | None = None
     line_api_base: str = "https://api.line.me"
+    # Image uploads (rich menu images) go to LINE's data host.
+    line_data_api_base: str = "https://api-data.line.me"
 
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None

@@ -300,6 +300,14 @@
         send.disabled = replyText.disabled;
       }
     });
+    // "The agent is typing" for the customer's channel: at most every 3 s while the text changes.
+    let lastTyping = 0;
+    replyText.addEventListener("input", () => {
+      const now = Date.now();
+      if (replyText.disabled || !replyText.value.trim() || now - lastTyping < 3000) return;
+      lastTyping = now;
+      post(replyForm.action.replace(/\/reply$/, "/typing"), {}).catch(() => {});
+    });
     replyText.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); replyForm.requestSubmit(); }
     });
