@@ -23,6 +23,7 @@ from bot.console import (
     import_progress,
     linklocks,
     queue,
+    reports,
     resolve,
 )
 from bot.console.notify import AgentsGroupNotifier
@@ -41,6 +42,7 @@ PAGES: list[Page] = [
     *import_progress.PAGES,
     *linklocks.PAGES,
     *admin.PAGES,
+    *reports.PAGES,
 ]
 
 

@@ -1,0 +1,201 @@
+"""The numbers of the admins' reports page, for a time range [start, end).
+
+Rows are read with plain, portable SELECTs and grouped here in Python: days, weeks and hours are Japan
+time (the agency's), which SQLite and PostgreSQL would truncate differently, and percentiles differ per
+database too. Each function returns plain data; bot.console.reports turns it into charts and CSV.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agent, Booking, Conversation, CsatSurvey, Request, Ticket, TranscriptMessage
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def day_of(value: dt.datetime) -> str:
+    return _utc(value).astimezone(JST).date().isoformat()
+
+
+def week_of(value: dt.datetime) -> str:
+    """The JST week as its Monday, e.g. "2026-03-02"."""
+    day = _utc(value).astimezone(JST).date()
+    return (day - dt.timedelta(days=day.weekday())).isoformat()
+
+
+def hour_of(value: dt.datetime) -> int:
+    return _utc(value).astimezone(JST).hour
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    pos = (len(ordered) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    count: int
+    median: float | None
+    p90: float | None
+
+
+def spread(values: list[float]) -> Spread:
+    return Spread(len(values), percentile(values, 0.5), percentile(values, 0.9))
+
+
+def _grouped(pairs: Iterable[tuple[str, float]]) -> dict[str, Spread]:
+    groups: dict[str, list[float]] = defaultdict(list)
+    for key, value in pairs:
+        groups[key].append(value)
+    return {k: spread(v) for k, v in sorted(groups.items())}
+
+
+async def conversations(
+    s: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> list[tuple[str, str, str, bool]]:
+    """(JST day, channel, language, handed to a person) of each conversation started in the range."""
+    handed = select(Ticket.id).where(Ticket.conversation_id == Conversation.id).exists()
+    rows = await s.execute(
+        select(Conversation.created_at, Conversation.channel, Conversation.locale, handed).where(
+            Conversation.created_at >= start, Conversation.created_at < end
+        )
+    )
+    return [(day_of(at), channel, locale or "unknown", bool(h)) for at, channel, locale, h in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketTimes:
+    week: str
+    agent: str
+    created_hour: int
+    first_response: float | None  # minutes from the ticket to the agent's first message
+    resolution: float | None  # minutes from the ticket to its resolution
+    wait: float | None  # minutes in the queue (ticket to claim)
+
+
+async def ticket_times(s: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[TicketTimes]:
+    """Tickets opened in the range with their first response, resolution and queue wait, in minutes."""
+    first_reply = (
+        select(func.min(TranscriptMessage.created_at))
+        .where(
+            TranscriptMessage.conversation_id == Ticket.conversation_id,
+            TranscriptMessage.author == "agent",
+            TranscriptMessage.created_at >= Ticket.created_at,
+        )
+        .scalar_subquery()
+    )
+    rows = await s.execute(
+        select(Ticket.created_at, Ticket.claimed_at, Ticket.resolved_at, Agent.name, first_reply)
+        .outerjoin(Agent, Agent.id == Ticket.claimed_by)
+        .where(Ticket.created_at >= start, Ticket.created_at < end)
+    )
+    out = []
+    for created, claimed, resolved, agent, replied in rows:
+        created = _utc(created)
+
+        def minutes(later: dt.datetime | None, since: dt.datetime = created) -> float | None:
+            return None if later is None else (_utc(later) - since).total_seconds() / 60
+
+        out.append(
+            TicketTimes(
+                week_of(created),
+                agent or "—",
+                hour_of(created),
+                minutes(replied),
+                minutes(resolved),
+                minutes(claimed),
+            )
+        )
+    return out
+
+
+def by_week_and_agent(times: list[TicketTimes], field: str) -> tuple[dict[str, Spread], dict[str, Spread]]:
+    values = [(t, getattr(t, field)) for t in times if getattr(t, field) is not None]
+    return _grouped((t.week, v) for t, v in values), _grouped((t.agent, v) for t, v in values)
+
+
+def wait_by_hour(times: list[TicketTimes]) -> dict[int, Spread]:
+    groups: dict[int, list[float]] = {h: [] for h in range(24)}
+    for t in times:
+        if t.wait is not None:
+            groups[t.created_hour].append(t.wait)
+    return {h: spread(v) for h, v in groups.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Satisfaction:
+    count: int
+    average: float | None
+    satisfied: float | None  # share of 4 and 5, in percent
+
+
+def _satisfaction(ratings: list[int]) -> Satisfaction:
+    if not ratings:
+        return Satisfaction(0, None, None)
+    return Satisfaction(
+        len(ratings), sum(ratings) / len(ratings), 100 * sum(r >= 4 for r in ratings) / len(ratings)
+    )
+
+
+async def csat(
+    s: AsyncSession, start: dt.datetime, end: dt.datetime
+) -> tuple[dict[str, Satisfaction], dict[str, Satisfaction]]:
+    """Ratings of the surveys asked in the range, per JST week and per agent."""
+    rows = await s.execute(
+        select(CsatSurvey.asked_at, CsatSurvey.rating, Agent.name)
+        .outerjoin(Agent, Agent.id == CsatSurvey.agent_id)
+        .where(CsatSurvey.asked_at >= start, CsatSurvey.asked_at < end, CsatSurvey.rating.is_not(None))
+    )
+    weeks: dict[str, list[int]] = defaultdict(list)
+    agents: dict[str, list[int]] = defaultdict(list)
+    for at, rating, agent in rows:
+        weeks[week_of(at)].append(int(rating or 0))
+        agents[agent or "—"].append(int(rating or 0))
+    return (
+        {k: _satisfaction(v) for k, v in sorted(weeks.items())},
+        {k: _satisfaction(v) for k, v in sorted(agents.items())},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    count: int
+    fees_jpy: int  # cancellation fees involved (0 for the other kinds)
+
+
+async def requests_by_kind(s: AsyncSession, start: dt.datetime, end: dt.datetime) -> dict[str, Kind]:
+    rows = await s.execute(
+        select(Request.kind, func.count(), func.coalesce(func.sum(Request.fee_jpy), 0))
+        .where(Request.requested_at >= start, Request.requested_at < end)
+        .group_by(Request.kind)
+    )
+    return {kind: Kind(int(n), int(fees or 0)) for kind, n, fees in rows}
+
+
+async def no_shows(s: AsyncSession, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+    """Bookings recorded as missed (status no_show, set by the console's "No-show recorded"), per JST
+    week of the appointment."""
+    rows = await s.execute(
+        select(Booking.service_at).where(
+            Booking.status == "no_show", Booking.service_at >= start, Booking.service_at < end
+        )
+    )
+    return dict(sorted(Counter(week_of(at) for (at,) in rows).items()))
