@@ -64,6 +64,11 @@ def _bounds(begin: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, stop
 
 
+# Series drawn against the right-hand axis (counts and shares beside durations and ratings).
+RIGHT = (N_("Tickets"), N_("Satisfied (4-5), %"), N_("Fees (JPY)"))
+STACKED = ("conversations-channel", "conversations-language")
+
+
 def _chart(
     ident: str, title: str, kind: str, unit: str, labels: list[str], series: dict[str, list[Any]]
 ) -> dict[str, Any]:
@@ -72,8 +77,9 @@ def _chart(
         "title": title,
         "type": kind,
         "unit": unit,
+        "stacked": ident in STACKED,
         "labels": labels,
-        "series": [{"name": name, "data": data} for name, data in series.items()],
+        "series": [{"name": name, "data": data, "axis": "y"} for name, data in series.items()],
     }
 
 
@@ -111,16 +117,27 @@ async def build(console: Console, begin: dt.date, end: dt.date, _: Translate) ->
     async with reading(console.db) as s:
         convs = await repo.conversations(s, start, stop)
         times = await repo.ticket_times(s, start, stop)
-        csat_weeks, csat_agents = await repo.csat(s, start, stop)
+        csat = await repo.csat(s, start, stop)
         kinds = await repo.requests_by_kind(s, start, stop)
         missed = await repo.no_shows(s, start, stop)
+    charts = [
+        *_conversation_charts(convs, begin, end, _),
+        *_time_charts(times, _),
+        *_outcome_charts(csat, kinds, missed, _),
+    ]
+    right = {_(r) for r in RIGHT}
+    for chart in charts:
+        for series in chart["series"]:
+            series["axis"] = "y2" if series["name"] in right else "y"
+    return charts
+
+
+def _conversation_charts(
+    convs: list[tuple[str, str, str, bool]], begin: dt.date, end: dt.date, _: Translate
+) -> list[dict[str, Any]]:
     days, by_channel = _per_day(convs, begin, end, 1)
     by_language = _per_day(convs, begin, end, 2)[1]
     handed = sum(1 for c in convs if c[3])
-    fr_week, fr_agent = repo.by_week_and_agent(times, "first_response")
-    res_week, res_agent = repo.by_week_and_agent(times, "resolution")
-    waits = repo.wait_by_hour(times)
-    kind_names = [k for k in KINDS if k in kinds] + sorted(set(kinds) - set(KINDS))
     n = _("Conversations")
     return [
         _chart("conversations-channel", _(TITLES["conversations-channel"]), "bar", n, days, by_channel),
@@ -133,59 +150,47 @@ async def build(console: Console, begin: dt.date, end: dt.date, _: Translate) ->
             [_("Settled by the bot alone"), _("Handed to a person")],
             {n: [len(convs) - handed, handed]},
         ),
-        _chart(
-            "first-response-week",
-            _(TITLES["first-response-week"]),
-            "line",
-            "min",
-            list(fr_week),
-            _spreads(fr_week, _),
-        ),
-        _chart(
-            "first-response-agent",
-            _(TITLES["first-response-agent"]),
-            "bar",
-            "min",
-            list(fr_agent),
-            _spreads(fr_agent, _),
-        ),
-        _chart(
-            "resolution-week",
-            _(TITLES["resolution-week"]),
-            "line",
-            "min",
-            list(res_week),
-            _spreads(res_week, _),
-        ),
-        _chart(
-            "resolution-agent",
-            _(TITLES["resolution-agent"]),
-            "bar",
-            "min",
-            list(res_agent),
-            _spreads(res_agent, _),
-        ),
-        _chart(
-            "queue-wait-hour",
-            _(TITLES["queue-wait-hour"]),
-            "bar",
-            "min",
-            [f"{h:02d}:00" for h in waits],
-            _spreads(waits, _),
-        ),
-        _chart("csat-week", _(TITLES["csat-week"]), "line", "", list(csat_weeks), _csat(csat_weeks, _)),
-        _chart("csat-agent", _(TITLES["csat-agent"]), "bar", "", list(csat_agents), _csat(csat_agents, _)),
-        _chart(
-            "requests-kind",
-            _(TITLES["requests-kind"]),
-            "bar",
-            "",
-            kind_names,
-            {
-                _("Requests"): [kinds[k].count for k in kind_names],
-                _("Fees (JPY)"): [kinds[k].fees_jpy for k in kind_names],
-            },
-        ),
+    ]
+
+
+def _time_charts(times: list[repo.TicketTimes], _: Translate) -> list[dict[str, Any]]:
+    out = []
+    for field, prefix in (("first_response", "first-response"), ("resolution", "resolution")):
+        week, agent = repo.by_week_and_agent(times, field)
+        out.append(
+            _chart(
+                f"{prefix}-week", _(TITLES[f"{prefix}-week"]), "line", "min", list(week), _spreads(week, _)
+            )
+        )
+        out.append(
+            _chart(
+                f"{prefix}-agent", _(TITLES[f"{prefix}-agent"]), "bar", "min", list(agent), _spreads(agent, _)
+            )
+        )
+    waits = repo.wait_by_hour(times)
+    hours = [f"{h:02d}:00" for h in waits]
+    out.append(
+        _chart("queue-wait-hour", _(TITLES["queue-wait-hour"]), "bar", "min", hours, _spreads(waits, _))
+    )
+    return out
+
+
+def _outcome_charts(
+    csat: tuple[dict[str, repo.Satisfaction], dict[str, repo.Satisfaction]],
+    kinds: dict[str, repo.Kind],
+    missed: dict[str, int],
+    _: Translate,
+) -> list[dict[str, Any]]:
+    weeks, agents = csat
+    names = [k for k in KINDS if k in kinds] + sorted(set(kinds) - set(KINDS))
+    per_kind = {
+        _("Requests"): [kinds[k].count for k in names],
+        _("Fees (JPY)"): [kinds[k].fees_jpy for k in names],
+    }
+    return [
+        _chart("csat-week", _(TITLES["csat-week"]), "line", "", list(weeks), _csat(weeks, _)),
+        _chart("csat-agent", _(TITLES["csat-agent"]), "bar", "", list(agents), _csat(agents, _)),
+        _chart("requests-kind", _(TITLES["requests-kind"]), "bar", "", names, per_kind),
         _chart(
             "no-shows", _(TITLES["no-shows"]), "bar", "", list(missed), {_("No-shows"): list(missed.values())}
         ),

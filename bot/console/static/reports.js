@@ -19,12 +19,13 @@
           data: s.data,
           backgroundColor: doughnut ? palette : palette[i % palette.length],
           borderColor: doughnut ? "#fff" : palette[i % palette.length],
-          // Counts beside durations: the counts get their own axis on the right.
-          yAxisID: !doughnut && i > 0 && /^(Tickets|Answers|Fees)/.test(s.name) ? "y2" : "y",
+          // Counts beside durations: the counts get their own axis on the right (the server says which).
+          yAxisID: doughnut ? undefined : s.axis,
           spanGaps: true,
         }));
         const scales = doughnut ? {} : {
-          y: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } },
+          x: { stacked: spec.stacked },
+          y: { beginAtZero: true, stacked: spec.stacked, title: { display: !!spec.unit, text: spec.unit } },
           y2: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false },
                 display: datasets.some((d) => d.yAxisID === "y2") },
         };
