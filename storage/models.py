@@ -116,7 +116,10 @@ class Booking(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),
+        Index("ix_report_conversation_created", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
@@ -226,7 +229,10 @@ class Request(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_ticket_open", "status", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_ticket_open", "status", "priority", "created_at"),
+        Index("ix_report_ticket_created", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from bot.console.i18n import N_, Translate, translator
 from bot.console.web import Console, Me, Page, reading
 from bot.i18n import JST
+from storage.db import Database
 from storage.repositories import reports as repo
 
 MAX_DAYS = 366
@@ -87,12 +88,12 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _per_day(rows: list[tuple[str, str, str, bool]], begin: dt.date, end: dt.date, col: int) -> Any:
+def _per_day(rows: list[repo.Started], begin: dt.date, end: dt.date, key: str) -> Any:
     days = [(begin + dt.timedelta(days=i)).isoformat() for i in range((end - begin).days + 1)]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(days, 0))
     for row in rows:
-        counts[str(row[col])][row[0]] += 1
-    return days, {key: list(per.values()) for key, per in sorted(counts.items())}
+        counts[str(getattr(row, key))][row.day] += row.count
+    return days, {k: list(per.values()) for k, per in sorted(counts.items())}
 
 
 def _spreads(spreads: dict[Any, repo.Spread], _: Translate) -> dict[str, list[Any]]:
@@ -111,10 +112,10 @@ def _csat(sats: dict[str, repo.Satisfaction], _: Translate) -> dict[str, list[An
     }
 
 
-async def build(console: Console, begin: dt.date, end: dt.date, _: Translate) -> list[dict[str, Any]]:
+async def build(db: Database, begin: dt.date, end: dt.date, _: Translate) -> list[dict[str, Any]]:
     """Every chart of the page for the JST dates [begin, end]."""
     start, stop = _bounds(begin, end)
-    async with reading(console.db) as s:
+    async with reading(db) as s:
         convs = await repo.conversations(s, start, stop)
         times = await repo.ticket_times(s, start, stop)
         csat = await repo.csat(s, start, stop)
@@ -133,11 +134,12 @@ async def build(console: Console, begin: dt.date, end: dt.date, _: Translate) ->
 
 
 def _conversation_charts(
-    convs: list[tuple[str, str, str, bool]], begin: dt.date, end: dt.date, _: Translate
+    convs: list[repo.Started], begin: dt.date, end: dt.date, _: Translate
 ) -> list[dict[str, Any]]:
-    days, by_channel = _per_day(convs, begin, end, 1)
-    by_language = _per_day(convs, begin, end, 2)[1]
-    handed = sum(1 for c in convs if c[3])
+    days, by_channel = _per_day(convs, begin, end, "channel")
+    by_language = _per_day(convs, begin, end, "locale")[1]
+    total = sum(c.count for c in convs)
+    handed = sum(c.count for c in convs if c.handed)
     n = _("Conversations")
     return [
         _chart("conversations-channel", _(TITLES["conversations-channel"]), "bar", n, days, by_channel),
@@ -148,7 +150,7 @@ def _conversation_charts(
             "doughnut",
             n,
             [_("Settled by the bot alone"), _("Handed to a person")],
-            {n: [len(convs) - handed, handed]},
+            {n: [total - handed, handed]},
         ),
     ]
 
@@ -218,7 +220,7 @@ async def page(console: Console, request: Request, me: Me) -> Response:
 
 async def data(console: Console, request: Request, me: Me) -> Response:
     begin, end = date_range(request)
-    charts = await build(console, begin, end, translator(None))
+    charts = await build(console.db, begin, end, translator(None))
     body = {"from": begin.isoformat(), "to": end.isoformat(), "timezone": "Asia/Tokyo", "charts": charts}
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -226,7 +228,7 @@ async def data(console: Console, request: Request, me: Me) -> Response:
 async def chart_csv(console: Console, request: Request, me: Me) -> Response:
     begin, end = date_range(request)
     wanted = request.path_params["chart"]
-    for chart in await build(console, begin, end, translator(None)):
+    for chart in await build(console.db, begin, end, translator(None)):
         if chart["id"] == wanted:
             name = f"{wanted}_{begin.isoformat()}_{end.isoformat()}.csv"
             return Response(

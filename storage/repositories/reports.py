@@ -12,12 +12,14 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agent, Booking, Conversation, CsatSurvey, Request, Ticket, TranscriptMessage
+from storage.repositories.common import is_postgres
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -68,17 +70,41 @@ def _grouped(pairs: Iterable[tuple[str, float]]) -> dict[str, Spread]:
     return {k: spread(v) for k, v in sorted(groups.items())}
 
 
-async def conversations(
-    s: AsyncSession, start: dt.datetime, end: dt.datetime
-) -> list[tuple[str, str, str, bool]]:
-    """(JST day, channel, language, handed to a person) of each conversation started in the range."""
-    handed = select(Ticket.id).where(Ticket.conversation_id == Conversation.id).exists()
-    rows = await s.execute(
-        select(Conversation.created_at, Conversation.channel, Conversation.locale, handed).where(
-            Conversation.created_at >= start, Conversation.created_at < end
-        )
+def jst_day(session: AsyncSession, column: Any) -> Any:
+    """The JST calendar day of a timestamp column as "YYYY-MM-DD", in SQL (Japan has had no daylight
+    saving time since 1951, so on SQLite it is exactly UTC + 9 hours)."""
+    if is_postgres(session):
+        return func.to_char(func.timezone("Asia/Tokyo", column), "YYYY-MM-DD")
+    return func.date(column, "+9 hours")
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    day: str  # JST
+    channel: str
+    locale: str
+    handed: bool  # a person was asked for (the conversation has a ticket)
+    count: int
+
+
+async def conversations(s: AsyncSession, start: dt.datetime, end: dt.datetime) -> list[Started]:
+    """Conversations started in the range, counted per JST day, channel, language and handed or not.
+
+    Counted in SQL: at 100,000 conversations, fetching one row each costs seconds. A ticket of a
+    conversation started in the range was opened after `start`, which keeps its scan on an index.
+    """
+    tickets = (
+        select(Ticket.conversation_id.label("cid")).where(Ticket.created_at >= start).distinct().subquery()
     )
-    return [(day_of(at), channel, locale or "unknown", bool(h)) for at, channel, locale, h in rows]
+    day = jst_day(s, Conversation.created_at)
+    handed = tickets.c.cid.is_not(None)
+    rows = await s.execute(
+        select(day, Conversation.channel, Conversation.locale, handed, func.count())
+        .outerjoin(tickets, tickets.c.cid == Conversation.id)
+        .where(Conversation.created_at >= start, Conversation.created_at < end)
+        .group_by(day, Conversation.channel, Conversation.locale, handed)
+    )
+    return [Started(str(d), ch, loc or "unknown", bool(h), int(n)) for d, ch, loc, h, n in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@
   the same customer — the linked customer, else the chat identity — was asked in the last 24 hours).
   `agent_id` is the agent who held and resolved the ticket; `rating` 1-5 and `comment` arrive later
   (both NULL until answered; a second answer never overwrites the first).
+- indexes on conversations.created_at and tickets.created_at: the reports page reads by date range.
 
 Revision ID: 0006d
 Revises: 0005a
@@ -46,9 +47,14 @@ def upgrade() -> None:
     op.create_index("ix_csat_identity_asked", "csat_surveys", ["identity_id", "asked_at"])
     op.create_index("ix_csat_customer_asked", "csat_surveys", ["customer_id", "asked_at"])
     op.create_index("ix_csat_asked", "csat_surveys", ["asked_at"])
+    # The reports page reads conversations and tickets by the time they started.
+    op.create_index("ix_report_conversation_created", "conversations", ["created_at"])
+    op.create_index("ix_report_ticket_created", "tickets", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_report_ticket_created", table_name="tickets")
+    op.drop_index("ix_report_conversation_created", table_name="conversations")
     op.drop_index("ix_csat_asked", table_name="csat_surveys")
     op.drop_index("ix_csat_customer_asked", table_name="csat_surveys")
     op.drop_index("ix_csat_identity_asked", table_name="csat_surveys")
