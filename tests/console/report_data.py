@@ -110,6 +110,7 @@ async def seed_reports(db: Database, ann: int, ben: int) -> None:
                 ("no_show", at(4, 10)),
                 ("no_show", at(12, 15)),
                 ("no_show", at(13, 11)),
+                ("no_show", at(9, 8)),  # Monday 08:00 JST: still Sunday in UTC, the second week in Japan
                 ("confirmed", at(11, 10)),
                 ("no_show", at(20, 10)),  # outside
             )

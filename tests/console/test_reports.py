@@ -4,14 +4,18 @@ each chart's CSV against its chart, and admins only."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.console.reports import as_csv
-from storage.repositories.reports import percentile, week_of
+from storage.db import Database
+from storage.models import Conversation
+from storage.repositories.reports import day_of, hour_of, jst_day, jst_hour, jst_week, percentile, week_of
 from tests.console.report_data import FROM, TO, at, seed_reports
 from tests.console.support import add_agent, running, signed_in
 
@@ -99,7 +103,7 @@ async def test_the_numbers_are_the_known_answers(charts: Any) -> None:
     kinds = series(by_id["requests-kind"])
     assert kinds["Requests"] == {"cancellation": 2, "change": 1, "late": 1, "special": 1}
     assert kinds["Fees (JPY)"] == {"cancellation": 20000, "change": 0, "late": 0, "special": 0}
-    assert series(by_id["no-shows"]) == {"No-shows": {"2026-03-02": 1, "2026-03-09": 2}}
+    assert series(by_id["no-shows"]) == {"No-shows": {"2026-03-02": 1, "2026-03-09": 3}}
 
 
 async def test_each_csv_is_exactly_its_charts_numbers(charts: Any) -> None:
@@ -123,6 +127,39 @@ async def test_the_page_is_for_admins_only_and_has_a_canvas_per_chart(charts: An
     assert "/static/vendor/chart.umd.min.js" in page.text and "<script>" not in page.text
     assert refused == [403, 403, 403, False], "agents get no reports, nor a link to them"
     assert 'id="nav-reports"' in page.text
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        at(9, 8),
+        at(8, 23, 59),
+        at(9, 0, 0),
+        at(15, 23, 59),
+        at(16, 0, 0),
+        at(3, 0, 30),
+        at(2, 23, 30),
+        at(1, 9),
+    ],
+)
+async def test_sql_jst_day_week_and_hour_match_python(db_url: str, when: dt.datetime) -> None:
+    db = Database(db_url)
+    try:
+        async with db.write() as s:
+            conv = Conversation(channel="webchat", user_id="w", created_at=when)
+            s.add(conv)
+            await s.flush()
+            col = Conversation.created_at
+            row = (
+                await s.execute(
+                    select(jst_day(s, col), jst_week(s, col), jst_hour(s, col)).where(
+                        Conversation.id == conv.id
+                    )
+                )
+            ).one()
+        assert tuple(row) == (day_of(when), week_of(when), hour_of(when))
+    finally:
+        await db.dispose()
 
 
 def test_percentiles_and_weeks() -> None:
