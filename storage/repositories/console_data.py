@@ -14,6 +14,7 @@ from storage.models import (
     Conversation,
     CsatSurvey,
     Customer,
+    CustomerNote,
     Request,
     TranscriptMessage,
 )
@@ -101,6 +102,11 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
                 ],
             }
         )
+    notes = (
+        await session.execute(
+            select(CustomerNote).where(CustomerNote.customer_id == customer_id).order_by(CustomerNote.id)
+        )
+    ).scalars()
     return {
         "exported_at": dt.datetime.now(dt.UTC).isoformat(),
         "customer": {"id": customer.id, **{f: _jsonable(getattr(customer, f)) for f in CUSTOMER_FIELDS}},
@@ -130,6 +136,8 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             for r in requests
         ],
         "conversations": out_conversations,
+        # What the agency's staff noted about the person is their personal data too.
+        "notes": [{"at": _jsonable(n.created_at), "text": n.text} for n in notes],
         "satisfaction": await _satisfaction(session, customer_id, [i.id for i in identities]),
     }
 
@@ -216,6 +224,8 @@ async def erase_customer(
         await session.execute(delete(Conversation).where(Conversation.identity_id.in_(identity_ids)))
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(identity_ids)))
     await session.execute(delete(Request).where(Request.customer_id == customer_id))
+    # Notes on the customer are about the person: gone in both modes (anonymize keeps the row).
+    await session.execute(delete(CustomerNote).where(CustomerNote.customer_id == customer_id))
     # Surveys go with their conversations (cascade); one kept under the customer elsewhere goes too.
     await session.execute(delete(CsatSurvey).where(CsatSurvey.customer_id == customer_id))
     if mode == "delete":
