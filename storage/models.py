@@ -279,6 +279,14 @@ class Agent(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # An admin requires the second factor of this agent (admins always need it).
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # What the agent chose in the console header: online | away (offline = no live session).
+    presence: Mapped[str] = mapped_column(String(8), default="online", server_default="online")
+    # The languages they serve, comma-separated codes (ja,en,zh,ko,th,vi); set by admins.
+    languages: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Open conversations auto-assignment gives them at most; NULL: the team's default.
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    # Round robin: each auto-assignment takes the next turn number; the lowest eligible goes next.
+    assign_turn: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AgentRecoveryCode(Base):
@@ -365,6 +373,26 @@ class Flag(Base):
     __tablename__ = "flags"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class WeeklyHours(Base):
+    """One opening interval of a weekday (JST minutes after midnight; end <= start runs past midnight)."""
+
+    __tablename__ = "weekly_hours"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+
+
+class DayOverride(Base):
+    """A dated exception to the weekly hours: closed all day, or a public holiday kept open."""
+
+    __tablename__ = "day_overrides"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
 
 
 class LinkFailure(Base):

@@ -27,6 +27,7 @@ from bot.console import (
     queue,
     reports,
     resolve,
+    team,
 )
 from bot.console.notify import AgentsGroupNotifier
 from bot.console.web import HERE, PREFIX, Console, Page
@@ -46,6 +47,7 @@ PAGES: list[Page] = [
     *import_progress.PAGES,
     *linklocks.PAGES,
     *admin.PAGES,
+    *team.PAGES,
     *reports.PAGES,
 ]
 

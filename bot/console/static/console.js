@@ -133,10 +133,39 @@
       return li;
     }
 
+    // Who is at their desk and their load; labels come from the page (the agent's language).
+    const teamList = document.getElementById("team");
+    function member(a) {
+      const li = el("li", "member " + a.status);
+      li.dataset.agent = String(a.id);
+      li.dataset.status = a.status;
+      li.append(
+        el("span", "name", a.name),
+        el("span", "status", teamList.dataset["label" + a.status.charAt(0).toUpperCase() + a.status.slice(1)] || a.status),
+        el("span", "langs", (a.languages || []).join(", ") || "—"),
+        el("span", "load", a.load + "/" + a.capacity + " " + (teamList.dataset.labelLoad || "")),
+      );
+      return li;
+    }
+    const mine = document.getElementById("my-languages");
+    const myLanguages = (mine.dataset.languages || "").split(",").filter(Boolean);
+    let lastTickets = [];
+    function shown(tickets) {
+      return mine.checked ? tickets.filter((t) => myLanguages.includes(t.language_code)) : tickets;
+    }
+    function draw() {
+      const visible = shown(lastTickets);
+      list.replaceChildren(...visible.map(row));
+      empty.hidden = visible.length > 0;
+    }
+    mine.addEventListener("change", draw);
+
     const source = new EventSource(body.dataset.stream);
     liveState(source, document.getElementById("live"));
     source.addEventListener("queue", (ev) => {
-      const tickets = JSON.parse(ev.data).tickets || [];
+      const data = JSON.parse(ev.data);
+      const tickets = data.tickets || [];
+      teamList.replaceChildren(...(data.team || []).map(member));
       const urgent = tickets.filter((t) => t.priority === "urgent" && t.status === "open");
       if (urgentSeen !== null) {
         const fresh = urgent.filter((t) => !urgentSeen.has(t.id));
@@ -144,8 +173,8 @@
       }
       urgentSeen = urgentSeen || new Set();
       urgent.forEach((t) => urgentSeen.add(t.id));
-      list.replaceChildren(...tickets.map(row));
-      empty.hidden = tickets.length > 0;
+      lastTickets = tickets;
+      draw();
       body.dataset.queueLoaded = "yes";
     });
     setInterval(() => {
