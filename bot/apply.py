@@ -8,11 +8,20 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import link_limits as limits
-from bot.effects import AttemptLink, Effect, Escalate, FileRequest, MarkUnreachable, RecordConsent, SetLocale
+from bot.effects import (
+    AttemptLink,
+    Effect,
+    Escalate,
+    FileRequest,
+    MarkUnreachable,
+    RecordConsent,
+    RecordCsat,
+    SetLocale,
+)
 from bot.events import ConversationKey, SystemIn
 from bot.link_limits import LinkGuard
 from storage.models import ChannelIdentity, Conversation
-from storage.repositories import customers, requests
+from storage.repositories import csat, customers, requests
 from storage.repositories.tickets import open_ticket
 
 
@@ -54,6 +63,9 @@ async def apply_effects(
                 identity.consent_at = identity.consent_at or now
             case MarkUnreachable():
                 identity.unreachable_at = now
+            case RecordCsat(survey=survey, rating=rating, comment=comment):
+                # Only this conversation's survey; a second answer changes nothing (repository).
+                await csat.record(session, survey, conv.id, now, rating=rating, comment=comment)
     return applied
 
 

@@ -60,4 +60,13 @@ class MarkUnreachable:
     pass
 
 
-Effect = Escalate | FileRequest | SetLocale | AttemptLink | RecordConsent | MarkUnreachable
+@dataclass(frozen=True, slots=True)
+class RecordCsat:
+    """Store a satisfaction answer with its survey: the first rating and the first comment stand."""
+
+    survey: int
+    rating: int | None = None
+    comment: str | None = None
+
+
+Effect = Escalate | FileRequest | SetLocale | AttemptLink | RecordConsent | MarkUnreachable | RecordCsat
