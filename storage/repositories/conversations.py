@@ -1,23 +1,39 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import weakref
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Select, Table, bindparam, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
-from storage.repositories.common import insert_for, is_postgres
+from storage.repositories.common import built, insert_for, is_postgres
+
+
+def _identity(_dialect: str) -> Select[ChannelIdentity]:
+    return select(ChannelIdentity).where(
+        ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.user_id == bindparam("user_id")
+    )
+
+
+def _conversation(dialect: str) -> Select[Conversation]:
+    stmt = select(Conversation).where(
+        Conversation.channel == bindparam("channel"), Conversation.user_id == bindparam("user_id")
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update()
+    return stmt.execution_options(populate_existing=True)
 
 
 async def identity_for(session: AsyncSession, channel: str, user_id: str) -> ChannelIdentity:
-    stmt = select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id
-    )
-    found = (await session.execute(stmt)).scalar_one_or_none()
+    stmt = built(session, "conversations.identity", _identity)
+    key = {"channel": channel, "user_id": user_id}
+    found = (await session.execute(stmt, key)).scalar_one_or_none()
     if found is not None:
         return found
     await session.execute(
@@ -25,10 +41,7 @@ async def identity_for(session: AsyncSession, channel: str, user_id: str) -> Cha
         .values(channel=channel, user_id=user_id, created_at=dt.datetime.now(dt.UTC))
         .on_conflict_do_nothing(index_elements=["channel", "user_id"])
     )
-    row = await session.execute(
-        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id)
-    )
-    return row.scalar_one()
+    return (await session.execute(stmt, key)).scalar_one()
 
 
 async def lock_conversation(
@@ -38,12 +51,10 @@ async def lock_conversation(
 
     On SQLite the write transaction itself (BEGIN IMMEDIATE) already serializes writers.
     """
-    stmt = select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    stmt = stmt.execution_options(populate_existing=True)
+    stmt = built(session, "conversations.lock", _conversation)
+    key = {"channel": channel, "user_id": user_id}
     # The common case is a known conversation: one statement. New ones are inserted race-free below.
-    found = (await session.execute(stmt)).scalar_one_or_none()
+    found = (await session.execute(stmt, key)).scalar_one_or_none()
     if found is not None:
         return found
     now = dt.datetime.now(dt.UTC)
@@ -62,7 +73,7 @@ async def lock_conversation(
         )
         .on_conflict_do_nothing(index_elements=["channel", "user_id"])
     )
-    return (await session.execute(stmt)).scalar_one()
+    return (await session.execute(stmt, key)).scalar_one()
 
 
 async def lock_conversation_by_id(session: AsyncSession, conversation_id: int) -> Conversation | None:
@@ -136,9 +147,25 @@ def _before_statement(state: ORMExecuteState) -> None:
     if not session.info.get(_PENDING):
         return
     statement = cast(ClauseElement, state.statement)
-    tables = find_tables(statement, include_crud=True, include_joins=True, include_aliases=True)
-    if any(getattr(t, "name", None) == _LINES.name for t in tables):
+    if _touches_lines(statement):
         _write_lines(session)
+
+
+# Whether a statement reads or writes transcript lines, remembered per statement object: walking a
+# statement's tree costs as much as running it, and the hot path's statements are built once.
+_TOUCHES: weakref.WeakKeyDictionary[ClauseElement, bool] = weakref.WeakKeyDictionary()
+
+
+def _touches_lines(statement: ClauseElement) -> bool:
+    try:
+        return _TOUCHES[statement]
+    except (KeyError, TypeError):
+        pass
+    tables = find_tables(statement, include_crud=True, include_joins=True, include_aliases=True)
+    touches = any(getattr(t, "name", None) == _LINES.name for t in tables)
+    with contextlib.suppress(TypeError):
+        _TOUCHES[statement] = touches
+    return touches
 
 
 async def transcript(

@@ -1,27 +1,45 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxEvent
-from storage.repositories.common import insert_for
+from storage.repositories.common import built, core_rows, insert_of
+
+_T: Table = InboxEvent.__table__  # type: ignore[assignment]
+
+
+def _store(dialect: str) -> Any:
+    return (
+        insert_of(dialect, _T)
+        .values(
+            channel=bindparam("channel"),
+            event_id=bindparam("event_id"),
+            kind=bindparam("kind"),
+            received_at=bindparam("received_at"),
+            stored_at=bindparam("stored_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(_T.c.id)
+    )
 
 
 async def store_once(
     session: AsyncSession, channel: str, event_id: str, kind: str, received_at: dt.datetime
 ) -> int | None:
-    """Store the event; None when (channel, event_id) is already there (a duplicate)."""
-    stmt = (
-        insert_for(session, InboxEvent)
-        .values(
-            channel=channel,
-            event_id=event_id,
-            kind=kind,
-            received_at=received_at,
-            stored_at=dt.datetime.now(dt.UTC),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-        .returning(InboxEvent.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    """Store the event; None when (channel, event_id) is already there (a duplicate).
+
+    A Core statement on the unit's connection: the hot path's first statement, no ORM around it.
+    """
+    params = {
+        "channel": channel,
+        "event_id": event_id,
+        "kind": kind,
+        "received_at": received_at,
+        "stored_at": dt.datetime.now(dt.UTC),
+    }
+    rows = await core_rows(session, built(session, "inbox.store", _store), params)
+    return int(rows[0].id) if rows else None
