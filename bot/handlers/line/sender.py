@@ -30,6 +30,7 @@ from bot.channels import Delivery, Failed, Retry, SendResult, Sent, Unreachable
 from bot.config import Settings
 from bot.delivery import MAX_IN_FLIGHT
 from bot.handlers.line.render import Batch, batches
+from bot.handlers.line.wire import as_wire
 from bot.logs import hashed
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ class LineSender:
         return expires is None or self._now() < expires - REPLY_TOKEN_MARGIN
 
     async def _reply(self, token: str, batch: Batch) -> None:
-        body = {"replyToken": token, "messages": [m.to_dict() for m in batch.messages]}
+        body = {"replyToken": token, "messages": [as_wire(m) for m in batch.messages]}
         try:
             await self.api.post_json("/v2/bot/message/reply", body)
         except ApiException as exc:
@@ -217,7 +218,7 @@ class LineSender:
             raise
 
     async def _push(self, delivery: Delivery, batch: Batch) -> None:
-        body = {"to": delivery.key.user_id, "messages": [m.to_dict() for m in batch.messages]}
+        body = {"to": delivery.key.user_id, "messages": [as_wire(m) for m in batch.messages]}
         key = batch.retry_key(delivery.idempotency_key)
         try:
             await self.api.post_json("/v2/bot/message/push", body, {"X-Line-Retry-Key": key})
