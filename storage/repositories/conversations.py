@@ -5,7 +5,7 @@ import datetime as dt
 import weakref
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, event, insert, select
+from sqlalchemy import Select, Table, and_, bindparam, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ClauseElement
@@ -28,6 +28,41 @@ def _conversation(dialect: str) -> Select[Conversation]:
     if dialect == "postgresql":
         stmt = stmt.with_for_update()
     return stmt.execution_options(populate_existing=True)
+
+
+def _both(dialect: str) -> Select[ChannelIdentity, Conversation]:
+    stmt = (
+        select(ChannelIdentity, Conversation)
+        .join(
+            Conversation,
+            and_(
+                Conversation.channel == ChannelIdentity.channel,
+                Conversation.user_id == ChannelIdentity.user_id,
+            ),
+        )
+        .where(
+            ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.user_id == bindparam("user_id")
+        )
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update(of=Conversation)
+    return stmt.execution_options(populate_existing=True)
+
+
+async def identity_and_conversation(
+    session: AsyncSession, channel: str, user_id: str
+) -> tuple[ChannelIdentity, Conversation]:
+    """The customer's identity and their conversation, locked as `lock_conversation` locks it.
+
+    A known customer (the common case) takes one statement for both; a new one is created by
+    `identity_for` and `lock_conversation`.
+    """
+    stmt = built(session, "conversations.both", _both)
+    found = (await session.execute(stmt, {"channel": channel, "user_id": user_id})).one_or_none()
+    if found is not None:
+        return found[0], found[1]
+    identity = await identity_for(session, channel, user_id)
+    return identity, await lock_conversation(session, channel, user_id, identity.id)
 
 
 async def identity_for(session: AsyncSession, channel: str, user_id: str) -> ChannelIdentity:
@@ -118,6 +153,7 @@ def add_transcript(
 
 _PENDING = "counselbot.transcript_lines"
 _LINES: Table = TranscriptMessage.__table__  # type: ignore[assignment]
+_INSERT_LINES = insert(_LINES)
 
 
 def _write_lines(session: Session) -> None:
@@ -127,7 +163,8 @@ def _write_lines(session: Session) -> None:
     if any(o is not None and o.id is None for _, o in pending):
         session.flush()
     rows = [{**v, "outbox_id": o.id} if o is not None else v for v, o in pending]
-    session.execute(insert(_LINES), rows)
+    # On the unit's connection: nothing of the ORM is needed for an executemany of plain rows.
+    session.connection().execute(_INSERT_LINES, rows)
 
 
 @event.listens_for(Session, "before_commit")
