@@ -9,15 +9,20 @@ push of the same messages (docs/adr/0001-line-reply-exactly-once.md).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import email.utils
 import json
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import aiohttp.helpers
+import yarl
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -67,6 +72,7 @@ class LineApi:
     def api(self) -> AsyncMessagingApi:
         if self._api is None:
             self._client = AsyncApiClient(self._config)
+            _resolve_proxy_once(self._client, self._config)
             self._api = AsyncMessagingApi(self._client)
         return self._api
 
@@ -112,6 +118,32 @@ class LineApi:
             )
         except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
             log.info("line: loading animation failed", extra={"status": getattr(exc, "status", None)})
+
+
+def _resolve_proxy_once(client: AsyncApiClient, config: Configuration) -> None:
+    """The SDK's aiohttp session trusts the environment, so aiohttp looks the proxy up for EVERY
+    request on a thread (asyncio.to_thread): a thread hop per message sent. Look it up once here
+    instead (HTTPS_PROXY/NO_PROXY as aiohttp reads them) and give the SDK a session that does not
+    look again. Built as the SDK builds its own (aiohttp connector of the pool size, default SSL
+    context with the configured CA file)."""
+    rest = client.rest_client
+    old = rest.pool_manager
+    if not old.trust_env:
+        return
+    if not rest.proxy:
+        with contextlib.suppress(LookupError):
+            proxy, auth = aiohttp.helpers.get_env_proxy_for_url(yarl.URL(config.host))
+            rest.proxy = str(proxy.with_user(auth.login).with_password(auth.password) if auth else proxy)
+    context = ssl.create_default_context(cafile=config.ssl_ca_cert)
+    connector = aiohttp.TCPConnector(limit=config.connection_pool_maxsize, ssl=context)
+    rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
+    # The SDK's own session never opened a connection; closed on the loop, not left to the GC.
+    task = asyncio.get_running_loop().create_task(old.close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Task[None]] = set()
 
 
 class _InvalidReplyToken(Exception):
