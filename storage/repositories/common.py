@@ -46,7 +46,8 @@ async def core_rows(session: AsyncSession, statement: Any, params: dict[str, Any
 
 
 def _rows(sync_session: Session, statement: Any, params: dict[str, Any]) -> list[Any]:
-    return list(sync_session.connection().execute(statement, params).all())
+    result = sync_session.connection().execute(statement, params)
+    return list(result.all()) if result.returns_rows else []
 
 
 def is_postgres(session: AsyncSession) -> bool:
