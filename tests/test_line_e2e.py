@@ -294,8 +294,9 @@ async def test_a_quick_reply_postback_is_the_button_pressed(db_url: str, line_bo
         [button] = [a for a in actions if a["displayText"] == "Talk to a person"]
         token = bot.fake.issue_reply_token(USER)
         await bot.send(event_from("postback", user_id=USER, reply_token=token, postback__data=button["data"]))
-        await bot.fake.wait_for(lambda: len(bot.fake.delivered) == 2)
-        assert bot.fake.texts(USER)[-1].startswith("Thank you. I have asked a person")
+        # The handoff notice, then the line about when the team answers (bot.dialogs.handoff).
+        await bot.fake.wait_for(lambda: len(bot.fake.texts(USER)) == 3)
+        assert bot.fake.texts(USER)[1].startswith("Thank you. I have asked a person")
         async with bot.db.read() as s:
             conversation = (await s.execute(select(Conversation))).scalar_one()
         assert conversation.mode == "queued"
