@@ -267,6 +267,8 @@ class Agent(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # An admin requires the second factor of this agent (admins always need it).
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The console's language for this agent (ja | en): the console is Japanese unless they choose English.
+    console_locale: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")
 
 
 class AgentRecoveryCode(Base):

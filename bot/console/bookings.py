@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from bot.console import csv_import, csv_text, import_progress, validate
 from bot.console.cards import KINDS, STATUSES, booking_card
+from bot.console.i18n import N_
 from bot.console.web import (
     PREFIX,
     Console,
@@ -111,7 +112,7 @@ async def view(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         booking = await s.get(Booking, booking_id)
     if booking is None:
-        return console.error(me, 404, "No such booking.")
+        return console.error(me, 404, N_("No such booking."))
     # Notes and the customer link are personal data too.
     await audited(console.db, me, "booking.view", "booking", booking_id)
     return _form(console, me, booking, _values(booking))
@@ -140,7 +141,7 @@ async def save(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         booking = await s.get(Booking, booking_id) if booking_id else None
     if booking_id and booking is None:
-        return console.error(me, 404, "No such booking.")
+        return console.error(me, 404, N_("No such booking."))
     try:
         values = await _parse(console, form)
     except validate.FieldError as exc:
@@ -206,10 +207,12 @@ async def import_upload(console: Console, request: Request, me: Me) -> Response:
     form = await form_data(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return console.error(me, 400, "Choose a CSV file.")
+        return console.error(me, 400, N_("Choose a CSV file."))
     encoding = csv_text.choice(field(form, "encoding", 20))
     if encoding is None:
-        return console.error(me, 400, "Choose the file's encoding: Automatic, UTF-8 or Shift_JIS (cp932).")
+        return console.error(
+            me, 400, N_("Choose the file's encoding: Automatic, UTF-8 or Shift_JIS (cp932).")
+        )
     content = await upload.read(csv_import.MAX_BYTES + 1)
     report = await csv_import.import_bookings(
         console.db,

@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ENCODINGS = {"auto": "Automatic", "utf-8": "UTF-8", "cp932": "Shift_JIS (cp932)"}
+from bot.console.i18n import N_
+
+ENCODINGS = {"auto": N_("Automatic"), "utf-8": "UTF-8", "cp932": "Shift_JIS (cp932)"}
 ALIASES = {
     "utf8": "utf-8",
     "utf-8-sig": "utf-8",
