@@ -191,8 +191,15 @@ class Translations:
         if value is None:
             return ""
         at = value.astimezone(JST)
-        skeleton = {"second": "yMMMdHms", "time": "Hm"}.get(precision, "yMMMEdHm")
-        return f"{format_skeleton(skeleton, at, tzinfo=JST, locale=self.babel)} JST"
+        time = format_skeleton("Hms" if precision == "second" else "Hm", at, tzinfo=JST, locale=self.babel)
+        if precision == "time":
+            return f"{time} JST"
+        day = format_skeleton(
+            "yMMMd" if precision == "second" else "yMMMEd", at, tzinfo=JST, locale=self.babel
+        )
+        # The locale's own way of joining a date and a time ("{1} {0}" in Japanese, "{1}, {0}" in English).
+        joined = str(self.babel.datetime_formats["medium"]).replace("{1}", day).replace("{0}", time)
+        return f"{joined} JST"
 
     def date(self, value: dt.date | None) -> str:
         return "" if value is None else format_date(value, format="medium", locale=self.babel)

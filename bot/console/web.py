@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,33 @@ def _finalize(context: Context, value: Any) -> Any:
     return inert(value)
 
 
+# The translations of the page being rendered, set only around one synchronous Template.render (no
+# await inside): a macro imported without context (`{% from "_macros.html" import … %}`) sees the
+# render's variables not, but its `_` must still be the agent's language. Never process-wide.
+_rendering: ContextVar[Translations] = ContextVar("console_rendering")
+
+
+def _current() -> Translations:
+    return _rendering.get(translator(None))
+
+
+class _RenderingTranslations:
+    """The global `_` (for imported macros): delegates to the page being rendered."""
+
+    def __call__(self, message: object, /, **values: Any) -> str:
+        return _current()(message, **values)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_current(), name)
+
+
+def _ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
+    return _current().ngettext(singular, plural, n, **values)
+
+
 def _page_translations(context: Context) -> Translations:
     found = context.get("_")
-    return found if isinstance(found, Translations) else translator(None)
+    return found if isinstance(found, Translations) else _current()
 
 
 @pass_context
@@ -148,7 +173,12 @@ class Console:
         )
         self.templates.filters.update(jst=jst, jst_input=jst_input, yen=yen, language=language)
         self.templates.globals.update(
-            prefix=PREFIX, languages=language_names(), console_languages=LANGUAGE_NAMES, label=label
+            prefix=PREFIX,
+            languages=language_names(),
+            console_languages=LANGUAGE_NAMES,
+            label=label,
+            _=_RenderingTranslations(),
+            ngettext=_ngettext,
         )
 
     def render(
@@ -158,7 +188,11 @@ class Console:
         tr = translator(locale or (me.locale if me is not None else None))
         values.setdefault("_", tr)
         values.setdefault("ngettext", tr.ngettext)
-        html = self.templates.get_template(name).render(me=me, **values)
+        token = _rendering.set(tr)
+        try:
+            html = self.templates.get_template(name).render(me=me, **values)
+        finally:
+            _rendering.reset(token)
         return HTMLResponse(html, status_code=status)
 
     def error(self, me: Me | None, status: int, message: str, *, locale: str | None = None) -> Response:
