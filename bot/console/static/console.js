@@ -102,6 +102,7 @@
     function row(t) {
       const li = el("li", "ticket " + t.priority + " " + t.status);
       li.dataset.ticket = String(t.id);
+      li.dataset.reason = t.reason;
       const state = t.status === "open" ? T("waiting") : (t.mine ? T("yours") : T("claimed by %(name)s", { name: t.claimed_by }));
       const waited = el("span", "waiting", waiting(t.created_at));
       waited.dataset.since = t.created_at;
