@@ -123,12 +123,12 @@ async def _parse(console: Console, form: Any) -> dict[str, Any]:
     raw_customer = field(form, "customer_id", 20)
     customer_id = int_param(raw_customer)
     if raw_customer and customer_id is None:
-        raise validate.FieldError("customer_id", "not a customer number")
+        raise validate.FieldError("customer_id", N_("not a customer number"))
     if customer_id is not None:
         async with reading(console.db) as s:
             customer = await s.get(Customer, customer_id)
         if customer is None or customer.anonymized_at is not None:
-            raise validate.FieldError("customer_id", "no such customer")
+            raise validate.FieldError("customer_id", N_("no such customer"))
     values["customer_id"] = customer_id
     return values
 
@@ -145,11 +145,18 @@ async def save(console: Console, request: Request, me: Me) -> Response:
     try:
         values = await _parse(console, form)
     except validate.FieldError as exc:
-        return _form(console, me, booking, raw, str(exc), 400)
+        return _form(console, me, booking, raw, exc.message, 400)
     async with console.db.write() as s:
         clash = await bookings.by_reference(s, values["reference"])
         if clash is not None and clash.id != booking_id:
-            return _form(console, me, booking, raw, f"reference: {values['reference']} is already used", 400)
+            return _form(
+                console,
+                me,
+                booking,
+                raw,
+                N_("reference: %(value)s is already used", value=values["reference"]),
+                400,
+            )
         if booking_id:
             stored = await s.get(Booking, booking_id)
             assert stored is not None

@@ -65,7 +65,7 @@ async def create(console: Console, request: Request, me: Me) -> Response:
             status=400,
             active="customers",
             values={k: field(form, k, 500) for k in form},
-            error=str(exc),
+            error=exc.message,
         )
     now = dt.datetime.now(dt.UTC)
     async with console.db.write() as s:
@@ -118,7 +118,7 @@ async def update(console: Console, request: Request, me: Me) -> Response:
     try:
         values = _parse(form)
     except validate.FieldError as exc:
-        return await view(console, request, me, error=str(exc), status=400)
+        return await view(console, request, me, error=exc.message, status=400)
     async with console.db.write() as s:
         customer = await s.get(Customer, customer_id)
         if customer is None:
