@@ -140,7 +140,7 @@ async def test_a_large_file_with_bad_rows_lists_every_problem_and_imports_nothin
             and "予約番号 BIG-01199 は既に存在します" in page
         )
         status, page = await upload(ann, big_csv(1200), update="on")
-        assert status == 200 and "0 booking(s) created, 1200 updated" in page
+        assert status == 200 and "予約の新規作成0件、更新1200件" in page
 
 
 async def test_the_import_page_shows_progress_in_a_browser(
