@@ -13,6 +13,7 @@ import logging
 import httpx
 
 from bot.channels import AppContext
+from bot.console.i18n import N_, translator
 from bot.console.queue import reason_label
 from bot.console.web import PREFIX, language
 from storage.models import Conversation, Flag, Ticket
@@ -57,11 +58,16 @@ class AgentsGroupNotifier:
             self.ctx.settings.public_url or f"http://{self.ctx.settings.host}:{self.ctx.settings.port}"
         ).rstrip("/")
         link = f"{base}{PREFIX}/conversations/{conv.id}" if conv else f"{base}{PREFIX}/"
-        urgent = "URGENT " if ticket.priority == "urgent" else ""
+        # The group is the agency's staff: the console's default language (Japanese).
+        _ = translator(None)
+        if ticket.priority == "urgent":
+            head = _(
+                N_("URGENT new ticket #%(id)s: %(reason)s", id=ticket.id, reason=reason_label(ticket.reason))
+            )
+        else:
+            head = _(N_("New ticket #%(id)s: %(reason)s", id=ticket.id, reason=reason_label(ticket.reason)))
         where = f"{language(conv.locale)} · {conv.channel}" if conv else ""
-        text = f"{urgent}New ticket #{ticket.id}: {reason_label(ticket.reason)}\n{where}\n{link}".replace(
-            "\n\n", "\n"
-        )
+        text = f"{head}\n{where}\n{link}".replace("\n\n", "\n")
         url = f"{self.ctx.settings.telegram_api_base}/bot{self.token}/sendMessage"
         async with httpx.AsyncClient(timeout=10) as client:
             response = await client.post(
