@@ -16,11 +16,13 @@ from starlette.responses import Response
 from bot.console import account_lockout as lockout
 from bot.console import auth, passwords, totp
 from bot.console.account_signin import app_secret
-from bot.console.i18n import N_
+from bot.console.i18n import N_, translator
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, reading, redirect
 from storage.models import Agent
 from storage.repositories import accounts
 from storage.repositories import console as repo
+
+QR_TITLE = N_("QR code for your authenticator app")
 
 
 async def _agent(console: Console, me: Me) -> Agent:
@@ -122,7 +124,7 @@ async def enrol_page(
         locale=me.locale,
         error=error,
         csrf_token=me.csrf,
-        qr=totp.qr_svg(totp.uri(secret, me.email)),
+        qr=totp.qr_svg(totp.uri(secret, me.email), translator(me.locale)(QR_TITLE)),
         secret=totp.grouped(secret),
         codes=None,
     )

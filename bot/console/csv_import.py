@@ -211,8 +211,11 @@ async def import_bookings(
         report.errors.append(
             RowError(
                 0,
-                "another change to the same bookings happened meanwhile: "
-                f"{written} row(s) were imported, the rest were not; import the file again with update to finish",
+                N_(
+                    "another change to the same bookings happened meanwhile: %(n)s row(s) were imported, "
+                    "the rest were not; import the file again with update to finish",
+                    n=written,
+                ),
             )
         )
     async with db.write() as s:

@@ -209,8 +209,9 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
                 conv_id = await modes.resolve(
                     s, ticket_id, None if me.is_admin else me.agent_id, resolution.outcome, now
                 )
-            except modes.Changed as exc:
-                raise Invalid(str(exc)) from None
+            except modes.Changed:
+                # bot/modes.py says it in English for every caller; the agent reads it in their language.
+                raise Invalid(N_("This ticket changed hands meanwhile; reload the page.")) from None
             if conv_id is not None:
                 add_transcript(
                     s,
