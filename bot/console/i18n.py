@@ -182,9 +182,13 @@ class Translations:
             # A broken translation must never break a page: the English source instead.
             return _format(source, shown)
 
-    def js_strings(self) -> str:
-        """The JSON for the page's data-strings: what console.js shows, in this language."""
+    @functools.cached_property
+    def _js_json(self) -> str:
         return json.dumps({m: self.lookup(m) for m in js_messages()}, ensure_ascii=False, sort_keys=True)
+
+    def js_strings(self) -> str:
+        """The JSON for the page's data-strings: what console.js shows, in this language (made once)."""
+        return self._js_json
 
     def datetime(self, value: dt.datetime | None, precision: str = "minute") -> str:
         """An instant in JST in this language's format: minute (with the weekday), second, or time."""
