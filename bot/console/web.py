@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.channels import AppContext
+from bot.console.codenames import named
 from bot.console.i18n import LANGUAGE_NAMES, Text, Translations, negotiate, translator
-from bot.console.labels import label
 from bot.i18n import JST, language_names
 from storage.db import Database
 from storage.repositories import console as audit_repo
@@ -176,7 +176,7 @@ class Console:
             prefix=PREFIX,
             languages=language_names(),
             console_languages=LANGUAGE_NAMES,
-            label=label,
+            named=named,
             _=_RenderingTranslations(),
             ngettext=_ngettext,
         )

@@ -1,5 +1,5 @@
 """Names of the stored codes the console shows (a booking's status, a ticket's, a role…), marked for the
-console's catalogs: a template writes ``{{ label("booking_status", b.status) }}`` and the agent reads it
+console's catalogs: a template writes ``{{ named("booking_status", b.status) }}`` and the agent reads it
 in their language. An unknown code is shown as it is, so a new value never breaks a page."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ LABELS: dict[str, dict[str, Text]] = {
 }
 
 
-def label(group: str, value: str | None) -> str:
+def named(group: str, value: str | None) -> str:
     """The marked name of a code (translated where it is shown), or the code itself."""
     if value is None:
         return ""
