@@ -116,7 +116,13 @@ class Booking(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),
+        # The console's list of every conversation: newest activity first, keyset-paged (0006c).
+        Index("ix_conversation_recent", "last_event_at", "id"),
+        Index("ix_conversation_locale_recent", "locale", "last_event_at", "id"),
+        Index("ix_conversation_mode_recent", "mode", "last_event_at", "id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
@@ -226,7 +232,11 @@ class Request(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_ticket_open", "status", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_ticket_open", "status", "priority", "created_at"),
+        Index("ix_ticket_conversation", "conversation_id", "status"),
+        Index("ix_ticket_claimed_by", "claimed_by", "conversation_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
@@ -394,3 +404,38 @@ class LinkLock(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     lifted_at: Mapped[dt.datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(String(300))
+
+
+class Label(Base):
+    """An admin-managed label for conversations; `colour` is a key of a fixed palette (CSS classes)."""
+
+    __tablename__ = "labels"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    colour: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class ConversationLabel(Base):
+    __tablename__ = "conversation_labels"
+    __table_args__ = (Index("ix_conversation_label_label", "label_id", "conversation_id"),)
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    label_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    added_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class CustomerNote(Base):
+    """An agent's note on the customer (internal, never sent), beside the notes in a conversation."""
+
+    __tablename__ = "customer_notes"
+    __table_args__ = (Index("ix_customer_note_customer", "customer_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)

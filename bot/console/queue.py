@@ -30,9 +30,9 @@ from bot.console.web import (
     redirect,
     wants_json,
 )
-from storage.models import Agent
+from storage.models import Agent, Label
 from storage.repositories import console as audit_repo
-from storage.repositories import tickets
+from storage.repositories import conversation_list, tickets
 
 REASONS = {
     "human": N_("Asked for a person"),
@@ -52,7 +52,7 @@ def reason_label(reason: str) -> str:
     return REASONS.get(reason, reason.replace("_", " ").capitalize())
 
 
-def row_json(row: tickets.QueueRow, me: Me) -> dict[str, Any]:
+def row_json(row: tickets.QueueRow, me: Me, labels: list[Label] | None = None) -> dict[str, Any]:
     return {
         "id": row.ticket_id,
         "conversation_id": row.conversation_id,
@@ -66,12 +66,18 @@ def row_json(row: tickets.QueueRow, me: Me) -> dict[str, Any]:
         "language": language(row.locale) if row.locale else "",
         "claimed_by": inert(row.claimed_by_name),  # an agent's name: bidi controls shown as codes
         "mine": row.claimed_by == me.agent_id,
+        # A label's name is staff text (set by admins); its colour a key of the fixed palette.
+        "labels": [{"name": inert(label.name), "colour": label.colour} for label in labels or []],
     }
 
 
 async def snapshot(console: Console, me: Me) -> list[dict[str, Any]]:
     async with reading(console.db) as s:
-        return [row_json(r, me) for r in await tickets.queue(s)]
+        rows = await tickets.queue(s)
+        labels = await conversation_list.labels_of(
+            s, sorted({r.conversation_id for r in rows if r.conversation_id})
+        )
+    return [row_json(r, me, labels.get(r.conversation_id or 0)) for r in rows]
 
 
 async def page(console: Console, request: Request, me: Me) -> Response:

@@ -99,6 +99,18 @@
       button.disabled = false;
     }
 
+    function labelChips(labels) {
+      const box = el("span", "labels");
+      (labels || []).forEach((l) => {
+        // The colour picks a class of the fixed palette; anything else gets the default look.
+        const colour = /^[a-z]{1,16}$/.test(l.colour) ? l.colour : "grey";
+        const chip = el("span", "label label-" + colour, l.name);
+        chip.dataset.testid = "label";
+        box.appendChild(chip);
+      });
+      return box;
+    }
+
     function row(t) {
       const li = el("li", "ticket " + t.priority + " " + t.status);
       li.dataset.ticket = String(t.id);
@@ -122,6 +134,7 @@
       li.append(
         el("span", "priority", t.priority === "urgent" ? T("Urgent") : T("Normal")),
         el("span", "reason", t.reason_label),
+        labelChips(t.labels),
         el("span", "lang", t.language || "—"),
         el("span", "channel", t.channel || "—"),
         waited,
@@ -158,6 +171,7 @@
   function entry(e) {
     const li = el("li", "entry " + e.author);
     li.dataset.id = String(e.id);
+    li.id = "m-" + e.id; // a search result links here (#m-<id>)
     const head = el("div", "meta");
     head.append(el("span", "who", e.label), el("time", "", e.at));
     if (e.outbox_id) {
@@ -189,6 +203,24 @@
     return T("Ticket #%(id)s is claimed by %(name)s.", { id: t.id, name: t.claimed_by || T("another agent") });
   }
 
+  async function showLine(list, id, firstLoaded) {
+    if (!document.getElementById("m-" + id) && firstLoaded && id < firstLoaded) {
+      // Older than the lines the stream sent: fetch from it up to them, and put them before.
+      const url = prefix + "/api/conversations/" + Number(body.dataset.conversation) + "/lines?from=" + id + "&before=" + firstLoaded;
+      const res = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (res.ok) {
+        const older = (await res.json()).entries || [];
+        list.prepend(...older.map(entry));
+      }
+    }
+    const target = document.getElementById("m-" + id);
+    if (target) {
+      target.classList.add("found");
+      target.scrollIntoView({ block: "center" });
+    }
+    body.dataset.lineShown = target ? "yes" : "no";
+  }
+
   function initConversation() {
     const list = document.getElementById("transcript");
     const replyForm = document.getElementById("reply");
@@ -204,8 +236,13 @@
       const data = JSON.parse(ev.data);
       if (!loaded) { list.replaceChildren(); loaded = true; }
       const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+      const first = !body.dataset.transcriptLoaded;
       data.entries.forEach((e) => list.appendChild(entry(e)));
-      if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
+      const wanted = first && /^#m-\d+$/.test(location.hash) ? Number(location.hash.slice(3)) : 0;
+      if (wanted) {
+        // Opened from a search result: show that line, not the end of the transcript.
+        showLine(list, wanted, data.entries.length ? data.entries[0].id : 0);
+      } else if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
       body.dataset.transcriptLoaded = "yes";
     });
     source.addEventListener("delivery", (ev) => {
