@@ -25,6 +25,11 @@
     return e;
   }
 
+  function captioned(e, caption) {
+    e.dataset.label = caption;  // shown before the value on narrow screens (console.css)
+    return e;
+  }
+
   async function post(url, data) {
     const res = await fetch(url, {
       method: "POST",
@@ -118,6 +123,7 @@
       const state = t.status === "open" ? T("waiting") : (t.mine ? T("yours") : T("claimed by %(name)s", { name: t.claimed_by }));
       const waited = el("span", "waiting", waiting(t.created_at));
       waited.dataset.since = t.created_at;
+      waited.dataset.label = T("Waiting:");
       const actions = el("span", "actions");
       if (t.status === "open") {
         const b = el("button", "primary", T("Claim"));
@@ -135,8 +141,8 @@
         el("span", "priority", t.priority === "urgent" ? T("Urgent") : T("Normal")),
         el("span", "reason", t.reason_label),
         labelChips(t.labels),
-        el("span", "lang", t.language || "—"),
-        el("span", "channel", t.channel || "—"),
+        captioned(el("span", "lang", t.language || "—"), T("Language:")),
+        captioned(el("span", "channel", t.channel || "—"), T("Channel:")),
         waited,
         el("span", "state", state),
         actions,
