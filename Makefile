@@ -41,9 +41,10 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-thai-tlwg nginx-light; \
 	fi
 
-## Re-extract source strings into every catalog (then translate the new entries)
+## Re-extract source strings into every catalog, the customers' and the console's (then translate the new entries)
 catalogs: $(BIN)/.installed
 	$(BIN)/python -m bot.catalogs update
+	$(BIN)/python -m bot.console.catalogs update
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/engine.py

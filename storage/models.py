@@ -290,6 +290,8 @@ class Agent(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     # Round robin: each auto-assignment takes the next turn number; the lowest eligible goes next.
     assign_turn: Mapped[int | None] = mapped_column(BigInteger)
+    # The console's language for this agent (ja | en): the console is Japanese unless they choose English.
+    console_locale: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")
 
 
 class AgentRecoveryCode(Base):

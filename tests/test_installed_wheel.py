@@ -169,6 +169,8 @@ async def _thai_line(http: httpx.AsyncClient, line: FakeLine) -> None:
 async def _console_sign_in_page(http: httpx.AsyncClient) -> None:
     page = await http.get("/console/login")
     assert page.status_code == 200
+    # In Japanese: the console's own catalog (bot/console/locales) is in the wheel too.
+    assert '<html lang="ja">' in page.text and "サインイン" in page.text, page.text[:500]
     href = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.text)
     assert href is not None, page.text[:500]
     css = await http.get(href.group(1))

@@ -22,7 +22,7 @@ from bot.link_limits import REFERENCE_MAX_FAILURES, SOURCE_MAX_FAILURES, source_
 from storage.db import Database
 from storage.models import AuditEntry, ChannelIdentity, LinkFailure, LinkLock, OutboxMessage, Ticket
 from storage.repositories import link_limits as repo
-from tests.console.support import Running, add_agent, running
+from tests.console.support import Running, add_agent, ja, running
 from tests.dialogs.webchat import BIRTH, Chat, seed
 
 WRONG = BIRTH + dt.timedelta(days=1)
@@ -199,7 +199,7 @@ async def test_an_agent_lifts_the_lock_and_linking_works_again(settings: Setting
             assert LOCKED in await try_once(c, "LIFT-5005", BIRTH), "a forged request lifted nothing"
         lifted = await agent.post(f"/console/locks/{lock.id}/lift")
         assert lifted.status_code == 303, lifted.text
-        assert "No locks in force" in (await agent.client.get("/console/locks")).text
+        assert ja("No locks in force.") in (await agent.client.get("/console/locks")).text
         async with visitor(run) as c:
             assert "now linked" in await try_once(c, "LIFT-5005", BIRTH)
         async with run.db.read() as s:

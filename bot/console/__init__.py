@@ -1,6 +1,7 @@
 """The agents' web console at /console: the queue, conversations, customers and bookings, admin pages.
 
-Staff-facing, in English; what reaches a customer goes through the engine in the customer's language.
+Staff-facing, in each agent's own language (Japanese or English: bot/console/i18n.py); what reaches a
+customer goes through the engine in the customer's language.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.channels import AppContext, Component
 from bot.console import (
     account,
     account_admin,
+    account_language,
     account_signin,
     admin,
     auth,
@@ -37,6 +39,7 @@ PAGES: list[Page] = [
     *auth.PAGES,
     *account_signin.PAGES,
     *account.PAGES,
+    *account_language.PAGES,
     *account_admin.PAGES,
     *queue.PAGES,
     *conversation.PAGES,

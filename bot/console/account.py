@@ -16,10 +16,13 @@ from starlette.responses import Response
 from bot.console import account_lockout as lockout
 from bot.console import auth, passwords, totp
 from bot.console.account_signin import app_secret
+from bot.console.i18n import N_, translator
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, reading, redirect
 from storage.models import Agent
 from storage.repositories import accounts
 from storage.repositories import console as repo
+
+QR_TITLE = N_("QR code for your authenticator app")
 
 
 async def _agent(console: Console, me: Me) -> Agent:
@@ -54,6 +57,7 @@ def _password_page(
         "account_password.html",
         None,
         status=status,
+        locale=me.locale,
         error=error,
         forced=agent.must_change_password,
         csrf_token=me.csrf,
@@ -74,15 +78,15 @@ async def change_password(console: Console, request: Request, me: Me) -> Respons
         async with console.db.write() as s:
             await lockout.failed(s, lockout.Keys.of(me.email, auth.address(request)), now, checked=False)
             repo.audit(s, me.actor, "password.change_failed", "agent", agent.id, agent_id=agent.id)
-        return _password_page(console, me, agent, "The current password is not right.", 400)
+        return _password_page(console, me, agent, N_("The current password is not right."), 400)
     try:
         if new != repeat:
-            raise passwords.WeakPassword("the two new passwords are not the same")
+            raise passwords.WeakPassword(N_("the two new passwords are not the same"))
         if new == current:
-            raise passwords.WeakPassword("the new password must differ from the current one")
+            raise passwords.WeakPassword(N_("the new password must differ from the current one"))
         passwords.check_policy(new, me.email)
     except passwords.WeakPassword as exc:
-        return _password_page(console, me, agent, f"Not changed: {exc}.", 400)
+        return _password_page(console, me, agent, N_("Not changed: %(reason)s.", reason=exc.args[0]), 400)
     hashed = await passwords.hash_async(new)
     async with console.db.write() as s:
         stored = await s.get(Agent, agent.id)
@@ -117,9 +121,10 @@ async def enrol_page(
         "account_2fa.html",
         None,
         status=status,
+        locale=me.locale,
         error=error,
         csrf_token=me.csrf,
-        qr=totp.qr_svg(totp.uri(secret, me.email)),
+        qr=totp.qr_svg(totp.uri(secret, me.email), translator(me.locale)(QR_TITLE)),
         secret=totp.grouped(secret),
         codes=None,
     )
@@ -134,7 +139,7 @@ async def confirm(console: Console, request: Request, me: Me) -> Response:
     step = totp.matching_step(secret, field(form, "code", 20)) if secret else None
     if step is None:
         return await enrol_page(
-            console, request, me, error="That code is not right. Try the newest one.", status=400
+            console, request, me, error=N_("That code is not right. Try the newest one."), status=400
         )
     codes = totp.new_recovery_codes()
     now = dt.datetime.now(dt.UTC)
@@ -147,7 +152,14 @@ async def confirm(console: Console, request: Request, me: Me) -> Response:
         repo.audit(s, me.actor, "totp.enrol", "agent", agent.id, agent_id=agent.id)
     # The codes are on this response only: stored as hashes, never shown again.
     return console.render(
-        "account_2fa.html", None, csrf_token=me.csrf, qr=None, secret=None, codes=codes, error=None
+        "account_2fa.html",
+        None,
+        locale=me.locale,
+        csrf_token=me.csrf,
+        qr=None,
+        secret=None,
+        codes=codes,
+        error=None,
     )
 
 
@@ -158,9 +170,9 @@ async def disable(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         required = agent.role == "admin" or agent.totp_required or await accounts.require_2fa_for_all(s)
     if required:
-        return console.error(me, 403, "Two-factor authentication is required for your account.")
+        return console.error(me, 403, N_("Two-factor authentication is required for your account."))
     if not await passwords.verify_async(agent.password_hash, _raw(form, "current")):
-        return console.error(me, 400, "The password is not right; two-factor authentication stays on.")
+        return console.error(me, 400, N_("The password is not right; two-factor authentication stays on."))
     async with console.db.write() as s:
         stored = await s.get(Agent, agent.id)
         assert stored is not None

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.console import passwords
+from bot.console.i18n import N_
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, reading, redirect
 from storage.models import Agent
 from storage.repositories import accounts
@@ -24,13 +25,13 @@ from storage.repositories import console as repo
 async def reset_password(console: Console, request: Request, me: Me) -> Response:
     agent_id = int(request.path_params["agent_id"])
     if agent_id == me.agent_id:
-        return console.error(me, 400, "Change your own password under Account.")
+        return console.error(me, 400, N_("Change your own password under Account."))
     one_time = passwords.generate()
     hashed = await passwords.hash_async(one_time)
     async with console.db.write() as s:
         agent = await s.get(Agent, agent_id)
         if agent is None:
-            return console.error(me, 404, "No such agent.")
+            return console.error(me, 404, N_("No such agent."))
         agent.password_hash, agent.must_change_password = hashed, True
         agent.password_changed_at = dt.datetime.now(dt.UTC)
         await repo.end_sessions_of(s, agent.id)
@@ -46,10 +47,10 @@ async def second_factor(console: Console, request: Request, me: Me) -> Response:
     async with console.db.write() as s:
         agent = await s.get(Agent, agent_id)
         if agent is None:
-            return console.error(me, 404, "No such agent.")
+            return console.error(me, 404, N_("No such agent."))
         if action == "reset":
             if agent.id == me.agent_id:
-                return console.error(me, 400, "Another admin must reset your own second factor.")
+                return console.error(me, 400, N_("Another admin must reset your own second factor."))
             await accounts.clear_second_factor(s, agent)
             await repo.end_sessions_of(s, agent.id)
         elif action == "require":
@@ -57,7 +58,7 @@ async def second_factor(console: Console, request: Request, me: Me) -> Response:
         elif action == "optional":
             agent.totp_required = False
         else:
-            return console.error(me, 400, "Unknown change.")
+            return console.error(me, 400, N_("Unknown change."))
         repo.audit(s, me.actor, f"agent.totp_{action}", "agent", agent.id, agent_id=me.agent_id)
     return redirect(f"{PREFIX}/admin/agents")
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.console.i18n import N_plural, Text
 from storage.repositories import accounts as repo
 from storage.repositories import console as console_repo
 
@@ -136,7 +137,15 @@ async def succeeded(s: AsyncSession, keys: Keys, now: dt.datetime) -> None:
     await repo.remember_success(s, keys.known, now)
 
 
-def wait_message(retry_after: int) -> str:
-    minutes = (retry_after + 59) // 60
-    when = f"{retry_after} seconds" if retry_after < 90 else f"{minutes} minutes"
-    return f"Too many failed sign-ins. Please wait {when} and try again."
+def wait_message(retry_after: int) -> Text:
+    if retry_after < 90:
+        return N_plural(
+            "Too many failed sign-ins. Please wait %(n)d second and try again.",
+            "Too many failed sign-ins. Please wait %(n)d seconds and try again.",
+            retry_after,
+        )
+    return N_plural(
+        "Too many failed sign-ins. Please wait %(n)d minute and try again.",
+        "Too many failed sign-ins. Please wait %(n)d minutes and try again.",
+        (retry_after + 59) // 60,
+    )

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from bot.console import account_lockout as lockout
 from bot.console import auth, totp
+from bot.console.i18n import N_
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, redirect
 from bot.logs import hashed
 from storage.models import Agent
@@ -35,6 +36,7 @@ def _page(
         "login_code.html",
         None,
         status=status,
+        locale=me.locale,
         error=error,
         csrf_token=me.csrf,
         next=auth.safe_next(request.query_params.get("next", "")),
@@ -118,7 +120,9 @@ async def submit_code(console: Console, request: Request, me: Me) -> Response:
                     {"account": hashed(me.email), "seconds": int(lockout.backoff(n).total_seconds())},
                     agent_id=agent.id,
                 )
-        return _page(console, request, me, error="That code is not right (or was used already).", status=401)
+        return _page(
+            console, request, me, error=N_("That code is not right (or was used already)."), status=401
+        )
     token = secrets.token_urlsafe(32)
     async with console.db.write() as s:
         await repo.end_session(s, me.session_id)  # a new id once fully signed in

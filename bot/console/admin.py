@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.console import passwords, sse
+from bot.console.i18n import N_
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, reading, redirect
 from bot.i18n import SUPPORTED
 from storage.models import Agent
@@ -47,13 +48,15 @@ async def create_agent(console: Console, request: Request, me: Me) -> Response:
     email, name, role = field(form, "email", 254).lower(), field(form, "name", 200), field(form, "role", 8)
     if "@" not in email or not name or role not in ROLES:
         return await agents(
-            console, request, me, error="Give an e-mail address, a name and a role.", status=400
+            console, request, me, error=N_("Give an e-mail address, a name and a role."), status=400
         )
     one_time = passwords.generate()
     hashed = await passwords.hash_async(one_time)  # argon2 off the event loop
     async with console.db.write() as s:
         if await repo.agent_by_email(s, email) is not None:
-            return await agents(console, request, me, error="An agent with that e-mail exists.", status=400)
+            return await agents(
+                console, request, me, error=N_("An agent with that e-mail exists."), status=400
+            )
         # A one-time password: the agent must choose their own at the first sign-in.
         agent = repo.add_agent(s, email, name, role, hashed, must_change_password=True)
         await s.flush()
@@ -69,9 +72,9 @@ async def change_agent(console: Console, request: Request, me: Me) -> Response:
     async with console.db.write() as s:
         agent = await s.get(Agent, agent_id)
         if agent is None:
-            return console.error(me, 404, "No such agent.")
+            return console.error(me, 404, N_("No such agent."))
         if agent.id == me.agent_id and action in ("disable", "role"):
-            return console.error(me, 400, "You cannot disable yourself or change your own role.")
+            return console.error(me, 400, N_("You cannot disable yourself or change your own role."))
         if action == "disable":
             agent.disabled_at = dt.datetime.now(dt.UTC)
             await repo.end_sessions_of(s, agent.id)
@@ -81,7 +84,7 @@ async def change_agent(console: Console, request: Request, me: Me) -> Response:
             agent.role = field(form, "role", 8)
             await repo.end_sessions_of(s, agent.id)  # the new rights apply from a fresh sign-in
         else:
-            return console.error(me, 400, "Unknown change.")
+            return console.error(me, 400, N_("Unknown change."))
         repo.audit(
             s, me.actor, f"agent.{action}", "agent", agent.id, {"role": agent.role}, agent_id=me.agent_id
         )
@@ -112,15 +115,16 @@ async def save_text(console: Console, request: Request, me: Me) -> Response:
             console,
             request,
             me,
-            error="Choose payment instructions, or name the canned reply "
-            "(lower-case letters, digits, - or _).",
+            error=N_(
+                "Choose payment instructions, or name the canned reply (lower-case letters, digits, - or _)."
+            ),
             status=400,
         )
     if locale not in SUPPORTED:
-        return await texts(console, request, me, error="Choose a language.", status=400)
+        return await texts(console, request, me, error=N_("Choose a language."), status=400)
     if len(body) > 4000:
         return await texts(
-            console, request, me, error="The text is too long (at most 4000 characters).", status=400
+            console, request, me, error=N_("The text is too long (at most 4000 characters)."), status=400
         )
     async with console.db.write() as s:
         row = await text_repo.set_text(s, key, locale, body, me.agent_id)

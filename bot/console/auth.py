@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from bot.console import account_lockout as lockout
 from bot.console import csrf, passwords
+from bot.console.i18n import N_
 from bot.console.web import (
     PREFIX,
     SECURITY_HEADERS,
@@ -38,6 +39,7 @@ from bot.console.web import (
     json_error,
     reading,
     redirect,
+    request_locale,
     wants_json,
 )
 from bot.logs import hashed
@@ -110,7 +112,17 @@ async def lookup(console: Console, request: Request) -> tuple[Me, str] | None:
             stored = await repo.session_with_agent(s, key)
             if stored is not None:
                 stored[0].last_seen_at = now
-    return Me(agent.id, agent.email, agent.name, agent.role, sess.csrf_token, key, agent.presence), where
+    me = Me(
+        agent.id,
+        agent.email,
+        agent.name,
+        agent.role,
+        sess.csrf_token,
+        key,
+        agent.presence,
+        agent.console_locale,
+    )
+    return me, where
 
 
 async def current(console: Console, request: Request) -> Me | None:
@@ -139,24 +151,24 @@ async def _checked(console: Console, page: Page, request: Request) -> Response:
     if found is not None and found[1] != "ok" and page.path not in STAGE_PAGES[found[1]]:
         if request.method in ("GET", "HEAD") and not wants_json(request):
             return redirect(PREFIX + STAGE_PAGES[found[1]][0])
-        return json_error("finish signing in first", 401)
+        return json_error(N_("Finish signing in first."), 401, found[0].locale)
     if found is None:
         if request.method in ("GET", "HEAD") and not wants_json(request):
             return redirect(f"{PREFIX}/login?next={quote(request.url.path)}")
-        return json_error("sign in first", 401)
+        return json_error(N_("Sign in first."), 401, request_locale(request))
     me = found[0]
     if request.method not in ("GET", "HEAD") and not await csrf.valid(request, me.csrf):
         if wants_json(request) or request.headers.get(csrf.HEADER) is not None:
-            return json_error("missing or wrong CSRF token", 403)
+            return json_error(N_("Missing or wrong CSRF token."), 403, me.locale)
         return console.error(
-            me, 403, "This form has expired or did not come from the console. Reload and try again."
+            me, 403, N_("This form has expired or did not come from the console. Reload and try again.")
         )
     if page.role == "admin" and not me.is_admin:
         async with console.db.write() as s:
             repo.audit(s, me.actor, "access.denied", "path", request.url.path[:64], agent_id=me.agent_id)
         if wants_json(request):
-            return json_error("admins only", 403)
-        return console.error(me, 403, "Only admins may open this page.")
+            return json_error(N_("Admins only."), 403, me.locale)
+        return console.error(me, 403, N_("Only admins may open this page."))
     return await page.handler(console, request, me)
 
 
@@ -170,7 +182,11 @@ def safe_next(value: str) -> str:
 async def login_page(console: Console, request: Request) -> Response:
     token = request.cookies.get(csrf.LOGIN_COOKIE) or csrf.new_token()
     response = console.render(
-        "login.html", None, login_csrf=token, next=safe_next(request.query_params.get("next", ""))
+        "login.html",
+        None,
+        locale=request_locale(request),
+        login_csrf=token,
+        next=safe_next(request.query_params.get("next", "")),
     )
     _login_cookie(console, request, response, token)
     return headers(response)
@@ -213,7 +229,8 @@ async def login(console: Console, request: Request) -> Response:
         or not csrf.same_origin(request)
         or not secrets.compare_digest(field(form, "csrf", 200).encode(), cookie_token.encode())
     ):
-        return headers(console.error(None, 403, "The sign-in form expired. Reload the page and try again."))
+        message = N_("The sign-in form expired. Reload the page and try again.")
+        return headers(console.error(None, 403, message, locale=request_locale(request)))
     email = field(form, "email", 254).lower()
     password = form.get("password", "")
     password = password if isinstance(password, str) else ""
@@ -224,7 +241,14 @@ async def login(console: Console, request: Request) -> Response:
     def again(message: str, status: int, retry_after: int = 0) -> Response:
         token = csrf.new_token()
         response = console.render(
-            "login.html", None, status=status, error=message, email=email, login_csrf=token, next=nxt
+            "login.html",
+            None,
+            status=status,
+            locale=request_locale(request),
+            error=message,
+            email=email,
+            login_csrf=token,
+            next=nxt,
         )
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
@@ -248,7 +272,7 @@ async def login(console: Console, request: Request) -> Response:
                 _audit_failure(
                     s, "login.lockout", email, agent, seconds=int(lockout.backoff(n).total_seconds())
                 )
-        return again("Wrong e-mail or password.", 401)
+        return again(N_("Wrong e-mail or password."), 401)
     rehash = await passwords.hash_async(password) if passwords.needs_rehash(agent.password_hash) else None
     token = secrets.token_urlsafe(32)
     async with console.db.write() as s:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from bot.console import csv_import, csv_text, import_progress, validate
 from bot.console.cards import KINDS, STATUSES, booking_card
+from bot.console.i18n import N_
 from bot.console.web import (
     PREFIX,
     Console,
@@ -111,7 +112,7 @@ async def view(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         booking = await s.get(Booking, booking_id)
     if booking is None:
-        return console.error(me, 404, "No such booking.")
+        return console.error(me, 404, N_("No such booking."))
     # Notes and the customer link are personal data too.
     await audited(console.db, me, "booking.view", "booking", booking_id)
     return _form(console, me, booking, _values(booking))
@@ -122,12 +123,12 @@ async def _parse(console: Console, form: Any) -> dict[str, Any]:
     raw_customer = field(form, "customer_id", 20)
     customer_id = int_param(raw_customer)
     if raw_customer and customer_id is None:
-        raise validate.FieldError("customer_id", "not a customer number")
+        raise validate.FieldError("customer_id", N_("not a customer number"))
     if customer_id is not None:
         async with reading(console.db) as s:
             customer = await s.get(Customer, customer_id)
         if customer is None or customer.anonymized_at is not None:
-            raise validate.FieldError("customer_id", "no such customer")
+            raise validate.FieldError("customer_id", N_("no such customer"))
     values["customer_id"] = customer_id
     return values
 
@@ -140,15 +141,22 @@ async def save(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         booking = await s.get(Booking, booking_id) if booking_id else None
     if booking_id and booking is None:
-        return console.error(me, 404, "No such booking.")
+        return console.error(me, 404, N_("No such booking."))
     try:
         values = await _parse(console, form)
     except validate.FieldError as exc:
-        return _form(console, me, booking, raw, str(exc), 400)
+        return _form(console, me, booking, raw, exc.message, 400)
     async with console.db.write() as s:
         clash = await bookings.by_reference(s, values["reference"])
         if clash is not None and clash.id != booking_id:
-            return _form(console, me, booking, raw, f"reference: {values['reference']} is already used", 400)
+            return _form(
+                console,
+                me,
+                booking,
+                raw,
+                N_("reference: %(value)s is already used", value=values["reference"]),
+                400,
+            )
         if booking_id:
             stored = await s.get(Booking, booking_id)
             assert stored is not None
@@ -206,10 +214,12 @@ async def import_upload(console: Console, request: Request, me: Me) -> Response:
     form = await form_data(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return console.error(me, 400, "Choose a CSV file.")
+        return console.error(me, 400, N_("Choose a CSV file."))
     encoding = csv_text.choice(field(form, "encoding", 20))
     if encoding is None:
-        return console.error(me, 400, "Choose the file's encoding: Automatic, UTF-8 or Shift_JIS (cp932).")
+        return console.error(
+            me, 400, N_("Choose the file's encoding: Automatic, UTF-8 or Shift_JIS (cp932).")
+        )
     content = await upload.read(csv_import.MAX_BYTES + 1)
     report = await csv_import.import_bookings(
         console.db,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.console.i18n import N_, N_plural
 from bot.i18n import JST
 from bot.policy import CancellationFee, PaymentDue, cancellation_fee, payment_due
 from storage.models import Booking
 
 KINDS = {
-    "online_consultation": "Online consultation",
-    "consultation": "Consultation",
-    "treatment": "Treatment",
-    "surgery": "Surgery",
+    "online_consultation": N_("Online consultation"),
+    "consultation": N_("Consultation"),
+    "treatment": N_("Treatment"),
+    "surgery": N_("Surgery"),
 }
 STATUSES = ("confirmed", "cancelled", "completed", "no_show")
 
@@ -34,22 +35,31 @@ class BookingCard:
         """The cancellation fee if the customer cancelled today (JST), with the rule that applies."""
         fee = self.fee_today
         if fee is None:
-            return "—" if self.booking.fee_total_jpy is None else "not applicable"
+            return "—" if self.booking.fee_total_jpy is None else N_("not applicable")
         if fee.rule == "past":
-            return "date passed: an agent decides"
+            return N_("date passed: an agent decides")
         if fee.fee_jpy == 0:
-            return f"none ({fee.days_before} days before)"
-        return f"¥{fee.fee_jpy:,} ({fee.rate_percent}%, {fee.days_before} days before)"
+            return N_plural("none (%(n)d day before)", "none (%(n)d days before)", fee.days_before)
+        amount = f"¥{fee.fee_jpy:,}"
+        return N_plural(
+            "%(fee)s (%(rate)s%%, %(n)d day before)",
+            "%(fee)s (%(rate)s%%, %(n)d days before)",
+            fee.days_before,
+            fee=amount,
+            rate=fee.rate_percent,
+        )
 
     @property
     def payment_text(self) -> str:
         if self.booking.paid_at is not None:
-            return "paid"
+            return N_("paid")
         if self.payment is None:
             return "—"
-        days = "3-day" if self.payment.rule == "short_notice" else "7-day"
-        text = f"{self.payment.due_date.isoformat()} 23:59 JST ({days})"
-        return f"{text} — overdue" if self.overdue else text
+        days = 3 if self.payment.rule == "short_notice" else 7
+        due = self.payment.due_date.isoformat()
+        if self.overdue:
+            return N_("%(date)s 23:59 JST (%(days)s-day rule) — overdue", date=due, days=days)
+        return N_("%(date)s 23:59 JST (%(days)s-day rule)", date=due, days=days)
 
 
 def booking_card(booking: Booking, now: dt.datetime) -> BookingCard:

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from bot import modes
 from bot.console import sse
 from bot.console.cards import booking_card
+from bot.console.i18n import N_, Translations, translator
 from bot.console.queue import reason_label
 from bot.console.resolve import OUTCOMES, default_fee
 from bot.console.web import (
@@ -24,7 +25,6 @@ from bot.console.web import (
     form_data,
     inert,
     json_error,
-    jst,
     reading,
     redirect,
     wants_json,
@@ -41,16 +41,18 @@ from storage.repositories.conversations import add_transcript
 FINAL = ("sent", "dead", "cancelled")
 SUGGESTED = {"cancellation": "cancel_confirm", "change": "change_confirm", "data": "data_closed"}
 AUTHORS = {
-    "customer": "Customer",
-    "bot": "Bot",
-    "agent": "Agent",
-    "note": "Internal note",
-    "system": "System",
+    "customer": N_("Customer"),
+    "bot": N_("Bot"),
+    "agent": N_("Agent"),
+    "note": N_("Internal note"),
+    "system": N_("System"),
 }
 
 
-def entry_json(m: TranscriptMessage, agent_name: str | None, status: str | None, who: str) -> dict[str, Any]:
-    label = who if m.author == "customer" else AUTHORS.get(m.author, m.author)
+def entry_json(
+    m: TranscriptMessage, agent_name: str | None, status: str | None, who: str, tr: Translations
+) -> dict[str, Any]:
+    label = tr(who if m.author == "customer" else AUTHORS.get(m.author, m.author))
     if m.author in ("agent", "note") and agent_name:
         label = f"{label} · {agent_name}"
     return {
@@ -58,7 +60,7 @@ def entry_json(m: TranscriptMessage, agent_name: str | None, status: str | None,
         "author": m.author,
         "label": inert(label),
         "text": inert(m.text),
-        "at": jst(m.created_at),
+        "at": tr.datetime(m.created_at, "minute"),
         "outbox_id": m.outbox_id if m.author == "agent" else None,
         "delivery": status if m.author == "agent" else None,
     }
@@ -71,7 +73,7 @@ def ticket_json(ticket: Ticket | None, holder: str | None, mode: str, me: Me) ->
         "id": ticket.id,
         "status": ticket.status,
         "priority": ticket.priority,
-        "reason": reason_label(ticket.reason),
+        "reason": translator(me.locale)(reason_label(ticket.reason)),
         "claimed_by": inert(holder),
         "mine": ticket.claimed_by == me.agent_id,
         "mode": mode,
@@ -88,7 +90,7 @@ async def page(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         if conv is None:
-            return console.error(me, 404, "No such conversation.")
+            return console.error(me, 404, N_("No such conversation."))
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv.identity_id else None
         customer = await s.get(Customer, identity.customer_id) if identity and identity.customer_id else None
         cards, channels = [], []
@@ -157,10 +159,13 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         conv = await s.get(Conversation, conv_id)
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
     if conv is None:
-        return json_error("no such conversation", 404)
+        return json_error(N_("no such conversation"), 404, me.locale)
     # The transcript is personal data too: reading it through the stream is a view of its own.
     await audited(console.db, me, "conversation.stream", "conversation", conv_id, {"after": after})
-    who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
+    who: str = N_("Customer")
+    if identity and identity.display_name:
+        who = N_("Customer · %(name)s", name=identity.display_name)
+    tr = translator(me.locale)
     state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False}
 
     async def produce() -> list[tuple[str, Any]]:
@@ -178,7 +183,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
         if rows or not state["started"]:
             # The first event is sent even when empty: the page then knows the transcript is loaded.
             state["started"] = True
-            entries = [entry_json(m, name, status, who) for m, name, status in rows]
+            entries = [entry_json(m, name, status, who, tr) for m, name, status in rows]
             state["after"] = rows[-1][0].id if rows else state["after"]
             for e in entries:
                 if e["outbox_id"] and e["delivery"] not in FINAL:
@@ -228,11 +233,11 @@ async def reply(console: Console, request: Request, me: Me) -> Response:
     limit = console.settings.max_message_chars
     text = await _text(request, limit)
     if not text:
-        return json_error("Write a message first.", 400)
+        return json_error(N_("Write a message first."), 400, me.locale)
     if len(text) > limit:
-        return json_error(f"The message is too long (at most {limit} characters).", 413)
+        return json_error(N_("The message is too long (at most %(n)s characters).", n=limit), 413, me.locale)
     if await _mine(console, conv_id, me) is None:
-        return json_error("Claim this conversation before replying.", 409)
+        return json_error(N_("Claim this conversation before replying."), 409, me.locale)
     outbox_id = await console.engine.send_from_agent(conv_id, me.agent_id, text)
     async with console.db.write() as s:
         audit_repo.audit(
@@ -253,10 +258,10 @@ async def note(console: Console, request: Request, me: Me) -> Response:
     conv_id = _conv_id(request)
     text = await _text(request, 4000)
     if not text:
-        return json_error("Write the note first.", 400)
+        return json_error(N_("Write the note first."), 400, me.locale)
     async with console.db.write() as s:
         if await s.get(Conversation, conv_id) is None:
-            return json_error("No such conversation.", 404)
+            return json_error(N_("No such conversation."), 404, me.locale)
         add_transcript(s, conv_id, "note", text[:4000], agent_id=me.agent_id)
         audit_repo.audit(s, me.actor, "conversation.note", "conversation", conv_id, agent_id=me.agent_id)
     await console.bus.publish(f"conversation:{conv_id}", {"conversation_id": conv_id})
@@ -277,9 +282,9 @@ async def retry_delivery(console: Console, request: Request, me: Me) -> Response
     async with console.db.write() as s:
         row = await s.get(OutboxMessage, outbox_id)
         if row is None or row.conversation_id != conv_id:
-            return json_error("No such message.", 404)
+            return json_error(N_("No such message."), 404, me.locale)
         if row.status != "dead":
-            return json_error("This message is not failed.", 409)
+            return json_error(N_("This message is not failed."), 409, me.locale)
         key = retry_dead_key(outbox_id, row.attempts)
         await jobs.plan(s, [jobs.Planned(key, RETRY_DEAD, now, {"outbox_id": outbox_id})])
         audit_repo.audit(s, me.actor, "outbox.retry", "outbox", outbox_id, agent_id=me.agent_id)
@@ -294,9 +299,9 @@ async def take(console: Console, request: Request, me: Me) -> Response:
     now = dt.datetime.now(dt.UTC)
     async with console.db.write() as s:
         if await s.get(Conversation, conv_id) is None:
-            return console.error(me, 404, "No such conversation.")
+            return console.error(me, 404, N_("No such conversation."))
         if await tickets.active_ticket(s, conv_id) is not None:
-            return console.error(me, 409, "This conversation already has a ticket: claim it instead.")
+            return console.error(me, 409, N_("This conversation already has a ticket: claim it instead."))
         ticket = await modes.take_over(s, conv_id, me.agent_id, now)
         audit_repo.audit(
             s,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.console import csv_text, validate
+from bot.console.i18n import N_
 from bot.console.web import reading
 from storage.db import Database
 from storage.repositories import console as audit_repo
@@ -79,10 +80,19 @@ class ImportReport:
 
     def summary(self) -> str:
         if not self.ok:
-            return f"{len(self.errors)} problem(s) in {self.rows} row(s): nothing was imported"
-        return (
-            f"imported {self.rows} row(s): {self.created} booking(s) created, {self.updated} updated, "
-            f"{self.customers_created} customer(s) created (the file was read as {self.encoding})"
+            return N_(
+                "%(problems)s problem(s) in %(rows)s row(s): nothing was imported",
+                problems=len(self.errors),
+                rows=self.rows,
+            )
+        return N_(
+            "imported %(rows)s row(s): %(created)s booking(s) created, %(updated)s updated, "
+            "%(customers)s customer(s) created (the file was read as %(encoding)s)",
+            rows=self.rows,
+            created=self.created,
+            updated=self.updated,
+            customers=self.customers_created,
+            encoding=self.encoding,
         )
 
 
@@ -97,7 +107,9 @@ class Row:
 def parse(data: bytes, encoding: str = "auto") -> tuple[list[Row], ImportReport]:
     report = ImportReport()
     if len(data) > MAX_BYTES:
-        report.errors.append(RowError(0, f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB"))
+        report.errors.append(
+            RowError(0, N_("the file is larger than %(n)s MB", n=MAX_BYTES // (1024 * 1024)))
+        )
         return [], report
     decoded = csv_text.decode(data, encoding)
     if decoded.text is None:
@@ -111,9 +123,11 @@ def parse(data: bytes, encoding: str = "auto") -> tuple[list[Row], ImportReport]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c and c not in REQUIRED + OPTIONAL]
     if missing:
-        report.errors.append(RowError(1, f"missing column(s): {', '.join(missing)}"))
+        report.errors.append(RowError(1, N_("missing column(s): %(columns)s", columns=", ".join(missing))))
     if unknown:
-        report.errors.append(RowError(1, f"unknown column(s): {', '.join(unknown[:10])[:300]}"))
+        report.errors.append(
+            RowError(1, N_("unknown column(s): %(columns)s", columns=", ".join(unknown[:10])[:300]))
+        )
     if report.errors:
         return [], report
     rows: list[Row] = []
@@ -123,22 +137,24 @@ def parse(data: bytes, encoding: str = "auto") -> tuple[list[Row], ImportReport]
             line = reader.line_num
             report.rows += 1
             if report.rows > MAX_ROWS:
-                report.errors.append(RowError(line, f"more than {MAX_ROWS} rows: split the file"))
+                report.errors.append(RowError(line, N_("more than %(n)s rows: split the file", n=MAX_ROWS)))
                 break
             if None in record:
-                report.errors.append(RowError(line, "more values than columns"))
+                report.errors.append(RowError(line, N_("more values than columns")))
                 continue
             row = _row(line, record, report)
             if row is None:
                 continue
             ref = row.booking["reference"]
             if ref in seen:
-                report.errors.append(RowError(line, f"reference {ref} is also on line {seen[ref]}"))
+                report.errors.append(
+                    RowError(line, N_("reference %(ref)s is also on line %(line)s", ref=ref, line=seen[ref]))
+                )
                 continue
             seen[ref] = line
             rows.append(row)
     except csv.Error as exc:
-        report.errors.append(RowError(reader.line_num, f"not valid CSV ({exc})"))
+        report.errors.append(RowError(reader.line_num, N_("not valid CSV (%(why)s)", why=str(exc))))
     return rows, report
 
 
@@ -151,11 +167,13 @@ def _row(line: int, record: dict[str, Any], report: ImportReport) -> Row | None:
         booking = validate.booking_fields(get)
         customer = validate.customer_fields(get, "customer_")
     except validate.FieldError as exc:
-        report.errors.append(RowError(line, f"{exc.name}: {exc.reason}"))
+        report.errors.append(RowError(line, exc.message))
         return None
     email = customer.pop("email")
     if email is None and any(v is not None for v in customer.values()):
-        report.errors.append(RowError(line, "customer_email: required when other customer columns are given"))
+        report.errors.append(
+            RowError(line, N_("customer_email: required when other customer columns are given"))
+        )
         return None
     return Row(line, booking, email, customer)
 
@@ -193,8 +211,11 @@ async def import_bookings(
         report.errors.append(
             RowError(
                 0,
-                "another change to the same bookings happened meanwhile: "
-                f"{written} row(s) were imported, the rest were not; import the file again with update to finish",
+                N_(
+                    "another change to the same bookings happened meanwhile: %(n)s row(s) were imported, "
+                    "the rest were not; import the file again with update to finish",
+                    n=written,
+                ),
             )
         )
     async with db.write() as s:
@@ -225,8 +246,10 @@ async def _refuse_existing(
                 report.errors.append(
                     RowError(
                         row.line,
-                        f"reference {row.booking['reference']} already exists "
-                        "(import with update to change existing bookings)",
+                        N_(
+                            "reference %(ref)s already exists (import with update to change existing bookings)",
+                            ref=row.booking["reference"],
+                        ),
                     )
                 )
         done += len(chunk)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ENCODINGS = {"auto": "Automatic", "utf-8": "UTF-8", "cp932": "Shift_JIS (cp932)"}
+from bot.console.i18n import N_
+
+ENCODINGS = {"auto": N_("Automatic"), "utf-8": "UTF-8", "cp932": "Shift_JIS (cp932)"}
 ALIASES = {
     "utf8": "utf-8",
     "utf-8-sig": "utf-8",
@@ -25,7 +27,7 @@ ALIASES = {
     "windows-31j": "cp932",
 }
 BOM = b"\xef\xbb\xbf"
-SAVE_AS_UTF8 = 'save it from Excel as "CSV UTF-8 (comma delimited)"'
+SAVE_AS_UTF8 = N_('save it from Excel as "CSV UTF-8 (comma delimited)"')
 
 # Never in a spreadsheet's text: control characters, and the private-use code points cp932 gives to its
 # user-defined area and to the stray single bytes 0xA0 and 0xFD-0xFF.
@@ -65,7 +67,9 @@ def decode(data: bytes, encoding: str = "auto") -> Decoded:
     if utf8.text is not None:
         return utf8
     if data.startswith(BOM):  # a BOM says UTF-8: bad bytes after it are a damaged file, not Shift_JIS
-        reason = f"the file starts as UTF-8 but is not UTF-8 text further on: {SAVE_AS_UTF8} again"
+        reason = N_(
+            "the file starts as UTF-8 but is not UTF-8 text further on: %(fix)s again", fix=SAVE_AS_UTF8
+        )
         return Decoded(None, "utf-8", utf8.line, reason)
     sjis = _cp932(data, strict_only=False)
     if sjis.text is not None:
@@ -81,13 +85,13 @@ def _utf8(data: bytes) -> Decoded:
             None,
             "utf-8",
             _line_of(data, exc.start),
-            f"the file is not UTF-8 text: {SAVE_AS_UTF8}, or choose Shift_JIS (cp932)",
+            N_("the file is not UTF-8 text: %(fix)s, or choose Shift_JIS (cp932)", fix=SAVE_AS_UTF8),
         )
 
 
 def _cp932(data: bytes, *, strict_only: bool) -> Decoded:
     if strict_only and data.startswith(BOM):
-        return Decoded(None, "cp932", 1, "the file starts with a UTF-8 mark: choose UTF-8 or Automatic")
+        return Decoded(None, "cp932", 1, N_("the file starts with a UTF-8 mark: choose UTF-8 or Automatic"))
     try:
         text = data.decode("cp932")
     except UnicodeDecodeError as exc:
@@ -100,11 +104,12 @@ def _cp932(data: bytes, *, strict_only: bool) -> Decoded:
 
 def _refusal(chosen: bool) -> str:
     if chosen:
-        return f"the file is not Shift_JIS (cp932) text: {SAVE_AS_UTF8}, or choose UTF-8"
-    return (
+        return N_("the file is not Shift_JIS (cp932) text: %(fix)s, or choose UTF-8", fix=SAVE_AS_UTF8)
+    return N_(
         "the file is neither UTF-8 nor Shift_JIS (cp932) text that reads as ordinary Japanese "
-        f"(it may be in another encoding, such as GBK, Big5 or Latin-1): {SAVE_AS_UTF8}; "
-        "if it really is Shift_JIS (for example with half-width katakana), choose Shift_JIS (cp932)"
+        "(it may be in another encoding, such as GBK, Big5 or Latin-1): %(fix)s; "
+        "if it really is Shift_JIS (for example with half-width katakana), choose Shift_JIS (cp932)",
+        fix=SAVE_AS_UTF8,
     )
 
 

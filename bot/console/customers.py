@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from bot.console import dataops, validate
 from bot.console.cards import booking_card
+from bot.console.i18n import N_
 from bot.console.web import PREFIX, Console, Me, Page, audited, field, form_data, int_param, reading, redirect
 from storage.models import ChannelIdentity, Customer
 from storage.repositories import bookings
@@ -65,7 +66,7 @@ async def create(console: Console, request: Request, me: Me) -> Response:
             status=400,
             active="customers",
             values={k: field(form, k, 500) for k in form},
-            error=str(exc),
+            error=exc.message,
         )
     now = dt.datetime.now(dt.UTC)
     async with console.db.write() as s:
@@ -85,7 +86,7 @@ async def view(
     async with reading(console.db) as s:
         customer = await s.get(Customer, customer_id)
         if customer is None:
-            return console.error(me, 404, "No such customer.")
+            return console.error(me, 404, N_("No such customer."))
         cards = [booking_card(b, now) for b in await bookings.of_customer(s, customer_id)]
         identities = await customers.identities_of(s, customer_id)
         conversations = await customers.conversations_of(s, [i.id for i in identities])
@@ -120,13 +121,13 @@ async def update(console: Console, request: Request, me: Me) -> Response:
     try:
         values = _parse(form)
     except validate.FieldError as exc:
-        return await view(console, request, me, error=str(exc), status=400)
+        return await view(console, request, me, error=exc.message, status=400)
     async with console.db.write() as s:
         customer = await s.get(Customer, customer_id)
         if customer is None:
-            return console.error(me, 404, "No such customer.")
+            return console.error(me, 404, N_("No such customer."))
         if customer.anonymized_at is not None:
-            return console.error(me, 409, "This customer's data was erased; it cannot be edited.")
+            return console.error(me, 409, N_("This customer's data was erased; it cannot be edited."))
         changed = [k for k, v in values.items() if getattr(customer, k) != v]
         for key in changed:
             setattr(customer, key, values[key])
@@ -142,7 +143,7 @@ async def export(console: Console, request: Request, me: Me) -> Response:
     customer_id = _id(request)
     out = await dataops.export(console.db, customer_id, me.actor, me.agent_id)
     if out is None:
-        return console.error(me, 404, "No such customer.")
+        return console.error(me, 404, N_("No such customer."))
     body = json.dumps(out, ensure_ascii=False, indent=2)
     return Response(
         body,
@@ -156,14 +157,14 @@ async def erase(console: Console, request: Request, me: Me) -> Response:
     form = await form_data(request)
     mode = field(form, "mode", 10)
     if mode not in ("delete", "anonymize"):
-        return console.error(me, 400, "Choose delete or anonymize.")
+        return console.error(me, 400, N_("Choose delete or anonymize."))
     if field(form, "confirm", 20) != str(customer_id):
-        return console.error(me, 400, "Type the customer number to confirm.")
+        return console.error(me, 400, N_("Type the customer number to confirm."))
     item = await dataops.erase(
         console.db, customer_id, "delete" if mode == "delete" else "anonymize", me.actor, me.agent_id
     )
     if item is None:
-        return console.error(me, 404, "No such customer.")
+        return console.error(me, 404, N_("No such customer."))
     await console.bus.publish("tickets", {"customer_id": customer_id})
     if mode == "delete":
         return redirect(f"{PREFIX}/customers")
@@ -178,14 +179,14 @@ async def link(console: Console, request: Request, me: Me) -> Response:
     async with console.db.write() as s:
         identity = await s.get(ChannelIdentity, identity_id)
         if identity is None:
-            return console.error(me, 404, "No such chat identity.")
+            return console.error(me, 404, N_("No such chat identity."))
         customer_id = int_param(target)
         if customer_id is None and target:
             booking = await bookings.by_reference(s, target)
             customer_id = booking.customer_id if booking else None
         customer = await s.get(Customer, customer_id) if customer_id else None
         if customer is None or customer.anonymized_at is not None:
-            return console.error(me, 400, "No customer with that number or booking reference.")
+            return console.error(me, 400, N_("No customer with that number or booking reference."))
         identity.customer_id, identity.linked_at = customer.id, dt.datetime.now(dt.UTC)
         audit_repo.audit(
             s,
@@ -206,7 +207,7 @@ async def unlink(console: Console, request: Request, me: Me) -> Response:
     async with console.db.write() as s:
         identity = await s.get(ChannelIdentity, identity_id)
         if identity is None:
-            return console.error(me, 404, "No such chat identity.")
+            return console.error(me, 404, N_("No such chat identity."))
         previous = identity.customer_id
         identity.customer_id, identity.linked_at = None, None
         audit_repo.audit(

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.console.conversation import entry_json
-from bot.console.i18n import N_
+from bot.console.i18n import N_, translator
 from bot.console.web import Console, Me, Page, audited, inert, int_param, json_error, reading
 from bot.i18n import JST, language_names
 from bot.logs import hashed
@@ -178,19 +178,22 @@ async def lines(console: Console, request: Request, me: Me) -> Response:
     conv_id = int(request.path_params["conversation_id"])
     first, before = int_param(request.query_params.get("from")), int_param(request.query_params.get("before"))
     if first is None or before is None or before <= first:
-        return json_error("from and before (message ids) are needed", 400)
+        return json_error(N_("from and before (message ids) are needed"), 400, me.locale)
     async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
         rows = await finder.lines_from(s, conv_id, first, before) if conv else []
     if conv is None:
-        return json_error("no such conversation", 404)
+        return json_error(N_("No such conversation."), 404, me.locale)
     # Transcript text, like the stream: a view of its own.
     await audited(
         console.db, me, "conversation.history", "conversation", conv_id, {"from": first, "lines": len(rows)}
     )
-    who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
-    return JSONResponse({"entries": [entry_json(m, name, status, who) for m, name, status in rows]})
+    who: str = N_("Customer")
+    if identity and identity.display_name:
+        who = N_("Customer · %(name)s", name=identity.display_name)
+    tr = translator(me.locale)
+    return JSONResponse({"entries": [entry_json(m, name, status, who, tr) for m, name, status in rows]})
 
 
 PAGES = [

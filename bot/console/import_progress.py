@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.console.csv_import import Progress
+from bot.console.i18n import N_
 from bot.console.web import Console, Me, Page, json_error
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -57,7 +58,7 @@ def tracker(token: str, agent_id: int) -> Progress | None:
 async def progress(console: Console, request: Request, me: Me) -> Response:
     state = _states.get(request.query_params.get("token", ""))
     if state is None or state.agent_id != me.agent_id:
-        return json_error("no such import", 404)
+        return json_error(N_("No such import."), 404, me.locale)
     body = {"phase": state.phase, "done": state.done, "total": state.total}
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 

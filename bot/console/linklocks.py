@@ -8,6 +8,7 @@ import datetime as dt
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.console.i18n import N_
 from bot.console.web import PREFIX, Console, Me, Page, reading, redirect
 from storage.repositories import console as audit_repo
 from storage.repositories import link_limits as repo
@@ -25,7 +26,7 @@ async def lift(console: Console, request: Request, me: Me) -> Response:
     async with console.db.write() as s:
         lock = await repo.lift_lock(s, lock_id, dt.datetime.now(dt.UTC), me.actor)
         if lock is None:
-            return console.error(me, 404, "No such lock in force (it may have ended already).")
+            return console.error(me, 404, N_("No such lock in force (it may have ended already)."))
         # The kind and the booking id only: the key is a hash and the reference is not logged.
         detail = {"kind": lock.kind, "booking_id": lock.booking_id, "conversation_id": lock.conversation_id}
         audit_repo.audit(s, me.actor, "link_lock.lift", "link_lock", lock.id, detail, agent_id=me.agent_id)

@@ -17,6 +17,7 @@ import httpx
 
 from bot import team
 from bot.channels import AppContext
+from bot.console.i18n import N_, Translate, translator
 from bot.console.queue import reason_label
 from bot.console.web import PREFIX, language
 from storage.models import Conversation, Flag, Ticket
@@ -62,11 +63,14 @@ class AgentsGroupNotifier:
             self.ctx.settings.public_url or f"http://{self.ctx.settings.host}:{self.ctx.settings.port}"
         ).rstrip("/")
         link = f"{base}{PREFIX}/conversations/{conv.id}" if conv else f"{base}{PREFIX}/"
-        urgent = await self._urgency(ticket)
-        where = f"{language(conv.locale)} · {conv.channel}" if conv else ""
-        text = f"{urgent}New ticket #{ticket.id}: {reason_label(ticket.reason)}\n{where}\n{link}".replace(
-            "\n\n", "\n"
+        # The group is the agency's staff: the console's default language (Japanese).
+        _ = translator(None)
+        urgent = await self._urgency(ticket, _)
+        head = urgent + _(
+            N_("New ticket #%(id)s: %(reason)s", id=ticket.id, reason=reason_label(ticket.reason))
         )
+        where = f"{language(conv.locale)} · {conv.channel}" if conv else ""
+        text = f"{head}\n{where}\n{link}".replace("\n\n", "\n")
         url = f"{self.ctx.settings.telegram_api_base}/bot{self.token}/sendMessage"
         async with httpx.AsyncClient(timeout=10) as client:
             response = await client.post(
@@ -78,14 +82,14 @@ class AgentsGroupNotifier:
             return False
         return True
 
-    async def _urgency(self, ticket: Ticket) -> str:
+    async def _urgency(self, ticket: Ticket, _: Translate) -> str:
         """ "" | "URGENT " | "URGENT · ON CALL @who " (urgent while the team is closed)."""
         if ticket.priority != "urgent":
             return ""
         async with self.ctx.db.read() as s:
             rules = await team.load_rules(s)
         if team.open_now(rules, dt.datetime.now(dt.UTC)):
-            return "URGENT "
+            return _(N_("URGENT")) + " "
         who = self.ctx.settings.oncall_telegram
         mention = f" @{who.lstrip('@')}" if who else ""
-        return f"URGENT · ON CALL{mention} "
+        return _(N_("URGENT · ON CALL")) + f"{mention} "

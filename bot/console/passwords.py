@@ -18,6 +18,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from bot.console.i18n import N_
+
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 # Leave a core to the event loop's thread; at most 4 (4 × 64 MiB).
@@ -38,11 +40,11 @@ class WeakPassword(ValueError):
 def check_strength(password: str) -> None:
     """The rules that need nothing but the password (also applied to every hash made)."""
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"the password must have at least {MIN_LENGTH} characters")
+        raise WeakPassword(N_("the password must have at least %(n)s characters", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"the password must have at most {MAX_LENGTH} characters")
+        raise WeakPassword(N_("the password must have at most %(n)s characters", n=MAX_LENGTH))
     if password.strip() != password:
-        raise WeakPassword("the password must not start or end with spaces")
+        raise WeakPassword(N_("the password must not start or end with spaces"))
 
 
 def check_policy(password: str, email: str) -> None:
@@ -52,13 +54,13 @@ def check_policy(password: str, email: str) -> None:
     address = email.strip().casefold()
     local = address.split("@", 1)[0]
     if address and (address in folded or (len(local) >= 3 and local in folded)):
-        raise WeakPassword("the password must not contain your e-mail address or its name part")
+        raise WeakPassword(N_("the password must not contain your e-mail address or its name part"))
     if len(set(folded)) < 5:
-        raise WeakPassword("the password must use at least 5 different characters")
+        raise WeakPassword(N_("the password must use at least 5 different characters"))
     # "qwertyuiop" and "qwertyuiop2024!" alike: a common password with digits or signs tacked on.
     bare = folded.replace(" ", "")
     if bare in COMMON or bare.rstrip(_TAIL) in COMMON or bare.lstrip(_TAIL) in COMMON:
-        raise WeakPassword("that password is on the list of commonly used passwords; choose another")
+        raise WeakPassword(N_("that password is on the list of commonly used passwords; choose another"))
 
 
 def hash_password(password: str) -> str:

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from bot import availability, modes
 from bot.console import sse
 from bot.console import team as team_panel
-from bot.console.i18n import N_
+from bot.console.i18n import N_, translator
 from bot.console.web import (
     PREFIX,
     Console,
@@ -36,19 +36,20 @@ from storage.repositories import console as audit_repo
 from storage.repositories import conversation_list, tickets
 
 REASONS = {
-    "human": "Asked for a person",
-    "cancellation": "Cancellation to confirm",
-    "change": "Booking change to confirm",
-    "late": "Late arrival",
-    "special": "Special circumstances",
-    "data": "Personal data request",
-    "link_locked": "Identity check locked",
-    "delivery_failed": "A reply could not be delivered",
-    "agent": "Taken up by an agent",
+    "human": N_("Asked for a person"),
+    "cancellation": N_("Cancellation to confirm"),
+    "change": N_("Booking change to confirm"),
+    "late": N_("Late arrival"),
+    "special": N_("Special circumstances"),
+    "data": N_("Personal data request"),
+    "link_locked": N_("Identity check locked"),
+    "delivery_failed": N_("A reply could not be delivered"),
+    "agent": N_("Taken up by an agent"),
 }
 
 
 def reason_label(reason: str) -> str:
+    """The marked name of a ticket's reason (translated where it is shown)."""
     return REASONS.get(reason, reason.replace("_", " ").capitalize())
 
 
@@ -57,7 +58,7 @@ def row_json(row: tickets.QueueRow, me: Me, labels: list[Label] | None = None) -
         "id": row.ticket_id,
         "conversation_id": row.conversation_id,
         "reason": row.reason,
-        "reason_label": reason_label(row.reason),
+        "reason_label": translator(me.locale)(reason_label(row.reason)),
         "priority": row.priority,
         "status": row.status,
         "created_at": row.created_at.isoformat(),
@@ -126,7 +127,7 @@ async def _changed(console: Console, ticket_id: int, conversation_id: int | None
 
 def _answer(request: Request, console: Console, me: Me, status: int, message: str, **extra: Any) -> Response:
     if wants_json(request):
-        return json_error(message, status, **extra)
+        return json_error(message, status, me.locale, **extra)
     return console.error(me, status, message)
 
 
@@ -146,22 +147,25 @@ async def claim(console: Console, request: Request, me: Me) -> Response:
                 agent_id=me.agent_id,
             )
     if found is None:
-        return _answer(request, console, me, 404, "No such ticket.")
+        return _answer(request, console, me, 404, N_("No such ticket."))
     ticket, holder_name = found
     if not won:
         if ticket.status == "claimed":
-            who = "you" if ticket.claimed_by == me.agent_id else (holder_name or "another agent")
+            if ticket.claimed_by == me.agent_id:
+                message = N_("You have already claimed it.")
+            else:
+                message = N_("Already claimed by %(name)s.", name=holder_name or N_("another agent"))
             return _answer(
                 request,
                 console,
                 me,
                 409,
-                f"Already claimed by {who}.",
+                message,
                 by=holder_name or "",
                 mine=ticket.claimed_by == me.agent_id,
                 conversation_id=ticket.conversation_id,
             )
-        return _answer(request, console, me, 409, "This ticket is already resolved.")
+        return _answer(request, console, me, 409, N_("This ticket is already resolved."))
     await _changed(console, ticket_id, ticket.conversation_id)
     url = f"{PREFIX}/conversations/{ticket.conversation_id}" if ticket.conversation_id else f"{PREFIX}/"
     if wants_json(request):
@@ -180,7 +184,7 @@ async def release(console: Console, request: Request, me: Me) -> Response:
             assigned = await team_panel.offer_waiting(s, console, dt.datetime.now(dt.UTC))
     if not done or found is None:
         return _answer(
-            request, console, me, 409, "Only the agent holding this ticket (or an admin) can release it."
+            request, console, me, 409, N_("Only the agent holding this ticket (or an admin) can release it.")
         )
     await _changed(console, ticket_id, found[0].conversation_id)
     await team_panel.publish_assigned(console, assigned)
@@ -195,11 +199,11 @@ async def reassign(console: Console, request: Request, me: Me) -> Response:
     try:
         to_agent = int(field(form, "agent_id", 20))
     except ValueError:
-        return _answer(request, console, me, 400, "Choose the agent to hand this ticket to.")
+        return _answer(request, console, me, 400, N_("Choose the agent to hand this ticket to."))
     async with console.db.write() as s:
         target = await s.get(Agent, to_agent)
         if target is None or target.disabled_at is not None:
-            return _answer(request, console, me, 400, "That agent does not exist or is disabled.")
+            return _answer(request, console, me, 400, N_("That agent does not exist or is disabled."))
         if not await team_panel.is_signed_in(s, to_agent):
             return _answer(
                 request, console, me, 409, N_("That agent is offline: nothing is assigned to them.")
@@ -220,7 +224,7 @@ async def reassign(console: Console, request: Request, me: Me) -> Response:
             )
     if not done or found is None:
         return _answer(
-            request, console, me, 409, "Only the agent holding this ticket (or an admin) can reassign it."
+            request, console, me, 409, N_("Only the agent holding this ticket (or an admin) can reassign it.")
         )
     await _changed(console, ticket_id, found[0].conversation_id)
     if wants_json(request):

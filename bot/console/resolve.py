@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from bot import modes
 from bot.console import team as team_panel
+from bot.console.i18n import N_
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
 from bot.i18n import JST, Msg, When, Yen, msg
 from bot.policy import cancellation_fee
@@ -22,13 +23,13 @@ from storage.repositories import console as audit_repo
 from storage.repositories.conversations import add_transcript
 
 OUTCOMES = {
-    "done": "Done (no booking change)",
-    "cancel_confirm": "Cancellation confirmed",
-    "cancel_decline": "Cancellation declined",
-    "change_confirm": "Change confirmed",
-    "change_decline": "Change declined",
-    "no_show": "No-show recorded",
-    "data_closed": "Data request closed",
+    "done": N_("Done (no booking change)"),
+    "cancel_confirm": N_("Cancellation confirmed"),
+    "cancel_decline": N_("Cancellation declined"),
+    "change_confirm": N_("Change confirmed"),
+    "change_decline": N_("Change declined"),
+    "no_show": N_("No-show recorded"),
+    "data_closed": N_("Data request closed"),
 }
 NEEDS_BOOKING = ("cancel_confirm", "cancel_decline", "change_confirm", "change_decline", "no_show")
 
@@ -59,7 +60,7 @@ def parse_jst(value: str) -> dt.datetime:
     try:
         naive = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid("Give the new date and time (JST).") from None
+        raise Invalid(N_("Give the new date and time (JST).")) from None
     if naive.tzinfo is not None:
         return naive
     return naive.replace(tzinfo=JST)
@@ -71,11 +72,11 @@ async def _booking(
     booking_id = filed.booking_id if filed and filed.booking_id else int_param(field(form, "booking_id", 20))
     booking = await s.get(Booking, booking_id) if booking_id else None
     if booking is None:
-        raise Invalid("Choose the booking this outcome is about.")
+        raise Invalid(N_("Choose the booking this outcome is about."))
     if filed is None or filed.booking_id != booking.id:
         # A booking picked by hand must be this customer's.
         if customer_id is None or booking.customer_id != customer_id:
-            raise Invalid("That booking does not belong to this customer.")
+            raise Invalid(N_("That booking does not belong to this customer."))
     return booking
 
 
@@ -89,7 +90,7 @@ async def apply_outcome(
 ) -> Resolution:
     outcome = field(form, "outcome", 32)
     if outcome not in OUTCOMES:
-        raise Invalid("Choose an outcome.")
+        raise Invalid(N_("Choose an outcome."))
     reason = field(form, "reason", 2000)
     detail: dict[str, Any] = {"outcome": outcome, "request_id": filed.id if filed else None}
     result: dict[str, Any] = {"result": outcome, "at": now.isoformat()}
@@ -102,12 +103,12 @@ async def apply_outcome(
         assert booking is not None
         waive = field(form, "fee_mode", 10) == "waive"
         if waive and not reason:
-            raise Invalid("Say why the fee is waived.")
+            raise Invalid(N_("Say why the fee is waived."))
         fee = 0 if waive else int_param(field(form, "fee_jpy", 12))
         if fee is None:
             fee = default_fee(booking, filed, now)
         if fee is None or fee < 0 or (booking.fee_total_jpy is not None and fee > booking.fee_total_jpy):
-            raise Invalid("Give the fee charged in whole yen (at most the interpretation fee total).")
+            raise Invalid(N_("Give the fee charged in whole yen (at most the interpretation fee total)."))
         booking.status, status = "cancelled", "confirmed"
         detail.update(fee_jpy=fee, waived=waive)
         result.update(fee_jpy=fee, waived=waive)
@@ -139,7 +140,7 @@ async def apply_outcome(
     elif outcome in ("cancel_decline", "change_decline"):
         assert booking is not None
         if not reason:
-            raise Invalid("Say why (the customer sees your message above; this reason stays internal).")
+            raise Invalid(N_("Say why (the customer sees your message above; this reason stays internal)."))
         status = "declined"
         if outcome == "cancel_decline":
             notice = msg(
@@ -199,9 +200,9 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
         async with console.db.write() as s:
             ticket = await s.get(Ticket, ticket_id)
             if ticket is None:
-                return console.error(me, 404, "No such ticket.")
+                return console.error(me, 404, N_("No such ticket."))
             if ticket.status != "claimed" or (ticket.claimed_by != me.agent_id and not me.is_admin):
-                return console.error(me, 409, "Claim this ticket before resolving it.")
+                return console.error(me, 409, N_("Claim this ticket before resolving it."))
             filed = await s.get(FiledRequest, ticket.request_id) if ticket.request_id else None
             customer_id = await _customer_of(s, ticket.conversation_id)
             resolution = await apply_outcome(s, form, ticket, filed, customer_id, now)
@@ -209,8 +210,9 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
                 resolved = await modes.resolve(
                     s, ticket_id, None if me.is_admin else me.agent_id, resolution.outcome, now
                 )
-            except modes.Changed as exc:
-                raise Invalid(str(exc)) from None
+            except modes.Changed:
+                # bot/modes.py says it in English for every caller; the agent reads it in their language.
+                raise Invalid(N_("This ticket changed hands meanwhile; reload the page.")) from None
             conv_id = resolved.conversation_id
             if conv_id is not None:
                 add_transcript(
@@ -228,7 +230,7 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
             # A place freed: the round robin may hand a waiting ticket on (auto mode only).
             assigned = await team_panel.offer_waiting(s, console, now)
     except Invalid as exc:
-        return console.error(me, 400, str(exc))
+        return console.error(me, 400, exc.args[0])
     for topic, payload in publish:
         await console.bus.publish(topic, payload)
     await console.bus.publish("tickets", {"ticket_id": ticket_id})

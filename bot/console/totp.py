@@ -70,7 +70,7 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
     return None
 
 
-def qr_svg(text: str) -> Markup:
+def qr_svg(text: str, title: str = "QR code for your authenticator app") -> Markup:
     """The QR code as inline SVG (no script, no style attribute: it passes the console's CSP)."""
     out = io.BytesIO()
     segno.make(text, error="m").save(
@@ -83,7 +83,7 @@ def qr_svg(text: str) -> Markup:
         dark="#000",
         light="#fff",
         svgclass="qr",
-        title="QR code for your authenticator app",
+        title=title,  # segno escapes it
     )
     # segno's own markup: the text is encoded in the modules' pattern, never written out as markup.
     return Markup(out.getvalue().decode())

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from bot.console.cards import KINDS, STATUSES
+from bot.console.i18n import N_
 from bot.i18n import JST, SUPPORTED, normalize_locale
 
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$")
@@ -30,17 +31,20 @@ REGION_BY_TIMEZONE = {
     "Asia/Saigon": "VN",
 }
 _TOO = {
-    phonenumbers.ValidationResult.TOO_SHORT: "too short",
-    phonenumbers.ValidationResult.TOO_LONG: "too long",
-    phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length",
-    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    phonenumbers.ValidationResult.TOO_SHORT: N_("too short"),
+    phonenumbers.ValidationResult.TOO_LONG: N_("too long"),
+    phonenumbers.ValidationResult.INVALID_LENGTH: N_("wrong length"),
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: N_("unknown country code"),
 }
 GENDERS = ("", "female", "male", "other")
 
 
 class FieldError(ValueError):
+    """A bad value: `message` (a marked console string) is shown to the agent in their language."""
+
     def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name}: {reason}")
+        self.message = N_("%(field)s: %(reason)s", field=name, reason=reason)
+        super().__init__(self.message)
         self.name, self.reason = name, reason
 
 
@@ -48,10 +52,10 @@ def text(value: str, name: str, *, required: bool = False, limit: int = 200) -> 
     value = value.strip()
     if not value:
         if required:
-            raise FieldError(name, "required")
+            raise FieldError(name, N_("required"))
         return None
     if len(value) > limit:
-        raise FieldError(name, f"too long (at most {limit} characters)")
+        raise FieldError(name, N_("too long (at most %(n)s characters)", n=limit))
     return value
 
 
@@ -60,12 +64,14 @@ def when_jst(value: str, name: str, *, required: bool = False) -> dt.datetime | 
     value = value.strip()
     if not value:
         if required:
-            raise FieldError(name, "required")
+            raise FieldError(name, N_("required"))
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.replace(" ", "T", 1) if "T" not in value else value)
     except ValueError:
-        raise FieldError(name, f"not a date and time: {value[:40]!r} (use 2026-12-01 10:00, JST)") from None
+        raise FieldError(
+            name, N_("not a date and time: %(value)s (use 2026-12-01 10:00, JST)", value=repr(value[:40]))
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=JST)
     # 0001-01-01T00:00+14:00 parses but is before the first UTC instant; a year far off would overflow
@@ -75,7 +81,7 @@ def when_jst(value: str, name: str, *, required: bool = False) -> dt.datetime | 
     except OverflowError:
         in_range = False
     if not in_range:
-        raise FieldError(name, f"out of range: {value[:40]!r} (years 1900-2999)")
+        raise FieldError(name, N_("out of range: %(value)s (years 1900-2999)", value=repr(value[:40])))
     return parsed
 
 
@@ -86,7 +92,7 @@ def date(value: str, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise FieldError(name, f"not a date: {value[:40]!r} (use YYYY-MM-DD)") from None
+        raise FieldError(name, N_("not a date: %(value)s (use YYYY-MM-DD)", value=repr(value[:40]))) from None
 
 
 def yen(value: str, name: str) -> int | None:
@@ -94,14 +100,14 @@ def yen(value: str, name: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or len(value) > 10:
-        raise FieldError(name, f"not a whole number of yen: {value[:20]!r}")
+        raise FieldError(name, N_("not a whole number of yen: %(value)s", value=repr(value[:20])))
     return int(value)
 
 
 def count(value: str, name: str) -> int:
     value = value.strip() or "0"
     if not value.isdigit() or len(value) > 4:
-        raise FieldError(name, "not a count")
+        raise FieldError(name, N_("not a count"))
     return int(value)
 
 
@@ -110,14 +116,14 @@ def choice(
 ) -> str:
     value = value.strip() or (default or "")
     if value not in allowed:
-        raise FieldError(name, f"must be one of {', '.join(a for a in allowed if a)}")
+        raise FieldError(name, N_("must be one of %(choices)s", choices=", ".join(a for a in allowed if a)))
     return value
 
 
 def reference(value: str, name: str = "reference") -> str:
     value = value.strip()
     if not REFERENCE.match(value):
-        raise FieldError(name, "3-32 letters, digits, - or _")
+        raise FieldError(name, N_("3-32 letters, digits, - or _"))
     return value.upper()
 
 
@@ -126,7 +132,7 @@ def email(value: str, name: str = "email") -> str | None:
     if not value:
         return None
     if not EMAIL.match(value) or len(value) > 254:
-        raise FieldError(name, "not an e-mail address")
+        raise FieldError(name, N_("not an e-mail address"))
     return value.lower()
 
 
@@ -139,27 +145,36 @@ def phone(value: str, name: str = "phone", *, timezone: str | None = None) -> st
     value = value.strip()
     if not value:
         return None
-    shown = repr(value[:40])
+    shown: str = repr(value[:40])
     region = REGION_BY_TIMEZONE.get(timezone or "", DEFAULT_REGION)
     if not value.startswith(("+", "＋")):
         code = phonenumbers.country_code_for_region(region)
-        shown += f" (read as a {region} number, +{code}: write others with + and their country code)"
+        shown = N_(
+            "%(value)s (read as a %(region)s number, +%(code)s: write others with + and their country code)",
+            value=shown,
+            region=region,
+            code=code,
+        )
     try:
         if len(value) > 60:
             raise phonenumbers.NumberParseException(phonenumbers.NumberParseException.TOO_LONG, "")
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
         unknown = exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
-        raise FieldError(
-            name, f"{'unknown country code' if unknown else 'not a phone number'}: {shown}"
-        ) from None
+        if unknown:
+            raise FieldError(name, N_("unknown country code: %(value)s", value=shown)) from None
+        raise FieldError(name, N_("not a phone number: %(value)s", value=shown)) from None
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible in _TOO:
-        raise FieldError(name, f"impossible phone number ({_TOO[possible]}): {shown}")
+        raise FieldError(
+            name, N_("impossible phone number (%(why)s): %(value)s", why=_TOO[possible], value=shown)
+        )
     if not phonenumbers.is_valid_number(number):
-        raise FieldError(name, f"not a valid phone number: {shown}")
+        raise FieldError(name, N_("not a valid phone number: %(value)s", value=shown))
     if number.extension:
-        raise FieldError(name, f"an extension cannot be stored, give the number without it: {shown}")
+        raise FieldError(
+            name, N_("an extension cannot be stored, give the number without it: %(value)s", value=shown)
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -169,7 +184,7 @@ def locale(value: str, name: str = "locale") -> str | None:
         return None
     found = value if value in SUPPORTED else normalize_locale(value)
     if found is None:
-        raise FieldError(name, f"not one of {', '.join(SUPPORTED)}")
+        raise FieldError(name, N_("not one of %(choices)s", choices=", ".join(SUPPORTED)))
     return found
 
 
@@ -180,7 +195,7 @@ def timezone(value: str, name: str = "timezone") -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError(name, "not a time zone name (like Asia/Shanghai)") from None
+        raise FieldError(name, N_("not a time zone name (like Asia/Shanghai)")) from None
     return value
 
 

@@ -6,18 +6,21 @@ import datetime as dt
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.channels import AppContext
-from bot.console.i18n import translator
+from bot.console.codenames import named
+from bot.console.i18n import LANGUAGE_NAMES, Text, Translations, negotiate, translator
 from bot.i18n import JST, language_names
 from storage.db import Database
 from storage.repositories import console as audit_repo
@@ -51,17 +54,51 @@ def inert(text: object) -> str:
     return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", "" if text is None else str(text))
 
 
-def _finalize(value: Any) -> Any:
+@pass_context
+def _finalize(context: Context, value: Any) -> Any:
     # Every {{ value }} in every template goes through here before autoescaping: no template can forget.
+    # A console string marked in Python (N_) is shown in the page's language.
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
+    if isinstance(value, Text):
+        value = _page_translations(context)(value)
     return inert(value)
 
 
-def jst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    return value.astimezone(JST).strftime(fmt) + " JST"
+# The translations of the page being rendered, set only around one synchronous Template.render (no
+# await inside): a macro imported without context (`{% from "_macros.html" import … %}`) sees the
+# render's variables not, but its `_` must still be the agent's language. Never process-wide.
+_rendering: ContextVar[Translations] = ContextVar("console_rendering")
+
+
+def _current() -> Translations:
+    return _rendering.get(translator(None))
+
+
+class _RenderingTranslations:
+    """The global `_` (for imported macros): delegates to the page being rendered."""
+
+    def __call__(self, message: object, /, **values: Any) -> str:
+        return _current()(message, **values)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_current(), name)
+
+
+def _ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
+    return _current().ngettext(singular, plural, n, **values)
+
+
+def _page_translations(context: Context) -> Translations:
+    found = context.get("_")
+    return found if isinstance(found, Translations) else _current()
+
+
+@pass_context
+def jst(context: Context, value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """JST in the agent's language's format; `fmt` says the precision (with %S: seconds; %H:%M: time)."""
+    precision = "second" if "%S" in fmt else ("time" if fmt == "%H:%M" else "minute")
+    return _page_translations(context).datetime(value, precision)
 
 
 def jst_input(value: dt.datetime | None) -> str:
@@ -109,6 +146,7 @@ class Me:
     session_id: str
     # online | away, as chosen in the header (bot.availability; offline = no session)
     presence: str = "online"
+    locale: str = "ja"  # the agent's console language
 
     @property
     def is_admin(self) -> bool:
@@ -136,15 +174,33 @@ class Console:
             lstrip_blocks=True,
         )
         self.templates.filters.update(jst=jst, jst_input=jst_input, yen=yen, language=language)
-        self.templates.globals.update(prefix=PREFIX, languages=language_names())
+        self.templates.globals.update(
+            prefix=PREFIX,
+            languages=language_names(),
+            console_languages=LANGUAGE_NAMES,
+            named=named,
+            _=_RenderingTranslations(),
+            ngettext=_ngettext,
+        )
 
-    def render(self, name: str, me: Me | None, status: int = 200, **values: Any) -> HTMLResponse:
-        values.setdefault("_", translator(getattr(me, "locale", None)))
-        html = self.templates.get_template(name).render(me=me, **values)
+    def render(
+        self, name: str, me: Me | None, status: int = 200, *, locale: str | None = None, **values: Any
+    ) -> HTMLResponse:
+        """A page in the agent's language (`locale` for a page before sign-in: see `request_locale`)."""
+        tr = translator(locale or (me.locale if me is not None else None))
+        values.setdefault("_", tr)
+        values.setdefault("ngettext", tr.ngettext)
+        token = _rendering.set(tr)
+        try:
+            html = self.templates.get_template(name).render(me=me, **values)
+        finally:
+            _rendering.reset(token)
         return HTMLResponse(html, status_code=status)
 
-    def error(self, me: Me | None, status: int, message: str) -> Response:
-        return self.render("error.html", me, status=status, status_code=status, message=message)
+    def error(self, me: Me | None, status: int, message: str, *, locale: str | None = None) -> Response:
+        return self.render(
+            "error.html", me, status=status, status_code=status, message=message, locale=locale
+        )
 
 
 Handler = Callable[[Console, Request, Me], Awaitable[Response]]
@@ -168,8 +224,14 @@ def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def json_error(message: str, status: int, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+def request_locale(request: Request) -> str:
+    """The console language for someone not signed in: the browser's preference, else Japanese."""
+    return negotiate(request.headers.get("accept-language"))
+
+
+def json_error(message: str, status: int, locale: str | None = None, **extra: Any) -> JSONResponse:
+    """An error console.js shows to the agent: in their language (`locale`; Japanese by default)."""
+    return JSONResponse({"error": translator(locale)(message), **extra}, status_code=status)
 
 
 # A form field (not a file) is never longer than this; the whole body is capped by bot.limits.BodyLimit

@@ -1,10 +1,13 @@
-"""Regenerate the console screenshots in docs/screenshots/ (queue and conversation, phone and desktop).
+"""Regenerate the console screenshots in docs/screenshots/ (queue and conversation, phone and desktop,
+and the account page with the console-language setting), of the console as the agents see it by
+default: in Japanese.
 
     .venv/bin/python -m tests.console.screenshots [OUT_DIR]
 
 Runs the real app on a throwaway SQLite database seeded with made-up customers, signs in with
-Debian's chromium and saves queue-phone.png, queue-desktop.png, conversation-phone.png and
-conversation-desktop.png. tests/console/test_screenshots.py runs the same code into a temp dir.
+Debian's chromium (a Japanese browser; the agent keeps the default console language, Japanese) and
+saves queue-phone.png, queue-desktop.png, conversation-phone.png, conversation-desktop.png and
+account-desktop.png. tests/console/test_screenshots.py runs the same code into a temp dir.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ async def _escalate(
 async def seed(app: Running) -> int:
     """Made-up customers and tickets; returns the conversation shown in the conversation screenshots."""
     aiko = await add_agent(
-        app.db, "aiko@agency.example", "Aiko Tanaka", "admin", app_secret=app.settings.secret()
+        app.db, "aiko@agency.example", "田中 愛子", "admin", app_secret=app.settings.secret()
     )
     await add_agent(app.db, "ben@agency.example", "Ben Carter")
     now = dt.datetime.now(dt.UTC)
@@ -162,7 +165,7 @@ async def shoot(browser: Browser, app: Running, conv_id: int, out: Path) -> list
     saved = []
     for label, viewport, scale in (("phone", PHONE, 2), ("desktop", DESKTOP, 1)):
         context = await browser.new_context(
-            viewport=viewport, device_scale_factor=scale, locale="en-US", timezone_id="Asia/Tokyo"
+            viewport=viewport, device_scale_factor=scale, locale="ja-JP", timezone_id="Asia/Tokyo"
         )
         try:
             page = await context.new_page()
@@ -183,6 +186,12 @@ async def shoot(browser: Browser, app: Running, conv_id: int, out: Path) -> list
             path = out / f"conversation-{label}.png"
             await page.screenshot(path=str(path), full_page=label == "desktop")
             saved.append(path)
+            if label == "desktop":
+                await page.goto(f"{app.base}/console/account")
+                await page.locator("#console-locale").wait_for()
+                path = out / "account-desktop.png"
+                await page.screenshot(path=str(path))
+                saved.append(path)
         finally:
             await context.close()
     return saved

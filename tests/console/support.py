@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import markupsafe
 import pyotp
 from sqlalchemy import func, select
 
 from bot.app import build_app
 from bot.config import Settings
 from bot.console import passwords, totp
+from bot.console.i18n import translator
 from bot.engine import Engine
 from storage.db import Database
 from storage.models import Agent, Booking, ChannelIdentity, Customer
@@ -56,6 +58,11 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             yield Running(base, db, app.state.ctx.engine, settings, stack)
     finally:
         await db.dispose()
+
+
+def ja(message: str, **values: object) -> str:
+    """A console string as the (Japanese by default) console shows it, HTML-escaped as in the page."""
+    return str(markupsafe.escape(translator("ja")(message, **values)))
 
 
 async def add_agent(

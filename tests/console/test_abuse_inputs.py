@@ -172,5 +172,5 @@ async def test_the_import_answers_an_out_of_range_time_with_a_row_error(sqlite_s
         response = await ann.post(
             "/console/bookings/import", {"encoding": "utf-8"}, files={"file": ("b.csv", csv, "text/csv")}
         )
-        assert 400 <= response.status_code < 500 and "out of range" in response.text
+        assert 400 <= response.status_code < 500 and "範囲外です" in response.text
         assert await count(app.db, Booking) == 0

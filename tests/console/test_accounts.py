@@ -23,6 +23,7 @@ from tests.console.support import (
     add_agent,
     agent_id,
     count,
+    ja,
     running,
     sign_in,
 )
@@ -125,22 +126,25 @@ async def test_changing_the_password_needs_the_current_one_and_ends_other_sessio
         here = await app.login("ann@agency.example")
         elsewhere = await app.login("ann@agency.example")
         page = await here.client.get("/console/account/password")
-        assert page.status_code == 200 and "Change your password" in page.text
+        assert page.status_code == 200 and ja("Change your password") in page.text
         wrong = await here.post(
             "/console/account/password",
             {"current": "not it at all!", "new": NEW_PASSWORD, "repeat": NEW_PASSWORD},
         )
-        assert wrong.status_code == 400 and "current password is not right" in wrong.text
+        assert wrong.status_code == 400 and ja("The current password is not right.") in wrong.text
         weak = await here.post(
             "/console/account/password",
             {"current": PASSWORD, "new": "qwertyuiop123", "repeat": "qwertyuiop123"},
         )
-        assert weak.status_code == 400 and "commonly used passwords" in weak.text
+        assert (
+            weak.status_code == 400
+            and ja("that password is on the list of commonly used passwords; choose another") in weak.text
+        )
         differ = await here.post(
             "/console/account/password",
             {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD + "x"},
         )
-        assert differ.status_code == 400 and "not the same" in differ.text
+        assert differ.status_code == 400 and ja("the two new passwords are not the same") in differ.text
         assert (await elsewhere.client.get("/console/api/queue")).status_code == 200  # nothing changed yet
 
         done = await here.post(
@@ -194,7 +198,7 @@ async def test_an_admin_reset_issues_a_one_time_password_that_must_be_changed_fi
                 )
             assert (await client.get("/console/api/queue")).status_code == 401
             page = await client.get("/console/account/password")
-            assert "An admin reset your password" in page.text
+            assert ja("An admin reset your password. Choose your own before you go on.") in page.text
             token = CSRF_FIELD.search(page.text)
             assert token
             changed = await client.post(

@@ -15,6 +15,7 @@ from tests.console.support import (
     PASSWORD,
     add_agent,
     count,
+    ja,
     login_form,
     running,
     sign_in,
@@ -33,7 +34,7 @@ async def test_sign_in_sets_a_strict_httponly_cookie_and_opens_the_queue(console
             assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
             assert "Secure" not in cookie  # plain http here; see the next test
             queue = await client.get("/console/")
-            assert queue.status_code == 200 and "Queue" in queue.text
+            assert queue.status_code == 200 and ja("Queue") in queue.text
             assert "script-src 'self'" in queue.headers["content-security-policy"]
             assert queue.headers["cache-control"] == "no-store"
         assert await count(app.db, AuditEntry, AuditEntry.action == "login") == 1
@@ -120,10 +121,10 @@ async def test_wrong_passwords_beyond_the_limit_block_that_address_even_with_the
             for _ in range(lockout.PAIR_FREE):
                 wrong = await sign_in(client, "ann@agency.example", "not the password!")
                 assert wrong.status_code == 401
-                assert "Wrong e-mail or password." in wrong.text
+                assert ja("Wrong e-mail or password.") in wrong.text
             blocked = await sign_in(client, "ann@agency.example", PASSWORD)
             assert blocked.status_code == 429
-            assert "Too many failed sign-ins. Please wait" in blocked.text
+            assert "サインインの失敗が続いています。" in blocked.text
             assert 0 < int(blocked.headers["retry-after"]) <= 30  # the first backoff: 30 s from the failure
             assert auth.COOKIE not in client.cookies
         # Ann at her own address is not locked out by the stranger.
@@ -211,7 +212,7 @@ async def test_an_agent_cannot_reach_admin_pages_or_actions_by_url(sqlite_settin
         for path in ("/console/admin/agents", "/console/admin/texts", "/console/admin/audit"):
             response = await s.client.get(path)
             assert response.status_code == 403, path
-            assert "Only admins" in response.text
+            assert ja("Only admins may open this page.") in response.text
         queue = await s.client.get("/console/")
         assert "/console/admin/" not in queue.text  # not even offered
         posts = {
@@ -239,4 +240,4 @@ async def test_an_admin_reaches_admin_pages(sqlite_settings: Settings) -> None:
         created = await s.post(
             "/console/admin/agents", {"email": "new@agency.example", "name": "New", "role": "agent"}
         )
-        assert created.status_code == 200 and "One-time password" in created.text
+        assert created.status_code == 200 and ja("One-time password (shown only now):") in created.text

@@ -55,11 +55,14 @@ async def test_handoff_from_web_chat_to_an_agent_and_back(
             await customer.goto(f"{app.base}/")
             await customer.click("button[data-option='human']")
 
-            # The ticket appears in both queues without a reload.
+            # The ticket appears in both queues without a reload, in the console's default Japanese.
             for page in (ann, ben):
-                row = page.locator("li.ticket", has_text="Asked for a person")
+                assert await page.get_attribute("html", "lang") == "ja"
+                row = page.locator("li.ticket[data-reason='human']")
                 await row.wait_for()
                 assert await row.locator(".channel").text_content() == "webchat"
+                assert await row.locator(".reason").text_content() == "担当者との会話を希望"
+                assert await row.locator("button[data-claim]").text_content() == "担当する"
                 assert await page.evaluate("window.__sameDocument") is True
 
             # Both click Claim at once: exactly one owns it, the other is told who.
@@ -72,13 +75,14 @@ async def test_handoff_from_web_chat_to_an_agent_and_back(
             winner_page, loser_page = (ann, ben) if outcomes[0] == "won" else (ben, ann)
             winner = "Ann" if winner_page is ann else "Ben"
             assert (
-                outcomes[1 if winner_page is ann else 0] == f"lost: Ticket #1: Already claimed by {winner}."
+                outcomes[1 if winner_page is ann else 0]
+                == f"lost: チケット #1: {winner}さんが既に担当しています。"
             )
             async with app.db.read() as s:
                 ticket = (await s.execute(select(Ticket))).scalar_one()
                 owner = await s.get(Agent, ticket.claimed_by)
             assert owner is not None and owner.name == winner and ticket.status == "claimed"
-            await loser_page.locator("li.ticket .state", has_text=f"claimed by {winner}").wait_for()
+            await loser_page.locator("li.ticket .state", has_text=f"{winner}さんが対応中").wait_for()
 
             # The agent replies; the customer sees it in the web chat; the console shows it was sent.
             agent = winner_page
@@ -98,7 +102,8 @@ async def test_handoff_from_web_chat_to_an_agent_and_back(
             # Resolve: the customer is told, the bot has the conversation again and answers.
             await agent.select_option("#outcome", "done")
             await agent.click("#resolve-submit")
-            await agent.wait_for_selector("#mode:text('bot')")
+            await agent.wait_for_selector("#mode[data-mode='bot']")
+            assert await agent.locator("#mode").text_content() == "ボット"
             await customer.locator(".msg.bot", has_text="Our team has finished helping you").wait_for()
             after_resolve = await customer.locator(".msg.bot").count()
             await customer.fill("#text", "Hello again")
@@ -142,13 +147,11 @@ async def test_a_new_urgent_ticket_raises_a_notification_and_a_sound(
             await sign_in(page, app.base, "ann@agency.example", PASSWORD)
             await page.wait_for_selector("body[data-queue-loaded='yes']")
             normal = await _ticket(app, "asks", "human", "normal")
-            await page.locator("li.ticket", has_text="Asked for a person").wait_for()
+            await page.locator("li.ticket[data-reason='human']").wait_for()
             urgent = await _ticket(app, "late", "late", "urgent")
-            await page.locator(
-                "#alert", has_text=f"New urgent ticket #{urgent}: Late arrival (English)"
-            ).wait_for()
+            await page.locator("#alert", has_text=f"新しい緊急チケット #{urgent}：遅刻 (English)").wait_for()
             assert await page.evaluate("window.__notes") == [
-                f"Urgent: Late arrival | Ticket #{urgent} · English · webchat"
+                f"緊急：遅刻 | チケット #{urgent} · English · webchat"
             ]
             assert await page.evaluate("window.__plays") == [f"{app.base}/console/static/alert.wav"]
             assert (

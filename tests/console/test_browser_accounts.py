@@ -58,7 +58,7 @@ async def test_an_admin_enrols_in_two_factor_and_signs_in_with_a_code(
             await page.wait_for_url(f"{app.base}/console/")
             await page.wait_for_selector("body[data-queue-loaded='yes']")
             await page.goto(f"{app.base}/console/admin/agents")
-            assert await page.locator("td", has_text="on (required)").count() == 1
+            assert await page.locator("td", has_text="オン （必須）").count() == 1  # the Japanese default
             assert refused == []  # the inline SVG and every page passed the strict CSP
         finally:
             await context.close()

@@ -23,7 +23,7 @@ from storage.models import (
     TranscriptMessage,
 )
 from storage.repositories.tickets import open_ticket
-from tests.console.support import Running, add_agent, count, link, running, seed_customer
+from tests.console.support import Running, add_agent, count, ja, link, running, seed_customer
 from tests.console.test_queue import sse_events
 from tests.support.collecting import event
 from tests.support.wait import eventually
@@ -88,10 +88,10 @@ async def test_the_page_shows_the_card_with_todays_fee_and_deadline_and_is_audit
         assert page.status_code == 200
         html = page.text
         assert "Li Wei" in html and "Ginza Clinic" in html
-        assert "¥15,000 (50%, 2 days before)" in html  # RULES §2 on today's JST date
-        assert "(3-day)" in html and "overdue" in html  # RULES §3: within a week of the request
-        assert "The customer asks to cancel." in html and "cancellation" in html
-        assert f"Ticket #{ticket_id}" in html and "Claim" in html
+        assert "¥15,000（50%、2日前）" in html  # RULES §2 on today's JST date
+        assert "（3日ルール）" in html and "期限超過" in html  # RULES §3: within a week of the request
+        assert "The customer asks to cancel." in html and ja("cancellation") in html
+        assert f"チケット #{ticket_id}" in html and ja("Claim") in html
         async with app.db.read() as s:
             entry = (
                 await s.execute(select(AuditEntry).where(AuditEntry.action == "conversation.view"))
@@ -184,7 +184,7 @@ async def test_the_transcript_streams_live_with_delivery_state(console_settings:
             "id": ticket_id,
             "status": "claimed",
             "priority": "normal",
-            "reason": "Cancellation to confirm",
+            "reason": ja("Cancellation to confirm"),
             "claimed_by": "Ann",
             "mine": True,
             "mode": "agent",
@@ -370,7 +370,7 @@ async def test_take_over_link_and_unlink(sqlite_settings: Settings) -> None:
         assert (
             await ann.post(f"/console/identities/{identity.id}/unlink", {"back": back})
         ).status_code == 303
-        assert "not linked to a customer" in (await ann.client.get(back)).text
+        assert ja("This chat is not linked to a customer.") in (await ann.client.get(back)).text
         actions = {"identity.link", "identity.unlink", "ticket.take"}
         assert await count(app.db, AuditEntry, AuditEntry.action.in_(actions)) == 3
 

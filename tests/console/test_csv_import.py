@@ -151,21 +151,28 @@ async def test_the_upload_form_detects_or_is_told_the_encoding(console_settings:
         assert '<select name="encoding">' in form.text and "Shift_JIS (cp932)</option>" in form.text
         for data in (GBK, LATIN):
             status, page = await upload(ann, data)
-            assert status == 400 and "the file is neither UTF-8 nor Shift_JIS (cp932)" in page
+            assert (
+                status == 400
+                and "ファイルは UTF-8 でも、通常の日本語として読める Shift_JIS（cp932）でもありません" in page
+            )
         assert await count(app.db, Booking) == 0 and await count(app.db, Customer) == 0
         status, page = await upload(ann, CP932, encoding="utf-8")
-        assert status == 400 and "the file is not UTF-8 text" in page
+        assert status == 400 and "ファイルは UTF-8 のテキストではありません" in page
         assert '<option value="utf-8" selected>' in page  # the choice stays for the next try
         status, page = await upload(ann, CP932)
-        assert status == 200 and "3 booking(s) created" in page and "read as Shift_JIS (cp932)" in page
+        assert (
+            status == 200
+            and "予約の新規作成3件" in page
+            and "ファイルは Shift_JIS (cp932) として読み込みました" in page
+        )
         check_japanese(*await stored(app.db))
         status, page = await upload(ann, HALF_WIDTH)
-        assert status == 400 and "choose Shift_JIS (cp932)" in page
+        assert status == 400 and "Shift_JIS（cp932）を選択してください" in page
         status, page = await upload(ann, HALF_WIDTH, encoding="cp932")
-        assert status == 200 and "1 booking(s) created" in page
+        assert status == 200 and "予約の新規作成1件" in page
         bom = "\r\n".join(JAPANESE).encode("utf-8-sig")
         status, page = await upload(ann, bom, update="on")
-        assert status == 200 and "3 updated" in page and "read as UTF-8" in page
+        assert status == 200 and "更新3件" in page and "ファイルは UTF-8 として読み込みました" in page
         check_japanese(*await stored(app.db))
         status, page = await upload(ann, CP932, encoding="ebcdic")
         assert status == 400 and await count(app.db, Booking) == 4
@@ -263,5 +270,5 @@ async def test_the_customer_form_stores_phones_in_e164(sqlite_settings: Settings
         )
         assert moved.status_code == 303 and await phone() == "+821012345678"
         wrong = await ann.post(path, {"full_name": "山田 花子", "phone": "090-1234"})
-        assert wrong.status_code == 400 and "impossible phone number (too short)" in wrong.text
+        assert wrong.status_code == 400 and "ありえない電話番号です（短すぎます）" in wrong.text
         assert await phone() == "+821012345678"

@@ -104,9 +104,7 @@ async def test_a_20000_row_import_leaves_the_loop_free_and_other_requests_answer
                 await asyncio.sleep(0.05)
             status, page = await importing
         assert status == 200, page
-        assert (
-            f"imported {ROWS} row(s): {ROWS} booking(s) created, 0 updated, 5000 customer(s) created" in page
-        )
+        assert f"{ROWS}行を取り込みました：予約の新規作成{ROWS}件、更新0件、顧客の新規作成5000件" in page
         assert "healthz" in answered and "chat" in answered  # served while the import ran
         assert "writing" in answered  # the progress bar's figures
         print(f"longest stall during the import: {ticker.worst * 1000:.1f} ms")
@@ -129,18 +127,20 @@ async def test_a_large_file_with_bad_rows_lists_every_problem_and_imports_nothin
         ann = await app.login("ann@agency.example")
         status, page = await upload(ann, big_csv(5000, bad_every=1000))
         assert status == 400
-        assert "5 problem(s) in 5000 row(s): nothing was imported" in page
-        assert page.count("service_at:") == 5
+        assert "5000行中に5件の問題があるため、何も取り込まれませんでした" in page
+        assert page.count("service_at：") == 5  # the field, then its reason in Japanese
         assert await counts(app.db) == (0, 0, [])
         # Imported once, the same file again is refused row by row unless it updates.
         status, page = await upload(ann, big_csv(1200))
         assert status == 200
         status, page = await upload(ann, big_csv(1200))
         assert (
-            status == 400 and "1200 problem(s) in 1200 row(s)" in page and "BIG-01199 already exists" in page
+            status == 400
+            and "1200行中に1200件の問題がある" in page
+            and "予約番号 BIG-01199 は既に存在します" in page
         )
         status, page = await upload(ann, big_csv(1200), update="on")
-        assert status == 200 and "0 booking(s) created, 1200 updated" in page
+        assert status == 200 and "予約の新規作成0件、更新1200件" in page
 
 
 async def test_the_import_page_shows_progress_in_a_browser(
@@ -162,7 +162,7 @@ async def test_the_import_page_shows_progress_in_a_browser(
             )
             await page.click('form[enctype="multipart/form-data"] button[type=submit]')
             await page.wait_for_selector("#import-result", timeout=60_000)
-            assert "imported 8000 row(s)" in (await page.text_content("#import-result") or "")
+            assert "8000行を取り込みました" in (await page.text_content("#import-result") or "")
             assert 200 in polled  # the bar was fed while the import ran
         finally:
             await context.close()

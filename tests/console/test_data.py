@@ -134,12 +134,12 @@ async def test_the_upload_form_reports_bad_rows_and_imports_nothing(console_sett
         files = {"file": ("bad.csv", BAD.encode(), "text/csv")}
         bad = await ann.client.post("/console/bookings/import", data={"csrf": ann.csrf}, files=files)
         assert bad.status_code == 400
-        assert "7 problem(s) in 8 row(s): nothing was imported" in bad.text
-        assert "reference BK-200 is also on line 2" in bad.text
+        assert "8行中に7件の問題があるため、何も取り込まれませんでした" in bad.text
+        assert "予約番号 BK-200 は2行目にもあります" in bad.text
         assert await count(app.db, Booking) == 0
         files = {"file": ("good.csv", GOOD.encode(), "text/csv")}
         good = await ann.client.post("/console/bookings/import", data={"csrf": ann.csrf}, files=files)
-        assert good.status_code == 200 and "3 booking(s) created" in good.text
+        assert good.status_code == 200 and "予約の新規作成3件" in good.text
         assert await count(app.db, Booking) == 3
         without_csrf = await ann.client.post("/console/bookings/import", files=files)
         assert without_csrf.status_code == 403
@@ -177,7 +177,7 @@ async def test_bookings_and_customers_are_created_and_edited_in_the_console(
         edit = await ann.post(made.headers["location"], {**booking, "clinic": "Omotesando Annex"})
         assert edit.status_code == 303
         clash = await ann.post("/console/bookings/new", booking)
-        assert clash.status_code == 400 and "VN-7 is already used" in clash.text
+        assert clash.status_code == 400 and "予約番号：VN-7 は既に使われています" in clash.text
         wrong = await ann.post("/console/bookings/new", {**booking, "reference": "x", "kind": "spa"})
         assert wrong.status_code == 400
         found = await ann.client.get("/console/customers", params={"q": "vn-7"})

@@ -42,9 +42,11 @@ async def test_each_new_ticket_is_posted_once_without_personal_data(
             await eventually(lambda: len(fake.texts(GROUP)) == 2)
     first, second = fake.texts(GROUP)
     assert first == (
-        "New ticket #1: Asked for a person\n한국어 · webchat\nhttps://chat.agency.example/console/conversations/1"
+        "新しいチケット #1：担当者との会話を希望\n한국어 · webchat\nhttps://chat.agency.example/console/conversations/1"
     )
-    assert second.startswith("New ticket #2: Asked for a person\nEnglish · webchat")
+    assert second.startswith(
+        "新しいチケット #2：担当者との会話を希望\nEnglish · webchat"
+    )  # the staff's Japanese
     assert "Kim" not in first and "010" not in first
 
 

@@ -65,7 +65,7 @@ async def test_a_customer_asking_for_a_person_is_in_the_queue_without_personal_d
             "open",
             "webchat",
         )
-        assert t["language"] == "한국어" and t["reason_label"] == "Asked for a person"
+        assert t["language"] == "한국어" and t["reason_label"] == "担当者との会話を希望"
         assert "hello" not in json.dumps(t)  # no message text in the queue
 
 
@@ -153,7 +153,7 @@ async def test_two_agents_claiming_over_http_one_wins_the_other_sees_who(console
         won, lost = (a, b) if a.status_code == 200 else (b, a)
         winner = "Ann" if won is a else "Ben"
         assert won.json()["url"] == f"/console/conversations/{conv_id}"
-        assert lost.json()["by"] == winner and lost.json()["error"] == f"Already claimed by {winner}."
+        assert lost.json()["by"] == winner and lost.json()["error"] == f"{winner}さんが既に担当しています。"
 
 
 async def test_release_and_reassign(sqlite_settings: Settings) -> None:

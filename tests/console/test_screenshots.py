@@ -26,6 +26,7 @@ async def test_screenshots_of_the_queue_and_a_conversation_at_phone_and_desktop_
     saved = await capture(tmp_path, sqlite_url)
     names = sorted(p.name for p in saved)
     assert names == [
+        "account-desktop.png",
         "conversation-desktop.png",
         "conversation-phone.png",
         "queue-desktop.png",

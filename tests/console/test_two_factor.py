@@ -21,6 +21,7 @@ from tests.console.support import (
     agent_id,
     count,
     enter_code,
+    ja,
     next_code,
     running,
     sign_in,
@@ -45,14 +46,14 @@ async def enrol(client: httpx.AsyncClient) -> tuple[str, list[str]]:
     assert found and token
     secret = found.group(1).replace(" ", "")
     wrong = await client.post("/console/account/2fa/confirm", data={"csrf": token.group(1), "code": "000000"})
-    assert wrong.status_code == 400 and "not right" in wrong.text
+    assert wrong.status_code == 400 and ja("That code is not right. Try the newest one.") in wrong.text
     assert SECRET_TEXT.search(wrong.text) and secret in SECRET_TEXT.search(wrong.text).group(1).replace(
         " ", ""
     )  # type: ignore[union-attr]
     done = await client.post(
         "/console/account/2fa/confirm", data={"csrf": token.group(1), "code": pyotp.TOTP(secret).now()}
     )
-    assert done.status_code == 200 and "Two-factor authentication is on" in done.text
+    assert done.status_code == 200 and ja("Two-factor authentication is on.") in done.text
     codes = CODES.findall(done.text)
     assert len(codes) == 10 and len(set(codes)) == 10
     return secret, codes
@@ -95,7 +96,9 @@ async def test_sign_in_asks_the_code_after_the_password_and_a_code_works_once(
             wrong = await enter_code(
                 client, "123456" if pyotp.TOTP(TOTP_SECRET).now() != "123456" else "654321"
             )
-            assert wrong.status_code == 401 and "not right" in wrong.text
+            assert (
+                wrong.status_code == 401 and ja("That code is not right (or was used already).") in wrong.text
+            )
             code = await next_code(app.db, "ann@agency.example")
             ok = await enter_code(client, code)
             assert ok.status_code == 303 and ok.headers["location"] == "/console/"
@@ -163,7 +166,7 @@ async def test_an_admin_resets_an_agents_second_factor(sqlite_settings: Settings
         ann = await app.login("ann@agency.example")
         target = await agent_id(app.db, "ann@agency.example")
         agents_page = (await root.client.get("/console/admin/agents")).text
-        assert "Reset two-factor" in agents_page
+        assert ja("Reset two-factor") in agents_page
         assert (
             await root.post(f"/console/admin/agents/{target}/2fa", {"action": "reset"})
         ).status_code == 303
@@ -189,7 +192,7 @@ async def test_an_agent_may_turn_an_optional_second_factor_off_with_the_password
         await add_agent(app.db, "ann@agency.example", "Ann", two_factor=True)
         ann: Session = await app.login("ann@agency.example")
         page = await ann.client.get("/console/account")
-        assert "On since" in page.text and "Turn off" in page.text
+        assert "から有効です" in page.text and ja("Turn off") in page.text
         assert (
             await ann.post("/console/account/2fa/disable", {"current": "wrong password!"})
         ).status_code == 400

@@ -80,7 +80,7 @@ async def test_customer_text_and_names_render_inert(console_settings: Settings, 
             texts = await page.locator(".entry.customer .text").all_text_contents()
             assert texts[:5] == [SCRIPT, IMG, JS_LINK, SVG, "please cancel [U+202E]fdp.exe"]
             who = await page.locator(".entry.customer .who").first.text_content()
-            assert who == "Customer · <img src=y onerror=\"window.__xss.push('name')\">[U+202E]gnp.exe"
+            assert who == "お客様 · <img src=y onerror=\"window.__xss.push('name')\">[U+202E]gnp.exe"
             heading = await page.locator("h1 .name").text_content()
             assert heading == "<img src=y onerror=\"window.__xss.push('name')\">[U+202E]gnp.exe"
             assert f"{SCRIPT}[U+202E]Mallory" in (await page.locator("aside").text_content() or "")

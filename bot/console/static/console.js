@@ -8,10 +8,25 @@
   const meta = document.querySelector('meta[name="csrf-token"]');
   const csrf = meta ? meta.getAttribute("content") : "";
 
+  // The console's strings in the agent's language: the server renders the translations of every T("…")
+  // of this file into the page's data-strings (bot/console/i18n.py); no inline script is needed.
+  let STRINGS = {};
+  try { STRINGS = JSON.parse(body.dataset.strings || "{}"); } catch (e) { STRINGS = {}; }
+  function T(message, values) {
+    const text = STRINGS[message] || message;
+    if (!values) return text;
+    return text.replace(/%\((\w+)\)[sd]/g, (m, name) => (name in values ? String(values[name]) : m)).replace(/%%/g, "%");
+  }
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function captioned(e, caption) {
+    e.dataset.label = caption;  // shown before the value on narrow screens (console.css)
     return e;
   }
 
@@ -29,17 +44,17 @@
 
   function waiting(iso) {
     const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-    if (seconds < 60) return "under a minute";
+    if (seconds < 60) return T("under a minute");
     const m = Math.floor(seconds / 60);
-    if (m < 60) return m + " min";
+    if (m < 60) return T("%(m)s min", { m: m });
     const h = Math.floor(m / 60);
-    if (h < 48) return h + " h " + (m % 60) + " min";
-    return Math.floor(h / 24) + " days";
+    if (h < 48) return T("%(h)s h %(m)s min", { h: h, m: m % 60 });
+    return T("%(d)s days", { d: Math.floor(h / 24) });
   }
 
   function liveState(source, badge) {
-    source.addEventListener("open", () => { badge.textContent = "live"; badge.dataset.state = "live"; });
-    source.addEventListener("error", () => { badge.textContent = "reconnecting…"; badge.dataset.state = "down"; });
+    source.addEventListener("open", () => { badge.textContent = T("live"); badge.dataset.state = "live"; });
+    source.addEventListener("error", () => { badge.textContent = T("reconnecting…"); badge.dataset.state = "down"; });
   }
 
   // ---- the queue -------------------------------------------------------------------------------
@@ -60,7 +75,7 @@
       beep.play().then(() => { beep.pause(); beep.muted = false; }).catch(() => { beep.muted = false; });
       if ("Notification" in window) {
         const answer = await Notification.requestPermission();
-        enable.textContent = answer === "granted" ? "Alerts on" : "Alerts: sound only";
+        enable.textContent = answer === "granted" ? T("Alerts on") : T("Alerts: sound only");
       }
       enable.disabled = true;
     });
@@ -70,10 +85,10 @@
       alerts += 1;
       body.dataset.urgentAlerts = String(alerts);
       alertBox.hidden = false;
-      alertBox.textContent = "New urgent ticket #" + t.id + ": " + t.reason_label + (t.language ? " (" + t.language + ")" : "");
+      alertBox.textContent = T("New urgent ticket #%(id)s: %(reason)s", { id: t.id, reason: t.reason_label }) + (t.language ? " (" + t.language + ")" : "");
       if ("Notification" in window && Notification.permission === "granted") {
         try {
-          new Notification("Urgent: " + t.reason_label, { body: "Ticket #" + t.id + " · " + t.language + " · " + t.channel, tag: "ticket-" + t.id });
+          new Notification(T("Urgent: %(reason)s", { reason: t.reason_label }), { body: T("Ticket #%(id)s", { id: t.id }) + " · " + t.language + " · " + t.channel, tag: "ticket-" + t.id });
         } catch (e) { /* some browsers only allow notifications from a service worker */ }
       }
       beep.currentTime = 0;
@@ -84,7 +99,7 @@
       button.disabled = true;
       const r = await post(prefix + "/tickets/" + t.id + "/claim");
       if (r.ok && r.data.url) { location.assign(r.data.url); return; }
-      message.textContent = "Ticket #" + t.id + ": " + (r.data.error || "could not be claimed.");
+      message.textContent = T("Ticket #%(id)s", { id: t.id }) + ": " + (r.data.error || T("It could not be claimed."));
       message.dataset.kind = "conflict";
       button.disabled = false;
     }
@@ -104,28 +119,30 @@
     function row(t) {
       const li = el("li", "ticket " + t.priority + " " + t.status);
       li.dataset.ticket = String(t.id);
-      const state = t.status === "open" ? "waiting" : (t.mine ? "yours" : "claimed by " + t.claimed_by);
+      li.dataset.reason = t.reason;
+      const state = t.status === "open" ? T("waiting") : (t.mine ? T("yours") : T("claimed by %(name)s", { name: t.claimed_by }));
       const waited = el("span", "waiting", waiting(t.created_at));
       waited.dataset.since = t.created_at;
+      waited.dataset.label = T("Waiting:");
       const actions = el("span", "actions");
       if (t.status === "open") {
-        const b = el("button", "primary", "Claim");
+        const b = el("button", "primary", T("Claim"));
         b.type = "button";
         b.dataset.claim = String(t.id);
         b.addEventListener("click", () => claim(t, b));
         actions.appendChild(b);
       }
       if (t.conversation_id) {
-        const a = el("a", "open", t.mine ? "Open" : "View");
+        const a = el("a", "open", t.mine ? T("Open") : T("View"));
         a.href = prefix + "/conversations/" + Number(t.conversation_id);
         actions.appendChild(a);
       }
       li.append(
-        el("span", "priority", t.priority === "urgent" ? "Urgent" : "Normal"),
+        el("span", "priority", t.priority === "urgent" ? T("Urgent") : T("Normal")),
         el("span", "reason", t.reason_label),
         labelChips(t.labels),
-        el("span", "lang", t.language || "—"),
-        el("span", "channel", t.channel || "—"),
+        captioned(el("span", "lang", t.language || "—"), T("Language:")),
+        captioned(el("span", "channel", t.channel || "—"), T("Channel:")),
         waited,
         el("span", "state", state),
         actions,
@@ -183,7 +200,8 @@
   }
 
   // ---- a conversation --------------------------------------------------------------------------
-  const DELIVERY = { pending: "queued", sending: "sending…", sent: "sent", dead: "failed", cancelled: "not sent" };
+  const DELIVERY = { pending: T("queued"), sending: T("sending…"), sent: T("sent"), dead: T("failed"), cancelled: T("not sent") };
+  const MODES = { bot: T("bot"), queued: T("waiting for an agent"), agent: T("agent") };
 
   function entry(e) {
     const li = el("li", "entry " + e.author);
@@ -197,7 +215,7 @@
       d.dataset.state = e.delivery || "";
       head.appendChild(d);
       if (e.delivery === "dead") {
-        const again = el("button", "retry", "Retry delivery");
+        const again = el("button", "retry", T("Retry delivery"));
         again.type = "button";
         again.dataset.retry = String(e.outbox_id);
         again.addEventListener("click", async () => {
@@ -214,10 +232,10 @@
   }
 
   function ticketText(t) {
-    if (!t || t.id === null) return "No open ticket.";
-    if (t.status === "open") return "Ticket #" + t.id + " (" + t.reason + ") is waiting for an agent.";
-    if (t.mine) return "You have ticket #" + t.id + " (" + t.reason + ").";
-    return "Ticket #" + t.id + " is claimed by " + (t.claimed_by || "another agent") + ".";
+    if (!t || t.id === null) return T("No open ticket.");
+    if (t.status === "open") return T("Ticket #%(id)s (%(reason)s) is waiting for an agent.", { id: t.id, reason: t.reason });
+    if (t.mine) return T("You have ticket #%(id)s (%(reason)s).", { id: t.id, reason: t.reason });
+    return T("Ticket #%(id)s is claimed by %(name)s.", { id: t.id, name: t.claimed_by || T("another agent") });
   }
 
   async function showLine(list, id, firstLoaded) {
@@ -272,7 +290,9 @@
     source.addEventListener("ticket", (ev) => {
       const t = JSON.parse(ev.data);
       const key = JSON.stringify(t);
-      document.getElementById("mode").textContent = t.mode;
+      const mode = document.getElementById("mode");
+      mode.textContent = MODES[t.mode] || t.mode;
+      mode.dataset.mode = t.mode;
       if (baseline === null) { baseline = key; return; }
       if (key === baseline) return;
       document.getElementById("ticket-state").textContent = ticketText(t);
@@ -293,9 +313,9 @@
       send.disabled = true;
       try {
         const r = await post(replyForm.action, { text: text });
-        if (r.ok) { replyText.value = ""; showError(""); } else { showError(r.data.error || "Not sent."); }
+        if (r.ok) { replyText.value = ""; showError(""); } else { showError(r.data.error || T("Not sent.")); }
       } catch (e) {
-        showError("Not sent: the connection failed. Try again.");
+        showError(T("Not sent: the connection failed. Try again."));
       } finally {
         send.disabled = replyText.disabled;
       }
@@ -329,7 +349,7 @@
         ev.preventDefault();
         const r = await post(form.action);
         if (r.ok) { location.reload(); return; }
-        document.getElementById("ticket-state").textContent = r.data.error || "Could not claim.";
+        document.getElementById("ticket-state").textContent = r.data.error || T("It could not be claimed.");
       });
     });
     const outcome = document.getElementById("outcome");
@@ -352,7 +372,7 @@
     const bar = document.getElementById("import-bar");
     const text = document.getElementById("import-progress-text");
     if (!form || !token || !box || !bar || !text) return;
-    const words = { uploading: "Uploading…", checking: "Checking rows", writing: "Importing rows", done: "Finishing…" };
+    const words = { uploading: T("Uploading…"), checking: T("Checking rows"), writing: T("Importing rows"), done: T("Finishing…") };
     form.addEventListener("submit", () => {
       const bytes = new Uint8Array(18);
       crypto.getRandomValues(bytes);
@@ -368,7 +388,7 @@
           if (res.ok) {
             const p = await res.json();
             if (p.total > 0) { bar.max = p.total; bar.value = p.done; }
-            text.textContent = (words[p.phase] || "Working…") + (p.total > 0 ? " " + p.done + " / " + p.total : "");
+            text.textContent = (words[p.phase] || T("Working…")) + (p.total > 0 ? " " + p.done + " / " + p.total : "");
             box.dataset.phase = p.phase;
           }
         } catch (e) { /* the next poll tries again */ }
