@@ -220,7 +220,7 @@ async def page(console: Console, request: Request, me: Me) -> Response:
 
 async def data(console: Console, request: Request, me: Me) -> Response:
     begin, end = date_range(request)
-    charts = await build(console.db, begin, end, translator(None))
+    charts = await build(console.db, begin, end, translator(me.locale))
     body = {"from": begin.isoformat(), "to": end.isoformat(), "timezone": "Asia/Tokyo", "charts": charts}
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -228,7 +228,7 @@ async def data(console: Console, request: Request, me: Me) -> Response:
 async def chart_csv(console: Console, request: Request, me: Me) -> Response:
     begin, end = date_range(request)
     wanted = request.path_params["chart"]
-    for chart in await build(console.db, begin, end, translator(None)):
+    for chart in await build(console.db, begin, end, translator(me.locale)):
         if chart["id"] == wanted:
             name = f"{wanted}_{begin.isoformat()}_{end.isoformat()}.csv"
             return Response(

@@ -74,11 +74,13 @@ async def add_agent(
     *,
     two_factor: bool | None = None,
     app_secret: str = TEST_APP_SECRET,
+    console_locale: str = "ja",
 ) -> int:
     """An account; with two-factor authentication (TOTP_SECRET, sealed with the app's secret) when
     asked, and for every admin."""
     async with db.write() as s:
         agent = repo.add_agent(s, email, name, role, passwords.hash_password(password))
+        agent.console_locale = console_locale
         if two_factor or (two_factor is None and role == "admin"):
             agent.totp_secret = totp.seal(app_secret, TOTP_SECRET)
             agent.totp_enabled_at = dt.datetime.now(dt.UTC)

@@ -81,4 +81,5 @@ async def test_an_urgent_ticket_outside_hours_is_marked_on_call_and_mentions_the
             await app.engine.bus.publish("tickets", {"ticket_id": ticket.id})
             await eventually(lambda: len(fake.texts(GROUP)) == 1)
     (text,) = fake.texts(GROUP)
-    assert text.startswith(f"URGENT · ON CALL @oncall_aiko New ticket #{ticket.id}: ")
+    # The group is the staff's: in the console's default language, Japanese.
+    assert text.startswith(f"【緊急・オンコール】 @oncall_aiko 新しいチケット #{ticket.id}：")

@@ -34,7 +34,8 @@ def nonzero(values: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 async def charts(console_settings: Settings) -> Any:
     async with running(console_settings) as app:
-        root = await add_agent(app.db, "root@agency.example", "Root", role="admin")
+        # Read in English: the chart's names follow the agent's console language.
+        root = await add_agent(app.db, "root@agency.example", "Root", role="admin", console_locale="en")
         ann = await add_agent(app.db, "ann@agency.example", "Ann")
         ben = await add_agent(app.db, "ben@agency.example", "Ben")
         assert root
