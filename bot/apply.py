@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import link_limits as limits
-from bot.effects import AttemptLink, Effect, Escalate, FileRequest, MarkUnreachable, RecordConsent, SetLocale
+from bot.attachments.inbound import note_attachment
+from bot.effects import (
+    AttemptLink,
+    Effect,
+    Escalate,
+    FileRequest,
+    MarkUnreachable,
+    NoteAttachment,
+    RecordConsent,
+    SetLocale,
+)
 from bot.events import ConversationKey, SystemIn
 from bot.link_limits import LinkGuard
 from storage.models import ChannelIdentity, Conversation
@@ -54,6 +64,8 @@ async def apply_effects(
                 identity.consent_at = identity.consent_at or now
             case MarkUnreachable():
                 identity.unreachable_at = now
+            case NoteAttachment(kind=kind, event_id=event_id):
+                applied.ticket_ids.append(await note_attachment(session, conv.id, kind, event_id))
     return applied
 
 

@@ -60,4 +60,13 @@ class MarkUnreachable:
     pass
 
 
-Effect = Escalate | FileRequest | SetLocale | AttemptLink | RecordConsent | MarkUnreachable
+@dataclass(frozen=True, slots=True)
+class NoteAttachment:
+    """A customer sent a file or location: onto the conversation's open ticket (its open request's), or
+    a new normal one; the bot carries on (no handoff), so the question it had asked stays open."""
+
+    kind: str
+    event_id: str
+
+
+Effect = Escalate | FileRequest | SetLocale | AttemptLink | RecordConsent | MarkUnreachable | NoteAttachment
