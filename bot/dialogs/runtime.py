@@ -192,7 +192,8 @@ def _received(body: AttachmentIn | UnsupportedIn, state: StackState, ctx: Ctx, n
         top = state.frames[-1]
         here = _Run(list(state.frames), registry.get(top.dialog).prompt(top, ctx), effects)
     else:
-        here = _run(registry.MENU.start(ctx, {}), ctx, [])
+        # Nothing was open (often a new customer's first message): the greeting and the menu.
+        here = _run(registry.MENU.start(ctx, {"greet": True}), ctx, [])
         here.effects = (*here.effects, *effects)
     return _finish(state, (notice,), here, ctx, new_token)
 

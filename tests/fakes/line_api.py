@@ -34,11 +34,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.content import Content
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "line"
 CHANNEL_SECRET = "8c5d3d1b2f6a4e7f9a0b1c2d3e4f5a6b"
 ACCESS_TOKEN = "test-line-channel-access-token"
 BOT_DESTINATION = "U0123456789abcdef0123456789abcdef"
-ENDPOINTS = ("reply", "push", "profile", "loading")
+ENDPOINTS = ("reply", "push", "profile", "loading", "content")
 
 
 @dataclass
@@ -83,6 +85,8 @@ class FakeLine:
     _reply_tokens: dict[str, str] = field(default_factory=dict)
     _accepted_keys: dict[str, str] = field(default_factory=dict)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # message id -> what GET /v2/bot/message/{id}/content serves (api-data.line.me in production).
+    contents: dict[str, Content] = field(default_factory=dict)
 
     # -- arranging -------------------------------------------------------------------------------
     def issue_reply_token(self, user_id: str) -> str:
@@ -140,6 +144,7 @@ class FakeLine:
                 Route("/v2/bot/message/push", self._push, methods=["POST"]),
                 Route("/v2/bot/profile/{user_id}", self._profile, methods=["GET"]),
                 Route("/v2/bot/chat/loading/start", self._loading, methods=["POST"]),
+                Route("/v2/bot/message/{message_id}/content", self._content, methods=["GET"]),
             ]
         )
 
@@ -151,6 +156,27 @@ class FakeLine:
 
     async def _profile(self, request: Request) -> Response:
         return await self._serve("profile", request, self._do_profile)
+
+    async def _content(self, request: Request) -> Response:
+        """The content API: bearer token checked; 404 for an unknown id, as LINE answers once it has
+        deleted the content; the planned failures first."""
+        status = 200
+        found = self.contents.get(request.path_params["message_id"])
+        if request.headers.get("authorization") != f"Bearer {self.access_token}":
+            status = 401
+        elif found is None:
+            status = 404
+        elif found.never or found.failed < found.fail_first:
+            found.failed += 1
+            status = 500
+        self.requests.append(
+            Recorded("content", request.url.path, dict(request.headers), None, status, time.monotonic())
+        )
+        self._changed.set()
+        if status != 200 or found is None:
+            return _error(status, _DEFAULT_MESSAGES.get(status, "Internal server error"))
+        found.served += 1
+        return Response(found.data, media_type=found.content_type)
 
     async def _loading(self, request: Request) -> Response:
         return await self._serve("loading", request, self._do_loading)

@@ -28,12 +28,13 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.config import Settings
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.fakes.content import Content
 from tests.support.wait import eventually
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
@@ -79,6 +80,10 @@ class FakeTelegram:
     _closing: bool = False
     # message_id -> the message as sent (text, chat, reply_markup), edits applied.
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # file_id -> what getFile describes and GET /file/bot<token>/<file_path> serves.
+    files: dict[str, Content] = field(default_factory=dict)
+    # Files the bot uploaded (sendPhoto / sendDocument): (method, chat_id, filename, bytes).
+    uploads: list[tuple[str, str, str, bytes]] = field(default_factory=list)
 
     # ---- control -------------------------------------------------------------------------------
     def fail(
@@ -135,7 +140,27 @@ class FakeTelegram:
 
     # ---- the API ---------------------------------------------------------------------------------
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
+        )
+
+    async def _file(self, request: Request) -> Response:
+        """The file download: the planned failures first (500), then the bytes."""
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        file_id = request.path_params["path"].removeprefix("documents/").split("/", 1)[0]
+        found = self.files.get(file_id)
+        self.calls.append(Call("file", {"file_id": file_id}, asyncio.get_running_loop().time()))
+        if found is None:
+            return _error(404, "Not Found")
+        if found.never or found.failed < found.fail_first:
+            found.failed += 1
+            return _error(500, "Internal Server Error")
+        found.served += 1
+        return Response(found.data, media_type=found.content_type)
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:
@@ -161,6 +186,20 @@ class FakeTelegram:
         if plan is not None and plan.late:
             await asyncio.sleep(plan.late)
         return JSONResponse({"ok": True, "result": result})
+
+    async def _m_getfile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        found = self.files.get(file_id)
+        if found is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        if len(found.data) > 20 * 1024 * 1024:
+            raise _ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": "u" + file_id[-12:],
+            "file_size": len(found.data),
+            "file_path": f"documents/{file_id}/file",
+        }
 
     async def _m_getme(self, params: dict[str, Any]) -> Any:
         return BOT_USER
