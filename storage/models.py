@@ -418,6 +418,10 @@ class Attachment(Base):
     direction: Mapped[str] = mapped_column(String(3))
     channel: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str | None] = mapped_column(String(128))
+    # An agent's file: the outbox row that sends it.
+    outbox_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
     # image | video | audio | file | location
     kind: Mapped[str] = mapped_column(String(8))
     # Where to fetch it: "line:<message id>", "url:<https url>", "telegram:<file id>"; None once fetched.

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot import modes
+from bot.console import attachments as console_attachments
 from bot.console import sse
 from bot.console.cards import booking_card
 from bot.console.queue import reason_label
@@ -151,7 +152,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
     # The transcript is personal data too: reading it through the stream is a view of its own.
     await audited(console.db, me, "conversation.stream", "conversation", conv_id, {"after": after})
     who = f"Customer · {identity.display_name}" if identity and identity.display_name else "Customer"
-    state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False}
+    state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False, "files": {}}
 
     async def produce() -> list[tuple[str, Any]]:
         events: list[tuple[str, Any]] = []
@@ -179,6 +180,9 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
                 pending[i] = st
         if updates:
             events.append(("delivery", {"states": updates}))
+        files = await console_attachments.for_stream(console, conv_id, me, state["files"])
+        if files:
+            events.append(("attachments", {"attachments": files}))
         info = ticket_json(ticket, holder.name if holder else None, current.mode if current else "bot", me)
         if info != state["ticket"]:
             state["ticket"] = info
@@ -306,4 +310,6 @@ PAGES = [
     Page("/conversations/{conversation_id:int}/note", note, ("POST",)),
     Page("/conversations/{conversation_id:int}/retry/{outbox_id:int}", retry_delivery, ("POST",)),
     Page("/conversations/{conversation_id:int}/take", take, ("POST",)),
+    Page("/api/files/{token:str}", console_attachments.content),
+    Page("/api/files/{token:str}/thumb", console_attachments.content),
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Attachment, AttachmentContent, ChannelIdentity, Conversation
+from storage.models import Attachment, AttachmentContent, ChannelIdentity, Conversation, TranscriptMessage
 
 STATUSES = ("pending", "fetched", "failed", "refused")
 KINDS = ("image", "video", "audio", "file", "location")
@@ -216,6 +216,28 @@ async def link_ticket(session: AsyncSession, conversation_id: int, event_id: str
         .values(ticket_id=ticket_id)
         .execution_options(synchronize_session=False)
     )
+
+
+async def with_entries(
+    session: AsyncSession, conversation_id: int, limit: int = 200
+) -> list[tuple[Attachment, int | None]]:
+    """The conversation's attachments, each with the transcript entry it belongs to (the customer's
+    line of the same event, or the agent's line of the same outbox row)."""
+    rows = await session.execute(
+        select(Attachment, TranscriptMessage.id)
+        .outerjoin(
+            TranscriptMessage,
+            (TranscriptMessage.conversation_id == Attachment.conversation_id)
+            & (
+                ((Attachment.direction == "in") & (TranscriptMessage.event_id == Attachment.event_id))
+                | ((Attachment.direction == "out") & (TranscriptMessage.outbox_id == Attachment.outbox_id))
+            ),
+        )
+        .where(Attachment.conversation_id == conversation_id)
+        .order_by(Attachment.id.desc())
+        .limit(limit)
+    )
+    return [(a, entry) for a, entry in reversed(rows.all())]
 
 
 async def by_event(session: AsyncSession, channel: str, event_id: str) -> list[Attachment]:

@@ -170,6 +170,51 @@
     return li;
   }
 
+  // An attachment under its transcript line: a thumbnail that opens the full image, a document's
+  // name, type and size, a location's coordinates and map link. URLs and labels come from the server.
+  function attachmentBlock(a) {
+    const box = el("div", "attachment " + a.kind);
+    box.dataset.attachment = String(a.id);
+    box.dataset.status = a.status;
+    box.dataset.testid = "attachment";
+    if (a.status !== "fetched") {
+      box.appendChild(el("span", "attachment-status", a.kind_label + " · " + a.status_label));
+      return box;
+    }
+    if (a.kind === "location") {
+      box.appendChild(el("span", "coordinates", a.coordinates));
+      if (a.place) box.appendChild(el("span", "place", a.place));
+      const map = el("a", "map", a.map_label);
+      map.href = a.map; map.target = "_blank"; map.rel = "noopener noreferrer";
+      box.appendChild(map);
+      return box;
+    }
+    const link = el("a", "open");
+    link.href = a.url; link.target = "_blank"; link.rel = "noopener";
+    if (a.thumb) {
+      const img = el("img", "thumb");
+      img.src = a.thumb; img.alt = a.kind_label; img.dataset.testid = "attachment-thumb";
+      link.appendChild(img);
+    } else {
+      link.textContent = a.name || a.kind_label;
+      link.dataset.testid = "attachment-download";
+    }
+    box.append(link, el("span", "file-meta", [a.type_label, a.size].filter(Boolean).join(" · ")));
+    return box;
+  }
+
+  const files = new Map();
+  function placeAttachments(list) {
+    files.forEach((a) => {
+      const li = list.querySelector('li[data-id="' + a.entry + '"]');
+      if (!li) return;
+      const old = li.querySelector('[data-attachment="' + a.id + '"]');
+      if (old && old.dataset.status === a.status) return;
+      const block = attachmentBlock(a);
+      if (old) old.replaceWith(block); else li.appendChild(block);
+    });
+  }
+
   function ticketText(t) {
     if (!t || t.id === null) return "No open ticket.";
     if (t.status === "open") return "Ticket #" + t.id + " (" + t.reason + ") is waiting for an agent.";
@@ -193,8 +238,13 @@
       if (!loaded) { list.replaceChildren(); loaded = true; }
       const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
       data.entries.forEach((e) => list.appendChild(entry(e)));
+      placeAttachments(list);
       if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
       body.dataset.transcriptLoaded = "yes";
+    });
+    source.addEventListener("attachments", (ev) => {
+      (JSON.parse(ev.data).attachments || []).forEach((a) => files.set(a.id, a));
+      placeAttachments(list);
     });
     source.addEventListener("delivery", (ev) => {
       const states = JSON.parse(ev.data).states || {};

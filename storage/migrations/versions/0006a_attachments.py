@@ -38,6 +38,9 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(3), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("event_id", sa.String(128), nullable=True),
+        sa.Column(
+            "outbox_id", BigId, sa.ForeignKey("outbox_messages.id", ondelete="SET NULL"), nullable=True
+        ),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("source", sa.String(1000), nullable=True),
         sa.Column("mime", sa.String(100), nullable=True),

@@ -1,0 +1,149 @@
+"""Attachments in the console: what the transcript shows of them, and their content for signed-in agents.
+
+Content is served only under /console/api/files/<token> (256 random bits, not the row id), to a
+signed-in agent (401 otherwise: an API path), every view audited, with `Cache-Control: no-store`,
+`X-Content-Type-Options: nosniff`, a sandboxing CSP, and `Content-Disposition: attachment` for
+anything that is not an image: a document is downloaded, never rendered by the browser in our origin.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.console.i18n import N_, Translate, translator
+from bot.console.web import PREFIX, Console, Me, audited, inert, json_error, reading
+from storage.models import Attachment
+from storage.repositories import attachments as repo
+
+TYPE_LABELS = {
+    "application/pdf": N_("PDF document"),
+    "image/jpeg": N_("JPEG image"),
+    "image/png": N_("PNG image"),
+    "image/gif": N_("GIF image"),
+    "image/webp": N_("WebP image"),
+    "video/mp4": N_("MP4 video"),
+    "video/quicktime": N_("QuickTime video"),
+    "audio/ogg": N_("Voice message (Ogg)"),
+    "audio/mp4": N_("Audio (M4A)"),
+    "audio/mpeg": N_("Audio (MP3)"),
+}
+STATUS_LABELS = {
+    "pending": N_("Fetching…"),
+    "failed": N_("Could not be fetched"),
+    "refused": N_("Refused: %(reason)s"),
+}
+KIND_LABELS = {
+    "image": N_("Photo"),
+    "video": N_("Video"),
+    "audio": N_("Voice message"),
+    "file": N_("Document"),
+    "location": N_("Location"),
+}
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def map_url(lat: float, lon: float) -> str:
+    """A map at the coordinates: built from the numbers only, never from text the customer sent."""
+    return f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=17/{lat:.6f}/{lon:.6f}"
+
+
+def attachment_json(a: Attachment, entry: int | None, _: Translate) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": a.id,
+        "entry": entry,
+        "direction": a.direction,
+        "kind": a.kind,
+        "kind_label": _(KIND_LABELS.get(a.kind, a.kind)),
+        "status": a.status,
+        "status_label": _(STATUS_LABELS[a.status], reason=inert(a.error or ""))
+        if a.status in STATUS_LABELS
+        else "",
+        "name": inert(a.original_name) if a.original_name else None,
+    }
+    if a.kind == "location" and a.latitude is not None and a.longitude is not None:
+        out.update(
+            coordinates=f"{a.latitude:.6f}, {a.longitude:.6f}",
+            map=map_url(a.latitude, a.longitude),
+            map_label=_("Open in a map"),
+            place=inert(a.place) if a.place else None,
+        )
+    elif a.status == "fetched":
+        base = f"{PREFIX}/api/files/{a.token}"
+        out.update(
+            url=base,
+            thumb=f"{base}/thumb" if a.kind == "image" else None,
+            type_label=_(TYPE_LABELS.get(a.mime or "", a.mime or "")),
+            size=human_size(a.size),
+            open_label=_("Open the full image") if a.kind == "image" else _("Download"),
+        )
+    return out
+
+
+async def for_stream(console: Console, conv_id: int, me: Me, seen: dict[int, str]) -> list[dict[str, Any]]:
+    """The conversation's attachments that are new or changed since `seen` (which is updated)."""
+    async with reading(console.db) as s:
+        rows = await repo.with_entries(s, conv_id)
+    _ = translator(getattr(me, "locale", None))
+    changed = []
+    for a, entry in rows:
+        stamp = f"{a.status}:{entry}"
+        if seen.get(a.id) != stamp:
+            seen[a.id] = stamp
+            changed.append(attachment_json(a, entry, _))
+    return changed
+
+
+def _filename(a: Attachment) -> str:
+    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
+           "image/webp": ".webp", "video/mp4": ".mp4", "audio/ogg": ".ogg", "audio/mpeg": ".mp3",
+           "audio/mp4": ".m4a", "video/quicktime": ".mov"}.get(a.mime or "", "")  # fmt: skip
+    stem = (a.original_name or "").rsplit(".", 1)[0] if a.original_name else ""
+    stem = _UNSAFE_NAME.sub("_", stem).strip(" .")[:80] or f"{a.kind}-{a.id}"
+    # The extension follows the content, whatever the sender named it ("photo.jpg" that is a PDF).
+    return stem + ext
+
+
+async def content(console: Console, request: Request, me: Me) -> Response:
+    token = request.path_params["token"]
+    role = "thumb" if request.url.path.endswith("/thumb") else "full"
+    async with reading(console.db) as s:
+        att = await repo.by_token(s, token)
+        stored = await repo.content(s, att.id, role) if att is not None else None
+    if att is None or stored is None:
+        return json_error("no such file", 404)
+    await audited(
+        console.db,
+        me,
+        "attachment.view" if role == "full" else "attachment.thumbnail",
+        "attachment",
+        att.id,
+        {"conversation_id": att.conversation_id},
+    )
+    name = _filename(att) if role == "full" else f"thumb-{att.id}.jpg"
+    inline = stored.mime.startswith("image/")
+    disposition = "inline" if inline else "attachment"
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    headers = {
+        "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        # Opened on its own, the content can run nothing and reach nothing.
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }
+    return Response(stored.data, media_type=stored.mime, headers=headers)
