@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request, TranscriptMessage
+from storage.repositories import attachments as attachments_repo
 
 EraseMode = Literal["delete", "anonymize"]
 CUSTOMER_FIELDS = (
@@ -122,6 +123,25 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             for r in requests
         ],
         "conversations": out_conversations,
+        # What was sent, not the bytes: the files themselves are handed over on request (docs/attachments.md).
+        "attachments": [
+            {
+                "id": a.id,
+                "conversation_id": a.conversation_id,
+                "direction": a.direction,
+                "channel": a.channel,
+                "kind": a.kind,
+                "status": a.status,
+                "mime": a.mime,
+                "size": a.size,
+                "original_name": a.original_name,
+                "latitude": a.latitude,
+                "longitude": a.longitude,
+                "place": a.place,
+                "at": _jsonable(a.created_at),
+            }
+            for a in await attachments_repo.for_customer(session, customer_id)
+        ],
     }
 
 
@@ -164,6 +184,7 @@ async def erase_plan(session: AsyncSession, customer_id: int) -> dict[str, int]:
         "conversations": conversations,
         "bookings": bookings,
         "requests": requests,
+        "attachments": len(await attachments_repo.for_customer(session, customer_id)),
     }
 
 
@@ -186,6 +207,8 @@ async def erase_customer(
             )
         ).scalars()
     )
+    # The files and their content, explicitly (the conversations' cascade would take most of them too).
+    await attachments_repo.delete_for_customer(session, customer_id)
     if identity_ids:
         await session.execute(delete(Conversation).where(Conversation.identity_id.in_(identity_ids)))
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(identity_ids)))
