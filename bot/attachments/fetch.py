@@ -68,6 +68,10 @@ class Fetcher:
         if att.size is not None and att.size > limit:
             return await self._refuse(att, "too large", m.too_large(limit))
         ref = att.source or ""
+        if ref.startswith("upload:"):
+            # A web chat upload is kept while its request is answered; this job only runs when that
+            # request never finished (the process stopped): the customer is asked to send it again.
+            return await self._failed(att, run.now, "upload interrupted", final=True)
         source = self.sources.get(ref.partition(":")[0])
         if source is None:
             return await self._failed(att, run.now, "no source", final=True)
@@ -80,6 +84,16 @@ class Fetcher:
         except Exception as exc:  # FetchFailed and anything unexpected: try again later
             return await self._failed(att, run.now, type(exc).__name__)
         return await self._keep(att, data, run.now)
+
+    async def accept(self, attachment_id: int, data: bytes) -> str:
+        """Content that arrived with its request (a web chat upload): the same checks and storage."""
+        async with self.db.read() as s:
+            att = await repo.get(s, attachment_id)
+        if att is None or att.status != "pending":
+            return "gone" if att is None else f"already {att.status}"
+        if len(data) > self.settings.attachment_max_bytes:
+            return await self._refuse(att, "too large", m.too_large(self.settings.attachment_max_bytes))
+        return await self._keep(att, data, dt.datetime.now(dt.UTC))
 
     async def _keep(self, att: Attachment, data: bytes, now: dt.datetime) -> str:
         found = sniff(data[:64])

@@ -19,6 +19,9 @@ from storage.repositories.jobs import Planned
 from storage.repositories.tickets import open_ticket
 
 FETCH = "attachment.fetch"
+# A web chat upload's content comes with its request; its job waits this long and only acts when
+# that request never finished.
+UPLOAD_GRACE = dt.timedelta(minutes=10)
 
 
 async def record(s: AsyncSession, event: InboundEvent, conv: Conversation, identity: ChannelIdentity) -> bool:
@@ -47,7 +50,8 @@ async def record(s: AsyncSession, event: InboundEvent, conv: Conversation, ident
     )
     if row.status != "pending":
         return False
-    await jobs.plan(s, [Planned(f"attachment:{row.id}", FETCH, now, {"attachment_id": row.id})])
+    run_at = now + UPLOAD_GRACE if (body.source or "").startswith("upload:") else now
+    await jobs.plan(s, [Planned(f"attachment:{row.id}", FETCH, run_at, {"attachment_id": row.id})])
     return True
 
 

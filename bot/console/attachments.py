@@ -8,17 +8,20 @@ anything that is not an image: a document is downloaded, never rendered by the b
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from bot.attachments import outbound
+from bot.attachments.serve import file_response
 from bot.console.i18n import N_, Translate, translator
 from bot.console.web import PREFIX, Console, Me, audited, inert, json_error, reading
-from storage.models import Attachment
+from storage.models import Attachment, Conversation
 from storage.repositories import attachments as repo
+from storage.repositories import console as audit_repo
+from storage.repositories import tickets
 
 TYPE_LABELS = {
     "application/pdf": N_("PDF document"),
@@ -44,7 +47,6 @@ KIND_LABELS = {
     "file": N_("Document"),
     "location": N_("Location"),
 }
-_UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
 def human_size(n: int | None) -> str:
@@ -108,16 +110,6 @@ async def for_stream(console: Console, conv_id: int, me: Me, seen: dict[int, str
     return changed
 
 
-def _filename(a: Attachment) -> str:
-    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
-           "image/webp": ".webp", "video/mp4": ".mp4", "audio/ogg": ".ogg", "audio/mpeg": ".mp3",
-           "audio/mp4": ".m4a", "video/quicktime": ".mov"}.get(a.mime or "", "")  # fmt: skip
-    stem = (a.original_name or "").rsplit(".", 1)[0] if a.original_name else ""
-    stem = _UNSAFE_NAME.sub("_", stem).strip(" .")[:80] or f"{a.kind}-{a.id}"
-    # The extension follows the content, whatever the sender named it ("photo.jpg" that is a PDF).
-    return stem + ext
-
-
 async def content(console: Console, request: Request, me: Me) -> Response:
     token = request.path_params["token"]
     role = "thumb" if request.url.path.endswith("/thumb") else "full"
@@ -134,16 +126,56 @@ async def content(console: Console, request: Request, me: Me) -> Response:
         att.id,
         {"conversation_id": att.conversation_id},
     )
-    name = _filename(att) if role == "full" else f"thumb-{att.id}.jpg"
-    inline = stored.mime.startswith("image/")
-    disposition = "inline" if inline else "attachment"
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    headers = {
-        "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        # Opened on its own, the content can run nothing and reach nothing.
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
-        "Cross-Origin-Resource-Policy": "same-origin",
-    }
-    return Response(stored.data, media_type=stored.mime, headers=headers)
+    return file_response(att, stored, role)
+
+
+SEND_ERRORS = {
+    "too large": N_("The file is too large (at most %(mb)s MB)."),
+    "empty": N_("Choose a file first."),
+    "type not accepted": N_("Only photos (JPEG, PNG) and PDF documents can be sent."),
+    "image not readable": N_("This image could not be read."),
+}
+
+
+async def send(console: Console, request: Request, me: Me) -> Response:
+    """POST the file's bytes as the body (X-File-Name: its name, URL-encoded; X-CSRF-Token)."""
+    conv_id = int(request.path_params["conversation_id"])
+    _ = translator(getattr(me, "locale", None))
+    async with reading(console.db) as s:
+        ticket = await tickets.active_ticket(s, conv_id)
+        conv = await s.get(Conversation, conv_id)
+    if ticket is None or ticket.status != "claimed" or ticket.claimed_by != me.agent_id:
+        return json_error(_("Claim this conversation before replying."), 409)
+    if (
+        conv is not None
+        and conv.channel == "line"
+        and not (console.settings.public_url or "").startswith("https://")
+    ):
+        # LINE fetches what a bot sends from a public https URL: without one the file cannot go out.
+        return json_error(
+            _("Files can be sent on LINE only when COUNSELBOT_PUBLIC_URL is an https URL."), 409
+        )
+    data = await request.body()  # capped while it streams in (bot.app.body_cap)
+    name = unquote(request.headers.get("x-file-name", ""))[:255].replace("\x00", "") or None
+    limit = console.settings.attachment_max_bytes
+    try:
+        outbox_id = await outbound.send_file(console.db, console.bus, conv_id, me.agent_id, data, name, limit)
+    except outbound.NotSendable as exc:
+        reason = str(exc)
+        status = 413 if reason == "too large" else 415 if reason != "empty" else 400
+        return json_error(
+            _(SEND_ERRORS.get(reason, SEND_ERRORS["type not accepted"]), mb=limit // 1048576), status
+        )
+    except LookupError:
+        return json_error(_("No such conversation."), 404)
+    async with console.db.write() as s:
+        audit_repo.audit(
+            s,
+            me.actor,
+            "conversation.file",
+            "conversation",
+            conv_id,
+            {"outbox_id": outbox_id},
+            agent_id=me.agent_id,
+        )
+    return JSONResponse({"ok": True, "outbox_id": outbox_id})

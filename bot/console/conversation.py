@@ -310,6 +310,7 @@ PAGES = [
     Page("/conversations/{conversation_id:int}/note", note, ("POST",)),
     Page("/conversations/{conversation_id:int}/retry/{outbox_id:int}", retry_delivery, ("POST",)),
     Page("/conversations/{conversation_id:int}/take", take, ("POST",)),
+    Page("/conversations/{conversation_id:int}/attach", console_attachments.send, ("POST",)),
     Page("/api/files/{token:str}", console_attachments.content),
     Page("/api/files/{token:str}/thumb", console_attachments.content),
 ]

@@ -307,8 +307,14 @@ def _check_messages(messages: Any) -> str:
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
         return "messages: between 1 and 5 message objects"
     for m in messages:
+        if isinstance(m, dict) and m.get("type") == "image":
+            # LINE's rules for an image message: both URLs https, at most 2000 characters.
+            urls = (m.get("originalContentUrl"), m.get("previewImageUrl"))
+            if not all(isinstance(u, str) and u.startswith("https://") and len(u) <= 2000 for u in urls):
+                return "image: originalContentUrl and previewImageUrl must be https URLs"
+            continue
         if not isinstance(m, dict) or m.get("type") != "text":
-            return "only text messages are expected from counselbot"
+            return "only text and image messages are expected from counselbot"
         text = m.get("text")
         if not isinstance(text, str) or not text or _utf16(text) > 5000:
             return "text: 1 to 5000 characters"

@@ -187,6 +187,44 @@ class FakeTelegram:
             await asyncio.sleep(plan.late)
         return JSONResponse({"ok": True, "result": result})
 
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        return self._uploaded("sendPhoto", "photo", params)
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> Any:
+        return self._uploaded("sendDocument", "document", params)
+
+    def _uploaded(self, method: str, field_name: str, params: dict[str, Any]) -> Any:
+        chat_id = str(params.get("chat_id", ""))
+        if chat_id in self.blocked_chats:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        files = params.get("_files", {})
+        if field_name not in files:
+            raise _ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        name, data = files[field_name]
+        if not data:
+            raise _ApiError(400, "Bad Request: file must be non-empty")
+        self.uploads.append((method, chat_id, name, data))
+        self._next_message_id += 1
+        message_id = self._next_message_id
+        message = {
+            "message_id": message_id,
+            "date": int(dt.datetime.now(dt.UTC).timestamp()),
+            "chat": {"id": int(chat_id), "type": "private"},
+            "from": BOT_USER,
+        }
+        kind = {"sendPhoto": "photo", "sendDocument": "document"}[method]
+        if kind == "photo":
+            message["photo"] = [
+                {"file_id": f"sent{message_id}", "file_unique_id": f"u{message_id}", "width": 1, "height": 1}
+            ]
+        else:
+            message["document"] = {
+                "file_id": f"sent{message_id}",
+                "file_unique_id": f"u{message_id}",
+                "file_name": name,
+            }
+        return message
+
     async def _m_getfile(self, params: dict[str, Any]) -> Any:
         file_id = str(params.get("file_id", ""))
         found = self.files.get(file_id)
@@ -372,6 +410,11 @@ async def _params(request: Request) -> dict[str, Any]:
     if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        # Uploaded files (sendPhoto, sendDocument): name -> (file name, bytes).
+        uploads = {k: v for k, v in form.items() if not isinstance(v, str)}
+        if uploads:
+            params["_files"] = {k: (v.filename or "", await v.read()) for k, v in uploads.items()}
+        await form.close()
     for name in _JSON_PARAMS & params.keys():
         if isinstance(params[name], str):
             params[name] = json.loads(params[name])

@@ -263,7 +263,7 @@
       document.getElementById("ticket-changed").hidden = false;
       if (!t.mine) {
         replyText.disabled = true;
-        replyForm.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        replyForm.querySelectorAll("button, input[type=file]").forEach((b) => { b.disabled = true; });
       }
     });
 
@@ -284,6 +284,31 @@
         send.disabled = replyText.disabled;
       }
     });
+    // An agent's photo or PDF: the bytes as the body, through the outbox like a reply.
+    const filePick = document.getElementById("reply-file");
+    if (filePick) {
+      filePick.addEventListener("change", async () => {
+        const file = filePick.files[0];
+        if (!file) return;
+        filePick.disabled = true;
+        try {
+          const res = await fetch(filePick.dataset.action, {
+            method: "POST", credentials: "same-origin", body: file,
+            headers: {
+              "Content-Type": file.type || "application/octet-stream", "Accept": "application/json",
+              "X-CSRF-Token": csrf, "X-File-Name": encodeURIComponent(file.name),
+            },
+          });
+          const data = await res.json().catch(() => ({}));
+          showError(res.ok ? "" : (data.error || "Not sent."));
+        } catch (e) {
+          showError("Not sent: the connection failed. Try again.");
+        } finally {
+          filePick.value = "";
+          filePick.disabled = replyText.disabled;
+        }
+      });
+    }
     replyText.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); replyForm.requestSubmit(); }
     });

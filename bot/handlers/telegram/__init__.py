@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from bot.attachments.outbound import content_loader
 from bot.channels import AppContext, Component
 from bot.handlers.telegram.client import make_bot
 from bot.handlers.telegram.polling import Poller
@@ -24,7 +25,7 @@ def setup(ctx: AppContext) -> Component | None:
     if settings.telegram_bot_token is None:
         return None
     bot = make_bot(settings)
-    sender = TelegramSender(bot)
+    sender = TelegramSender(bot, files=content_loader(ctx.db))
     processor = UpdateProcessor(ctx.engine, bot)
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     webhook = TelegramWebhook(secret, processor, settings.max_body_bytes)
