@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     attachment_fetch_attempts: int = Field(5, ge=1, le=10)
     # How long a signed link to a file an agent sends (LINE fetches it from COUNSELBOT_PUBLIC_URL) lives.
     attachment_link_ttl: int = Field(3600, ge=60)
+    # Optional S3-compatible bucket for attachment content (docs/attachments.md#bucket-storage); unset,
+    # the content is kept in the database. The endpoint is for MinIO and the like (unset: AWS).
+    attachment_bucket: str | None = None
+    attachment_bucket_endpoint: str | None = None
+    attachment_bucket_region: str = "us-east-1"
+    attachment_bucket_prefix: str = "attachments/"
+    attachment_bucket_access_key: SecretStr | None = None
+    attachment_bucket_secret_key: SecretStr | None = None
     # Reminders and the daily purge; every process may run it (jobs are claimed in the database).
     scheduler_enabled: bool = True
 

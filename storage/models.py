@@ -444,7 +444,8 @@ class Attachment(Base):
 
 
 class AttachmentContent(Base):
-    """The bytes of an attachment (`full`: images re-encoded without metadata) and its thumbnail."""
+    """The bytes of an attachment (`full`: images re-encoded without metadata) and its thumbnail, kept
+    here or, with bucket storage configured, in the bucket under `bucket_key`."""
 
     __tablename__ = "attachment_contents"
     __table_args__ = (UniqueConstraint("attachment_id", "role", name="uq_attachment_content_role"),)
@@ -454,4 +455,6 @@ class AttachmentContent(Base):
     role: Mapped[str] = mapped_column(String(5))
     mime: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # The bytes, or (bucket storage) None and the object's key in the bucket.
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bucket_key: Mapped[str | None] = mapped_column(String(300))

@@ -21,6 +21,7 @@ from bot.attachments import messages as m
 from bot.attachments.inbound import FETCH
 from bot.attachments.sniff import sniff
 from bot.attachments.sources import Gone, HttpSource, Source, TelegramSource, TooLarge
+from bot.attachments.store import ContentStore
 from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import Msg
@@ -54,6 +55,7 @@ class Fetcher:
     ) -> None:
         self.engine, self.db, self.settings = engine, engine.db, settings
         self.sources = dict(sources)
+        self.store = ContentStore(settings)
         self.base_delay = base_delay
 
     async def __call__(self, run: JobRun) -> str:
@@ -106,6 +108,10 @@ class Fetcher:
             except images.BadImage:
                 return await self._refuse(att, "image not readable", m.REFUSED_TYPE)
             full, thumb, mime = cleaned.data, cleaned.thumb, cleaned.mime
+        # Into the bucket (when one is configured) before the unit of work: no network under its lock.
+        blobs = [await self.store.put(att.token, "full", mime, full)]
+        if thumb is not None:
+            blobs.append(await self.store.put(att.token, "thumb", "image/jpeg", thumb))
         since = dt.datetime.now(JST).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
         async with self.db.write() as s:
             used = await repo.used_since(
@@ -115,10 +121,9 @@ class Fetcher:
                 used.files + 1 > self.settings.attachment_daily_files
                 or used.bytes + len(full) > self.settings.attachment_daily_bytes
             )
-            if not over:
-                stored = await repo.store_content(
-                    s, att.id, kind=found.kind, mime=mime, full=full, thumb=thumb, now=now
-                )
+            stored = not over and await repo.store_content(s, att.id, kind=found.kind, blobs=blobs, now=now)
+        if not stored:
+            await self.store.delete([b.bucket_key for b in blobs if b.bucket_key])
         if over:
             return await self._refuse(att, "daily allowance used", m.DAILY_LIMIT)
         await self._changed(att)

@@ -22,6 +22,7 @@ from typing import Any
 from bot.attachments import images
 from bot.attachments.serve import filename
 from bot.attachments.sniff import sniff
+from bot.attachments.store import ContentStore
 from bot.bus import Bus
 from bot.config import Settings
 from bot.replies import Rendered
@@ -65,15 +66,38 @@ def prepare(data: bytes, limit: int) -> Prepared:
 async def send_file(
     db: Database,
     bus: Bus,
+    settings: Settings,
     conversation_id: int,
     agent_id: int | None,
     data: bytes,
     name: str | None,
-    limit: int,
 ) -> int:
     """The agent's file into the outbox; returns the outbox id. NotSendable, LookupError."""
-    prepared = await asyncio.to_thread(prepare, data, limit)
+    prepared = await asyncio.to_thread(prepare, data, settings.attachment_max_bytes)
+    store = ContentStore(settings)
+    token = repo.new_token()
+    blobs = [await store.put(token, "full", prepared.mime, prepared.full)]
+    if prepared.thumb is not None:
+        blobs.append(await store.put(token, "thumb", "image/jpeg", prepared.thumb))
     now = dt.datetime.now(dt.UTC)
+    try:
+        return await _enqueue(db, bus, conversation_id, agent_id, name, prepared, blobs, token, now)
+    except BaseException:
+        await store.delete([b.bucket_key for b in blobs if b.bucket_key])
+        raise
+
+
+async def _enqueue(
+    db: Database,
+    bus: Bus,
+    conversation_id: int,
+    agent_id: int | None,
+    name: str | None,
+    prepared: Prepared,
+    blobs: list[repo.Blob],
+    token: str,
+    now: dt.datetime,
+) -> int:
     async with db.write() as s:
         conv = await conv_repo.lock_conversation_by_id(s, conversation_id)
         if conv is None:
@@ -88,18 +112,11 @@ async def send_file(
                 source="agent:",
                 original_name=name,
                 size=len(prepared.full),
+                token=token,
             ),
             now,
         )
-        await repo.store_content(
-            s,
-            att.id,
-            kind=prepared.kind,
-            mime=prepared.mime,
-            full=prepared.full,
-            thumb=prepared.thumb,
-            now=now,
-        )
+        await repo.store_content(s, att.id, kind=prepared.kind, blobs=blobs, now=now)
         label = name or ("photo" if prepared.kind == "image" else "document")
         extra: dict[str, Any] = {
             "attachment": att.token,
@@ -171,15 +188,17 @@ def public_links(settings: Settings) -> Callable[[Rendered], Rendered]:
 Loaded = tuple[bytes, str, str]
 
 
-def content_loader(db: Database) -> Callable[[str], Awaitable[Loaded | None]]:
+def content_loader(db: Database, settings: Settings) -> Callable[[str], Awaitable[Loaded | None]]:
     """For Telegram's uploads: an agent's file's (bytes, mime, file name) by its token."""
+    store = ContentStore(settings)
 
     async def load(token: str) -> Loaded | None:
         async with db.read() as s:
             att = await repo.by_token(s, token)
             stored = await repo.content(s, att.id) if att is not None and att.direction == "out" else None
-        if att is None or stored is None:
+        data = await store.read(stored) if stored is not None else None
+        if att is None or stored is None or data is None:
             return None
-        return stored.data, stored.mime, filename(att)
+        return data, stored.mime, filename(att)
 
     return load

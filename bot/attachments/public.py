@@ -10,12 +10,14 @@ from starlette.routing import Route
 
 from bot.attachments.outbound import valid
 from bot.attachments.serve import file_response
+from bot.attachments.store import ContentStore
 from bot.channels import AppContext, Component
 from storage.repositories import attachments as repo
 
 
 def setup(ctx: AppContext) -> Component:
     secret = ctx.settings.secret()
+    store = ContentStore(ctx.settings)
 
     async def serve(request: Request) -> Response:
         token, role = request.path_params["token"], request.path_params["role"]
@@ -27,8 +29,9 @@ def setup(ctx: AppContext) -> Component:
             stored = (
                 await repo.content(s, att.id, role) if att is not None and att.direction == "out" else None
             )
-        if att is None or stored is None:
+        data = await store.read(stored) if stored is not None else None
+        if att is None or stored is None or data is None:
             return PlainTextResponse("not found", status_code=404)
-        return file_response(att, stored, role)
+        return file_response(att, stored, data, role)
 
     return Component(name="files", routes=[Route("/files/{token:str}/{role:str}", serve, methods=["GET"])])

@@ -38,7 +38,7 @@ def filename(a: Attachment) -> str:
     return stem + EXTENSIONS.get(a.mime or "", "")
 
 
-def file_response(a: Attachment, stored: AttachmentContent, role: str = "full") -> Response:
+def file_response(a: Attachment, stored: AttachmentContent, data: bytes, role: str = "full") -> Response:
     name = filename(a) if role == "full" else f"thumb-{a.id}.jpg"
     disposition = "inline" if stored.mime.startswith("image/") else "attachment"
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
@@ -51,4 +51,4 @@ def file_response(a: Attachment, stored: AttachmentContent, role: str = "full") 
         "Cross-Origin-Resource-Policy": "same-origin",
         "Referrer-Policy": "no-referrer",
     }
-    return Response(stored.data, media_type=stored.mime, headers=headers)
+    return Response(data, media_type=stored.mime, headers=headers)

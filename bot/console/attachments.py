@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.attachments import outbound
 from bot.attachments.serve import file_response
+from bot.attachments.store import ContentStore
 from bot.console.i18n import N_, Translate, translator
 from bot.console.web import PREFIX, Console, Me, audited, inert, json_error, reading
 from storage.models import Attachment, Conversation
@@ -116,7 +117,8 @@ async def content(console: Console, request: Request, me: Me) -> Response:
     async with reading(console.db) as s:
         att = await repo.by_token(s, token)
         stored = await repo.content(s, att.id, role) if att is not None else None
-    if att is None or stored is None:
+    data = await ContentStore(console.settings).read(stored) if stored is not None else None
+    if att is None or stored is None or data is None:
         return json_error("no such file", 404)
     await audited(
         console.db,
@@ -126,7 +128,7 @@ async def content(console: Console, request: Request, me: Me) -> Response:
         att.id,
         {"conversation_id": att.conversation_id},
     )
-    return file_response(att, stored, role)
+    return file_response(att, stored, data, role)
 
 
 SEND_ERRORS = {
@@ -159,7 +161,9 @@ async def send(console: Console, request: Request, me: Me) -> Response:
     name = unquote(request.headers.get("x-file-name", ""))[:255].replace("\x00", "") or None
     limit = console.settings.attachment_max_bytes
     try:
-        outbox_id = await outbound.send_file(console.db, console.bus, conv_id, me.agent_id, data, name, limit)
+        outbox_id = await outbound.send_file(
+            console.db, console.bus, console.settings, conv_id, me.agent_id, data, name
+        )
     except outbound.NotSendable as exc:
         reason = str(exc)
         status = 413 if reason == "too large" else 415 if reason != "empty" else 400

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from bot import logs
 from bot.attachments.fetch import build_fetcher
 from bot.attachments.inbound import FETCH
+from bot.attachments.store import ContentStore
 from bot.channels import AppContext, Component
 from bot.ops.health import Readiness
 from bot.ops.housekeeping import PURGE, RETRY_DEAD, plan_purge, purge_handler, retry_dead_handler
@@ -35,7 +36,7 @@ def build_scheduler(ctx: AppContext, config: SchedulerConfig | None = None) -> S
         ctx.db,
         {
             **reminders.handlers(),
-            PURGE: purge_handler(ctx.db),
+            PURGE: purge_handler(ctx.db, ContentStore(ctx.settings)),
             RETRY_DEAD: retry_dead_handler(ctx.db, ctx.bus),
             FETCH: build_fetcher(ctx.engine, ctx.settings),
         },

@@ -41,6 +41,8 @@ class NewAttachment:
     latitude: float | None = None
     longitude: float | None = None
     place: str | None = None
+    # Given when the content was put in a bucket under it before the row existed.
+    token: str | None = None
 
 
 async def add(session: AsyncSession, new: NewAttachment, now: dt.datetime) -> Attachment:
@@ -48,7 +50,7 @@ async def add(session: AsyncSession, new: NewAttachment, now: dt.datetime) -> At
     if new.kind not in KINDS or new.direction not in ("in", "out"):
         raise ValueError("unknown attachment kind or direction")
     row = Attachment(
-        token=new_token(),
+        token=new.token or new_token(),
         conversation_id=new.conversation_id,
         customer_id=new.customer_id,
         direction=new.direction,
@@ -116,27 +118,32 @@ async def refuse(session: AsyncSession, attachment_id: int, reason: str, mime: s
     return bool(getattr(result, "rowcount", 0))
 
 
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """One content row to write: the bytes (database storage) or the bucket key they were put under."""
+
+    role: str
+    mime: str
+    size: int
+    data: bytes | None = None
+    bucket_key: str | None = None
+
+
 async def store_content(
-    session: AsyncSession,
-    attachment_id: int,
-    *,
-    kind: str,
-    mime: str,
-    full: bytes,
-    thumb: bytes | None,
-    thumb_mime: str = "image/jpeg",
-    now: dt.datetime,
+    session: AsyncSession, attachment_id: int, *, kind: str, blobs: list[Blob], now: dt.datetime
 ) -> bool:
-    """The fetched content (and thumbnail) in; the attachment `fetched`. False if it is not pending any
-    more (fetched by an earlier, slower attempt, or erased meanwhile): nothing is written then."""
+    """The fetched content (and thumbnail) in; the attachment `fetched` with the `full` blob's type and
+    size. False if it is not pending any more (fetched by an earlier, slower attempt, or erased
+    meanwhile): nothing is written then."""
+    full = next(b for b in blobs if b.role == "full")
     result = await session.execute(
         update(Attachment)
         .where(Attachment.id == attachment_id, Attachment.status == "pending")
         .values(
             status="fetched",
             kind=kind,
-            mime=mime,
-            size=len(full),
+            mime=full.mime,
+            size=full.size,
             fetched_at=now,
             next_try_at=None,
             error=None,
@@ -146,13 +153,15 @@ async def store_content(
     )
     if not getattr(result, "rowcount", 0):
         return False
-    session.add(
-        AttachmentContent(attachment_id=attachment_id, role="full", mime=mime, size=len(full), data=full)
-    )
-    if thumb is not None:
+    for b in blobs:
         session.add(
             AttachmentContent(
-                attachment_id=attachment_id, role="thumb", mime=thumb_mime, size=len(thumb), data=thumb
+                attachment_id=attachment_id,
+                role=b.role,
+                mime=b.mime,
+                size=b.size,
+                data=b.data,
+                bucket_key=b.bucket_key,
             )
         )
     await session.flush()
@@ -260,6 +269,19 @@ async def for_customer(session: AsyncSession, customer_id: int) -> list[Attachme
         .order_by(Attachment.id)
     )
     return list(rows.scalars())
+
+
+async def bucket_keys_for_customer(session: AsyncSession, customer_id: int) -> list[str]:
+    """The bucket objects of the customer's attachments (deleted after their rows, by the caller)."""
+    ids = [a.id for a in await for_customer(session, customer_id)]
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(AttachmentContent.bucket_key).where(
+            AttachmentContent.attachment_id.in_(ids), AttachmentContent.bucket_key.is_not(None)
+        )
+    )
+    return [k for k in rows.scalars() if k]
 
 
 async def delete_for_customer(session: AsyncSession, customer_id: int) -> int:

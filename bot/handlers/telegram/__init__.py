@@ -25,7 +25,7 @@ def setup(ctx: AppContext) -> Component | None:
     if settings.telegram_bot_token is None:
         return None
     bot = make_bot(settings)
-    sender = TelegramSender(bot, files=content_loader(ctx.db))
+    sender = TelegramSender(bot, files=content_loader(ctx.db, settings))
     processor = UpdateProcessor(ctx.engine, bot)
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     webhook = TelegramWebhook(secret, processor, settings.max_body_bytes)

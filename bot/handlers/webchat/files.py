@@ -75,4 +75,7 @@ class WebchatFiles:
             stored = await repo.content(s, att.id) if att is not None else None
         if att is None or stored is None or att.conversation_id != conv_id:
             return JSONResponse({"error": "no such file"}, status_code=404)
-        return file_response(att, stored)
+        data = await self.fetcher.store.read(stored)
+        if data is None:
+            return JSONResponse({"error": "no such file"}, status_code=404)
+        return file_response(att, stored, data)

@@ -3,7 +3,8 @@
 - attachments: one row per file or location a customer sent (or an agent sent), created pending with
   the event and fetched afterwards by a job; kind and mime are what the content is, never the name.
 - attachment_contents: the bytes (`full`, images re-encoded without EXIF/GPS) and the `thumb`nail,
-  deleted with their attachment, which goes with its conversation or its customer.
+  deleted with their attachment, which goes with its conversation or its customer; with bucket
+  storage `data` is NULL and `bucket_key` names the object.
 
 Revision ID: 0006a
 Revises: 0005a
@@ -67,7 +68,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(5), nullable=False),
         sa.Column("mime", sa.String(100), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("bucket_key", sa.String(300), nullable=True),
         sa.UniqueConstraint("attachment_id", "role", name="uq_attachment_content_role"),
     )
 
