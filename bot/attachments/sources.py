@@ -7,13 +7,14 @@ is never held in memory whole.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
-from telegram import Bot
-from telegram.error import BadRequest, TelegramError
 
 from bot.config import Settings
+
+if TYPE_CHECKING:  # imported where used: PTB is set up (PTB_TIMEDELTA) by bot.handlers.telegram.client
+    from telegram import Bot
 
 
 class TooLarge(Exception):
@@ -93,6 +94,8 @@ class TelegramSource:
         self._bot = bot
 
     async def fetch(self, ref: str, limit: int) -> bytes:
+        from telegram.error import BadRequest, TelegramError
+
         try:
             file = await self._bot.get_file(ref.removeprefix("telegram:"))
             if file.file_size is not None and file.file_size > limit:
