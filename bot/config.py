@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     telegram_polling: bool = False
     telegram_agents_chat_id: str | None = None
+    # The on-call person's Telegram @username: urgent tickets outside business hours mention them in
+    # the agents' group, so Telegram notifies them even when the group is muted (docs/hours.md).
+    oncall_telegram: str | None = None
+    # An agent signed in but without a console request for this long shows as away (and gets no
+    # auto-assigned conversations).
+    away_after_minutes: int = Field(10, ge=1)
 
     # Payment instructions for every language when an admin has not set any in the console. Unset, the
     # bot's own text is shown, translated into the customer's language (a text set here is shown as is).

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import modes
+from bot import modes, team
 from bot.apply import apply_effects
 from bot.attachments import inbound as attachments_inbound
 from bot.bus import Bus
@@ -151,6 +151,9 @@ class Engine:
             publish.extend(("tickets", {"ticket_id": t}) for t in settled.ticket_ids)
             step = settled.step
             conv.mode = step.mode
+            if step.handoff:
+                # Auto-assignment, and the team's hours, presence and wait told to the customer.
+                step = await team.after_handoff(s, self.settings, step, settled.ticket_ids, event.received_at)
             conv.version += 1
             # Rendered with the facts as the turn ended: a chat linked in this event shows the
             # customer's own time from the first fee summary on, a language switch its new language.

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time, get_timezone_location
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -42,6 +42,13 @@ class When:
 
     at: dt.datetime
     date_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """When the team opens: weekday, date and time in Japan, and the customer's own time beside it."""
+
+    at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +145,8 @@ class Translator:
             return self.yen(value.amount)
         if isinstance(value, When):
             return self.when(value.at, date_only=value.date_only)
+        if isinstance(value, Opening):
+            return self.opening(value.at)
         if isinstance(value, dt.datetime):
             return self.when(value)
         if isinstance(value, dt.date):
@@ -182,6 +191,39 @@ class Translator:
             # The zone's city in the customer's language ("Taipei", "台北", "ไทเป"), never "Asia/Taipei".
             text += f" ({get_timezone_location(zone, locale=self.babel, return_city=True)})"
         return text
+
+    def opening(self, at: dt.datetime) -> str:
+        """ "Monday, Dec 7, 9:00 AM Japan time (8:00 AM in Taipei)", in the customer's language."""
+        jst = at.astimezone(JST)
+        day = format_skeleton("MMMEEEEd", jst, locale=self.babel, tzinfo=JST)
+        time = format_time(jst, format="short", locale=self.babel, tzinfo=JST)
+        zone = _zone(self.customer_tz)
+        if zone is None:
+            return self.render(msg("{day}, {time} Japan time", day=day, time=time))
+        local = at.astimezone(zone)
+        local_time = format_time(local, format="short", locale=self.babel, tzinfo=zone)
+        if local.date() != jst.date():
+            local_time = f"{format_skeleton('MMMEd', local, locale=self.babel, tzinfo=zone)} {local_time}"
+        city = get_timezone_location(zone, locale=self.babel, return_city=True)
+        return self.render(
+            msg(
+                "{day}, {time} Japan time ({local} in {city})",
+                day=day,
+                time=time,
+                local=local_time,
+                city=city,
+            )
+        )
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    """The customer's zone when known and not Japan's own."""
+    if not name or name == "Asia/Tokyo":
+        return None
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return None
 
 
 @functools.cache

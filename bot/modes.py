@@ -4,6 +4,10 @@
      │                  │  ^──release──┘ │ ^──reassign──┘
      └──take over───────┴──────> agent   │
     queued ──"menu" from the customer──> bot
+    queued ──auto-assign (an online agent who speaks the language, below capacity)──> agent
+
+Auto-assignment is a claim made by the team's round robin (`assign`, `assign_waiting`); with the
+admins' setting "manual" it never happens and tickets wait to be claimed by hand.
 
 The rules are pure (`answering`, `after_turn`); the transitions that touch tickets run their SQL
 through storage.repositories.modes inside the caller's unit of work, so a ticket and its
@@ -14,13 +18,17 @@ conversation's mode always change together. Resolving and handing back is one fu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import availability
 from bot.dialogs.keywords import is_menu
 from bot.events import Body, ChoiceIn, TextIn
 from storage.models import Ticket
+from storage.repositories import availability as team_repo
+from storage.repositories import hours as hours_repo
 from storage.repositories import modes as repo
 
 
@@ -108,3 +116,75 @@ async def hand_back(session: AsyncSession, conversation_id: int) -> None:
 
 class Changed(Exception):
     """A transition's precondition no longer held (another agent acted first)."""
+
+
+# A console session with no request for this long has ended (= bot.console.auth.IDLE_TIMEOUT).
+SESSION_IDLE = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The admins' setting: `auto` assigns new tickets round robin; `manual` leaves them to be claimed."""
+
+    auto: bool = False
+    default_capacity: int = availability.DEFAULT_CAPACITY
+    away_after: dt.timedelta = dt.timedelta(minutes=10)
+
+
+async def assignment(session: AsyncSession, away_after: dt.timedelta) -> Assignment:
+    mode = await hours_repo.setting(session, "assignment")
+    capacity = await hours_repo.setting(session, "capacity")
+    return Assignment(
+        auto=mode == "auto",
+        default_capacity=int(capacity) if capacity and capacity.isdigit() else availability.DEFAULT_CAPACITY,
+        away_after=away_after,
+    )
+
+
+async def assign(session: AsyncSession, ticket_id: int, now: dt.datetime, rules: Assignment) -> int | None:
+    """Auto-assign one open ticket (the agent's id), or None: manual mode, or nobody fits (it waits)."""
+    if not rules.auto:
+        return None
+    # Only a conversation waiting for a person: a ticket opened beside a flow the bot goes on with
+    # (e.g. a cancellation to confirm) must not silence the bot by being claimed.
+    is_open, locale = await repo.locale_of_ticket(session, ticket_id, Mode.QUEUED)
+    if not is_open:
+        return None
+    team = await team_repo.team(session, now, now - SESSION_IDLE)
+    given = await _give(session, ticket_id, locale, team, now, rules)
+    return None if given is None else given.id
+
+
+async def assign_waiting(session: AsyncSession, now: dt.datetime, rules: Assignment) -> list[tuple[int, int]]:
+    """Someone may have become available: assign what waits, urgent and oldest first. (ticket, agent)."""
+    if not rules.auto:
+        return []
+    waiting = await repo.waiting(session, Mode.QUEUED)
+    if not waiting:
+        return []
+    team = await team_repo.team(session, now, now - SESSION_IDLE)
+    done: list[tuple[int, int]] = []
+    for ticket_id, locale in waiting:
+        given = await _give(session, ticket_id, locale, team, now, rules)
+        if given is not None:
+            done.append((ticket_id, given.id))
+            team = [given if a.id == given.id else a for a in team]
+    return done
+
+
+async def _give(
+    session: AsyncSession,
+    ticket_id: int,
+    locale: str | None,
+    team: list[team_repo.AgentLoad],
+    now: dt.datetime,
+    rules: Assignment,
+) -> team_repo.AgentLoad | None:
+    """Claim the ticket for the agent whose turn it is; returns that agent as they are now."""
+    agent = availability.pick(
+        team, availability.language_of(locale), now, rules.away_after, rules.default_capacity
+    )
+    if agent is None or not await claim(session, ticket_id, agent.id, now):
+        return None
+    turn = await repo.mark_assigned(session, agent.id)
+    return replace(agent, load=agent.load + 1, assign_turn=turn)

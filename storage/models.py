@@ -117,7 +117,13 @@ class Booking(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "user_id", name="uq_conversation_channel_user"),
+        # The console's list of every conversation: newest activity first, keyset-paged (0006c).
+        Index("ix_conversation_recent", "last_event_at", "id"),
+        Index("ix_conversation_locale_recent", "locale", "last_event_at", "id"),
+        Index("ix_conversation_mode_recent", "mode", "last_event_at", "id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
@@ -227,7 +233,11 @@ class Request(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_ticket_open", "status", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_ticket_open", "status", "priority", "created_at"),
+        Index("ix_ticket_conversation", "conversation_id", "status"),
+        Index("ix_ticket_claimed_by", "claimed_by", "conversation_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
@@ -268,6 +278,14 @@ class Agent(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # An admin requires the second factor of this agent (admins always need it).
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # What the agent chose in the console header: online | away (offline = no live session).
+    presence: Mapped[str] = mapped_column(String(8), default="online", server_default="online")
+    # The languages they serve, comma-separated codes (ja,en,zh,ko,th,vi); set by admins.
+    languages: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Open conversations auto-assignment gives them at most; NULL: the team's default.
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    # Round robin: each auto-assignment takes the next turn number; the lowest eligible goes next.
+    assign_turn: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AgentRecoveryCode(Base):
@@ -354,6 +372,26 @@ class Flag(Base):
     __tablename__ = "flags"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class WeeklyHours(Base):
+    """One opening interval of a weekday (JST minutes after midnight; end <= start runs past midnight)."""
+
+    __tablename__ = "weekly_hours"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+
+
+class DayOverride(Base):
+    """A dated exception to the weekly hours: closed all day, or a public holiday kept open."""
+
+    __tablename__ = "day_overrides"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
 
 
 class LinkFailure(Base):
@@ -458,3 +496,38 @@ class AttachmentContent(Base):
     # The bytes, or (bucket storage) None and the object's key in the bucket.
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     bucket_key: Mapped[str | None] = mapped_column(String(300))
+
+
+class Label(Base):
+    """An admin-managed label for conversations; `colour` is a key of a fixed palette (CSS classes)."""
+
+    __tablename__ = "labels"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    colour: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class ConversationLabel(Base):
+    __tablename__ = "conversation_labels"
+    __table_args__ = (Index("ix_conversation_label_label", "label_id", "conversation_id"),)
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    label_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    added_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class CustomerNote(Base):
+    """An agent's note on the customer (internal, never sent), beside the notes in a conversation."""
+
+    __tablename__ = "customer_notes"
+    __table_args__ = (Index("ix_customer_note_customer", "customer_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)

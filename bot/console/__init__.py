@@ -20,10 +20,13 @@ from bot.console import (
     bookings,
     conversation,
     customers,
+    finder,
     import_progress,
+    labels,
     linklocks,
     queue,
     resolve,
+    team,
 )
 from bot.console.notify import AgentsGroupNotifier
 from bot.console.web import HERE, PREFIX, Console, Page
@@ -36,11 +39,14 @@ PAGES: list[Page] = [
     *queue.PAGES,
     *conversation.PAGES,
     *resolve.PAGES,
+    *finder.PAGES,
+    *labels.PAGES,
     *customers.PAGES,
     *bookings.PAGES,
     *import_progress.PAGES,
     *linklocks.PAGES,
     *admin.PAGES,
+    *team.PAGES,
 ]
 
 

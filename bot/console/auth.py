@@ -110,7 +110,7 @@ async def lookup(console: Console, request: Request) -> tuple[Me, str] | None:
             stored = await repo.session_with_agent(s, key)
             if stored is not None:
                 stored[0].last_seen_at = now
-    return Me(agent.id, agent.email, agent.name, agent.role, sess.csrf_token, key), where
+    return Me(agent.id, agent.email, agent.name, agent.role, sess.csrf_token, key, agent.presence), where
 
 
 async def current(console: Console, request: Request) -> Me | None:

@@ -35,6 +35,7 @@ from storage.models import Request as FiledRequest
 from storage.repositories import bookings, texts, tickets
 from storage.repositories import console as audit_repo
 from storage.repositories import console_customers as customers
+from storage.repositories import labels as label_repo
 from storage.repositories.conversations import add_transcript
 
 FINAL = ("sent", "dead", "cancelled")
@@ -104,6 +105,9 @@ async def page(console: Console, request: Request, me: Me) -> Response:
         )
         agents = await audit_repo.active_agents(s)
         history = await tickets.ticket_history(s, conv_id, 10)
+        conv_labels = await label_repo.labels_of_conversation(s, conv_id)
+        all_labels = await label_repo.all_labels(s)
+        customer_notes = await label_repo.customer_notes(s, customer.id, 20) if customer else []
     await audited(
         console.db,
         me,
@@ -129,6 +133,9 @@ async def page(console: Console, request: Request, me: Me) -> Response:
         canned=canned,
         agents=agents,
         history=history,
+        conv_labels=conv_labels,
+        all_labels=all_labels,
+        customer_notes=customer_notes,
         reason_label=reason_label,
         now=now,
         max_chars=console.settings.max_message_chars,

@@ -19,6 +19,7 @@ from storage.repositories import console as audit_repo
 from storage.repositories import console_customers as customers
 from storage.repositories import console_data as data
 from storage.repositories import customers as customer_repo
+from storage.repositories import labels as label_repo
 
 EDITABLE = ("full_name", "birth_date", "gender", "phone", "email", "timezone", "locale", "contract_ends_on")
 
@@ -92,6 +93,7 @@ async def view(
         requests = await customers.requests_of_customer(s, customer_id)
         unlinked = await customers.unlinked_identities(s, 30)
         plan = await data.erase_plan(s, customer_id)
+        customer_notes = await label_repo.customer_notes(s, customer_id)
     action = "customer.view_treatment" if show_health else "customer.view"
     await audited(console.db, me, action, "customer", customer_id)
     return console.render(
@@ -108,6 +110,7 @@ async def view(
         show_health=show_health,
         plan=plan,
         default_mode=data.default_mode(plan),
+        customer_notes=customer_notes,
         error=error,
     )
 

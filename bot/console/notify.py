@@ -1,5 +1,8 @@
 """Optional: each new ticket is also posted to the agents' Telegram group (COUNSELBOT_TELEGRAM_AGENTS_CHAT_ID).
 
+An urgent ticket outside business hours is marked "ON CALL" and mentions the on-call person
+(COUNSELBOT_ONCALL_TELEGRAM, an @username): Telegram notifies a mentioned member even in a muted group.
+
 The post says only the ticket number, reason, priority, language, channel and a console link: no names
 or message text leave for Telegram. With several server processes every one hears the bus, so a flag
 row (inserted once per ticket) decides which process posts. A failed post is logged, not retried.
@@ -12,6 +15,7 @@ import logging
 
 import httpx
 
+from bot import team
 from bot.channels import AppContext
 from bot.console.queue import reason_label
 from bot.console.web import PREFIX, language
@@ -51,13 +55,14 @@ class AgentsGroupNotifier:
                 if ticket and ticket.conversation_id
                 else None
             )
-        if ticket is None or ticket.status != "open":
+        # An auto-assigned ticket is claimed already; it is posted all the same (the team sees it).
+        if ticket is None or ticket.status == "resolved":
             return False
         base = (
             self.ctx.settings.public_url or f"http://{self.ctx.settings.host}:{self.ctx.settings.port}"
         ).rstrip("/")
         link = f"{base}{PREFIX}/conversations/{conv.id}" if conv else f"{base}{PREFIX}/"
-        urgent = "URGENT " if ticket.priority == "urgent" else ""
+        urgent = await self._urgency(ticket)
         where = f"{language(conv.locale)} · {conv.channel}" if conv else ""
         text = f"{urgent}New ticket #{ticket.id}: {reason_label(ticket.reason)}\n{where}\n{link}".replace(
             "\n\n", "\n"
@@ -72,3 +77,15 @@ class AgentsGroupNotifier:
             log.warning("console: agents' group post refused", extra={"status": response.status_code})
             return False
         return True
+
+    async def _urgency(self, ticket: Ticket) -> str:
+        """ "" | "URGENT " | "URGENT · ON CALL @who " (urgent while the team is closed)."""
+        if ticket.priority != "urgent":
+            return ""
+        async with self.ctx.db.read() as s:
+            rules = await team.load_rules(s)
+        if team.open_now(rules, dt.datetime.now(dt.UTC)):
+            return "URGENT "
+        who = self.ctx.settings.oncall_telegram
+        mention = f" @{who.lstrip('@')}" if who else ""
+        return f"URGENT · ON CALL{mention} "

@@ -13,8 +13,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot import modes
+from bot import availability, modes
 from bot.console import sse
+from bot.console import team as team_panel
+from bot.console.i18n import N_
 from bot.console.web import (
     PREFIX,
     Console,
@@ -29,9 +31,9 @@ from bot.console.web import (
     redirect,
     wants_json,
 )
-from storage.models import Agent
+from storage.models import Agent, Label
 from storage.repositories import console as audit_repo
-from storage.repositories import tickets
+from storage.repositories import conversation_list, tickets
 
 REASONS = {
     "human": "Asked for a person",
@@ -50,7 +52,7 @@ def reason_label(reason: str) -> str:
     return REASONS.get(reason, reason.replace("_", " ").capitalize())
 
 
-def row_json(row: tickets.QueueRow, me: Me) -> dict[str, Any]:
+def row_json(row: tickets.QueueRow, me: Me, labels: list[Label] | None = None) -> dict[str, Any]:
     return {
         "id": row.ticket_id,
         "conversation_id": row.conversation_id,
@@ -62,34 +64,52 @@ def row_json(row: tickets.QueueRow, me: Me) -> dict[str, Any]:
         "channel": row.channel or "",
         "locale": row.locale or "",
         "language": language(row.locale) if row.locale else "",
+        # The code agents' languages are matched on (ja, en, zh, ko, th, vi): the "my languages" filter.
+        "language_code": availability.language_of(row.locale),
         "claimed_by": inert(row.claimed_by_name),  # an agent's name: bidi controls shown as codes
         "mine": row.claimed_by == me.agent_id,
+        # A label's name is staff text (set by admins); its colour a key of the fixed palette.
+        "labels": [{"name": inert(label.name), "colour": label.colour} for label in labels or []],
     }
 
 
 async def snapshot(console: Console, me: Me) -> list[dict[str, Any]]:
     async with reading(console.db) as s:
-        return [row_json(r, me) for r in await tickets.queue(s)]
+        rows = await tickets.queue(s)
+        labels = await conversation_list.labels_of(
+            s, sorted({r.conversation_id for r in rows if r.conversation_id})
+        )
+    return [row_json(r, me, labels.get(r.conversation_id or 0)) for r in rows]
+
+
+async def team_snapshot(console: Console) -> list[dict[str, Any]]:
+    async with reading(console.db) as s:
+        return await team_panel.team_rows(s, console, dt.datetime.now(dt.UTC))
 
 
 async def page(console: Console, request: Request, me: Me) -> Response:
-    return console.render("queue.html", me, active="queue")
+    async with reading(console.db) as s:
+        agent = await s.get(Agent, me.agent_id)
+    mine = agent.languages if agent is not None else ""
+    # Signing in (or coming back to the queue) makes an agent available: what waits may be theirs now.
+    await team_panel.offer_waiting_now(console)
+    return console.render("queue.html", me, active="queue", my_languages=mine)
 
 
 async def api_queue(console: Console, request: Request, me: Me) -> Response:
-    return JSONResponse({"tickets": await snapshot(console, me)})
+    return JSONResponse({"tickets": await snapshot(console, me), "team": await team_snapshot(console)})
 
 
 async def stream(console: Console, request: Request, me: Me) -> Response:
     last: list[str] = [""]
 
     async def produce() -> list[tuple[str, Any]]:
-        rows = await snapshot(console, me)
-        encoded = json.dumps(rows)
+        data = {"tickets": await snapshot(console, me), "team": await team_snapshot(console)}
+        encoded = json.dumps(data)
         if encoded == last[0]:
             return []
         last[0] = encoded
-        return [("queue", {"tickets": rows})]
+        return [("queue", data)]
 
     return sse.response(request, console.bus, ["tickets"], produce, alive=sse.session_check(console.db, me))
 
@@ -156,11 +176,14 @@ async def release(console: Console, request: Request, me: Me) -> Response:
         found = await tickets.holder(s, ticket_id)
         if done:
             audit_repo.audit(s, me.actor, "ticket.release", "ticket", ticket_id, agent_id=me.agent_id)
+            # Back in the queue, and a place freed: the round robin may hand it (or another) on.
+            assigned = await team_panel.offer_waiting(s, console, dt.datetime.now(dt.UTC))
     if not done or found is None:
         return _answer(
             request, console, me, 409, "Only the agent holding this ticket (or an admin) can release it."
         )
     await _changed(console, ticket_id, found[0].conversation_id)
+    await team_panel.publish_assigned(console, assigned)
     if wants_json(request):
         return JSONResponse({"ok": True})
     return redirect(f"{PREFIX}/")
@@ -177,6 +200,10 @@ async def reassign(console: Console, request: Request, me: Me) -> Response:
         target = await s.get(Agent, to_agent)
         if target is None or target.disabled_at is not None:
             return _answer(request, console, me, 400, "That agent does not exist or is disabled.")
+        if not await team_panel.is_signed_in(s, to_agent):
+            return _answer(
+                request, console, me, 409, N_("That agent is offline: nothing is assigned to them.")
+            )
         done = await modes.reassign(
             s, ticket_id, None if me.is_admin else me.agent_id, to_agent, dt.datetime.now(dt.UTC)
         )

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot import modes
+from bot.console import team as team_panel
 from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
 from bot.i18n import JST, Msg, When, Yen, msg
 from bot.policy import cancellation_fee
@@ -223,11 +224,14 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
             )
             # The hand-back commits with the resolution: never a resolved ticket with a silent bot.
             publish = await _hand_back(console, s, conv_id, resolution.notice)
+            # A place freed: the round robin may hand a waiting ticket on (auto mode only).
+            assigned = await team_panel.offer_waiting(s, console, now)
     except Invalid as exc:
         return console.error(me, 400, str(exc))
     for topic, payload in publish:
         await console.bus.publish(topic, payload)
     await console.bus.publish("tickets", {"ticket_id": ticket_id})
+    await team_panel.publish_assigned(console, assigned)
     return redirect(f"{PREFIX}/conversations/{conv_id}" if conv_id else f"{PREFIX}/")
 
 

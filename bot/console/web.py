@@ -107,6 +107,8 @@ class Me:
     role: str
     csrf: str
     session_id: str
+    # online | away, as chosen in the header (bot.availability; offline = no session)
+    presence: str = "online"
 
     @property
     def is_admin(self) -> bool:

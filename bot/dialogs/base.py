@@ -41,6 +41,20 @@ class CustomerFact:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamFact:
+    """The team's availability when a person is asked for (bot.team loads it; engine side)."""
+
+    open_now: bool
+    # When the team opens next (while closed); None: no opening is set ahead.
+    next_opening: dt.datetime | None
+    anyone_online: bool
+    # The typical wait of recent tickets (created to claimed); None: too few to say.
+    expected_wait: dt.timedelta | None
+    # The ticket is urgent and the team is closed: the on-call person was alerted.
+    on_call: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     channel: str
     locale: str
@@ -57,6 +71,8 @@ class Facts:
     answer: Any = None
     # The customer's own words when the event was text, also when they were read as a press.
     typed: str | None = None
+    # Only when this turn asked for a person (loaded after the turn, for the handoff notice).
+    team: TeamFact | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,15 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, ChannelIdentity, Conversation, Customer, Request, TranscriptMessage
+from storage.models import (
+    Booking,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    CustomerNote,
+    Request,
+    TranscriptMessage,
+)
 from storage.repositories import attachments as attachments_repo
 
 EraseMode = Literal["delete", "anonymize"]
@@ -94,6 +102,11 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
                 ],
             }
         )
+    notes = (
+        await session.execute(
+            select(CustomerNote).where(CustomerNote.customer_id == customer_id).order_by(CustomerNote.id)
+        )
+    ).scalars()
     return {
         "exported_at": dt.datetime.now(dt.UTC).isoformat(),
         "customer": {"id": customer.id, **{f: _jsonable(getattr(customer, f)) for f in CUSTOMER_FIELDS}},
@@ -123,6 +136,8 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             for r in requests
         ],
         "conversations": out_conversations,
+        # What the agency's staff noted about the person is their personal data too.
+        "notes": [{"at": _jsonable(n.created_at), "text": n.text} for n in notes],
         # What was sent, not the bytes: the files themselves are handed over on request (docs/attachments.md).
         "attachments": [
             {
@@ -213,6 +228,8 @@ async def erase_customer(
         await session.execute(delete(Conversation).where(Conversation.identity_id.in_(identity_ids)))
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(identity_ids)))
     await session.execute(delete(Request).where(Request.customer_id == customer_id))
+    # Notes on the customer are about the person: gone in both modes (anonymize keeps the row).
+    await session.execute(delete(CustomerNote).where(CustomerNote.customer_id == customer_id))
     if mode == "delete":
         await session.execute(delete(Booking).where(Booking.customer_id == customer_id))
         await session.execute(delete(Customer).where(Customer.id == customer_id))

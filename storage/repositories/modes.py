@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, Ticket
+from storage.models import Agent, Conversation, Ticket
 
 
 async def claim(session: AsyncSession, ticket_id: int, agent_id: int, now: dt.datetime, mode: str) -> bool:
@@ -101,3 +101,36 @@ async def open_claimed(
 
 async def set_mode(session: AsyncSession, conversation_id: int, mode: str) -> None:
     await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(mode=mode))
+
+
+async def waiting(session: AsyncSession, mode: str) -> list[tuple[int, str | None]]:
+    """Open tickets whose conversation is in `mode` (waiting for a person), urgent then oldest first:
+    (ticket id, the conversation's locale). A ticket the bot's flow goes on beside is not one."""
+    rows = await session.execute(
+        select(Ticket.id, Conversation.locale)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        .where(Ticket.status == "open", Conversation.mode == mode)
+        .order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)
+    )
+    return [(t, loc) for t, loc in rows]
+
+
+async def locale_of_ticket(session: AsyncSession, ticket_id: int, mode: str) -> tuple[bool, str | None]:
+    """(whether the ticket is open with a conversation in `mode`, that conversation's locale)."""
+    row = (
+        await session.execute(
+            select(Conversation.locale)
+            .join(Ticket, Ticket.conversation_id == Conversation.id)
+            .where(Ticket.id == ticket_id, Ticket.status == "open", Conversation.mode == mode)
+        )
+    ).first()
+    return (False, None) if row is None else (True, row[0])
+
+
+async def mark_assigned(session: AsyncSession, agent_id: int) -> int:
+    """The round robin's turn moves on past this agent: it takes the next turn number."""
+    turn = select(func.coalesce(func.max(Agent.assign_turn), 0) + 1).scalar_subquery()
+    result = await session.execute(
+        update(Agent).where(Agent.id == agent_id).values(assign_turn=turn).returning(Agent.assign_turn)
+    )
+    return int(result.scalar_one() or 0)

@@ -46,3 +46,37 @@ async def test_each_new_ticket_is_posted_once_without_personal_data(
     )
     assert second.startswith("New ticket #2: Asked for a person\nEnglish · webchat")
     assert "Kim" not in first and "010" not in first
+
+
+async def test_an_urgent_ticket_outside_hours_is_marked_on_call_and_mentions_the_person(
+    sqlite_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    import datetime as dt
+
+    from bot import hours
+    from storage.repositories import conversations
+    from storage.repositories import hours as hours_repo
+    from storage.repositories.tickets import open_ticket
+
+    async with run_fake_telegram() as fake:
+        settings = settings_for(
+            sqlite_url,
+            telegram_bot_token=fake.token,
+            telegram_api_base=fake.base_url,
+            telegram_agents_chat_id=GROUP,
+            oncall_telegram="@oncall_aiko",
+        )
+        async with running(settings) as app:
+            today = dt.datetime.now(hours.JST).date()
+            async with app.db.write() as s:
+                for weekday in range(7):
+                    await hours_repo.set_weekday(s, weekday, [(9 * 60, 18 * 60)])
+                await hours_repo.set_override(s, today, False, "test", dt.datetime.now(dt.UTC))
+            async with app.db.write() as s:
+                ident = await conversations.identity_for(s, "webchat", "visitor")
+                conv = await conversations.lock_conversation(s, "webchat", "visitor", ident.id)
+                ticket = await open_ticket(s, conv.id, "special", "urgent")
+            await app.engine.bus.publish("tickets", {"ticket_id": ticket.id})
+            await eventually(lambda: len(fake.texts(GROUP)) == 1)
+    (text,) = fake.texts(GROUP)
+    assert text.startswith(f"URGENT · ON CALL @oncall_aiko New ticket #{ticket.id}: ")

@@ -89,6 +89,18 @@
       button.disabled = false;
     }
 
+    function labelChips(labels) {
+      const box = el("span", "labels");
+      (labels || []).forEach((l) => {
+        // The colour picks a class of the fixed palette; anything else gets the default look.
+        const colour = /^[a-z]{1,16}$/.test(l.colour) ? l.colour : "grey";
+        const chip = el("span", "label label-" + colour, l.name);
+        chip.dataset.testid = "label";
+        box.appendChild(chip);
+      });
+      return box;
+    }
+
     function row(t) {
       const li = el("li", "ticket " + t.priority + " " + t.status);
       li.dataset.ticket = String(t.id);
@@ -111,6 +123,7 @@
       li.append(
         el("span", "priority", t.priority === "urgent" ? "Urgent" : "Normal"),
         el("span", "reason", t.reason_label),
+        labelChips(t.labels),
         el("span", "lang", t.language || "—"),
         el("span", "channel", t.channel || "—"),
         waited,
@@ -120,10 +133,39 @@
       return li;
     }
 
+    // Who is at their desk and their load; labels come from the page (the agent's language).
+    const teamList = document.getElementById("team");
+    function member(a) {
+      const li = el("li", "member " + a.status);
+      li.dataset.agent = String(a.id);
+      li.dataset.status = a.status;
+      li.append(
+        el("span", "name", a.name),
+        el("span", "status", teamList.dataset["label" + a.status.charAt(0).toUpperCase() + a.status.slice(1)] || a.status),
+        el("span", "langs", (a.languages || []).join(", ") || "—"),
+        el("span", "load", a.load + "/" + a.capacity + " " + (teamList.dataset.labelLoad || "")),
+      );
+      return li;
+    }
+    const mine = document.getElementById("my-languages");
+    const myLanguages = (mine.dataset.languages || "").split(",").filter(Boolean);
+    let lastTickets = [];
+    function shown(tickets) {
+      return mine.checked ? tickets.filter((t) => myLanguages.includes(t.language_code)) : tickets;
+    }
+    function draw() {
+      const visible = shown(lastTickets);
+      list.replaceChildren(...visible.map(row));
+      empty.hidden = visible.length > 0;
+    }
+    mine.addEventListener("change", draw);
+
     const source = new EventSource(body.dataset.stream);
     liveState(source, document.getElementById("live"));
     source.addEventListener("queue", (ev) => {
-      const tickets = JSON.parse(ev.data).tickets || [];
+      const data = JSON.parse(ev.data);
+      const tickets = data.tickets || [];
+      teamList.replaceChildren(...(data.team || []).map(member));
       const urgent = tickets.filter((t) => t.priority === "urgent" && t.status === "open");
       if (urgentSeen !== null) {
         const fresh = urgent.filter((t) => !urgentSeen.has(t.id));
@@ -131,8 +173,8 @@
       }
       urgentSeen = urgentSeen || new Set();
       urgent.forEach((t) => urgentSeen.add(t.id));
-      list.replaceChildren(...tickets.map(row));
-      empty.hidden = tickets.length > 0;
+      lastTickets = tickets;
+      draw();
       body.dataset.queueLoaded = "yes";
     });
     setInterval(() => {
@@ -146,6 +188,7 @@
   function entry(e) {
     const li = el("li", "entry " + e.author);
     li.dataset.id = String(e.id);
+    li.id = "m-" + e.id; // a search result links here (#m-<id>)
     const head = el("div", "meta");
     head.append(el("span", "who", e.label), el("time", "", e.at));
     if (e.outbox_id) {
@@ -222,6 +265,24 @@
     return "Ticket #" + t.id + " is claimed by " + (t.claimed_by || "another agent") + ".";
   }
 
+  async function showLine(list, id, firstLoaded) {
+    if (!document.getElementById("m-" + id) && firstLoaded && id < firstLoaded) {
+      // Older than the lines the stream sent: fetch from it up to them, and put them before.
+      const url = prefix + "/api/conversations/" + Number(body.dataset.conversation) + "/lines?from=" + id + "&before=" + firstLoaded;
+      const res = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (res.ok) {
+        const older = (await res.json()).entries || [];
+        list.prepend(...older.map(entry));
+      }
+    }
+    const target = document.getElementById("m-" + id);
+    if (target) {
+      target.classList.add("found");
+      target.scrollIntoView({ block: "center" });
+    }
+    body.dataset.lineShown = target ? "yes" : "no";
+  }
+
   function initConversation() {
     const list = document.getElementById("transcript");
     const replyForm = document.getElementById("reply");
@@ -237,9 +298,14 @@
       const data = JSON.parse(ev.data);
       if (!loaded) { list.replaceChildren(); loaded = true; }
       const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+      const first = !body.dataset.transcriptLoaded;
       data.entries.forEach((e) => list.appendChild(entry(e)));
       placeAttachments(list);
-      if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
+      const wanted = first && /^#m-\d+$/.test(location.hash) ? Number(location.hash.slice(3)) : 0;
+      if (wanted) {
+        // Opened from a search result: show that line, not the end of the transcript.
+        showLine(list, wanted, data.entries.length ? data.entries[0].id : 0);
+      } else if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
       body.dataset.transcriptLoaded = "yes";
     });
     source.addEventListener("attachments", (ev) => {
