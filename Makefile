@@ -31,12 +31,14 @@ lint: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest -q
 
-# Debian's chromium for the browser tests (Playwright's own browser download does not work here) and
-# nginx for checking deploy/'s example site.
+# Debian's chromium for the browser tests (Playwright's own browser download does not work here),
+# nginx for checking deploy/'s example site, and the fonts of the LINE rich menu images (Japanese,
+# Chinese and Korean from Noto CJK, Thai from TLWG).
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! [ -x /usr/sbin/nginx ]; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! [ -x /usr/sbin/nginx ] || ! fc-list :lang=th | grep -q . \
+	  || ! fc-list :lang=ko | grep -q .; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk nginx-light; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-thai-tlwg nginx-light; \
 	fi
 
 ## Re-extract source strings into every catalog (then translate the new entries)

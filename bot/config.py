@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     line_channel_secret: SecretStr | None = None
     line_channel_access_token: SecretStr | None = None
     line_api_base: str = "https://api.line.me"
-    # Where LINE serves the content of images, videos, audio and files customers send (its own host).
+    # LINE's data host: rich menu image uploads, and the content of images, videos, audio and files
+    # customers send.
     line_data_api_base: str = "https://api-data.line.me"
 
     telegram_bot_token: SecretStr | None = None

@@ -46,7 +46,7 @@ from bot.link_limits import LinkGuard, source_of
 from bot.locks import KeyedLocks
 from bot.logs import hashed
 from bot.modes import Mode
-from bot.replies import Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
+from bot.replies import Card, Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
 from bot.understanding import Understanding, understand
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
@@ -109,7 +109,10 @@ class Engine:
         publish: list[tuple[str, dict[str, Any]]] = []
         async with self.db.write() as s:
             kind = type(event.body).__name__.removesuffix("In").lower()
-            if await inbox.store_once(s, event.key.channel, event.event_id, kind, event.received_at) is None:
+            stored = await inbox.store_once(
+                s, event.key.channel, event.event_id, kind, event.received_at, event.read_token
+            )
+            if stored is None:
                 return HandleResult("duplicate"), publish
             identity = await conv_repo.identity_for(s, event.key.channel, event.key.user_id)
             if event.display_name:
@@ -357,6 +360,10 @@ def render(reply: Reply, tr: Translator, token: str) -> Rendered:
             return Rendered("text", tr.render(m))
         case HandoffNotice(text=m):
             return Rendered("handoff", tr.render(m))
+        case Card(text=m, title=title, rows=rows):
+            # The text is the card's whole content: every channel without cards shows just that.
+            card = {"title": tr.render(title), "rows": [[tr.render(k), tr.format_value(v)] for k, v in rows]}
+            return Rendered("card", tr.render(m), extra={"card": card})
         case Choices(prompt=p, options=opts):
             return Rendered(
                 "choices", tr.render(p), tuple(RenderedOption(o.id, tr.render(o.label)) for o in opts), token

@@ -24,10 +24,15 @@ class TextIn:
 
 @dataclass(frozen=True, slots=True)
 class ChoiceIn:
-    """A pressed button. `token` is the prompt token the button was rendered with (stale detection)."""
+    """A pressed button. `token` is the prompt token the button was rendered with (stale detection).
+
+    `anywhere`: a button that is always there (LINE rich menu, Telegram bot command), so never stale:
+    it leaves whatever is open and starts its flow, as the main menu's button of that id does.
+    """
 
     option: str
     token: str = ""
+    anywhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,8 @@ class InboundEvent:
     silent: bool = False
     # The web chat client's address: the source identity checks are counted against (bot.link_limits).
     address: str | None = None
+    # LINE's markAsReadToken: stored with the event; an agent's reading marks the message read with it.
+    read_token: str | None = None
 
     def __post_init__(self) -> None:
         if self.received_at.tzinfo is None:

@@ -49,7 +49,8 @@ def of(value: str | None) -> Mode:
 def answering(mode: Mode, body: Body) -> Mode | None:
     """The mode in which the bot answers this customer event, or None when a person has it.
 
-    A queued customer may return to the bot with "menu" while waiting; an agent's hold is firm.
+    A queued customer may return to the bot with "menu" (or a rich menu / command button for a flow)
+    while waiting; an agent's hold is firm.
     """
     if mode is Mode.BOT:
         return Mode.BOT
@@ -64,6 +65,9 @@ def after_turn(mode: Mode, handoff: bool) -> Mode:
 
 
 def _asks_for_menu(body: Body) -> bool:
+    if isinstance(body, ChoiceIn) and body.anywhere:
+        # A rich menu tap or a bot command for a flow (not "a person" again): the bot's business.
+        return body.option != "human"
     return (isinstance(body, ChoiceIn) and body.option == "menu") or (
         isinstance(body, TextIn) and is_menu(body.text)
     )

@@ -48,7 +48,21 @@ class HandoffNotice:
     text: Msg
 
 
-Reply = Text | Choices | DatePicker | HandoffNotice
+@dataclass(frozen=True, slots=True)
+class Card:
+    """Content that reads better as a card (the fee explanation, a booking summary).
+
+    `text` is the whole content as prose: what channels without cards show, and LINE's altText. `title`
+    and `rows` (label, value) are the same content laid out; LINE draws them as a Flex bubble. Values
+    are Msg, Yen, When, dates, numbers or plain strings, formatted like message parameters.
+    """
+
+    text: Msg
+    title: Msg
+    rows: tuple[tuple[Msg, Any], ...]
+
+
+Reply = Text | Choices | DatePicker | HandoffNotice | Card
 
 
 @dataclass(frozen=True, slots=True)

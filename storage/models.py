@@ -171,6 +171,9 @@ class InboxEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))
     received_at: Mapped[dt.datetime]
     stored_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    # LINE's markAsReadToken of a message event, and when an agent's reading marked it read.
+    read_token: Mapped[str | None] = mapped_column(String(256))
+    read_marked_at: Mapped[dt.datetime | None]
 
 
 class OutboxMessage(Base):
@@ -531,3 +534,36 @@ class CustomerNote(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class LineRichMenu(Base):
+    """The LINE rich menu made for each language by `counselbot line rich-menu sync`."""
+
+    __tablename__ = "line_rich_menus"
+    locale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rich_menu_id: Mapped[str] = mapped_column(String(64))
+    # The content hash in the menu's name: a sync that finds it changes nothing.
+    digest: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+
+
+class LineMenuLink(Base):
+    """Which rich menu a LINE user was last linked to (so a language change relinks once)."""
+
+    __tablename__ = "line_menu_links"
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    rich_menu_id: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    linked_at: Mapped[dt.datetime]
+
+
+class ConversationRead(Base):
+    """How far an agent has read a conversation: the last customer transcript line seen ("seen")."""
+
+    __tablename__ = "conversation_reads"
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    transcript_id: Mapped[int] = mapped_column(BigId)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    read_at: Mapped[dt.datetime]

@@ -28,6 +28,7 @@ from tests.fakes.line_api import (
     sign,
     webhook_body,
 )
+from tests.fakes.line_flex import check_flex
 from tests.support.server import serve_app
 from tests.support.wait import eventually
 
@@ -105,7 +106,26 @@ async def customer(db_url: str, settings_for: Callable[..., Settings]) -> AsyncI
 
 
 def texts(answers: list[dict[str, Any]]) -> str:
-    return "\n".join(m["text"] for m in answers)
+    # A Flex card's altText is its whole content as prose (what the notification shows).
+    return "\n".join(m.get("text") or m.get("altText", "") for m in answers)
+
+
+def card_texts(message: dict[str, Any]) -> list[str]:
+    """Every text of a Flex bubble, in order (labels and values)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "text":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message["contents"])
+    return found
 
 
 async def test_a_surgery_appointment_cancelled_two_days_ahead_on_line_costs_half_in_yen(
@@ -131,6 +151,14 @@ async def test_a_surgery_appointment_cancelled_two_days_ahead_on_line_costs_half
     explained = texts(answers)
     assert "2 days before" in explained
     assert "50% of ¥120,000 = ¥60,000" in explained
+    [card] = [m for m in answers if m["type"] == "flex"]
+    assert check_flex(card) == ""
+    shown = card_texts(card)
+    assert shown[0] == "Cancellation fee"
+    row = dict(zip(shown[1::2], shown[2::2], strict=True))
+    assert row["Booking"] == "Surgery (DEMO-SURGERY)" and row["Notice"] == "2 days before"
+    assert "(JST)" in row["Date and time"] and row["Rate"] == "50%"
+    assert (row["Interpretation fee"], row["Cancellation fee"]) == ("¥120,000", "¥60,000")
 
     answers = await customer.tap(answers, "Yes, cancel it")
     assert "Your cancellation request has been sent" in texts(answers)

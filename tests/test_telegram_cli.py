@@ -104,3 +104,22 @@ def test_webhook_url_defaults() -> None:
     assert webhook_url(None, "https://a.example") == "https://a.example/webhooks/telegram"
     assert webhook_url("https://a.example/custom/path", None) == "https://a.example/custom/path"
     assert webhook_url("https://a.example:8443", None) == "https://a.example:8443/webhooks/telegram"
+
+
+async def test_set_commands_registers_the_command_menu_in_every_language(
+    fake: FakeTelegram, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run("set-commands") == 0
+    assert set(fake.commands) == {("default", code) for code in ("", "ja", "en", "zh", "ko", "th", "vi")}
+    for lists in fake.commands.values():
+        assert [c["command"] for c in lists] == ["start", "menu", "human", "language"]
+    described = {code: [c["description"] for c in lists] for (_, code), lists in fake.commands.items()}
+    assert described["ja"] == ["チャットを始める", "メニューを表示", "担当者と話す", "言語を変更"]
+    assert described["th"][3] == "เปลี่ยนภาษา" and described["zh"][2] == "联系人工客服"
+    assert (
+        described[""]
+        == described["en"]
+        == ["Start the chat", "Show the menu", "Talk to a person", "Change the language"]
+    )
+    assert len(fake.calls_of("setMyCommands")) == 7
+    assert "every other language" in capsys.readouterr().out

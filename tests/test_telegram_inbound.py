@@ -61,7 +61,9 @@ def test_start_with_a_deep_link_payload_is_a_follow() -> None:
     [
         ("/start", FollowIn(None)),
         ("/start@counsel_test_bot ABC", FollowIn("ABC")),
-        ("/menu", TextIn("menu")),
+        ("/menu", ChoiceIn("menu", anywhere=True)),
+        ("/human@counsel_test_bot", ChoiceIn("human", anywhere=True)),
+        ("/language", ChoiceIn("language", anywhere=True)),
         ("/Help", TextIn("help")),
         ("/cancel my booking", TextIn("/cancel my booking")),
         ("/", TextIn("/")),

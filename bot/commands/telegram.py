@@ -1,4 +1,4 @@
-"""`counselbot telegram ...`: register or remove the webhook, and show what Telegram knows.
+"""`counselbot telegram ...`: register or remove the webhook, the command menu, and show what Telegram knows.
 
 `set-webhook URL` registers URL with a newly generated secret token and prints the line to put in
 the server's environment (COUNSELBOT_TELEGRAM_WEBHOOK_SECRET=...). The bot token is read from the
@@ -60,6 +60,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     info = commands.add_parser("info", help="the bot's name and the webhook Telegram has registered")
     info.set_defaults(func=_info)
 
+    cmds = commands.add_parser(
+        "set-commands",
+        help="register /start, /menu, /human, /language in every language",
+        description=(
+            "Register the bot's command menu with setMyCommands: one list per language code (ja, en, "
+            "zh, ko, th, vi) with the descriptions from the catalogs, and an English list for every "
+            "other language. Running it again replaces the lists with the same ones."
+        ),
+    )
+    cmds.set_defaults(func=_set_commands)
+
 
 def webhook_url(given: str | None, public_url: str | None) -> str:
     raw = given or (public_url.rstrip("/") + PATH if public_url else None)
@@ -108,6 +119,10 @@ def _delete_webhook(args: argparse.Namespace) -> int:
 
 def _info(args: argparse.Namespace) -> int:
     return _run("info", args)
+
+
+def _set_commands(args: argparse.Namespace) -> int:
+    return _run("commands", args)
 
 
 async def _do_set(settings: Settings, args: argparse.Namespace) -> int:
@@ -160,4 +175,15 @@ async def _do_info(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-_ACTIONS = {"set": _do_set, "delete": _do_delete, "info": _do_info}
+async def _do_commands(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.handlers.telegram.commands import set_commands
+
+    async with make_bot(settings) as bot:
+        done = await set_commands(bot)
+        me = bot.bot
+    for code, locale in done:
+        print(f"commands of @{me.username} set for {code or 'every other language'} ({locale})")
+    return 0
+
+
+_ACTIONS = {"set": _do_set, "delete": _do_delete, "info": _do_info, "commands": _do_commands}

@@ -30,6 +30,7 @@ from bot.console.web import (
     redirect,
     wants_json,
 )
+from bot.reads import agent_read
 from storage.models import Agent, Booking, ChannelIdentity, Conversation, Customer, Ticket, TranscriptMessage
 from storage.models import Request as FiledRequest
 from storage.repositories import bookings, texts, tickets
@@ -116,6 +117,8 @@ async def page(console: Console, request: Request, me: Me) -> Response:
         conv_id,
         {"customer_id": customer.id if customer else None},
     )
+    # The agent has now read what the customer wrote: "seen" in the web chat, LINE's read mark (a job).
+    await agent_read(console.db, console.bus, conv_id, me.agent_id)
     return console.render(
         "conversation.html",
         me,
@@ -170,6 +173,9 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
             current = await s.get(Conversation, conv_id, populate_existing=True)
             ticket = await tickets.active_ticket(s, conv_id)
             holder = await s.get(Agent, ticket.claimed_by) if ticket and ticket.claimed_by else None
+        if state["started"] and any(m.author == "customer" for m, _, _ in rows):
+            # The customer wrote while the agent has the conversation open: read as it arrives.
+            await agent_read(console.db, console.bus, conv_id, me.agent_id)
         if rows or not state["started"]:
             # The first event is sent even when empty: the page then knows the transcript is loaded.
             state["started"] = True

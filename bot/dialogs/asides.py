@@ -54,9 +54,9 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
     if asked == "fee" and (intent == "payment" or _switch(frame, ctx, intent) is None):
         # "50%? then can I change the date instead?" is a change of mind first (handled below).
         answer = Text(_fee_answer(frame, ctx))
-        if answer in prompt:
+        if any(getattr(r, "text", None) == answer.text for r in prompt):
             # The summary on screen is what was asked about ("why the full amount?"): the rules behind
-            # it answer, not the same summary twice.
+            # it answer, not the same summary twice (shown as text or as a card of the same text).
             answer = Text(FEE_RULES)
         return Transition(next=frame, replies=(answer, *prompt))
     if frame.dialog not in _QUIET and _keeps_it(frame, ctx, understood):

@@ -15,6 +15,7 @@ from bot import policy
 from bot.dialogs import keywords
 from bot.dialogs.answering import DATE, FREE_TEXT, Expectation, yes_no
 from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
+from bot.dialogs.cards import change_card
 from bot.dialogs.common import (
     Flow,
     Graph,
@@ -237,14 +238,15 @@ class BookingChangeDialog(Flow):
 
     def ask_confirm(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         b = self.chosen(ctx, frame)
+        dates, time = date_list(_dates(frame)), time_label(str(frame.data.get("time")))
         summary = msg(
             "Your change request: {booking}, new date {dates}, {time}.",
             booking=booking_label(b),
-            dates=date_list(_dates(frame)),
-            time=time_label(str(frame.data.get("time"))),
+            dates=dates,
+            time=time,
         )
         return (
-            Text(summary),
+            change_card(b, dates, time, summary),
             Choices(
                 msg("Shall I send it? A person from our team will check the new date with the clinic."),
                 (Option(SEND, msg("Yes, send it")), Option(DONT_SEND, msg("No, don't send")), menu_option()),

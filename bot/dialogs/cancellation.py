@@ -16,6 +16,7 @@ from bot import policy
 from bot.dialogs import keywords
 from bot.dialogs.answering import Expectation, yes_no
 from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
+from bot.dialogs.cards import fee_card
 from bot.dialogs.common import (
     Flow,
     Graph,
@@ -162,7 +163,7 @@ class CancellationDialog(Flow):
             msg("Shall I send this cancellation request?"),
             (Option(CONFIRM, msg("Yes, cancel it")), Option(KEEP, msg("No, keep my booking")), menu_option()),
         )
-        return (Text(explanation(b, fee)), question)
+        return (fee_card(b, fee, explanation(b, fee)), question)
 
     def fee_answer(self, frame: Frame, ctx: Ctx) -> Msg | None:
         """Asked "how much?" while the fee is on screen: the same numbers again."""

@@ -19,7 +19,7 @@ from bot.dialogs.base import Ctx, Done, Exit, Facts, Frame, Push, Start, Transit
 from bot.dialogs.hints import hint
 from bot.dialogs.keywords import is_menu, wants_human
 from bot.dialogs.language import confirmation as language_confirmation
-from bot.dialogs.menu import HUMAN, MENU
+from bot.dialogs.menu import HUMAN, LANGUAGE, MENU
 from bot.effects import (
     AttemptLink,
     Effect,
@@ -107,6 +107,15 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
 
     if isinstance(body, ChoiceIn) and body.option in (MENU, HUMAN):
         return _global(body.option, state, ctx, new_token)
+    if isinstance(body, ChoiceIn) and body.anywhere and body.option in (*registry.FLOWS, LANGUAGE):
+        # A rich menu button or a bot command: its flow from the start, whatever was open.
+        return _finish(
+            StackState(token=state.token),
+            (),
+            _run(Transition(next=Start(body.option)), ctx, []),
+            ctx,
+            new_token,
+        )
     if isinstance(body, TextIn) and is_menu(body.text):
         return _global(MENU, state, ctx, new_token)
     if isinstance(body, TextIn) and wants_human(body.text):

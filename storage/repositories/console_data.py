@@ -14,6 +14,7 @@ from storage.models import (
     Conversation,
     Customer,
     CustomerNote,
+    LineMenuLink,
     Request,
     TranscriptMessage,
 )
@@ -225,6 +226,11 @@ async def erase_customer(
     # The files and their content, explicitly (the conversations' cascade would take most of them too).
     await attachments_repo.delete_for_customer(session, customer_id)
     if identity_ids:
+        # Which LINE rich menu a LINE user has: keyed by their LINE user id, so it goes with them.
+        line_users = select(ChannelIdentity.user_id).where(
+            ChannelIdentity.id.in_(identity_ids), ChannelIdentity.channel == "line"
+        )
+        await session.execute(delete(LineMenuLink).where(LineMenuLink.user_id.in_(line_users)))
         await session.execute(delete(Conversation).where(Conversation.identity_id.in_(identity_ids)))
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id.in_(identity_ids)))
     await session.execute(delete(Request).where(Request.customer_id == customer_id))

@@ -161,6 +161,15 @@ async def conversation_id(session: AsyncSession, channel: str, user_id: str) -> 
     return found
 
 
+async def locale_of(session: AsyncSession, channel: str, user_id: str) -> str | None:
+    """The conversation's language, if the conversation exists and it is known."""
+    row = await session.execute(
+        select(Conversation.locale).where(Conversation.channel == channel, Conversation.user_id == user_id)
+    )
+    found: str | None = row.scalar_one_or_none()
+    return found
+
+
 async def visible_transcript(
     session: AsyncSession, conversation_id: int, limit: int = 200
 ) -> list[TranscriptMessage]:

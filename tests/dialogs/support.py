@@ -16,7 +16,7 @@ from bot.effects import AttemptLink, Effect, Escalate, FileRequest, RecordConsen
 from bot.events import Body, ChoiceIn, ConversationKey, DateIn, InboundEvent, SystemIn, TextIn
 from bot.i18n import JST, Translator
 from bot.modes import Mode
-from bot.replies import Choices, DatePicker, HandoffNotice, Reply, Text
+from bot.replies import Card, Choices, DatePicker, HandoffNotice, Reply, Text
 
 # A fixed Wednesday morning in Japan: 2026-03-04 10:00 JST.
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=JST)
@@ -99,7 +99,7 @@ def render(replies: Iterable[Reply], tz: str | None = "Asia/Taipei") -> list[str
     out: list[str] = []
     for r in replies:
         match r:
-            case Text(text=m) | HandoffNotice(text=m):
+            case Text(text=m) | HandoffNotice(text=m) | Card(text=m):
                 out.append(tr.render(m))
             case Choices(prompt=p, options=opts) | DatePicker(prompt=p, options=opts):
                 out.append(tr.render(p))

@@ -250,3 +250,45 @@ def test_a_flow_waiting_for_a_lost_identity_check_asks_for_it_again() -> None:
         ("payment", "identity"),
         ("identity", "consent"),
     ]
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=IDS)
+@pytest.mark.parametrize("flow", ["cancellation", "booking_change", "late_arrival", "language", "menu"])
+def test_an_always_there_button_enters_its_flow_from_every_state(frame: Frame, flow: str) -> None:
+    # A LINE rich menu tap or a Telegram command: no token, never stale, whatever is open.
+    out = go(frame, ChoiceIn(flow, anywhere=True))
+    assert not out.stale and out.state.frames, render(out.replies)
+    assert out.state.frames[0].dialog == flow
+    assert out.replies, "the flow asks its first question"
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=IDS)
+def test_an_always_there_person_button_hands_over_from_every_state(frame: Frame) -> None:
+    out = go(frame, ChoiceIn("human", anywhere=True))
+    assert out.handoff and out.state.frames == ()
+
+
+def test_the_same_flow_id_without_anywhere_is_the_open_questions_business() -> None:
+    frame = Frame("late_arrival", "minutes", {"run": "r", "booking_id": 1})
+    out = go(frame, ChoiceIn("cancellation"))
+    assert [f.dialog for f in out.state.frames] == ["late_arrival"]
+
+
+@pytest.mark.parametrize(
+    ("body", "answered"),
+    [
+        (ChoiceIn("cancellation", anywhere=True), True),
+        (ChoiceIn("language", anywhere=True), True),
+        (ChoiceIn("menu", anywhere=True), True),
+        (ChoiceIn("human", anywhere=True), False),
+        (ChoiceIn("cancellation"), False),
+        (TextIn("cancel my booking"), False),
+    ],
+)
+def test_a_waiting_customer_returns_to_the_bot_with_a_menu_button_and_an_agents_hold_stays(
+    body: Body, answered: bool
+) -> None:
+    from bot.modes import Mode, answering
+
+    assert (answering(Mode.QUEUED, body) is Mode.BOT) is answered
+    assert answering(Mode.AGENT, body) is None

@@ -35,12 +35,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.content import Content
+from tests.fakes.line_flex import check_flex
+from tests.fakes.line_richmenu import richmenu_routes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "line"
 CHANNEL_SECRET = "8c5d3d1b2f6a4e7f9a0b1c2d3e4f5a6b"
 ACCESS_TOKEN = "test-line-channel-access-token"
 BOT_DESTINATION = "U0123456789abcdef0123456789abcdef"
-ENDPOINTS = ("reply", "push", "profile", "loading", "content")
+ENDPOINTS = (
+    "reply", "push", "profile", "loading", "richmenu", "richmenu_list", "richmenu_image", "richmenu_delete",
+    "alias", "alias_update", "alias_list", "default", "get_default", "link", "mark_read", "content",
+)  # fmt: skip
 
 
 @dataclass
@@ -85,6 +90,14 @@ class FakeLine:
     _reply_tokens: dict[str, str] = field(default_factory=dict)
     _accepted_keys: dict[str, str] = field(default_factory=dict)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Rich menus as LINE keeps them: id -> the menu object (with "richMenuId"), images, aliases, links.
+    rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
+    images: dict[str, bytes] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    default_menu: str | None = None
+    user_menus: dict[str, str] = field(default_factory=dict)
+    # markAsReadToken values accepted, in order.
+    read_marks: list[str] = field(default_factory=list)
     # message id -> what GET /v2/bot/message/{id}/content serves (api-data.line.me in production).
     contents: dict[str, Content] = field(default_factory=dict)
 
@@ -145,6 +158,7 @@ class FakeLine:
                 Route("/v2/bot/profile/{user_id}", self._profile, methods=["GET"]),
                 Route("/v2/bot/chat/loading/start", self._loading, methods=["POST"]),
                 Route("/v2/bot/message/{message_id}/content", self._content, methods=["GET"]),
+                *richmenu_routes(self),
             ]
         )
 
@@ -185,6 +199,7 @@ class FakeLine:
         self, endpoint: str, request: Request, action: Callable[[Request, Any], Response]
     ) -> Response:
         raw = await request.body()
+        request.state.raw = raw
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -313,8 +328,13 @@ def _check_messages(messages: Any) -> str:
             if not all(isinstance(u, str) and u.startswith("https://") and len(u) <= 2000 for u in urls):
                 return "image: originalContentUrl and previewImageUrl must be https URLs"
             continue
+        if isinstance(m, dict) and m.get("type") == "flex":
+            problem = check_flex(m)
+            if problem:
+                return problem
+            continue
         if not isinstance(m, dict) or m.get("type") != "text":
-            return "only text and image messages are expected from counselbot"
+            return "only text, image and flex messages are expected from counselbot"
         text = m.get("text")
         if not isinstance(text, str) or not text or _utf16(text) > 5000:
             return "text: 1 to 5000 characters"

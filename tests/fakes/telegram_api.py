@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import itertools
 import json
+import re
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -40,7 +41,13 @@ from tests.support.wait import eventually
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Counsel", "username": "counsel_test_bot"}
 # Parameters that travel JSON-encoded in a form post (PTB json.dumps non-string values).
-_JSON_PARAMS = {"reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters"}
+_JSON_PARAMS = {
+    "reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters", "commands", "scope",
+}  # fmt: skip
+CHAT_ACTIONS = {
+    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+}  # fmt: skip
 
 
 @dataclass
@@ -84,6 +91,8 @@ class FakeTelegram:
     files: dict[str, Content] = field(default_factory=dict)
     # Files the bot uploaded (sendPhoto / sendDocument): (method, chat_id, filename, bytes).
     uploads: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+    # (scope type, language_code) -> the commands registered with setMyCommands.
+    commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
 
     # ---- control -------------------------------------------------------------------------------
     def fail(
@@ -291,6 +300,42 @@ class FakeTelegram:
             )
         return True
 
+    async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
+        """Checked as the Bot API documents it: 1..100 commands of 1..32 characters [a-z0-9_],
+        descriptions of 1..256 characters, language_code empty or a two-letter ISO 639-1 code."""
+        commands = params.get("commands")
+        if not isinstance(commands, list) or not 1 <= len(commands) <= 100:
+            raise _ApiError(400, "Bad Request: commands must be a non-empty list of at most 100")
+        for c in commands:
+            name, description = str(c.get("command", "")), str(c.get("description", ""))
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                raise _ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        code = str(params.get("language_code") or "")
+        if code and not re.fullmatch(r"[a-z]{2}", code):
+            raise _ApiError(400, "Bad Request: LANG_CODE_INVALID")
+        self.commands[(_scope(params), code)] = [
+            {"command": str(c["command"]), "description": str(c["description"])} for c in commands
+        ]
+        return True
+
+    async def _m_getmycommands(self, params: dict[str, Any]) -> Any:
+        return self.commands.get((_scope(params), str(params.get("language_code") or "")), [])
+
+    async def _m_deletemycommands(self, params: dict[str, Any]) -> Any:
+        self.commands.pop((_scope(params), str(params.get("language_code") or "")), None)
+        return True
+
+    async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
+        if not str(params.get("chat_id", "")):
+            raise _ApiError(400, "Bad Request: chat_id is empty")
+        if params.get("action") not in CHAT_ACTIONS:
+            raise _ApiError(400, "Bad Request: wrong parameter action in request")
+        if str(params["chat_id"]) in self.blocked_chats:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        return True
+
     async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
         self.webhook_url = str(params.get("url") or "") or None
         self.webhook_secret = params.get("secret_token")
@@ -386,6 +431,13 @@ def _error(status: int, description: str, *, retry_after: int | None = None) -> 
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
     return JSONResponse(body, status_code=status)
+
+
+def _scope(params: dict[str, Any]) -> str:
+    """ "default", or "chat:<id>" for one chat's own list."""
+    scope = params.get("scope") or {"type": "default"}
+    kind = str(scope.get("type"))
+    return f"chat:{scope.get('chat_id')}" if kind == "chat" else kind
 
 
 def _check_markup(markup: Any) -> None:

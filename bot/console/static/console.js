@@ -350,6 +350,14 @@
         send.disabled = replyText.disabled;
       }
     });
+    // "The agent is typing" for the customer's channel: at most every 3 s while the text changes.
+    let lastTyping = 0;
+    replyText.addEventListener("input", () => {
+      const now = Date.now();
+      if (replyText.disabled || !replyText.value.trim() || now - lastTyping < 3000) return;
+      lastTyping = now;
+      post(replyForm.action.replace(/\/reply$/, "/typing"), {}).catch(() => {});
+    });
     // An agent's photo or PDF: the bytes as the body, through the outbox like a reply.
     const filePick = document.getElementById("reply-file");
     if (filePick) {

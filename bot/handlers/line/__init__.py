@@ -19,6 +19,8 @@ from bot.attachments.outbound import public_links
 from bot.channels import AppContext, Component
 from bot.engine import Engine
 from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, TextIn
+from bot.handlers.line.menus import link_user
+from bot.handlers.line.readmarks import ReadMarks
 from bot.handlers.line.sender import LineApi, LineSender
 from bot.handlers.line.webhook import BadPayload, parse_body, parse_event, verify_signature
 from bot.limits import QuietWarnings
@@ -108,6 +110,10 @@ class LineWebhook:
         # Shielded: a webhook connection dropped mid-way must not cancel a transaction half done.
         result = await asyncio.shield(work)
         log.debug("line: event %s", result.status, extra={"customer": hashed(event.key)})
+        if result.status != "duplicate" and isinstance(event.body, FollowIn | TextIn | ChoiceIn):
+            # The customer's language may have just become known (follow: the LINE profile) or changed
+            # (written in another language, chosen): their rich menu follows.
+            self._spawn(link_user(self.api, self.engine.db, event.key.user_id))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -123,11 +129,13 @@ def setup(ctx: AppContext) -> Component | None:
     webhook = LineWebhook(
         settings.line_channel_secret.get_secret_value(), ctx.engine, api, settings.max_body_bytes
     )
+    marks = ReadMarks(api, ctx.db, ctx.bus)
     return Component(
         name="line",
         routes=[Route(PATH, webhook.endpoint, methods=["POST"])],
         senders=[LineSender(api, links=public_links(settings))],
+        background=[marks.run],
         on_shutdown=[api.close],
         describe=f"LINE: on (POST {PATH}, API {settings.line_api_base})",
-        extra={"api": api, "webhook": webhook},
+        extra={"api": api, "webhook": webhook, "read_marks": marks},
     )

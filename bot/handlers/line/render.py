@@ -22,6 +22,7 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 
+from bot.handlers.line.flex import flex
 from bot.handlers.line.webhook import choice_data, date_data
 from bot.i18n import JST
 from bot.replies import Rendered, RenderedOption
@@ -87,6 +88,8 @@ def batches(parts: Sequence[Rendered], start: int = 0) -> list[Batch]:
 
 def render(r: Rendered) -> list[Message]:
     """One rendered reply as LINE messages (several when its text is longer than LINE allows)."""
+    if r.kind == "card" and r.extra.get("card"):
+        return [flex(r)]
     items: list[QuickReplyItem] = []
     text = r.text
     if r.kind == "file":

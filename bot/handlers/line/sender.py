@@ -21,6 +21,7 @@ import aiohttp
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
+    AsyncMessagingApiBlob,
     Configuration,
     ShowLoadingAnimationRequest,
 )
@@ -61,14 +62,22 @@ class LineApi:
         self._auth = {"Authorization": f"Bearer {token.get_secret_value()}"}
         self.timeout = timeout
         self.profile_timeout = profile_timeout
+        self._data_host = settings.line_data_api_base.rstrip("/")
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
+        self._blob_client: _DataHostClient | None = None
 
     def api(self) -> AsyncMessagingApi:
         if self._api is None:
             self._client = AsyncApiClient(self._config)
             self._api = AsyncMessagingApi(self._client)
         return self._api
+
+    def blob(self) -> AsyncMessagingApiBlob:
+        """The data API (image uploads), whose host the SDK fixes; ours is configurable."""
+        if self._blob_client is None:
+            self._blob_client = _DataHostClient(self._config, self._data_host)
+        return AsyncMessagingApiBlob(self._blob_client)
 
     async def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         """POST a JSON body with the SDK's own HTTP client, skipping its request and response models.
@@ -91,6 +100,9 @@ class LineApi:
         if self._client is not None:
             client, self._client, self._api = self._client, None, None
             await client.close()
+        if self._blob_client is not None:
+            blob, self._blob_client = self._blob_client, None
+            await blob.close()
 
     async def profile(self, user_id: str) -> Profile | None:
         """The customer's display name and language, or None (no consent, not a friend, LINE slow)."""
@@ -112,6 +124,21 @@ class LineApi:
             )
         except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
             log.info("line: loading animation failed", extra={"status": getattr(exc, "status", None)})
+
+
+class _DataHostClient(AsyncApiClient):  # type: ignore[misc]
+    """The SDK's client with the data API's fixed host replaced by the configured one (tests, proxies)."""
+
+    SDK_DATA_HOST = "https://api-data.line.me"
+
+    def __init__(self, config: Configuration, data_host: str) -> None:
+        super().__init__(config)
+        self._data_host = data_host
+
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("_host") == self.SDK_DATA_HOST:
+            kwargs["_host"] = self._data_host
+        return super().call_api(*args, **kwargs)
 
 
 class _InvalidReplyToken(Exception):

@@ -128,8 +128,16 @@ def parse_event(raw: Any) -> Parsed:
         body=body,
         reply_token=reply_token,
         silent=silent,
+        read_token=None if silent else _read_token(raw),
     )
     return Parsed(event=event, event_type=etype)
+
+
+def _read_token(raw: dict[str, Any]) -> str | None:
+    """The message's markAsReadToken (message events only; an opaque token, never logged)."""
+    message = raw.get("message")
+    token = message.get("markAsReadToken") if isinstance(message, dict) else None
+    return token if isinstance(token, str) and 0 < len(token) <= 256 else None
 
 
 def _body(etype: str, raw: dict[str, Any]) -> Body | None:
@@ -206,7 +214,9 @@ def _postback(postback: dict[str, Any]) -> Body | None:
     if isinstance(params, dict) and ("date" in params or "datetime" in params):
         return _picked_date(params, token)
     if "o" in fields and fields["o"][0]:
-        return ChoiceIn(fields["o"][0][:64], token[:64])
+        # g=1: a rich menu button, always on screen, valid whatever the conversation is doing.
+        anywhere = fields.get("g", [""])[0] == "1"
+        return ChoiceIn(fields["o"][0][:64], token[:64], anywhere=anywhere)
     if "d" in fields or isinstance(params, dict):
         # A picker postback without a date (time-only picker, or a date we could not read).
         return UnsupportedIn("postback")

@@ -12,8 +12,10 @@ from starlette.routing import Route
 from bot.attachments.outbound import content_loader
 from bot.channels import AppContext, Component
 from bot.handlers.telegram.client import make_bot
+from bot.handlers.telegram.commands import ChatCommands
 from bot.handlers.telegram.polling import Poller
 from bot.handlers.telegram.sender import TelegramSender
+from bot.handlers.telegram.typing import TypingRelay
 from bot.handlers.telegram.updates import UpdateProcessor
 from bot.handlers.telegram.webhook import PATH, TelegramWebhook
 
@@ -26,10 +28,11 @@ def setup(ctx: AppContext) -> Component | None:
         return None
     bot = make_bot(settings)
     sender = TelegramSender(bot, files=content_loader(ctx.db, settings))
-    processor = UpdateProcessor(ctx.engine, bot)
+    processor = UpdateProcessor(ctx.engine, bot, chat_commands=ChatCommands(bot, ctx.db))
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     webhook = TelegramWebhook(secret, processor, settings.max_body_bytes)
     poller = Poller(bot, processor, sender.start) if settings.telegram_polling else None
+    typing = TypingRelay(bot, ctx.bus, ctx.db)
 
     async def shutdown() -> None:
         # The poll task is already cancelled (app lifespan); finish the cosmetic calls, confirm the
@@ -50,8 +53,8 @@ def setup(ctx: AppContext) -> Component | None:
         # The webhook route stays even while polling: a stray call is still verified and refused.
         routes=[Route(PATH, webhook.handle, methods=["POST"])],
         senders=[sender],
-        background=[poller.run] if poller is not None else [],
+        background=[typing.run, *([poller.run] if poller is not None else [])],
         on_shutdown=[shutdown],
         describe=f"Telegram: on, {inbound}",
-        extra={"processor": processor, "sender": sender, "poller": poller, "bot": bot},
+        extra={"processor": processor, "sender": sender, "poller": poller, "bot": bot, "typing": typing},
     )

@@ -32,6 +32,7 @@ from bot.events import (
     UnsupportedIn,
 )
 from bot.handlers.telegram import callbacks
+from bot.handlers.telegram.commands import MENU_COMMANDS
 
 CHANNEL = "telegram"
 # Checked in this order: a venue also carries a location, an animation also a document.
@@ -161,6 +162,9 @@ def _text(text: str) -> Body:
         command = command.split("@", 1)[0].lower()
         if command == "start":
             return FollowIn(arg.strip() or None)
+        if command in MENU_COMMANDS and not arg.strip():
+            # The bot's command menu (telegram set-commands): always there, so valid in every state.
+            return ChoiceIn(command, anywhere=True)
         if command and not arg.strip():
             # Bot menu commands (/menu, /help) read as the words the dialogs already understand.
             return TextIn(command)

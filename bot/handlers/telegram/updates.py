@@ -16,6 +16,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.engine import Engine, HandleResult
 from bot.handlers.telegram import calendar, inbound, render
+from bot.handlers.telegram.commands import ChatCommands
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,17 @@ def parse_update(data: object) -> Update:
 
 
 class UpdateProcessor:
-    def __init__(self, engine: Engine, bot: Bot, clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        bot: Bot,
+        clock: Callable[[], dt.datetime] | None = None,
+        chat_commands: ChatCommands | None = None,
+    ) -> None:
         self.engine, self.bot = engine, bot
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._tasks: set[asyncio.Task[None]] = set()
+        self.chat_commands = chat_commands
 
     async def process(self, update: Update) -> HandleResult | None:
         """Store the update's event (returns once it is durable); None when there was nothing to store."""
@@ -59,6 +67,9 @@ class UpdateProcessor:
                 result = await self.engine.handle(event)
                 if query is not None:
                     self._later(self._after_press(query, label))
+                if self.chat_commands is not None and result.status != "duplicate":
+                    # The language may have just changed: the chat's own command list follows.
+                    self._later(self.chat_commands.follow(event.key.user_id))
                 return result
             case inbound.TurnPage(query=query, turn=turn):
                 self._later(self._turn_page(query, turn))

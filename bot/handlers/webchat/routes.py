@@ -16,8 +16,10 @@ from starlette.types import Receive, Scope, Send
 
 from bot.channels import AppContext
 from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, InboundEvent, TextIn
+from bot.handlers.webchat import live
 from bot.i18n import DEFAULT_LOCALE, Translator, msg, normalize_locale
 from bot.limits import Gauge, RateLimit, retry_after
+from bot.reads import seen_topic, typing_topic
 from storage.repositories import conversations
 from storage.repositories.outbox import sent_after
 
@@ -47,6 +49,11 @@ PAGE_TEXT = {
     "attach": msg("Send a photo or a PDF"),
     "camera": msg("Take a photo"),
     "drop": msg("Drop a photo or a PDF here to send it"),
+    "typing": msg("Our team is typing…"),
+    "seen": msg("Seen"),
+    "sound_on": msg("Sound on"),
+    "sound_off": msg("Sound off"),
+    "sound_label": msg("Play a sound for new messages"),
 }
 
 
@@ -206,6 +213,8 @@ class WebchatAPI:
             if m.author != "customer" and m.outbox_id not in sent_ids:
                 continue  # not delivered yet: the stream brings it
             entry: dict[str, Any] = {"author": m.author, "text": m.text}
+            if m.author == "customer" and m.event_id:
+                entry["id"] = m.event_id  # the page's own message id: where "seen" goes
             if m.payload:
                 entry["message"] = m.payload
             out.append(entry)
@@ -250,9 +259,14 @@ class WebchatAPI:
         # Set when the server is told to stop: the response ends properly (not cut by uvicorn's
         # graceful-shutdown timeout) and the browser reconnects, by `retry`, to a process that serves.
         stopping: asyncio.Event = getattr(request.app.state, "stopping", None) or asyncio.Event()
-        async with self.ctx.bus.subscribe(topic) as sub, self.ctx.bus.subscribe("outbox") as new_rows:
+        topics = {"reply": topic, "outbox": "outbox"}
+        if conv_id is not None:
+            topics |= {"typing": typing_topic(conv_id), "seen": seen_topic(conv_id)}
+        async with live.Merged(self.ctx.bus, topics) as merged:
             poll_at = 0.0  # read at once: what was sent before the stream opened
             quiet_since = loop.time()
+            if conv_id is not None and (seen := await live.seen_frame(self.ctx.db, conv_id)):
+                yield seen
             while not stopping.is_set() and loop.time() < ends_at and not await request.is_disconnected():
                 now = loop.time()
                 if now >= poll_at:
@@ -267,10 +281,20 @@ class WebchatAPI:
                 if loop.time() - quiet_since >= KEEP_ALIVE_S:
                     quiet_since = loop.time()
                     yield ": keep-alive\n\n"
-                waiter = sub if conv_id is not None and topic.endswith(str(conv_id)) else new_rows
+                own = conv_id is not None and topic.endswith(str(conv_id))
                 # Short waits only so that `stopping` and the lifetime are noticed: no database read
                 # happens unless the bus wakes the stream or the fallback poll is due.
-                if await waiter.get(timeout=1.0) is not None:
+                got = await merged.get(timeout=1.0)
+                name = got[0] if got is not None else None
+                if name == "typing":
+                    yield live.TYPING_FRAME
+                elif (
+                    name == "seen"
+                    and conv_id is not None
+                    and (seen := await live.seen_frame(self.ctx.db, conv_id))
+                ):
+                    yield seen
+                elif name == "reply" or (name == "outbox" and not own):
                     poll_at = 0.0
 
     async def _sent(self, conv_id: int, after: int) -> AsyncIterator[tuple[int, str]]:

@@ -9,7 +9,7 @@
 The assignment mode, default capacity and on-call handle live in the existing flags table.
 
 Revision ID: 0006b
-Revises: 0005a
+Revises: 0006c
 Create Date: 2026-12-01 16:40:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006b"
-down_revision: str | Sequence[str] | None = "0005a"
+down_revision: str | Sequence[str] | None = "0006c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

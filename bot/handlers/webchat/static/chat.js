@@ -8,6 +8,13 @@
   const pageLang = new URLSearchParams(location.search).get("lang");
   const langQuery = pageLang ? "?lang=" + encodeURIComponent(pageLang) : "";
   let source = null;
+  const typing = document.getElementById("typing");
+  const soundButton = document.getElementById("sound");
+  const baseTitle = document.title;
+  let unread = 0;
+  let typingTimer = null;
+  let audio = null;
+  const SOUND_KEY = "cb_sound";
 
   function newId() {
     const a = new Uint8Array(12);
@@ -17,10 +24,11 @@
 
   function scroll() { log.scrollTop = log.scrollHeight; }
 
-  function bubble(author, text, kind) {
+  function bubble(author, text, kind, id) {
     const div = document.createElement("div");
     div.className = "msg " + author + (kind === "handoff" ? " handoff" : "");
     if (author === "agent") div.dataset.who = "Beta Me Agent";
+    if (author === "customer" && id) div.dataset.id = id;
     div.textContent = text;
     log.appendChild(div);
     return div;
@@ -85,9 +93,63 @@
     }
   }
 
+  // "Seen": an agent has read up to the message with this id; the mark sits under it.
+  function markSeen(id) {
+    const mine = Array.from(log.querySelectorAll(".msg.customer"));
+    const upTo = mine.findIndex((b) => b.dataset.id === id);
+    if (upTo < 0) return;
+    mine.slice(0, upTo + 1).forEach((b) => b.classList.add("seen"));
+    const old = document.getElementById("seen-mark");
+    if (old) old.remove();
+    const mark = document.createElement("p");
+    mark.id = "seen-mark";
+    mark.className = "seen-mark";
+    mark.dataset.testid = "seen";
+    mark.textContent = form.dataset.seen || "Seen";
+    mine[upTo].after(mark);
+  }
+
+  function showTyping() {
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    // The console repeats the signal every few seconds while the agent writes.
+    typingTimer = setTimeout(() => { typing.hidden = true; }, 6000);
+  }
+
+  function soundOn() { return localStorage.getItem(SOUND_KEY) === "on"; }
+
+  function showSound() {
+    const on = soundOn();
+    soundButton.setAttribute("aria-pressed", on ? "true" : "false");
+    soundButton.textContent = on ? soundButton.dataset.on : soundButton.dataset.off;
+  }
+
+  function beep() {
+    if (!soundOn()) return;
+    try {
+      audio = audio || new AudioContext();
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.12, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+      osc.connect(gain).connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.25);
+    } catch (e) { /* no audio here: the title still counts */ }
+  }
+
+  function arrived(count) {
+    if (document.hidden) {
+      unread += count;
+      document.title = "(" + unread + ") " + baseTitle;
+    }
+    beep();
+  }
+
   async function send(payload, shown) {
     payload.id = newId();
-    if (shown) bubble("customer", shown);
+    if (shown) bubble("customer", shown, null, payload.id);
     scroll();
     for (let attempt = 0; attempt < 4; attempt++) {
       try {
@@ -118,9 +180,13 @@
       if (data.outbox_id <= lastOutbox) return;
       lastOutbox = data.outbox_id;
       const author = data.source === "agent" ? "agent" : "bot";
+      if (author === "agent") { typing.hidden = true; clearTimeout(typingTimer); }
       (data.messages || []).forEach((m) => renderMessage(m, author, true));
+      arrived((data.messages || []).length || 1);
       scroll();
     });
+    source.addEventListener("typing", () => { showTyping(); scroll(); });
+    source.addEventListener("seen", (ev) => { markSeen(JSON.parse(ev.data).id); });
     // A stream that ends (its lifetime is a few minutes) is resumed by the browser itself, with
     // Last-Event-ID. One refused (429: too many open) is closed for good: opened again a little later,
     // from the last reply shown.
@@ -189,13 +255,23 @@
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit(); }
   });
 
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) { unread = 0; document.title = baseTitle; }
+  });
+  soundButton.addEventListener("click", () => {
+    localStorage.setItem(SOUND_KEY, soundOn() ? "off" : "on");
+    showSound();
+    if (soundOn()) { audio = audio || new AudioContext(); audio.resume().catch(() => {}); }
+  });
+  showSound();
+
   fetch("/api/chat/history", { credentials: "same-origin" }).then((r) => r.json()).then((h) => {
     lastOutbox = h.last_outbox_id || 0;
     const msgs = h.messages || [];
     msgs.forEach((m, i) => {
       const live = i === msgs.length - 1 || (m.message && m.message.token && m.message.token === h.token);
       if (m.message) renderMessage(m.message, m.author, live && i >= msgs.length - 2);
-      else bubble(m.author, m.text);
+      else bubble(m.author, m.text, null, m.id);
     });
     scroll();
     if (msgs.length === 0) send({ start: true });
