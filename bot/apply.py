@@ -17,12 +17,13 @@ from bot.effects import (
     MarkUnreachable,
     NoteAttachment,
     RecordConsent,
+    RecordCsat,
     SetLocale,
 )
 from bot.events import ConversationKey, SystemIn
 from bot.link_limits import LinkGuard
 from storage.models import ChannelIdentity, Conversation
-from storage.repositories import customers, requests
+from storage.repositories import csat, customers, requests
 from storage.repositories.tickets import open_ticket
 
 
@@ -66,6 +67,9 @@ async def apply_effects(
                 identity.unreachable_at = now
             case NoteAttachment(kind=kind, event_id=event_id):
                 applied.ticket_ids.append(await note_attachment(session, conv.id, kind, event_id))
+            case RecordCsat(survey=survey, rating=rating, comment=comment):
+                # Only this conversation's survey; a second answer changes nothing (repository).
+                await csat.record(session, survey, conv.id, now, rating=rating, comment=comment)
     return applied
 
 

@@ -69,4 +69,22 @@ class NoteAttachment:
     event_id: str
 
 
-Effect = Escalate | FileRequest | SetLocale | AttemptLink | RecordConsent | MarkUnreachable | NoteAttachment
+@dataclass(frozen=True, slots=True)
+class RecordCsat:
+    """Store a satisfaction answer with its survey: the first rating and the first comment stand."""
+
+    survey: int
+    rating: int | None = None
+    comment: str | None = None
+
+
+Effect = (
+    Escalate
+    | FileRequest
+    | SetLocale
+    | AttemptLink
+    | RecordConsent
+    | MarkUnreachable
+    | NoteAttachment
+    | RecordCsat
+)

@@ -252,13 +252,15 @@ class Engine:
         await self._publish(publish)
 
     async def hand_back_in(
-        self, s: AsyncSession, conversation_id: int, notice: Msg | None = None
+        self, s: AsyncSession, conversation_id: int, notice: Msg | None = None, *, survey: int | None = None
     ) -> list[tuple[str, dict[str, Any]]]:
         """`hand_back` inside the caller's unit of work (e.g. with the ticket's resolution, so that the
-        two commit together). Returns what to publish after the commit; LookupError if it is gone."""
+        two commit together). Returns what to publish after the commit; LookupError if it is gone.
+        With a `survey` (bot.modes.resolve opened one) the satisfaction question comes instead of the menu."""
         await modes.hand_back(s, conversation_id)
         replies: list[Reply] = [Text(notice)] if notice is not None else []
-        _, publish = await self._proactive(s, conversation_id, replies, "system", with_menu=True)
+        top = Frame("csat", "rating", {"survey": survey}) if survey is not None else None
+        _, publish = await self._proactive(s, conversation_id, replies, "system", with_menu=True, top=top)
         return publish
 
     async def send_proactive(
@@ -280,7 +282,13 @@ class Engine:
             await self.bus.publish(topic, payload)
 
     async def _proactive(
-        self, s: AsyncSession, conversation_id: int, replies: list[Reply], source: str, with_menu: bool
+        self,
+        s: AsyncSession,
+        conversation_id: int,
+        replies: list[Reply],
+        source: str,
+        with_menu: bool,
+        top: Frame | None = None,
     ) -> tuple[int | None, list[tuple[str, dict[str, Any]]]]:
         publish: list[tuple[str, dict[str, Any]]] = []
         outbox_id: int | None = None
@@ -294,7 +302,7 @@ class Engine:
         token = str(conv.version + 1)
         key = ConversationKey(conv.channel, conv.user_id)
         ctx = Ctx(InboundEvent(key, "proactive", now, SystemIn("proactive")), facts)
-        state = StackState(frames=(Frame("menu", "main"),), token=token, at=now)
+        state = StackState(frames=(top or Frame("menu", "main"),), token=token, at=now)
         replies = list(replies)
         if with_menu:
             replies += current_prompt(state, ctx)

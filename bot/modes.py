@@ -28,8 +28,14 @@ from bot.dialogs.keywords import is_menu
 from bot.events import Body, ChoiceIn, TextIn
 from storage.models import Ticket
 from storage.repositories import availability as team_repo
+from storage.repositories import csat as csat_repo
 from storage.repositories import hours as hours_repo
 from storage.repositories import modes as repo
+
+# A customer is asked about satisfaction at most once in this long (whatever the number of tickets).
+CSAT_QUIET = dt.timedelta(hours=24)
+# Resolutions that were no help the customer asked for: no satisfaction question after them.
+NO_CSAT_OUTCOMES = frozenset({"no_show"})
 
 
 class Mode(StrEnum):
@@ -95,22 +101,35 @@ async def reassign(
     return await repo.reassign(session, ticket_id, from_agent, to_agent, now)
 
 
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The conversation to hand back (None: the ticket had none) and the satisfaction survey to ask."""
+
+    conversation_id: int | None
+    survey_id: int | None = None
+
+
 async def resolve(
     session: AsyncSession, ticket_id: int, agent_id: int | None, outcome: str, now: dt.datetime
-) -> int | None:
+) -> Resolved:
     """The ticket resolved and its conversation handed back to the bot, in the caller's transaction.
 
-    Returns the conversation to hand back (whose menu the caller sends in the same transaction), or
-    raises `Changed` when the ticket changed hands meanwhile. Never resolved without the hand-back: a
-    resolved ticket of an agent-owned conversation would leave the customer with a silent bot.
+    Returns the conversation to hand back (whose menu — or satisfaction question, when a survey was
+    opened — the caller sends in the same transaction), or raises `Changed` when the ticket changed
+    hands meanwhile. Never resolved without the hand-back: a resolved ticket of an agent-owned
+    conversation would leave the customer with a silent bot.
     """
     resolved = await repo.mark_resolved(session, ticket_id, agent_id, outcome, now)
     if resolved is None:
         raise Changed("This ticket changed hands meanwhile; reload the page.")
     (conversation_id,) = resolved
-    if conversation_id is not None:
-        await repo.set_mode(session, conversation_id, Mode.BOT)
-    return conversation_id
+    if conversation_id is None:
+        return Resolved(None)
+    await repo.set_mode(session, conversation_id, Mode.BOT)
+    survey = None
+    if outcome not in NO_CSAT_OUTCOMES:
+        survey = await csat_repo.open_survey(session, ticket_id, conversation_id, now, CSAT_QUIET)
+    return Resolved(conversation_id, survey)
 
 
 async def hand_back(session: AsyncSession, conversation_id: int) -> None:

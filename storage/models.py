@@ -123,6 +123,7 @@ class Conversation(Base):
         Index("ix_conversation_recent", "last_event_at", "id"),
         Index("ix_conversation_locale_recent", "locale", "last_event_at", "id"),
         Index("ix_conversation_mode_recent", "mode", "last_event_at", "id"),
+        Index("ix_report_conversation_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -240,6 +241,7 @@ class Ticket(Base):
         Index("ix_ticket_open", "status", "priority", "created_at"),
         Index("ix_ticket_conversation", "conversation_id", "status"),
         Index("ix_ticket_claimed_by", "claimed_by", "conversation_id"),
+        Index("ix_report_ticket_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -567,3 +569,28 @@ class ConversationRead(Base):
     transcript_id: Mapped[int] = mapped_column(BigId)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     read_at: Mapped[dt.datetime]
+
+
+class CsatSurvey(Base):
+    """The satisfaction question of one resolved ticket (bot.dialogs.csat), and its answer."""
+
+    __tablename__ = "csat_surveys"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", name="uq_csat_ticket"),
+        Index("ix_csat_identity_asked", "identity_id", "asked_at"),
+        Index("ix_csat_customer_asked", "customer_id", "asked_at"),
+        Index("ix_csat_asked", "asked_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    # The agent who held and resolved the ticket.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    asked_at: Mapped[dt.datetime]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[dt.datetime | None]
+    # Customer text: shown to agents as inert text only.
+    comment: Mapped[str | None] = mapped_column(Text)
+    commented_at: Mapped[dt.datetime | None]

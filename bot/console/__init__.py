@@ -26,6 +26,7 @@ from bot.console import (
     labels,
     linklocks,
     queue,
+    reports,
     resolve,
     team,
 )
@@ -49,6 +50,7 @@ PAGES: list[Page] = [
     *linklocks.PAGES,
     *admin.PAGES,
     *team.PAGES,
+    *reports.PAGES,
 ]
 
 

@@ -206,11 +206,12 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
             customer_id = await _customer_of(s, ticket.conversation_id)
             resolution = await apply_outcome(s, form, ticket, filed, customer_id, now)
             try:
-                conv_id = await modes.resolve(
+                resolved = await modes.resolve(
                     s, ticket_id, None if me.is_admin else me.agent_id, resolution.outcome, now
                 )
             except modes.Changed as exc:
                 raise Invalid(str(exc)) from None
+            conv_id = resolved.conversation_id
             if conv_id is not None:
                 add_transcript(
                     s,
@@ -223,7 +224,7 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
                 s, me.actor, "ticket.resolve", "ticket", ticket_id, resolution.detail, agent_id=me.agent_id
             )
             # The hand-back commits with the resolution: never a resolved ticket with a silent bot.
-            publish = await _hand_back(console, s, conv_id, resolution.notice)
+            publish = await _hand_back(console, s, conv_id, resolution.notice, resolved.survey_id)
             # A place freed: the round robin may hand a waiting ticket on (auto mode only).
             assigned = await team_panel.offer_waiting(s, console, now)
     except Invalid as exc:
@@ -236,12 +237,12 @@ async def resolve(console: Console, request: Request, me: Me) -> Response:
 
 
 async def _hand_back(
-    console: Console, s: AsyncSession, conv_id: int | None, notice: Msg
+    console: Console, s: AsyncSession, conv_id: int | None, notice: Msg, survey: int | None
 ) -> list[tuple[str, dict[str, Any]]]:
     if conv_id is None:
         return []
     try:
-        return await console.engine.hand_back_in(s, conv_id, notice)
+        return await console.engine.hand_back_in(s, conv_id, notice, survey=survey)
     except LookupError:  # the conversation was erased meanwhile: nobody left to tell
         return []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.dialogs.base import Dialog
 from bot.dialogs.booking_change import BookingChangeDialog
 from bot.dialogs.cancellation import CancellationDialog
+from bot.dialogs.csat import CsatDialog
 from bot.dialogs.identity import IdentityDialog
 from bot.dialogs.language import LanguageDialog
 from bot.dialogs.late_arrival import LateArrivalDialog
@@ -27,6 +28,7 @@ DIALOGS: dict[str, Dialog] = {
         PrivacyDialog(),
         IdentityDialog(),
         LanguageDialog(),
+        CsatDialog(),
     )
 }
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import modes
 from bot.attachments import messages as attachment_messages
-from bot.dialogs import answering, registry
+from bot.dialogs import answering, csat, registry
 from bot.dialogs.asides import aside, switch_instead_of_no, with_person
 from bot.dialogs.base import Ctx, Done, Exit, Facts, Frame, Push, Start, Transition
 from bot.dialogs.hints import hint
@@ -156,8 +156,16 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
 
     top = state.frames[-1]
     dialog = registry.get(top.dialog)
-    if isinstance(body, ChoiceIn | DateIn) and body.token and body.token != state.token:
-        notice = Text(msg("That button belongs to an earlier message. Here is where we are now:"))
+    stale_rating = isinstance(body, ChoiceIn) and csat.parse_option(body.option) is not None
+    if isinstance(body, ChoiceIn | DateIn) and (
+        (body.token and body.token != state.token) or (stale_rating and top.dialog != csat.CsatDialog.name)
+    ):
+        # A rating pressed twice, or for an old ticket, is as stale as any old button: nothing changes.
+        notice = Text(
+            csat.STALE
+            if stale_rating
+            else msg("That button belongs to an earlier message. Here is where we are now:")
+        )
         return Outcome(
             StackState(state.frames, state.token, state.misses, ctx.now),
             replies=(notice, *dialog.prompt(top, ctx)),

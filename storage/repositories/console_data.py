@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Booking,
     ChannelIdentity,
     Conversation,
+    CsatSurvey,
     Customer,
     CustomerNote,
     LineMenuLink,
@@ -158,7 +159,25 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
             }
             for a in await attachments_repo.for_customer(session, customer_id)
         ],
+        "satisfaction": await _satisfaction(session, customer_id, [i.id for i in identities]),
     }
+
+
+async def _satisfaction(
+    session: AsyncSession, customer_id: int, identity_ids: list[int]
+) -> list[dict[str, Any]]:
+    """The customer's CSAT answers (their own words in the comment)."""
+    mine = or_(CsatSurvey.customer_id == customer_id, CsatSurvey.identity_id.in_(identity_ids))
+    rows = await session.execute(select(CsatSurvey).where(mine).order_by(CsatSurvey.id))
+    return [
+        {
+            "ticket_id": c.ticket_id,
+            "asked_at": _jsonable(c.asked_at),
+            "rating": c.rating,
+            "comment": c.comment,
+        }
+        for c in rows.scalars()
+    ]
 
 
 async def erase_plan(session: AsyncSession, customer_id: int) -> dict[str, int]:
@@ -236,6 +255,8 @@ async def erase_customer(
     await session.execute(delete(Request).where(Request.customer_id == customer_id))
     # Notes on the customer are about the person: gone in both modes (anonymize keeps the row).
     await session.execute(delete(CustomerNote).where(CustomerNote.customer_id == customer_id))
+    # Surveys go with their conversations (cascade); one kept under the customer elsewhere goes too.
+    await session.execute(delete(CsatSurvey).where(CsatSurvey.customer_id == customer_id))
     if mode == "delete":
         await session.execute(delete(Booking).where(Booking.customer_id == customer_id))
         await session.execute(delete(Customer).where(Customer.id == customer_id))

@@ -224,7 +224,8 @@ async def test_confirming_a_cancellation_charges_the_rule_fee_tells_the_customer
             and t.endswith("is confirmed. The cancellation fee is ¥15,000.")
             for t in texts
         ), texts
-        assert texts[-1].startswith("How can I help you?")  # the menu: the bot has it again
+        # The bot has it again: its first words are the satisfaction question (bot.dialogs.csat).
+        assert texts[-1].startswith("How satisfied are you with the help you received")
         before = await count(app.db, OutboxMessage, OutboxMessage.source == "bot")
         await app.engine.handle(event("gina", ChoiceIn("human")))
         assert await count(app.db, OutboxMessage, OutboxMessage.source == "bot") == before + 1
@@ -344,7 +345,7 @@ async def test_a_failed_hand_back_after_resolve_leaves_no_agent_owned_conversati
             conv = await s.get(Conversation, conv_id)
         assert ticket is not None and conv is not None
         assert (ticket.status, conv.mode) == ("resolved", "bot")
-        assert (await texts_to(app, conv_id))[-1].startswith("How can I help you?")
+        assert (await texts_to(app, conv_id))[-1].startswith("How satisfied are you")
 
 
 async def test_take_over_link_and_unlink(sqlite_settings: Settings) -> None:

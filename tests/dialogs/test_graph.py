@@ -28,6 +28,7 @@ MODULES = {
     "payment": "tests.dialogs.test_payment",
     "privacy": "tests.dialogs.test_privacy",
     "language": "tests.dialogs.test_language",
+    "csat": "tests.dialogs.test_csat",
 }
 
 
