@@ -114,13 +114,14 @@ class Engine:
             )
             if stored is None:
                 return HandleResult("duplicate"), publish
-            identity = await conv_repo.identity_for(s, event.key.channel, event.key.user_id)
+            identity, conv = await conv_repo.identity_and_conversation(
+                s, event.key.channel, event.key.user_id
+            )
             if event.display_name:
                 identity.display_name = event.display_name[:200]
             hint = normalize_locale(event.locale_hint)
             if hint:
                 identity.locale_hint = hint
-            conv = await conv_repo.lock_conversation(s, event.key.channel, event.key.user_id, identity.id)
             conv.last_event_at = event.received_at
             labels: dict[str, str] = dict((conv.stack or {}).get("labels", {}))
             conv_repo.add_transcript(

@@ -144,3 +144,69 @@ def test_retry_keys_are_uuids_stable_and_distinct_per_request() -> None:
     assert keys == [b.retry_key(row_key) for b in batches([Rendered("text", f"p{i}") for i in range(11)])]
     assert all(str(uuid.UUID(k)) == k for k in keys)
     assert str(uuid.UUID(Batch(0, 0, 1, ()).retry_key("not-a-uuid")))
+
+
+WIRE_CASES: list[dict[str, Any]] = [
+    {"type": "text", "text": "hi", "sender": {"name": "Clinic", "iconUrl": "https://example.org/i.png"}},
+    {
+        "type": "image",
+        "originalContentUrl": "https://example.org/a.jpg",
+        "previewImageUrl": "https://example.org/p.jpg",
+    },
+    {"type": "sticker", "packageId": "446", "stickerId": "1988"},
+    {
+        "type": "template",
+        "altText": "Choose",
+        "template": {
+            "type": "buttons",
+            "text": "Choose",
+            "actions": [
+                {"type": "uri", "label": "Open", "uri": "https://example.org"},
+                {"type": "message", "label": "Say", "text": "yes"},
+            ],
+        },
+    },
+    {
+        "type": "flex",
+        "altText": "Booking",
+        "contents": {
+            "type": "bubble",
+            "body": {
+                "type": "box",
+                "layout": "vertical",
+                "contents": [
+                    {"type": "text", "text": "Booking BK-1", "weight": "bold", "size": "lg", "wrap": True},
+                    {"type": "separator"},
+                    {
+                        "type": "button",
+                        "style": "primary",
+                        "action": {"type": "postback", "label": "Change", "data": "o=change&t=3"},
+                    },
+                ],
+            },
+        },
+        "quickReply": {
+            "items": [{"type": "action", "action": {"type": "postback", "label": "Menu", "data": "o=m"}}]
+        },
+    },
+]
+
+
+def test_the_wire_form_is_the_sdks_own_json_for_every_message_we_send() -> None:
+    from linebot.v3.messaging import Message
+
+    from bot.handlers.line.wire import as_wire
+
+    rendered = [
+        Rendered("text", "こんにちは"),
+        Rendered("choices", "What would you like to do?", options(3), token="12"),
+        Rendered("choices", "Pick", options(14), token="3"),
+        Rendered("choices", "Pick", options(2, "A label far longer than twenty characters"), token="4"),
+        Rendered("date_picker", "When?", options(2), "5", "2026-12-01", "2027-01-31"),
+        Rendered("text", "x" * (MAX_TEXT + 10)),
+    ]
+    messages = [m for r in rendered for m in render(r)]
+    messages += [Message.from_dict(case) for case in WIRE_CASES]
+    for message in messages:
+        assert as_wire(message) == message.to_dict()
+    assert [as_wire(m) for m in messages[-len(WIRE_CASES) :]] == WIRE_CASES

@@ -219,3 +219,25 @@ async def test_loading_animation(fake: FakeLine, api: LineApi) -> None:
     await api.show_loading(USER)
     [request] = fake.of("loading")
     assert request.body == {"chatId": USER, "loadingSeconds": 5} and request.status == 202
+
+
+async def test_the_proxy_from_the_environment_is_looked_up_once_not_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://user:pw@proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = LineApi(line_settings("http://api.line.example", tmp_path))
+    proxied.api()
+    assert proxied._client is not None
+    rest = proxied._client.rest_client
+    assert rest.proxy == "http://user:pw@proxy.example:3128"  # every request goes through it...
+    assert rest.pool_manager.trust_env is False  # ... and aiohttp does not look it up again
+    await proxied.close()
+
+    monkeypatch.setenv("NO_PROXY", "api.line.example")
+    direct = LineApi(line_settings("http://api.line.example", tmp_path))
+    direct.api()
+    assert direct._client is not None
+    assert not direct._client.rest_client.proxy
+    await direct.close()

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.replies import Rendered
 from storage.db import Database
-from storage.models import Booking, Conversation, Customer, OutboxMessage, Ticket
-from storage.repositories import conversations, inbox, outbox, tickets
+from storage.models import Agent, Booking, Conversation, Customer, OutboxMessage, Ticket
+from storage.repositories import conversations, inbox, outbox, texts, tickets
 
 NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
 
@@ -46,6 +46,23 @@ class TestStorageContract:
 
         results = await asyncio.gather(*(store() for _ in range(5)))
         assert sum(r is not None for r in results) == 1
+
+    async def test_an_edited_text_is_read_by_the_next_unit_despite_the_cache(self, db: Database) -> None:
+        async with db.write() as s:
+            agent = Agent(email="admin@example.org", name="Admin", role="admin", password_hash="x")
+            s.add(agent)
+            await s.flush()
+            agent_id = agent.id
+            assert await texts.text(s, "payment_instructions", "en") is None  # now cached as absent
+        for body in ("Pay at the desk.", "Pay by transfer.", ""):
+            async with db.write() as s:
+                await texts.set_text(s, "payment_instructions", "en", body, agent_id)
+            async with db.write() as s:
+                assert await texts.text(s, "payment_instructions", "en") == (body or None)
+            async with db.read() as s:
+                assert await texts.text(s, "payment_instructions", "en") == (body or None)
+            async with db.read() as s:  # a second read within the cache period: the same answer
+                assert await texts.text(s, "payment_instructions", "en") == (body or None)
 
     async def test_conversation_is_created_once_per_channel_user(self, db: Database) -> None:
         a = await new_conversation(db, "u1")

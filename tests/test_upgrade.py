@@ -93,7 +93,10 @@ async def _fill(conn: AsyncConnection) -> dict[str, list[dict[str, Any]]]:
         if table.name == "alembic_version" or table.name.startswith("transcript_fts"):
             continue
         pk = next(iter(table.primary_key.columns))
-        autoincrement = len(table.primary_key.columns) == 1 and isinstance(pk.type, sa.Integer)
+        # A key that is also a foreign key (one row per parent) is given, not generated.
+        autoincrement = (
+            len(table.primary_key.columns) == 1 and isinstance(pk.type, sa.Integer) and not pk.foreign_keys
+        )
         for i in range(ROWS):
             row = {
                 c.name: _value(c, table.name, i, ids)

@@ -1,23 +1,74 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import weakref
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import Select, Table, and_, bindparam, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
-from storage.repositories.common import insert_for, is_postgres
+from storage.repositories.common import built, insert_for, is_postgres
+
+
+def _identity(_dialect: str) -> Select[ChannelIdentity]:
+    return select(ChannelIdentity).where(
+        ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.user_id == bindparam("user_id")
+    )
+
+
+def _conversation(dialect: str) -> Select[Conversation]:
+    stmt = select(Conversation).where(
+        Conversation.channel == bindparam("channel"), Conversation.user_id == bindparam("user_id")
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update()
+    return stmt.execution_options(populate_existing=True)
+
+
+def _both(dialect: str) -> Select[ChannelIdentity, Conversation]:
+    stmt = (
+        select(ChannelIdentity, Conversation)
+        .join(
+            Conversation,
+            and_(
+                Conversation.channel == ChannelIdentity.channel,
+                Conversation.user_id == ChannelIdentity.user_id,
+            ),
+        )
+        .where(
+            ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.user_id == bindparam("user_id")
+        )
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update(of=Conversation)
+    return stmt.execution_options(populate_existing=True)
+
+
+async def identity_and_conversation(
+    session: AsyncSession, channel: str, user_id: str
+) -> tuple[ChannelIdentity, Conversation]:
+    """The customer's identity and their conversation, locked as `lock_conversation` locks it.
+
+    A known customer (the common case) takes one statement for both; a new one is created by
+    `identity_for` and `lock_conversation`.
+    """
+    stmt = built(session, "conversations.both", _both)
+    found = (await session.execute(stmt, {"channel": channel, "user_id": user_id})).one_or_none()
+    if found is not None:
+        return found[0], found[1]
+    identity = await identity_for(session, channel, user_id)
+    return identity, await lock_conversation(session, channel, user_id, identity.id)
 
 
 async def identity_for(session: AsyncSession, channel: str, user_id: str) -> ChannelIdentity:
-    stmt = select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id
-    )
-    found = (await session.execute(stmt)).scalar_one_or_none()
+    stmt = built(session, "conversations.identity", _identity)
+    key = {"channel": channel, "user_id": user_id}
+    found = (await session.execute(stmt, key)).scalar_one_or_none()
     if found is not None:
         return found
     await session.execute(
@@ -25,10 +76,7 @@ async def identity_for(session: AsyncSession, channel: str, user_id: str) -> Cha
         .values(channel=channel, user_id=user_id, created_at=dt.datetime.now(dt.UTC))
         .on_conflict_do_nothing(index_elements=["channel", "user_id"])
     )
-    row = await session.execute(
-        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.user_id == user_id)
-    )
-    return row.scalar_one()
+    return (await session.execute(stmt, key)).scalar_one()
 
 
 async def lock_conversation(
@@ -38,12 +86,10 @@ async def lock_conversation(
 
     On SQLite the write transaction itself (BEGIN IMMEDIATE) already serializes writers.
     """
-    stmt = select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    stmt = stmt.execution_options(populate_existing=True)
+    stmt = built(session, "conversations.lock", _conversation)
+    key = {"channel": channel, "user_id": user_id}
     # The common case is a known conversation: one statement. New ones are inserted race-free below.
-    found = (await session.execute(stmt)).scalar_one_or_none()
+    found = (await session.execute(stmt, key)).scalar_one_or_none()
     if found is not None:
         return found
     now = dt.datetime.now(dt.UTC)
@@ -62,7 +108,7 @@ async def lock_conversation(
         )
         .on_conflict_do_nothing(index_elements=["channel", "user_id"])
     )
-    return (await session.execute(stmt)).scalar_one()
+    return (await session.execute(stmt, key)).scalar_one()
 
 
 async def lock_conversation_by_id(session: AsyncSession, conversation_id: int) -> Conversation | None:
@@ -107,6 +153,7 @@ def add_transcript(
 
 _PENDING = "counselbot.transcript_lines"
 _LINES: Table = TranscriptMessage.__table__  # type: ignore[assignment]
+_INSERT_LINES = insert(_LINES)
 
 
 def _write_lines(session: Session) -> None:
@@ -116,7 +163,8 @@ def _write_lines(session: Session) -> None:
     if any(o is not None and o.id is None for _, o in pending):
         session.flush()
     rows = [{**v, "outbox_id": o.id} if o is not None else v for v, o in pending]
-    session.execute(insert(_LINES), rows)
+    # On the unit's connection: nothing of the ORM is needed for an executemany of plain rows.
+    session.connection().execute(_INSERT_LINES, rows)
 
 
 @event.listens_for(Session, "before_commit")
@@ -136,9 +184,25 @@ def _before_statement(state: ORMExecuteState) -> None:
     if not session.info.get(_PENDING):
         return
     statement = cast(ClauseElement, state.statement)
-    tables = find_tables(statement, include_crud=True, include_joins=True, include_aliases=True)
-    if any(getattr(t, "name", None) == _LINES.name for t in tables):
+    if _touches_lines(statement):
         _write_lines(session)
+
+
+# Whether a statement reads or writes transcript lines, remembered per statement object: walking a
+# statement's tree costs as much as running it, and the hot path's statements are built once.
+_TOUCHES: weakref.WeakKeyDictionary[ClauseElement, bool] = weakref.WeakKeyDictionary()
+
+
+def _touches_lines(statement: ClauseElement) -> bool:
+    try:
+        return _TOUCHES[statement]
+    except (KeyError, TypeError):
+        pass
+    tables = find_tables(statement, include_crud=True, include_joins=True, include_aliases=True)
+    touches = any(getattr(t, "name", None) == _LINES.name for t in tables)
+    with contextlib.suppress(TypeError):
+        _TOUCHES[statement] = touches
+    return touches
 
 
 async def transcript(

@@ -1,11 +1,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxEvent
-from storage.repositories.common import insert_for
+from storage.repositories.common import built, core_rows, insert_of
+
+_T: Table = InboxEvent.__table__  # type: ignore[assignment]
+
+
+def _store(dialect: str) -> Any:
+    return (
+        insert_of(dialect, _T)
+        .values(
+            channel=bindparam("channel"),
+            event_id=bindparam("event_id"),
+            kind=bindparam("kind"),
+            received_at=bindparam("received_at"),
+            stored_at=bindparam("stored_at"),
+            read_token=bindparam("read_token"),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(_T.c.id)
+    )
 
 
 async def store_once(
@@ -19,18 +39,15 @@ async def store_once(
     """Store the event; None when (channel, event_id) is already there (a duplicate).
 
     `read_token`: LINE's markAsReadToken, kept so an agent's reading can mark the message read later.
+    A Core statement on the unit's connection: the hot path's first statement, no ORM around it.
     """
-    stmt = (
-        insert_for(session, InboxEvent)
-        .values(
-            channel=channel,
-            event_id=event_id,
-            kind=kind,
-            received_at=received_at,
-            read_token=read_token,
-            stored_at=dt.datetime.now(dt.UTC),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-        .returning(InboxEvent.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {
+        "channel": channel,
+        "event_id": event_id,
+        "kind": kind,
+        "received_at": received_at,
+        "stored_at": dt.datetime.now(dt.UTC),
+        "read_token": read_token,
+    }
+    rows = await core_rows(session, built(session, "inbox.store", _store), params)
+    return int(rows[0].id) if rows else None

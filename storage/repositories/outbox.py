@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Table, and_, case, exists, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, exists, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import ChannelIdentity, OutboxMessage
-from storage.repositories.common import is_postgres
+from storage.repositories.common import built, core_rows, is_postgres
 
 _T: Table = OutboxMessage.__table__  # type: ignore[assignment]
 UNDELIVERED = ("pending", "sending")
@@ -101,42 +101,66 @@ async def enqueue_reply(
     key = str(uuid.uuid4())
     claim = lease_until is not None
     mark = claim and reply_token is not None
+    params: dict[str, Any] = {
+        "conversation_id": conversation_id,
+        "channel": channel,
+        "user_id": user_id,
+        "payload": {"messages": [m.to_json() for m in messages]},
+        "now": now,
+        "lease_until": lease_until,
+        "idempotency_key": key,
+        "reply_token": reply_token,
+        "reply_token_expires_at": reply_token_expires_at,
+    }
+    if claim and delivered:
+        params["delivered"] = list(delivered)
+    variant = (claim, mark, bool(claim and delivered))
+    stmt = built(session, f"outbox.enqueue_reply{variant}", lambda _d: _enqueue_reply(*variant))
+    (row,) = await core_rows(session, stmt, params)
+    claimed = row.status == "sending"
+    return Enqueued(row.id, claimed, key, now, mark and claimed)
+
+
+def _enqueue_reply(claim: bool, mark: bool, with_delivered: bool) -> Any:
+    """enqueue_reply's INSERT ... SELECT ... RETURNING, built once per variant with bind parameters."""
+
+    def bound(name: str, column: str) -> Any:
+        return bindparam(name, type_=_T.c[column].type)
+
+    conversation_id = bound("conversation_id", "conversation_id")
     earlier = exists().where(
         _T.c.conversation_id == conversation_id,
         _T.c.status.in_(UNDELIVERED),
         # Rows the caller's worker has already delivered and not yet marked sent do not hold it back.
-        *([_T.c.id.not_in(delivered)] if delivered else []),
+        *([_T.c.id.not_in(bindparam("delivered", expanding=True))] if with_delivered else []),
     )
     flag = select((earlier if claim else literal(True)).label("blocked")).subquery()
     blocked = flag.c.blocked
-    when = literal(now, _T.c.created_at.type)
+    when = bound("now", "created_at")
     values = {
-        "conversation_id": literal(conversation_id),
-        "channel": literal(channel, _T.c.channel.type),
-        "user_id": literal(user_id, _T.c.user_id.type),
-        "payload": literal({"messages": [m.to_json() for m in messages]}, _T.c.payload.type),
+        "conversation_id": conversation_id,
+        "channel": bound("channel", "channel"),
+        "user_id": bound("user_id", "user_id"),
+        "payload": bound("payload", "payload"),
         "parts_sent": literal(0),
         "status": case((blocked, literal("pending")), else_=literal("sending")),
         "attempts": case((blocked, literal(0)), else_=literal(1)),
         "next_attempt_at": when,
-        "locked_until": case((blocked, None), else_=literal(lease_until, _T.c.locked_until.type)),
-        "idempotency_key": literal(key, _T.c.idempotency_key.type),
-        "reply_token": literal(reply_token, _T.c.reply_token.type),
-        "reply_token_expires_at": literal(reply_token_expires_at, _T.c.reply_token_expires_at.type),
+        "locked_until": case((blocked, None), else_=bound("lease_until", "locked_until")),
+        "idempotency_key": bound("idempotency_key", "idempotency_key"),
+        "reply_token": bound("reply_token", "reply_token"),
+        "reply_token_expires_at": bound("reply_token_expires_at", "reply_token_expires_at"),
         "reply_attempted_at": case((blocked, None), else_=when)
         if mark
         else literal(None, _T.c.created_at.type),
         "source": literal("bot"),
         "created_at": when,
     }
-    stmt = (
+    return (
         insert(_T)
         .from_select(list(values), select(*values.values()).select_from(flag))
         .returning(_T.c.id, _T.c.status)
     )
-    row = (await session.execute(stmt)).one()
-    claimed = row.status == "sending"
-    return Enqueued(row.id, claimed, key, now, mark and claimed)
 
 
 async def claim_due(

@@ -9,15 +9,20 @@ push of the same messages (docs/adr/0001-line-reply-exactly-once.md).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import email.utils
 import json
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import aiohttp.helpers
+import yarl
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -31,6 +36,7 @@ from bot.channels import Delivery, Failed, Retry, SendResult, Sent, Unreachable
 from bot.config import Settings
 from bot.delivery import MAX_IN_FLIGHT
 from bot.handlers.line.render import Batch, batches
+from bot.handlers.line.wire import as_wire
 from bot.logs import hashed
 from bot.replies import Rendered
 
@@ -70,6 +76,7 @@ class LineApi:
     def api(self) -> AsyncMessagingApi:
         if self._api is None:
             self._client = AsyncApiClient(self._config)
+            _resolve_proxy_once(self._client, self._config)
             self._api = AsyncMessagingApi(self._client)
         return self._api
 
@@ -139,6 +146,32 @@ class _DataHostClient(AsyncApiClient):  # type: ignore[misc]
         if kwargs.get("_host") == self.SDK_DATA_HOST:
             kwargs["_host"] = self._data_host
         return super().call_api(*args, **kwargs)
+
+
+def _resolve_proxy_once(client: AsyncApiClient, config: Configuration) -> None:
+    """The SDK's aiohttp session trusts the environment, so aiohttp looks the proxy up for EVERY
+    request on a thread (asyncio.to_thread): a thread hop per message sent. Look it up once here
+    instead (HTTPS_PROXY/NO_PROXY as aiohttp reads them) and give the SDK a session that does not
+    look again. Built as the SDK builds its own (aiohttp connector of the pool size, default SSL
+    context with the configured CA file)."""
+    rest = client.rest_client
+    old = rest.pool_manager
+    if not old.trust_env:
+        return
+    if not rest.proxy:
+        with contextlib.suppress(LookupError):
+            proxy, auth = aiohttp.helpers.get_env_proxy_for_url(yarl.URL(config.host))
+            rest.proxy = str(proxy.with_user(auth.login).with_password(auth.password) if auth else proxy)
+    context = ssl.create_default_context(cafile=config.ssl_ca_cert)
+    connector = aiohttp.TCPConnector(limit=config.connection_pool_maxsize, ssl=context)
+    rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
+    # The SDK's own session never opened a connection; closed on the loop, not left to the GC.
+    task = asyncio.get_running_loop().create_task(old.close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Task[None]] = set()
 
 
 class _InvalidReplyToken(Exception):
@@ -244,7 +277,7 @@ class LineSender:
         return expires is None or self._now() < expires - REPLY_TOKEN_MARGIN
 
     async def _reply(self, token: str, batch: Batch) -> None:
-        body = {"replyToken": token, "messages": [m.to_dict() for m in batch.messages]}
+        body = {"replyToken": token, "messages": [as_wire(m) for m in batch.messages]}
         try:
             await self.api.post_json("/v2/bot/message/reply", body)
         except ApiException as exc:
@@ -253,7 +286,7 @@ class LineSender:
             raise
 
     async def _push(self, delivery: Delivery, batch: Batch) -> None:
-        body = {"to": delivery.key.user_id, "messages": [m.to_dict() for m in batch.messages]}
+        body = {"to": delivery.key.user_id, "messages": [as_wire(m) for m in batch.messages]}
         key = batch.retry_key(delivery.idempotency_key)
         try:
             await self.api.post_json("/v2/bot/message/push", body, {"X-Line-Retry-Key": key})
