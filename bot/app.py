@@ -43,6 +43,7 @@ COMPONENT_MODULES = (
     "bot.handlers.line",
     "bot.handlers.telegram",
     "bot.console",
+    "bot.attachments.public",
     "bot.ops",
 )
 
@@ -129,9 +130,18 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
 UPLOAD_PATHS = frozenset({"/console/bookings/import"})
 
 
+# Files customers and agents send (bot.attachments): the largest file accepted, plus the form around it.
+FILE_PATHS = ("/api/chat/files",)
+FILE_OVERHEAD = 64 * 1024
+
+
 def body_cap(settings: Settings) -> Callable[[str], int]:
     def cap_for(path: str) -> int:
-        return settings.max_upload_bytes if path in UPLOAD_PATHS else settings.max_body_bytes
+        if path in UPLOAD_PATHS:
+            return settings.max_upload_bytes
+        if path in FILE_PATHS or (path.startswith("/console/conversations/") and path.endswith("/attach")):
+            return max(settings.max_body_bytes, settings.attachment_max_bytes + FILE_OVERHEAD)
+        return settings.max_body_bytes
 
     return cap_for
 

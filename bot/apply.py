@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import link_limits as limits
+from bot.attachments.inbound import note_attachment
 from bot.effects import (
     AttemptLink,
     Effect,
     Escalate,
     FileRequest,
     MarkUnreachable,
+    NoteAttachment,
     RecordConsent,
     RecordCsat,
     SetLocale,
@@ -63,6 +65,8 @@ async def apply_effects(
                 identity.consent_at = identity.consent_at or now
             case MarkUnreachable():
                 identity.unreachable_at = now
+            case NoteAttachment(kind=kind, event_id=event_id):
+                applied.ticket_ids.append(await note_attachment(session, conv.id, kind, event_id))
             case RecordCsat(survey=survey, rating=rating, comment=comment):
                 # Only this conversation's survey; a second answer changes nothing (repository).
                 await csat.record(session, survey, conv.id, now, rating=rating, comment=comment)

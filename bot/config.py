@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     line_channel_secret: SecretStr | None = None
     line_channel_access_token: SecretStr | None = None
     line_api_base: str = "https://api.line.me"
-    # Image uploads (rich menu images) go to LINE's data host.
+    # LINE's data host: rich menu image uploads, and the content of images, videos, audio and files
+    # customers send.
     line_data_api_base: str = "https://api-data.line.me"
 
     telegram_bot_token: SecretStr | None = None
@@ -85,6 +86,23 @@ class Settings(BaseSettings):
     # bot's own text is shown, translated into the customer's language (a text set here is shown as is).
     payment_instructions: str | None = None
     reminder_time: dt.time = dt.time(10, 0)
+    # Photos, documents and locations (docs/attachments.md): the largest file accepted, and what one
+    # customer (or one chat not yet linked to a customer) may send in a day, in files and bytes.
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    attachment_daily_files: int = Field(30, ge=1)
+    attachment_daily_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    # Fetches of a customer's file from LINE or Telegram before it is marked "could not be fetched".
+    attachment_fetch_attempts: int = Field(5, ge=1, le=10)
+    # How long a signed link to a file an agent sends (LINE fetches it from COUNSELBOT_PUBLIC_URL) lives.
+    attachment_link_ttl: int = Field(3600, ge=60)
+    # Optional S3-compatible bucket for attachment content (docs/attachments.md#bucket-storage); unset,
+    # the content is kept in the database. The endpoint is for MinIO and the like (unset: AWS).
+    attachment_bucket: str | None = None
+    attachment_bucket_endpoint: str | None = None
+    attachment_bucket_region: str = "us-east-1"
+    attachment_bucket_prefix: str = "attachments/"
+    attachment_bucket_access_key: SecretStr | None = None
+    attachment_bucket_secret_key: SecretStr | None = None
     # Reminders and the daily purge; every process may run it (jobs are claimed in the database).
     scheduler_enabled: bool = True
 

@@ -61,6 +61,15 @@ class MarkUnreachable:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteAttachment:
+    """A customer sent a file or location: onto the conversation's open ticket (its open request's), or
+    a new normal one; the bot carries on (no handoff), so the question it had asked stays open."""
+
+    kind: str
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RecordCsat:
     """Store a satisfaction answer with its survey: the first rating and the first comment stand."""
 
@@ -69,4 +78,13 @@ class RecordCsat:
     comment: str | None = None
 
 
-Effect = Escalate | FileRequest | SetLocale | AttemptLink | RecordConsent | MarkUnreachable | RecordCsat
+Effect = (
+    Escalate
+    | FileRequest
+    | SetLocale
+    | AttemptLink
+    | RecordConsent
+    | MarkUnreachable
+    | NoteAttachment
+    | RecordCsat
+)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import modes, team
 from bot.apply import apply_effects
+from bot.attachments import inbound as attachments_inbound
 from bot.bus import Bus
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, Job, handed_over
@@ -27,6 +28,7 @@ from bot.dialogs import runtime
 from bot.dialogs.base import Ctx, Frame
 from bot.dialogs.runtime import StackState, current_prompt
 from bot.events import (
+    AttachmentIn,
     ChoiceIn,
     ConversationKey,
     DateIn,
@@ -131,6 +133,10 @@ class Engine:
                 at=event.received_at,
             )
             publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
+            if isinstance(event.body, AttachmentIn):
+                # Pending, with its fetch job, in this transaction: the content comes after the ack.
+                if await attachments_inbound.record(s, event, conv, identity):
+                    publish.append(("attachments", {"conversation_id": conv.id}))
 
             if isinstance(event.body, UnfollowIn):
                 identity.unreachable_at = event.received_at
@@ -402,6 +408,8 @@ def describe_inbound(event: InboundEvent, labels: dict[str, str] | None = None) 
             return "[blocked or left the chat]"
         case UnsupportedIn(kind=k):
             return f"[{k}]"
+        case AttachmentIn():
+            return attachments_inbound.describe(body)
         case SystemIn(name=n):
             return f"[system] {n}"
     return "[event]"

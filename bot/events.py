@@ -62,6 +62,25 @@ class UnsupportedIn:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentIn:
+    """A photo, video, voice message, document or location the customer sent (bot.attachments).
+
+    `source` says where the content is fetched from after the event is stored ("line:<message id>",
+    "url:<https url>", "telegram:<file id>"); a location has none, its coordinates are here.
+    """
+
+    kind: str  # image | video | audio | file | location
+    source: str | None = None
+    name: str | None = None
+    size: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    place: str | None = None
+    # Telegram lets a photo or document carry a caption: kept in the transcript.
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SystemIn:
     """Raised inside the engine, never by a customer: an effect's result or a scheduled trigger."""
 
@@ -69,7 +88,7 @@ class SystemIn:
     data: dict[str, str] = field(default_factory=dict)
 
 
-Body = TextIn | ChoiceIn | DateIn | FollowIn | UnfollowIn | UnsupportedIn | SystemIn
+Body = TextIn | ChoiceIn | DateIn | FollowIn | UnfollowIn | UnsupportedIn | AttachmentIn | SystemIn
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -437,6 +438,71 @@ class LinkLock(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     lifted_at: Mapped[dt.datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(String(300))
+
+
+class Attachment(Base):
+    """A photo, video, voice message, document or location a customer sent, or a file an agent sent.
+
+    The row exists from the moment the event is stored (status `pending`); the content is fetched
+    afterwards by a job (bot.attachments.fetch) and lands in `attachment_contents`. `token` is the
+    random, unguessable name the console serves it under; `kind` and `mime` come from the content,
+    never from the file name.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachment_conversation", "conversation_id", "id"),
+        Index("ix_attachment_customer_day", "customer_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token: Mapped[str] = mapped_column(String(48), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    # in (from the customer) | out (from an agent)
+    direction: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    # An agent's file: the outbox row that sends it.
+    outbox_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
+    # image | video | audio | file | location
+    kind: Mapped[str] = mapped_column(String(8))
+    # Where to fetch it: "line:<message id>", "url:<https url>", "telegram:<file id>"; None once fetched.
+    source: Mapped[str | None] = mapped_column(String(1000))
+    mime: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    # Locations: coordinates and what the platform says about the place.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    place: Mapped[str | None] = mapped_column(String(500))
+    # pending | fetched | failed | refused
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[dt.datetime | None]
+    # A short reason (no customer data): "too large", "type not accepted", "ConnectionError", ...
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now_utc)
+    fetched_at: Mapped[dt.datetime | None]
+
+
+class AttachmentContent(Base):
+    """The bytes of an attachment (`full`: images re-encoded without metadata) and its thumbnail, kept
+    here or, with bucket storage configured, in the bucket under `bucket_key`."""
+
+    __tablename__ = "attachment_contents"
+    __table_args__ = (UniqueConstraint("attachment_id", "role", name="uq_attachment_content_role"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"))
+    # full | thumb
+    role: Mapped[str] = mapped_column(String(5))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    # The bytes, or (bucket storage) None and the object's key in the bucket.
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bucket_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class Label(Base):

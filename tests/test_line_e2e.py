@@ -188,9 +188,12 @@ async def test_sticker_image_unknown_and_text_in_one_batch(db_url: str, line_bot
         assert await bot.count(InboxEvent) == 4
         assert await bot.count(OutboxMessage, OutboxMessage.status == "sent") == 4
         texts = fake.texts(USER)
-        # The first thing a new customer sends gets the greeting and menu; later ones the polite notice.
-        assert texts[0].startswith("Hello!")
-        assert texts.count(POLITE) == 2
+        # A sticker first: a friendly thanks, then the greeting and menu; the image is thanked for
+        # (and fetched later: bot.attachments); only the unknown event gets the polite notice.
+        assert texts[0].startswith("Thank you for the sticker!")
+        assert texts[1].startswith("Hello!")
+        assert "Thank you for the photo. A person from our team will look at it." in texts
+        assert texts.count(POLITE) == 1
         assert texts[-1].startswith(MENU)
         assert len(fake.of("reply")) == 4 and fake.of("push") == []
 

@@ -10,7 +10,16 @@ import pytest
 from linebot.v3 import WebhookParser
 from linebot.v3.webhooks import FollowEvent, MessageEvent, PostbackEvent
 
-from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, TextIn, UnfollowIn, UnsupportedIn
+from bot.events import (
+    AttachmentIn,
+    ChoiceIn,
+    ConversationKey,
+    DateIn,
+    FollowIn,
+    TextIn,
+    UnfollowIn,
+    UnsupportedIn,
+)
 from bot.handlers.line.webhook import (
     BadPayload,
     choice_data,
@@ -120,11 +129,6 @@ def test_follow_and_unfollow() -> None:
     ("name", "kind"),
     [
         ("sticker", "sticker"),
-        ("image", "image"),
-        ("location", "location"),
-        ("file", "file"),
-        ("video", "video"),
-        ("audio", "audio"),
         ("unknown_event", "somethingNew"),
     ],
 )
@@ -133,6 +137,36 @@ def test_what_the_bot_cannot_read_is_unsupported_and_answered(name: str, kind: s
     assert event is not None
     assert event.body == UnsupportedIn(kind)
     assert not event.silent and event.reply_token
+
+
+@pytest.mark.parametrize("name", ["image", "video", "audio", "file"])
+def test_images_videos_audio_and_files_are_attachments_fetched_by_message_id(name: str) -> None:
+    event = parse_event(event_from(name)).event
+    assert event is not None and isinstance(event.body, AttachmentIn)
+    assert event.body.kind == name and event.body.source is not None
+    assert event.body.source == "line:" + fixture(name)["events"][0]["message"]["id"]
+    assert not event.silent and event.reply_token
+
+
+def test_a_file_carries_its_name_and_size_and_a_location_its_place() -> None:
+    event = parse_event(event_from("file")).event
+    assert event is not None and event.body == AttachmentIn("file", "line:325708", name="file.txt", size=2138)
+    event = parse_event(event_from("location")).event
+    assert event is not None and event.body == AttachmentIn(
+        "location",
+        latitude=35.67966,
+        longitude=139.73669,
+        place="my location · 1-3 Kioicho, Chiyoda-ku, Tokyo, 102-8282, Japan",
+    )
+
+
+def test_an_external_content_provider_gives_an_https_url_and_nothing_else_is_trusted() -> None:
+    external = {"type": "external", "originalContentUrl": "https://cdn.example.com/a.jpg"}
+    event = parse_event(event_from("image", message__contentProvider=external)).event
+    assert event is not None and event.body == AttachmentIn("image", "url:https://cdn.example.com/a.jpg")
+    plain = {"type": "external", "originalContentUrl": "http://cdn.example.com/a.jpg"}
+    assert parse_event(event_from("image", message__contentProvider=plain)).event is None
+    assert parse_event(event_from("image", message__id="../../etc")).event is None
 
 
 def test_a_new_message_type_is_unsupported() -> None:

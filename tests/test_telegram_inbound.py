@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, TextIn, UnfollowIn, UnsupportedIn
+from bot.events import (
+    AttachmentIn,
+    ChoiceIn,
+    ConversationKey,
+    DateIn,
+    FollowIn,
+    TextIn,
+    UnfollowIn,
+    UnsupportedIn,
+)
 from bot.handlers.telegram import callbacks
 from bot.handlers.telegram.inbound import AnswerOnly, Ignore, ToEngine, TurnPage, interpret
 from bot.handlers.telegram.updates import MalformedUpdate, parse_update
@@ -69,12 +78,7 @@ def test_commands(text: str, body: object) -> None:
 @pytest.mark.parametrize(
     ("name", "kind"),
     [
-        ("photo", "photo"),
         ("sticker", "sticker"),
-        ("voice", "voice"),
-        ("document", "document"),
-        ("video", "video"),
-        ("location", "location"),
         ("edited_message", "edited_message"),
     ],
 )
@@ -83,6 +87,27 @@ def test_what_the_bot_cannot_read_gets_a_polite_answer(name: str, kind: str) -> 
     assert isinstance(a, ToEngine)
     assert a.event.body == UnsupportedIn(kind)
     assert a.event.key == KEY
+
+
+def test_photos_documents_voice_video_and_locations_are_attachments() -> None:
+    photo = act(fixture("photo"))
+    assert isinstance(photo, ToEngine)
+    # The largest of the sizes Telegram offers, and the caption kept.
+    assert photo.event.body == AttachmentIn(
+        "image", "telegram:AgACAgQAAxkBAAIBQ2ZfakePhotoLarge", size=60411, caption="my passport"
+    )
+    document = act(fixture("document"))
+    assert isinstance(document, ToEngine)
+    assert document.event.body == AttachmentIn(
+        "file", "telegram:BQACAgQAAxkBAAIBRmZfakeDoc", name="referral.pdf", size=182044
+    )
+    for name, kind in (("voice", "audio"), ("video", "video")):
+        a = act(fixture(name))
+        assert isinstance(a, ToEngine) and isinstance(a.event.body, AttachmentIn)
+        assert a.event.body.kind == kind and (a.event.body.source or "").startswith("telegram:")
+    location = act(fixture("location"))
+    assert isinstance(location, ToEngine)
+    assert location.event.body == AttachmentIn("location", latitude=35.681236, longitude=139.767125)
 
 
 def test_an_edited_message_counts_from_its_edit_time() -> None:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot import modes
+from bot.console import attachments as console_attachments
 from bot.console import sse
 from bot.console.cards import booking_card
 from bot.console.i18n import N_, Translations, translator
@@ -166,7 +167,7 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
     if identity and identity.display_name:
         who = N_("Customer · %(name)s", name=identity.display_name)
     tr = translator(me.locale)
-    state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False}
+    state: dict[str, Any] = {"after": after, "pending": {}, "ticket": None, "started": False, "files": {}}
 
     async def produce() -> list[tuple[str, Any]]:
         events: list[tuple[str, Any]] = []
@@ -197,6 +198,9 @@ async def stream(console: Console, request: Request, me: Me) -> Response:
                 pending[i] = st
         if updates:
             events.append(("delivery", {"states": updates}))
+        files = await console_attachments.for_stream(console, conv_id, me, state["files"])
+        if files:
+            events.append(("attachments", {"attachments": files}))
         info = ticket_json(ticket, holder.name if holder else None, current.mode if current else "bot", me)
         if info != state["ticket"]:
             state["ticket"] = info
@@ -324,4 +328,7 @@ PAGES = [
     Page("/conversations/{conversation_id:int}/note", note, ("POST",)),
     Page("/conversations/{conversation_id:int}/retry/{outbox_id:int}", retry_delivery, ("POST",)),
     Page("/conversations/{conversation_id:int}/take", take, ("POST",)),
+    Page("/conversations/{conversation_id:int}/attach", console_attachments.send, ("POST",)),
+    Page("/api/files/{token:str}", console_attachments.content),
+    Page("/api/files/{token:str}/thumb", console_attachments.content),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.attachments.store import ContentStore
 from bot.console import dataops, validate
 from bot.console.cards import booking_card
 from bot.console.i18n import N_
@@ -161,7 +162,12 @@ async def erase(console: Console, request: Request, me: Me) -> Response:
     if field(form, "confirm", 20) != str(customer_id):
         return console.error(me, 400, N_("Type the customer number to confirm."))
     item = await dataops.erase(
-        console.db, customer_id, "delete" if mode == "delete" else "anonymize", me.actor, me.agent_id
+        console.db,
+        customer_id,
+        "delete" if mode == "delete" else "anonymize",
+        me.actor,
+        me.agent_id,
+        store=ContentStore(console.settings),
     )
     if item is None:
         return console.error(me, 404, N_("No such customer."))

@@ -10,9 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bot.attachments.store import ContentStore
 from bot.console.web import reading
 from storage.db import Database
 from storage.models import Customer
+from storage.repositories import attachments as attachments_repo
 from storage.repositories import console as audit_repo
 from storage.repositories import console_data as data
 
@@ -44,12 +46,15 @@ async def erase(
     actor: str,
     agent_id: int | None = None,
     action: str = "customer.erase",
+    store: ContentStore | None = None,
 ) -> PurgeItem | None:
     now = dt.datetime.now(dt.UTC)
     async with db.write() as s:
         customer = await s.get(Customer, customer_id)
         if customer is None:
             return None
+        # Bucket objects go once their rows are gone (after the commit below).
+        bucket_keys = await attachments_repo.bucket_keys_for_customer(s, customer_id)
         ended = customer.contract_ends_on
         plan = await data.erase_plan(s, customer_id)
         chosen = mode or data.default_mode(plan)
@@ -57,10 +62,26 @@ async def erase(
         audit_repo.audit(
             s, actor, action, "customer", customer_id, {"mode": chosen, **counts}, agent_id=agent_id
         )
+    if bucket_keys:
+        await (store or _store_from_env()).delete(bucket_keys)
     return PurgeItem(customer_id, ended, chosen, counts)
 
 
-async def purge(db: Database, ended_before: dt.date, *, dry_run: bool, actor: str = "cli") -> list[PurgeItem]:
+def _store_from_env() -> ContentStore:
+    """The bucket as the environment configures it (the CLI's purge has no app to ask)."""
+    from bot.config import load_settings
+
+    return ContentStore(load_settings())
+
+
+async def purge(
+    db: Database,
+    ended_before: dt.date,
+    *,
+    dry_run: bool,
+    actor: str = "cli",
+    store: ContentStore | None = None,
+) -> list[PurgeItem]:
     """The customers whose contract ended before `ended_before`: listed (dry run) or erased."""
     async with reading(db) as s:
         found = [(c.id, c.contract_ends_on) for c in await data.purge_candidates(s, ended_before)]
@@ -78,7 +99,7 @@ async def purge(db: Database, ended_before: dt.date, *, dry_run: bool, actor: st
         return [PurgeItem(cid, ended, data.default_mode(plan), plan) for cid, ended, plan in plans]
     done = []
     for cid, _ended, _plan in plans:
-        item = await erase(db, cid, None, actor, action="customer.purge")
+        item = await erase(db, cid, None, actor, action="customer.purge", store=store)
         if item is not None:
             done.append(item)
     async with db.write() as s:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import modes
+from bot.attachments import messages as attachment_messages
 from bot.dialogs import answering, csat, registry
 from bot.dialogs.asides import aside, switch_instead_of_no, with_person
 from bot.dialogs.base import Ctx, Done, Exit, Facts, Frame, Push, Start, Transition
@@ -19,8 +20,26 @@ from bot.dialogs.hints import hint
 from bot.dialogs.keywords import is_menu, wants_human
 from bot.dialogs.language import confirmation as language_confirmation
 from bot.dialogs.menu import HUMAN, LANGUAGE, MENU
-from bot.effects import AttemptLink, Effect, Escalate, MarkUnreachable, RecordConsent, SetLocale
-from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, SystemIn, TextIn, UnfollowIn, UnsupportedIn
+from bot.effects import (
+    AttemptLink,
+    Effect,
+    Escalate,
+    MarkUnreachable,
+    NoteAttachment,
+    RecordConsent,
+    SetLocale,
+)
+from bot.events import (
+    AttachmentIn,
+    ChoiceIn,
+    DateIn,
+    FollowIn,
+    InboundEvent,
+    SystemIn,
+    TextIn,
+    UnfollowIn,
+    UnsupportedIn,
+)
 from bot.i18n import SUPPORTED, msg
 from bot.modes import Mode
 from bot.replies import Choices, DatePicker, HandoffNotice, Reply, Text
@@ -112,6 +131,9 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
         here.effects = (*here.effects, SetLocale(choice))
         return _finish(state, (language_confirmation(choice),), here, ctx, new_token)
 
+    if isinstance(body, AttachmentIn) or (isinstance(body, UnsupportedIn) and body.kind == "sticker"):
+        return _received(body, state, ctx, new_token)
+
     if isinstance(body, SystemIn) and not state.frames:
         # An effect's answer with no dialog waiting for it (the customer left meanwhile): nothing to say.
         return Outcome(state)
@@ -173,6 +195,24 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
     if beside is not None:
         return _finish(state, (), _run(beside, ctx, list(state.frames[:-1]), current=top), ctx, new_token)
     return _missed(state, top, ctx, prompt, run.effects)
+
+
+def _received(body: AttachmentIn | UnsupportedIn, state: StackState, ctx: Ctx, new_token: str) -> Outcome:
+    """A file, a location or a sticker: thanked, noted for the agents (not a sticker), and the open
+    question asked again where it was — the customer's place in the dialog is not lost."""
+    if isinstance(body, AttachmentIn):
+        notice = Text(attachment_messages.thanks(body.kind))
+        effects: tuple[Effect, ...] = (NoteAttachment(body.kind, ctx.event.event_id),)
+    else:
+        notice, effects = Text(attachment_messages.STICKER), ()
+    if state.frames:
+        top = state.frames[-1]
+        here = _Run(list(state.frames), registry.get(top.dialog).prompt(top, ctx), effects)
+    else:
+        # Nothing was open (often a new customer's first message): the greeting and the menu.
+        here = _run(registry.MENU.start(ctx, {"greet": True}), ctx, [])
+        here.effects = (*here.effects, *effects)
+    return _finish(state, (notice,), here, ctx, new_token)
 
 
 def _missed(

@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable
 from starlette.routing import Route
 
 from bot import logs
+from bot.attachments.fetch import build_fetcher
+from bot.attachments.inbound import FETCH
+from bot.attachments.store import ContentStore
 from bot.channels import AppContext, Component
 from bot.ops.health import Readiness
 from bot.ops.housekeeping import PURGE, RETRY_DEAD, plan_purge, purge_handler, retry_dead_handler
@@ -33,8 +36,9 @@ def build_scheduler(ctx: AppContext, config: SchedulerConfig | None = None) -> S
         ctx.db,
         {
             **reminders.handlers(),
-            PURGE: purge_handler(ctx.db),
+            PURGE: purge_handler(ctx.db, ContentStore(ctx.settings)),
             RETRY_DEAD: retry_dead_handler(ctx.db, ctx.bus),
+            FETCH: build_fetcher(ctx.engine, ctx.settings),
         },
         [reminders.plan, plan_purge],
         config,
@@ -63,6 +67,7 @@ def setup(ctx: AppContext) -> Component:
     background: list[Callable[[], Awaitable[None]]] = [_adopt_server_logs]
     if enabled:
         background.append(lambda: _run_scheduler(scheduler))
+        background.append(lambda: _wake_on_attachments(ctx, scheduler))
     time = settings.reminder_time.strftime("%H:%M")
     return Component(
         name="ops",
@@ -71,7 +76,7 @@ def setup(ctx: AppContext) -> Component:
             Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
         background=background,
-        on_shutdown=[metrics.worker_exiting],
+        on_shutdown=[metrics.worker_exiting, _closer(scheduler)],
         describe=f"Ops: /healthz, /readyz, /metrics; scheduler {'on' if enabled else 'off'} (reminders at {time} JST)",
         extra={"scheduler": scheduler, "metrics": metrics, "readiness": readiness},
     )
@@ -91,6 +96,23 @@ def _env_enabled() -> bool:
 async def _run_scheduler(scheduler: Scheduler) -> None:
     await asyncio.sleep(START_DELAY)
     await scheduler.run()
+
+
+async def _wake_on_attachments(ctx: AppContext, scheduler: Scheduler) -> None:
+    """A customer's file was just recorded: fetch it now rather than at the next poll."""
+    await asyncio.sleep(START_DELAY)
+    async with ctx.bus.subscribe("attachments") as sub:
+        async for _ in sub:
+            scheduler.wake()
+
+
+def _closer(scheduler: Scheduler) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        fetcher = scheduler.handlers.get(FETCH)
+        if fetcher is not None and hasattr(fetcher, "close"):
+            await fetcher.close()
+
+    return close
 
 
 async def _adopt_server_logs() -> None:

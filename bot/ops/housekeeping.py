@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.attachments.store import ContentStore
 from bot.bus import Bus
 from bot.i18n import JST
 from bot.scheduler import Handler, JobRun
@@ -24,13 +25,13 @@ async def plan_purge(session: AsyncSession, now: dt.datetime) -> list[Planned]:
     return [Planned(f"purge:{today.isoformat()}", PURGE, run_at, {"ended_before": today.isoformat()})]
 
 
-def purge_handler(db: Database) -> Handler:
+def purge_handler(db: Database, store: ContentStore | None = None) -> Handler:
     async def run(job: JobRun) -> str:
         # Imported here: the console's data operations are only needed when the job runs.
         from bot.console import dataops
 
         ended_before = dt.date.fromisoformat(str(job.job.data["ended_before"]))
-        done = await dataops.purge(db, ended_before, dry_run=False, actor="scheduler")
+        done = await dataops.purge(db, ended_before, dry_run=False, actor="scheduler", store=store)
         return f"erased {len(done)} customer(s)"
 
     return run

@@ -19,6 +19,7 @@ from storage.models import (
     Request,
     TranscriptMessage,
 )
+from storage.repositories import attachments as attachments_repo
 
 EraseMode = Literal["delete", "anonymize"]
 CUSTOMER_FIELDS = (
@@ -139,6 +140,25 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
         "conversations": out_conversations,
         # What the agency's staff noted about the person is their personal data too.
         "notes": [{"at": _jsonable(n.created_at), "text": n.text} for n in notes],
+        # What was sent, not the bytes: the files themselves are handed over on request (docs/attachments.md).
+        "attachments": [
+            {
+                "id": a.id,
+                "conversation_id": a.conversation_id,
+                "direction": a.direction,
+                "channel": a.channel,
+                "kind": a.kind,
+                "status": a.status,
+                "mime": a.mime,
+                "size": a.size,
+                "original_name": a.original_name,
+                "latitude": a.latitude,
+                "longitude": a.longitude,
+                "place": a.place,
+                "at": _jsonable(a.created_at),
+            }
+            for a in await attachments_repo.for_customer(session, customer_id)
+        ],
         "satisfaction": await _satisfaction(session, customer_id, [i.id for i in identities]),
     }
 
@@ -199,6 +219,7 @@ async def erase_plan(session: AsyncSession, customer_id: int) -> dict[str, int]:
         "conversations": conversations,
         "bookings": bookings,
         "requests": requests,
+        "attachments": len(await attachments_repo.for_customer(session, customer_id)),
     }
 
 
@@ -221,6 +242,8 @@ async def erase_customer(
             )
         ).scalars()
     )
+    # The files and their content, explicitly (the conversations' cascade would take most of them too).
+    await attachments_repo.delete_for_customer(session, customer_id)
     if identity_ids:
         # Which LINE rich menu a LINE user has: keyed by their LINE user id, so it goes with them.
         line_users = select(ChannelIdentity.user_id).where(

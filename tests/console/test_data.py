@@ -259,6 +259,7 @@ async def test_an_admin_erases_a_customer_and_the_audit_entry_stays(sqlite_setti
             "conversations": 1,
             "bookings": 1,
             "requests": 0,
+            "attachments": 0,
         }
 
 

@@ -11,8 +11,8 @@ import pytest
 from bot.dialogs import registry
 from bot.dialogs.base import Done, Exit, Frame, Start, Transition
 from bot.dialogs.runtime import IDLE_RESET, Outcome, StackState, advance
-from bot.effects import Escalate, FileRequest
-from bot.events import Body, ChoiceIn, DateIn, SystemIn, TextIn, UnsupportedIn
+from bot.effects import Escalate, FileRequest, NoteAttachment
+from bot.events import AttachmentIn, Body, ChoiceIn, DateIn, SystemIn, TextIn, UnsupportedIn
 from bot.replies import Choices, DatePicker, HandoffNotice
 from bot.understanding import understand
 from tests.dialogs.edges import Edges
@@ -163,7 +163,7 @@ ASKING = [f for f in FRAMES if f.step != "identity"]  # a flow's "identity" step
 
 @pytest.mark.parametrize("frame", ASKING, ids=[f"{f.dialog}.{f.step}" for f in ASKING])
 def test_unreadable_input_in_every_state_re_asks_and_twice_offers_a_person(frame: Frame) -> None:
-    out = go(frame, UnsupportedIn("sticker"))
+    out = go(frame, UnsupportedIn("edited_message"))
     assert render(out.replies)[0] == "Sorry, I can only read text messages and button presses here."
     state = state_at(frame)
     for i in range(2):
@@ -178,6 +178,23 @@ def test_unreadable_input_in_every_state_re_asks_and_twice_offers_a_person(frame
     assert "human" in options, "the person is a button of the same question"
     assert "menu" not in options or options[-1] == "menu"
     assert sum(isinstance(r, Choices | DatePicker) for r in out.replies) == 1, "one question on screen"
+
+
+@pytest.mark.parametrize("frame", ASKING, ids=[f"{f.dialog}.{f.step}" for f in ASKING])
+def test_a_photo_or_a_sticker_in_every_state_is_answered_and_the_question_asked_again(frame: Frame) -> None:
+    state = state_at(frame)
+    asked = render(go(frame, UnsupportedIn("edited_message")).replies)[1:]
+    out = go(frame, AttachmentIn("image", "line:1"))
+    said = render(out.replies)
+    assert said[0] == "Thank you for the photo. A person from our team will look at it."
+    assert said[1:] == asked, "the open question, asked again"
+    assert [f.dialog for f in out.state.frames] == [f.dialog for f in state.frames]
+    [note] = out.effects
+    assert isinstance(note, NoteAttachment) and note.kind == "image" and note.event_id
+    assert not out.handoff, "the bot carries on: a person looks at the photo beside it"
+    out = go(frame, UnsupportedIn("sticker"))
+    said = render(out.replies)
+    assert said[0].startswith("Thank you for the sticker!") and said[1:] == asked and out.effects == ()
 
 
 @pytest.mark.parametrize("frame", FRAMES, ids=IDS)

@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.content import Content
 from tests.fakes.line_flex import check_flex
 from tests.fakes.line_richmenu import richmenu_routes
 
@@ -43,7 +44,7 @@ ACCESS_TOKEN = "test-line-channel-access-token"
 BOT_DESTINATION = "U0123456789abcdef0123456789abcdef"
 ENDPOINTS = (
     "reply", "push", "profile", "loading", "richmenu", "richmenu_list", "richmenu_image", "richmenu_delete",
-    "alias", "alias_update", "alias_list", "default", "get_default", "link", "mark_read",
+    "alias", "alias_update", "alias_list", "default", "get_default", "link", "mark_read", "content",
 )  # fmt: skip
 
 
@@ -97,6 +98,8 @@ class FakeLine:
     user_menus: dict[str, str] = field(default_factory=dict)
     # markAsReadToken values accepted, in order.
     read_marks: list[str] = field(default_factory=list)
+    # message id -> what GET /v2/bot/message/{id}/content serves (api-data.line.me in production).
+    contents: dict[str, Content] = field(default_factory=dict)
 
     # -- arranging -------------------------------------------------------------------------------
     def issue_reply_token(self, user_id: str) -> str:
@@ -154,6 +157,7 @@ class FakeLine:
                 Route("/v2/bot/message/push", self._push, methods=["POST"]),
                 Route("/v2/bot/profile/{user_id}", self._profile, methods=["GET"]),
                 Route("/v2/bot/chat/loading/start", self._loading, methods=["POST"]),
+                Route("/v2/bot/message/{message_id}/content", self._content, methods=["GET"]),
                 *richmenu_routes(self),
             ]
         )
@@ -166,6 +170,27 @@ class FakeLine:
 
     async def _profile(self, request: Request) -> Response:
         return await self._serve("profile", request, self._do_profile)
+
+    async def _content(self, request: Request) -> Response:
+        """The content API: bearer token checked; 404 for an unknown id, as LINE answers once it has
+        deleted the content; the planned failures first."""
+        status = 200
+        found = self.contents.get(request.path_params["message_id"])
+        if request.headers.get("authorization") != f"Bearer {self.access_token}":
+            status = 401
+        elif found is None:
+            status = 404
+        elif found.never or found.failed < found.fail_first:
+            found.failed += 1
+            status = 500
+        self.requests.append(
+            Recorded("content", request.url.path, dict(request.headers), None, status, time.monotonic())
+        )
+        self._changed.set()
+        if status != 200 or found is None:
+            return _error(status, _DEFAULT_MESSAGES.get(status, "Internal server error"))
+        found.served += 1
+        return Response(found.data, media_type=found.content_type)
 
     async def _loading(self, request: Request) -> Response:
         return await self._serve("loading", request, self._do_loading)
@@ -297,13 +322,19 @@ def _check_messages(messages: Any) -> str:
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
         return "messages: between 1 and 5 message objects"
     for m in messages:
+        if isinstance(m, dict) and m.get("type") == "image":
+            # LINE's rules for an image message: both URLs https, at most 2000 characters.
+            urls = (m.get("originalContentUrl"), m.get("previewImageUrl"))
+            if not all(isinstance(u, str) and u.startswith("https://") and len(u) <= 2000 for u in urls):
+                return "image: originalContentUrl and previewImageUrl must be https URLs"
+            continue
         if isinstance(m, dict) and m.get("type") == "flex":
             problem = check_flex(m)
             if problem:
                 return problem
             continue
         if not isinstance(m, dict) or m.get("type") != "text":
-            return "only text and flex messages are expected from counselbot"
+            return "only text, image and flex messages are expected from counselbot"
         text = m.get("text")
         if not isinstance(text, str) or not text or _utf16(text) > 5000:
             return "text: 1 to 5000 characters"

@@ -29,12 +29,13 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.config import Settings
 from storage.db import Database
 from storage.models import OutboxMessage
+from tests.fakes.content import Content
 from tests.support.wait import eventually
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
@@ -86,6 +87,10 @@ class FakeTelegram:
     _closing: bool = False
     # message_id -> the message as sent (text, chat, reply_markup), edits applied.
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # file_id -> what getFile describes and GET /file/bot<token>/<file_path> serves.
+    files: dict[str, Content] = field(default_factory=dict)
+    # Files the bot uploaded (sendPhoto / sendDocument): (method, chat_id, filename, bytes).
+    uploads: list[tuple[str, str, str, bytes]] = field(default_factory=list)
     # (scope type, language_code) -> the commands registered with setMyCommands.
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
 
@@ -144,7 +149,27 @@ class FakeTelegram:
 
     # ---- the API ---------------------------------------------------------------------------------
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
+        )
+
+    async def _file(self, request: Request) -> Response:
+        """The file download: the planned failures first (500), then the bytes."""
+        if request.path_params["token"] != self.token:
+            return _error(401, "Unauthorized")
+        file_id = request.path_params["path"].removeprefix("documents/").split("/", 1)[0]
+        found = self.files.get(file_id)
+        self.calls.append(Call("file", {"file_id": file_id}, asyncio.get_running_loop().time()))
+        if found is None:
+            return _error(404, "Not Found")
+        if found.never or found.failed < found.fail_first:
+            found.failed += 1
+            return _error(500, "Internal Server Error")
+        found.served += 1
+        return Response(found.data, media_type=found.content_type)
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:
@@ -170,6 +195,58 @@ class FakeTelegram:
         if plan is not None and plan.late:
             await asyncio.sleep(plan.late)
         return JSONResponse({"ok": True, "result": result})
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        return self._uploaded("sendPhoto", "photo", params)
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> Any:
+        return self._uploaded("sendDocument", "document", params)
+
+    def _uploaded(self, method: str, field_name: str, params: dict[str, Any]) -> Any:
+        chat_id = str(params.get("chat_id", ""))
+        if chat_id in self.blocked_chats:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        files = params.get("_files", {})
+        if field_name not in files:
+            raise _ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        name, data = files[field_name]
+        if not data:
+            raise _ApiError(400, "Bad Request: file must be non-empty")
+        self.uploads.append((method, chat_id, name, data))
+        self._next_message_id += 1
+        message_id = self._next_message_id
+        message = {
+            "message_id": message_id,
+            "date": int(dt.datetime.now(dt.UTC).timestamp()),
+            "chat": {"id": int(chat_id), "type": "private"},
+            "from": BOT_USER,
+        }
+        kind = {"sendPhoto": "photo", "sendDocument": "document"}[method]
+        if kind == "photo":
+            message["photo"] = [
+                {"file_id": f"sent{message_id}", "file_unique_id": f"u{message_id}", "width": 1, "height": 1}
+            ]
+        else:
+            message["document"] = {
+                "file_id": f"sent{message_id}",
+                "file_unique_id": f"u{message_id}",
+                "file_name": name,
+            }
+        return message
+
+    async def _m_getfile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        found = self.files.get(file_id)
+        if found is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        if len(found.data) > 20 * 1024 * 1024:
+            raise _ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": "u" + file_id[-12:],
+            "file_size": len(found.data),
+            "file_path": f"documents/{file_id}/file",
+        }
 
     async def _m_getme(self, params: dict[str, Any]) -> Any:
         return BOT_USER
@@ -385,6 +462,11 @@ async def _params(request: Request) -> dict[str, Any]:
     if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        # Uploaded files (sendPhoto, sendDocument): name -> (file name, bytes).
+        uploads = {k: v for k, v in form.items() if not isinstance(v, str)}
+        if uploads:
+            params["_files"] = {k: (v.filename or "", await v.read()) for k, v in uploads.items()}
+        await form.close()
     for name in _JSON_PARAMS & params.keys():
         if isinstance(params[name], str):
             params[name] = json.loads(params[name])

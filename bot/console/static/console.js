@@ -231,6 +231,51 @@
     return li;
   }
 
+  // An attachment under its transcript line: a thumbnail that opens the full image, a document's
+  // name, type and size, a location's coordinates and map link. URLs and labels come from the server.
+  function attachmentBlock(a) {
+    const box = el("div", "attachment " + a.kind);
+    box.dataset.attachment = String(a.id);
+    box.dataset.status = a.status;
+    box.dataset.testid = "attachment";
+    if (a.status !== "fetched") {
+      box.appendChild(el("span", "attachment-status", a.kind_label + " · " + a.status_label));
+      return box;
+    }
+    if (a.kind === "location") {
+      box.appendChild(el("span", "coordinates", a.coordinates));
+      if (a.place) box.appendChild(el("span", "place", a.place));
+      const map = el("a", "map", a.map_label);
+      map.href = a.map; map.target = "_blank"; map.rel = "noopener noreferrer";
+      box.appendChild(map);
+      return box;
+    }
+    const link = el("a", "open");
+    link.href = a.url; link.target = "_blank"; link.rel = "noopener";
+    if (a.thumb) {
+      const img = el("img", "thumb");
+      img.src = a.thumb; img.alt = a.kind_label; img.dataset.testid = "attachment-thumb";
+      link.appendChild(img);
+    } else {
+      link.textContent = a.name || a.kind_label;
+      link.dataset.testid = "attachment-download";
+    }
+    box.append(link, el("span", "file-meta", [a.type_label, a.size].filter(Boolean).join(" · ")));
+    return box;
+  }
+
+  const files = new Map();
+  function placeAttachments(list) {
+    files.forEach((a) => {
+      const li = list.querySelector('li[data-id="' + a.entry + '"]');
+      if (!li) return;
+      const old = li.querySelector('[data-attachment="' + a.id + '"]');
+      if (old && old.dataset.status === a.status) return;
+      const block = attachmentBlock(a);
+      if (old) old.replaceWith(block); else li.appendChild(block);
+    });
+  }
+
   function ticketText(t) {
     if (!t || t.id === null) return T("No open ticket.");
     if (t.status === "open") return T("Ticket #%(id)s (%(reason)s) is waiting for an agent.", { id: t.id, reason: t.reason });
@@ -273,12 +318,17 @@
       const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
       const first = !body.dataset.transcriptLoaded;
       data.entries.forEach((e) => list.appendChild(entry(e)));
+      placeAttachments(list);
       const wanted = first && /^#m-\d+$/.test(location.hash) ? Number(location.hash.slice(3)) : 0;
       if (wanted) {
         // Opened from a search result: show that line, not the end of the transcript.
         showLine(list, wanted, data.entries.length ? data.entries[0].id : 0);
       } else if (nearBottom || data.entries.some((e) => e.author === "agent")) list.scrollTop = list.scrollHeight;
       body.dataset.transcriptLoaded = "yes";
+    });
+    source.addEventListener("attachments", (ev) => {
+      (JSON.parse(ev.data).attachments || []).forEach((a) => files.set(a.id, a));
+      placeAttachments(list);
     });
     source.addEventListener("delivery", (ev) => {
       const states = JSON.parse(ev.data).states || {};
@@ -299,7 +349,7 @@
       document.getElementById("ticket-changed").hidden = false;
       if (!t.mine) {
         replyText.disabled = true;
-        replyForm.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        replyForm.querySelectorAll("button, input[type=file]").forEach((b) => { b.disabled = true; });
       }
     });
 
@@ -328,6 +378,31 @@
       lastTyping = now;
       post(replyForm.action.replace(/\/reply$/, "/typing"), {}).catch(() => {});
     });
+    // An agent's photo or PDF: the bytes as the body, through the outbox like a reply.
+    const filePick = document.getElementById("reply-file");
+    if (filePick) {
+      filePick.addEventListener("change", async () => {
+        const file = filePick.files[0];
+        if (!file) return;
+        filePick.disabled = true;
+        try {
+          const res = await fetch(filePick.dataset.action, {
+            method: "POST", credentials: "same-origin", body: file,
+            headers: {
+              "Content-Type": file.type || "application/octet-stream", "Accept": "application/json",
+              "X-CSRF-Token": csrf, "X-File-Name": encodeURIComponent(file.name),
+            },
+          });
+          const data = await res.json().catch(() => ({}));
+          showError(res.ok ? "" : (data.error || "Not sent."));
+        } catch (e) {
+          showError("Not sent: the connection failed. Try again.");
+        } finally {
+          filePick.value = "";
+          filePick.disabled = replyText.disabled;
+        }
+      });
+    }
     replyText.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); replyForm.requestSubmit(); }
     });

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.attachments.outbound import public_links
 from bot.channels import AppContext, Component
 from bot.engine import Engine
 from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, TextIn
@@ -132,7 +133,7 @@ def setup(ctx: AppContext) -> Component | None:
     return Component(
         name="line",
         routes=[Route(PATH, webhook.endpoint, methods=["POST"])],
-        senders=[LineSender(api)],
+        senders=[LineSender(api, links=public_links(settings))],
         background=[marks.run],
         on_shutdown=[api.close],
         describe=f"LINE: on (POST {PATH}, API {settings.line_api_base})",

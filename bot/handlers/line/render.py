@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from linebot.v3.messaging import (
     DatetimePickerAction,
+    ImageMessage,
     Message,
     PostbackAction,
     QuickReply,
@@ -91,6 +92,8 @@ def render(r: Rendered) -> list[Message]:
         return [flex(r)]
     items: list[QuickReplyItem] = []
     text = r.text
+    if r.kind == "file":
+        return _file(r)
     if r.kind == "choices" and r.options:
         if len(r.options) > MAX_QUICK_REPLIES:
             # Too many for buttons: the customer answers with the number (or the words).
@@ -116,6 +119,15 @@ def render(r: Rendered) -> list[Message]:
     last = TextMessage(text=chunks[-1], quick_reply=QuickReply(items=items) if items else None)
     messages.append(last)
     return messages
+
+
+def _file(r: Rendered) -> list[Message]:
+    """An agent's file: a photo as an image message, anything else (LINE bots cannot send documents)
+    as its name and a link. The URLs are signed and expiring (LineSender adds them before rendering)."""
+    url, preview = r.extra.get("url"), r.extra.get("preview")
+    if r.extra.get("kind") == "image" and isinstance(url, str) and isinstance(preview, str):
+        return [ImageMessage(original_content_url=url, preview_image_url=preview)]
+    return [TextMessage(text=_clip(f"📄 {r.text}\n{url or ''}".strip(), MAX_TEXT))]
 
 
 def _initial(low: str | None, high: str | None) -> str:

@@ -38,6 +38,7 @@ from bot.delivery import MAX_IN_FLIGHT
 from bot.handlers.line.render import Batch, batches
 from bot.handlers.line.wire import as_wire
 from bot.logs import hashed
+from bot.replies import Rendered
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +181,20 @@ class _InvalidReplyToken(Exception):
 class LineSender:
     channel = "line"
 
-    def __init__(self, api: LineApi, *, now: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        api: LineApi,
+        *,
+        now: Callable[[], dt.datetime] | None = None,
+        links: Callable[[Rendered], Rendered] | None = None,
+    ) -> None:
+        # Agents' files get their signed, expiring public URLs here (bot.attachments.outbound).
+        self._links = links or (lambda r: r)
         self.api = api
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
 
     async def send(self, delivery: Delivery) -> SendResult:
-        plan = batches(delivery.messages, delivery.parts_sent)
+        plan = batches(tuple(self._links(m) for m in delivery.messages), delivery.parts_sent)
         done = delivery.parts_sent
         # Reply tokens answer the customer's own message; agents' messages and reminders are pushed.
         use_reply = done == 0 and delivery.source == "bot" and bool(delivery.reply_token)

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from bot.events import (
+    AttachmentIn,
     Body,
     ChoiceIn,
     ConversationKey,
@@ -148,6 +149,8 @@ def _body(etype: str, raw: dict[str, Any]) -> Body | None:
         if mtype == "text":
             text = message.get("text")
             return TextIn(text) if isinstance(text, str) else None
+        if mtype in ("image", "video", "audio", "file", "location"):
+            return _attachment(str(mtype), message)
         return UnsupportedIn(_kind(mtype))
     if etype == "postback":
         postback = raw.get("postback")
@@ -157,6 +160,42 @@ def _body(etype: str, raw: dict[str, Any]) -> Body | None:
     if etype == "unfollow":
         return UnfollowIn()
     return UnsupportedIn(_kind(etype))
+
+
+def _attachment(mtype: str, message: dict[str, Any]) -> Body | None:
+    """An image, video, audio, file or location message. Content is fetched later (bot.attachments):
+    from LINE's content API by message id, or from the sender's own https URL (`external` provider)."""
+    if mtype == "location":
+        lat, lon = message.get("latitude"), message.get("longitude")
+        if not (_number(lat) and _number(lon)):
+            return None
+        assert isinstance(lat, int | float) and isinstance(lon, int | float)
+        parts = [p for p in (message.get("title"), message.get("address")) if isinstance(p, str) and p]
+        return AttachmentIn(
+            "location", latitude=float(lat), longitude=float(lon), place=" · ".join(parts) or None
+        )
+    message_id = message.get("id")
+    if not isinstance(message_id, str) or not message_id.isdigit() or len(message_id) > 64:
+        return None
+    source = f"line:{message_id}"
+    provider = message.get("contentProvider")
+    if isinstance(provider, dict) and provider.get("type") == "external":
+        url = provider.get("originalContentUrl")
+        if not isinstance(url, str) or not url.startswith("https://") or len(url) > 990:
+            return None
+        source = f"url:{url}"
+    name = message.get("fileName")
+    size = message.get("fileSize")
+    return AttachmentIn(
+        mtype,
+        source,
+        name=name[:255] if isinstance(name, str) and name else None,
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _kind(value: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from bot.attachments.outbound import content_loader
 from bot.channels import AppContext, Component
 from bot.handlers.telegram.client import make_bot
 from bot.handlers.telegram.commands import ChatCommands
@@ -26,7 +27,7 @@ def setup(ctx: AppContext) -> Component | None:
     if settings.telegram_bot_token is None:
         return None
     bot = make_bot(settings)
-    sender = TelegramSender(bot)
+    sender = TelegramSender(bot, files=content_loader(ctx.db, settings))
     processor = UpdateProcessor(ctx.engine, bot, chat_commands=ChatCommands(bot, ctx.db))
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     webhook = TelegramWebhook(secret, processor, settings.max_body_bytes)

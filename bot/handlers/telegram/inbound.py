@@ -2,8 +2,10 @@
 
 message with text        -> TextIn (a command "/menu" becomes the word "menu")
 "/start [payload]"       -> FollowIn(payload)  (deep links: t.me/<bot>?start=<payload>)
-message with a sticker, photo, voice, document, video, audio, location, contact, ...
-                         -> UnsupportedIn(kind): a polite "I can only read text" from the dialogs
+message with a photo (largest size), document, voice, audio, video or location
+                         -> AttachmentIn: stored pending, fetched by a job (bot.attachments)
+message with a sticker, contact, poll, ...
+                         -> UnsupportedIn(kind): a friendly answer from the dialogs
 edited_message           -> UnsupportedIn("edited_message")
 callback_query           -> ChoiceIn / DateIn (a calendar page turn is handled here, no event)
 my_chat_member "kicked"  -> UnfollowIn (the customer blocked the bot)
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from telegram import CallbackQuery, Message, Update, User
 
 from bot.events import (
+    AttachmentIn,
     Body,
     ChoiceIn,
     ConversationKey,
@@ -113,8 +116,44 @@ def _message(m: Message, event_id: str) -> Action:
         kind = next((k for k in ATTACHMENTS if getattr(m, k, None)), None)
         if kind is None:
             return Ignore("service message")
-        body = UnsupportedIn(kind)
+        body = _attachment(m, kind) or UnsupportedIn(kind)
     return ToEngine(_event(m.chat.id, event_id, _utc(m.date), body, m.from_user))
+
+
+# What becomes an attachment (the rest stay UnsupportedIn: a sticker gets a friendly answer).
+_FILES = {
+    "photo": "image",
+    "document": "file",
+    "voice": "audio",
+    "audio": "audio",
+    "video": "video",
+    "video_note": "video",
+}
+
+
+def _attachment(m: Message, kind: str) -> AttachmentIn | None:
+    """The largest photo size, a document, voice, audio, video or location; fetched later by file id."""
+    caption = m.caption[:1000] if m.caption else None
+    if kind in ("location", "venue") and m.location is not None:
+        venue = m.venue
+        place = " · ".join(p for p in (venue.title, venue.address) if p) if venue is not None else None
+        return AttachmentIn(
+            "location", latitude=m.location.latitude, longitude=m.location.longitude, place=place
+        )
+    if kind not in _FILES:
+        return None
+    if kind == "photo":
+        largest = max(m.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        return AttachmentIn("image", f"telegram:{largest.file_id}", size=largest.file_size, caption=caption)
+    media = getattr(m, kind)
+    name = getattr(media, "file_name", None)
+    return AttachmentIn(
+        _FILES[kind],
+        f"telegram:{media.file_id}",
+        name=name[:255] if name else None,
+        size=media.file_size,
+        caption=caption,
+    )
 
 
 def _text(text: str) -> Body:

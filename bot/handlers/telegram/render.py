@@ -6,7 +6,8 @@ A reply's keyboard rides on its last piece, so the buttons sit under the end of 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -21,9 +22,13 @@ CHOSEN_MARK = "✓ "
 class Part:
     text: str
     markup: InlineKeyboardMarkup | None = None
+    # An agent's file (sendPhoto / sendDocument): the Rendered's extra, with the attachment's token.
+    file: dict[str, Any] = field(default_factory=dict)
 
 
 def parts(message: Rendered, today: dt.date | None = None) -> list[Part]:
+    if message.kind == "file":
+        return [Part(message.text, file=dict(message.extra))]
     texts = split_text(message.text or "…")
     markup = keyboard(message, today)
     return [Part(t) for t in texts[:-1]] + [Part(texts[-1], markup)]

@@ -11,8 +11,9 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -25,9 +26,11 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.attachments.outbound import Loaded
 from bot.channels import Delivery, Failed, Retry, SendResult, Sent, Unreachable
 from bot.handlers.telegram import render
 from bot.handlers.telegram.ratelimit import FloodLimiter
+from bot.handlers.telegram.render import Part
 from bot.logs import hashed
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,16 @@ _GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
 class TelegramSender:
     channel = "telegram"
 
-    def __init__(self, bot: Bot, limiter: FloodLimiter | None = None, budget: float = SEND_BUDGET) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        limiter: FloodLimiter | None = None,
+        budget: float = SEND_BUDGET,
+        files: Callable[[str], Awaitable[Loaded | None]] | None = None,
+    ) -> None:
         self.bot = bot
+        # An agent's file's bytes by its token (bot.attachments.outbound.content_loader).
+        self.files = files
         self.limiter = limiter or FloodLimiter()
         self.budget = budget
         self._ready = asyncio.Lock()
@@ -78,7 +89,10 @@ class TelegramSender:
                 return Retry("send budget used up; continuing", done)
             await self.limiter.wait(chat_id)
             try:
-                await self.bot.send_message(chat_id, part.text, reply_markup=part.markup)
+                if part.file:
+                    await self._send_file(chat_id, part)
+                else:
+                    await self.bot.send_message(chat_id, part.text, reply_markup=part.markup)
             except TelegramError as exc:
                 result = _classify(exc, done)
                 log.info(
@@ -97,6 +111,19 @@ class TelegramSender:
                 # Durable before the next part: a crash now re-sends nothing that already went out.
                 await delivery.progress(done)
         return Sent(done)
+
+    async def _send_file(self, chat_id: str, part: Part) -> None:
+        """sendPhoto for a photo, sendDocument for anything else: a multipart upload of the bytes."""
+        loaded = await self.files(str(part.file.get("attachment", ""))) if self.files is not None else None
+        if loaded is None:
+            # Erased meanwhile (or no store): nothing to upload, and retrying will not bring it back.
+            raise BadRequest("file not available")
+        data, _mime, name = loaded
+        upload = InputFile(data, filename=name)
+        if part.file.get("kind") == "image":
+            await self.bot.send_photo(chat_id, upload)
+        else:
+            await self.bot.send_document(chat_id, upload)
 
 
 def _classify(exc: TelegramError, done: int) -> SendResult:

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.channels import AppContext, Component, Delivery, SendResult, Sent
 from bot.handlers.webchat import routes as r
+from bot.handlers.webchat.files import UPLOAD_PATH, WebchatFiles
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,6 +29,7 @@ class WebchatSender:
 
 def setup(ctx: AppContext) -> Component:
     api = r.WebchatAPI(ctx)
+    files = WebchatFiles(ctx, api)
     return Component(
         name="webchat",
         routes=[
@@ -35,6 +37,8 @@ def setup(ctx: AppContext) -> Component:
             Route("/api/chat/messages", api.post_message, methods=["POST"]),
             Route("/api/chat/history", api.history),
             Route("/api/chat/stream", api.stream),
+            Route(UPLOAD_PATH, files.upload, methods=["POST"]),
+            Route(UPLOAD_PATH + "/{token:str}", files.download),
             Mount("/static/chat", StaticFiles(directory=HERE / "static"), name="chat-static"),
         ],
         senders=[WebchatSender()],

@@ -46,6 +46,9 @@ PAGE_TEXT = {
     "notice": msg(
         "Please do not send card numbers or passwords here. A person from our team reads this chat."
     ),
+    "attach": msg("Send a photo or a PDF"),
+    "camera": msg("Take a photo"),
+    "drop": msg("Drop a photo or a PDF here to send it"),
     "typing": msg("Our team is typing…"),
     "seen": msg("Seen"),
     "sound_on": msg("Sound on"),
@@ -100,8 +103,13 @@ class WebchatAPI:
         tag = request.query_params.get("lang") or _accept_language(request.headers.get("accept-language", ""))
         locale = normalize_locale(tag) or DEFAULT_LOCALE
         tr = Translator(locale)
+        limit = self.ctx.settings.attachment_max_bytes
+        too_large = msg("This file is too large (at most {mb} MB).", mb=max(1, limit // (1024 * 1024)))
         html = self.templates.get_template("chat.html").render(
-            lang=locale.replace("_", "-"), t={key: tr.render(m) for key, m in PAGE_TEXT.items()}
+            lang=locale.replace("_", "-"),
+            t={key: tr.render(m) for key, m in PAGE_TEXT.items()},
+            too_large=tr.render(too_large),
+            max_bytes=limit,
         )
         new_visitor = self.visitor(request) is None
         if new_visitor and (wait := self.new_visitors.take(_address(request))) is not None:

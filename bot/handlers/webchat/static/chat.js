@@ -38,7 +38,33 @@
     log.querySelectorAll(".options button, .options input").forEach((b) => { b.disabled = true; });
   }
 
+  // An agent's photo or document: shown from /api/chat/files/<token>, which only this visitor's
+  // cookie opens. The name is text (textContent), the URL is built from the token alone.
+  function fileMessage(m, author) {
+    const ex = m.extra || {};
+    const url = "/api/chat/files/" + encodeURIComponent(String(ex.attachment || ""));
+    const div = document.createElement("div");
+    div.className = "msg file " + author;
+    if (author === "agent") div.dataset.who = "Beta Me Agent";
+    div.dataset.testid = "chat-file";
+    const a = document.createElement("a");
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener";
+    if (ex.kind === "image") {
+      const img = document.createElement("img");
+      img.src = url;
+      img.alt = m.text;
+      a.appendChild(img);
+    } else {
+      a.textContent = "📄 " + m.text;
+    }
+    div.appendChild(a);
+    log.appendChild(div);
+  }
+
   function renderMessage(m, author, live) {
+    if (m.kind === "file") { fileMessage(m, author); return; }
     bubble(author, m.text, m.kind);
     const options = m.options || [];
     if (m.kind === "date_picker" || options.length) {
@@ -171,6 +197,52 @@
       }
     });
   }
+
+  // ---- files: the paperclip (a photo or a PDF), the camera on a phone, drag and drop ------------
+  const maxBytes = Number(form.dataset.maxBytes || 0);
+  function showError(text) {
+    const p = document.createElement("p");
+    p.className = "error";
+    p.textContent = text;
+    log.appendChild(p);
+    scroll();
+  }
+
+  async function upload(file) {
+    if (!file) return;
+    if (maxBytes && file.size > maxBytes) { showError(form.dataset.tooLarge); return; }
+    const id = newId();
+    bubble("customer", (file.type.startsWith("image/") ? "📷 " : "📄 ") + file.name).dataset.testid = "sent-file";
+    scroll();
+    const q = "?id=" + id + (pageLang ? "&lang=" + encodeURIComponent(pageLang) : "");
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        const res = await fetch("/api/chat/files" + q, {
+          method: "POST", credentials: "same-origin", body: file,
+          headers: { "Content-Type": file.type || "application/octet-stream", "X-File-Name": encodeURIComponent(file.name) },
+        });
+        if (res.ok) { ensureStream(); return; }
+        showError(res.status === 413 ? form.dataset.tooLarge : form.dataset.error);
+        return;
+      } catch (e) {
+        // The same id again: the server stores the upload once however often it arrives.
+        await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      }
+    }
+  }
+
+  ["file", "camera"].forEach((name) => {
+    const picker = document.getElementById(name);
+    picker.addEventListener("change", () => { upload(picker.files[0]); picker.value = ""; });
+  });
+  const chat = document.querySelector("main.chat");
+  chat.addEventListener("dragover", (ev) => { ev.preventDefault(); chat.classList.add("dropping"); });
+  chat.addEventListener("dragleave", () => chat.classList.remove("dropping"));
+  chat.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    chat.classList.remove("dropping");
+    if (ev.dataTransfer && ev.dataTransfer.files.length) upload(ev.dataTransfer.files[0]);
+  });
 
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
