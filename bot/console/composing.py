@@ -9,6 +9,7 @@ signals (a colleague merely looking is not answering).
 from __future__ import annotations
 
 import time
+import weakref
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,9 +19,10 @@ from bot.reads import TYPING_TOPIC, typing_topic
 from storage.models import Conversation
 from storage.repositories import tickets
 
-# Per process and conversation: when the signal last went out (a second tab, a fast typist).
+# Per console (one app) and conversation: when the signal last went out (a second tab, a fast typist).
+# Kept per app, not per process: two apps in one process (tests, a second database) do not share it.
 THROTTLE_S = 2.0
-_last: dict[int, float] = {}
+_sent: weakref.WeakKeyDictionary[Console, dict[int, float]] = weakref.WeakKeyDictionary()
 MAX_TRACKED = 10_000
 
 
@@ -33,6 +35,7 @@ async def composing(console: Console, request: Request, me: Me) -> Response:
         return json_error("No such conversation.", 404)
     if ticket is None or ticket.status != "claimed" or ticket.claimed_by != me.agent_id:
         return JSONResponse({"ok": False, "signalled": False})
+    _last = _sent.setdefault(console, {})
     now = time.monotonic()
     if now - _last.get(conv_id, -THROTTLE_S) < THROTTLE_S:
         return JSONResponse({"ok": True, "signalled": False})

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from storage.models import AuditEntry, Conversation
 from tests.attachments.support import World, world
-from tests.console.support import add_agent, count, signed_in
+from tests.console.support import add_agent, count, ja, signed_in
 from tests.console.test_queue import sse_events
 from tests.fakes.content import Content, jpeg_with_gps, pdf
 
@@ -87,7 +87,7 @@ async def test_a_document_is_listed_with_type_and_size_and_downloaded(
         async with signed_in(str(w.http.base_url), "ann@agency.example") as ann:
             async with ann.client.stream("GET", f"/console/api/conversations/{conv_id}/stream") as stream:
                 doc = await until(sse_events(stream), lambda a: a["status"] == "fetched")
-            assert (doc["type_label"], doc["name"], doc["thumb"]) == ("PDF document", "紹介状.pdf", None)
+            assert (doc["type_label"], doc["name"], doc["thumb"]) == (ja("PDF document"), "紹介状.pdf", None)
             response = await ann.client.get(doc["url"])
         assert response.headers["content-type"] == "application/pdf"
         disposition = response.headers["content-disposition"]
@@ -107,7 +107,7 @@ async def test_a_file_never_fetched_shows_could_not_be_fetched(
         async with signed_in(str(w.http.base_url), "ann@agency.example") as ann:
             async with ann.client.stream("GET", f"/console/api/conversations/{conv_id}/stream") as stream:
                 failed = await until(sse_events(stream), lambda a: a["status"] == "failed")
-        assert failed["status_label"] == "Could not be fetched" and "url" not in failed
+        assert failed["status_label"] == ja("Could not be fetched") and "url" not in failed
 
 
 async def test_a_location_shows_coordinates_a_map_link_and_the_address(
