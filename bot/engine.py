@@ -63,6 +63,8 @@ REPLY_TOKEN_TTL = dt.timedelta(seconds=50)
 class HandleResult:
     status: Literal["handled", "duplicate", "stored"]
     conversation_id: int | None = None
+    # The conversation's language after the event (the LINE rich menu follows it).
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +143,16 @@ class Engine:
             if isinstance(event.body, UnfollowIn):
                 identity.unreachable_at = event.received_at
                 await outbox.cancel_pending(s, conv.id, "customer unfollowed")
-                return HandleResult("stored", conv.id), publish
+                return HandleResult("stored", conv.id, conv.locale), publish
             if isinstance(event.body, FollowIn):
                 identity.unreachable_at = None
             if event.silent:
-                return HandleResult("stored", conv.id), publish
+                return HandleResult("stored", conv.id, conv.locale), publish
             mode = modes.of(conv.mode)
             if modes.answering(mode, event.body) is None:
                 # A person has it (or will): the bot stays silent; the console shows the message live.
                 publish.append(("tickets", {"conversation_id": conv.id, "customer_message": True}))
-                return HandleResult("stored", conv.id), publish
+                return HandleResult("stored", conv.id, conv.locale), publish
             settled = await self._turn(s, event, conv, identity, mode)
             publish.extend(("tickets", {"ticket_id": t}) for t in settled.ticket_ids)
             step = settled.step
@@ -194,7 +196,7 @@ class Engine:
                     )
                 else:
                     publish.append(("outbox", {"channel": event.key.channel}))
-        return HandleResult("handled", conv.id), publish
+        return HandleResult("handled", conv.id, conv.locale), publish
 
     async def _turn(
         self, s: AsyncSession, event: InboundEvent, conv: Conversation, identity: ChannelIdentity, mode: Mode

@@ -4,10 +4,11 @@ PostgreSQL (pg_trgm): phrases in Japanese, Thai and Chinese found inside longer 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 
 from storage.db import Database
 from storage.models import (
@@ -21,6 +22,8 @@ from storage.models import (
     TranscriptMessage,
 )
 from storage.repositories import conversation_list as finder
+
+search_migration = importlib.import_module("storage.migrations.versions.0007a_search_people_only")
 
 T0 = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
 LINES = {
@@ -190,3 +193,45 @@ async def test_search_pages_by_message_id(db: Database) -> None:
         if before is None:
             break
     assert texts == [f"flight {n} is delayed" for n in reversed(range(5))] + [LINES["en"]]
+
+
+async def _indexed_lines(db: Database) -> int | None:
+    """How many lines the search index holds (SQLite: FTS5's one row per document), or None on
+    PostgreSQL, where the index is checked to be partial instead."""
+    async with db.read() as s:
+        if db.is_sqlite:
+            return int((await s.execute(text("SELECT count(*) FROM transcript_fts_docsize"))).scalar_one())
+        indexdef = (
+            await s.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_transcript_text_trgm'")
+            )
+        ).scalar_one()
+        assert "WHERE" in indexdef and all(f"'{a}'" in indexdef for a in finder.PEOPLE)
+        return None
+
+
+async def test_only_what_people_wrote_is_indexed(db: Database) -> None:
+    # Regression: every bot line (the whole menu, every turn) was indexed though never searched.
+    assert search_migration.INDEXED == "(" + ", ".join(f"'{a}'" for a in finder.PEOPLE) + ")"
+    ids = await seed(db)
+    people = len(LINES)
+    assert await _indexed_lines(db) in (people, None)
+    async with db.write() as s:
+        s.add(
+            TranscriptMessage(
+                conversation_id=ids["vi"], author="system", text="xin chào hệ thống", created_at=T0
+            )
+        )
+        s.add(
+            TranscriptMessage(
+                conversation_id=ids["vi"], author="note", text="khách VIP gọi lại", created_at=T0
+            )
+        )
+        await s.execute(delete(Conversation).where(Conversation.id == ids["ko"]))
+    assert await _indexed_lines(db) in (people, None)  # +1 note, -1 customer line of ko
+    assert await found(db, "khách VIP") == [(ids["vi"], "khách VIP gọi lại")]
+    assert await found(db, "hệ thống") == []
+    assert await found(db, "予約について") == []  # the bot's line in every conversation
+    with pytest.raises(ValueError):
+        async with db.read() as s:
+            await finder.search(s, "予約について", finder.Filters(), authors=("bot",))

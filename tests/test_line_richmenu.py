@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from sqlalchemy import event as sa_event
 
 from bot.cli import main
 from bot.config import Settings
 from bot.events import ChoiceIn
 from bot.handlers.line import richmenu
-from bot.handlers.line.menus import sync
+from bot.handlers.line.menus import MenuLinker, sync
 from bot.handlers.line.sender import LineApi
 from bot.handlers.line.webhook import parse_event
 from bot.i18n import SUPPORTED
@@ -141,3 +142,34 @@ def test_dry_run_writes_the_seven_images(tmp_path: Path) -> None:
     for png in pngs:
         with Image.open(png) as image:
             assert image.size == (2500, 1686)
+
+
+async def test_a_customer_who_keeps_their_language_costs_no_database_work(db_url: str, line_bot: Any) -> None:
+    # Regression: every event read the user's wanted menu, and 40 concurrent webhooks overflowed the
+    # SQLite read pool (a new connection and thread per read).
+    async with line_bot(db_url) as bot:
+        api = _api(bot)
+        try:
+            await sync(api, bot.db, [richmenu.build(locale) for locale in SUPPORTED], "ja")
+            linker = MenuLinker(api, bot.db)
+            statements: list[str] = []
+
+            def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+                statements.append(statement)
+
+            for engine in bot.db.engines:
+                sa_event.listen(engine.sync_engine, "before_cursor_execute", count)
+            assert await linker.link(USER, "th") is True
+            assert bot.fake.user_menus.get(USER) == _by_locale(bot.fake)["th"]
+            first = len(statements)
+            assert first > 0
+            for _ in range(5):
+                assert await linker.link(USER, "th") is False
+            assert len(statements) == first
+            assert await linker.link(USER, None) is False
+            assert await linker.link(USER, "en") is True  # a change of language links again
+            assert bot.fake.user_menus.get(USER) == _by_locale(bot.fake)["en"]
+            for engine in bot.db.engines:
+                sa_event.remove(engine.sync_engine, "before_cursor_execute", count)
+        finally:
+            await api.close()

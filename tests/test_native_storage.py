@@ -35,19 +35,21 @@ async def line_message(db: Database, user: str, event_id: str, token: str | None
         return conv.id
 
 
-async def test_the_wanted_menu_follows_the_locale_and_the_link(db: Database) -> None:
+async def test_the_menus_and_a_users_link_are_read_back(db: Database) -> None:
     user = f"U{NOW.timestamp():.0f}menu"
     await line_message(db, user, "menu-ev-1", None, "th")
     async with db.write() as s:
         await line_menus.save_menu(s, "th", "richmenu-th-1", "abc", NOW)
         await line_menus.save_menu(s, "ja", "richmenu-ja-1", "def", NOW)
     async with db.read() as s:
-        assert await line_menus.wanted_menu(s, user) == ("th", "richmenu-th-1", None)
+        assert await line_menus.menu_ids(s) == {"th": "richmenu-th-1", "ja": "richmenu-ja-1"}
+        assert await line_menus.linked_menu(s, user) is None
     async with db.write() as s:
         await line_menus.record_link(s, user, "richmenu-th-1", "th", NOW)
         await line_menus.save_menu(s, "th", "richmenu-th-2", "xyz", NOW)  # a new content
     async with db.read() as s:
-        assert await line_menus.wanted_menu(s, user) == ("th", "richmenu-th-2", "richmenu-th-1")
+        assert (await line_menus.menu_ids(s))["th"] == "richmenu-th-2"
+        assert await line_menus.linked_menu(s, user) == "richmenu-th-1"
         assert (await line_menus.menus(s))["th"].digest == "xyz"
 
 

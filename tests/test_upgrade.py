@@ -72,6 +72,10 @@ def _value(column: sa.Column[Any], table: str, i: int, parents: dict[str, list[A
         return i % 2 == 0
     if isinstance(kind, sa.Integer):
         return i + 1
+    if isinstance(kind, sa.Float | sa.Numeric):
+        return i + 0.5
+    if isinstance(kind, sa.LargeBinary):
+        return f"{table} {i}".encode()
     if isinstance(kind, sa.DateTime):
         return BASE_TIME + dt.timedelta(minutes=i)
     if isinstance(kind, sa.Date):

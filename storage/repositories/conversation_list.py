@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import (
     CTE,
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -49,9 +50,11 @@ from storage.models import (
 # What the list calls a conversation's state: its mode, and for a bot conversation whether a person
 # ever handled it (a resolved ticket) or the bot alone did.
 STATUSES = ("bot", "queued", "agent", "resolved")
-# Lines searched by default: what people wrote. The bot's own lines repeat the same templates in
-# every conversation and would drown the customers' words.
+# Lines searched: what people wrote. The bot's own lines repeat the same templates in every
+# conversation and would drown the customers' words, so they are not even indexed (migration 0007a).
 PEOPLE = ("customer", "agent", "note")
+# The partial trigram index's condition on PostgreSQL, repeated word for word so the planner uses it.
+_INDEXED = literal_column("transcript_messages.author IN ('customer', 'agent', 'note')", Boolean)
 TRIGRAM = 3
 # SQLite's FTS5 external-content table (migration 0006c): not a model, it has no columns of its own.
 FTS = table("transcript_fts", column("rowid", Integer))
@@ -236,7 +239,9 @@ def _matching(query: str, dialect: str) -> tuple[CTE | Select[tuple[int]] | None
     # newest of them. The pattern is rendered into the statement (quoted by the dialect), not bound:
     # a cached generic plan could not know how rare the words are.
     pattern: BindParameter[str] = bindparam("pattern", _like(query), literal_execute=True)
-    ids = select(TranscriptMessage.id.label("id")).where(TranscriptMessage.text.ilike(pattern, escape="\\"))
+    ids = select(TranscriptMessage.id.label("id")).where(
+        TranscriptMessage.text.ilike(pattern, escape="\\"), _INDEXED
+    )
     return ids.cte("matching").prefix_with("MATERIALIZED"), true()
 
 
@@ -254,6 +259,8 @@ async def search(
     query = query.strip()
     if not query:
         return [], None
+    if not set(authors) <= set(PEOPLE):
+        raise ValueError("only what people wrote is indexed for search")
     ids, condition = _matching(query, session.get_bind().dialect.name)
     stmt = (
         select(

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, LineMenuLink, LineRichMenu
+from storage.models import LineMenuLink, LineRichMenu
 from storage.repositories.common import insert_for
 
 
@@ -28,19 +28,16 @@ async def save_menu(
     await session.execute(stmt)
 
 
-async def wanted_menu(session: AsyncSession, user_id: str) -> tuple[str, str, str | None] | None:
-    """(locale, menu id of that locale, menu id last linked) for a LINE user whose locale is known."""
-    row = (
-        await session.execute(
-            select(Conversation.locale, LineRichMenu.rich_menu_id, LineMenuLink.rich_menu_id)
-            .join(LineRichMenu, LineRichMenu.locale == Conversation.locale)
-            .outerjoin(LineMenuLink, LineMenuLink.user_id == Conversation.user_id)
-            .where(Conversation.channel == "line", Conversation.user_id == user_id)
-        )
-    ).first()
-    if row is None or row[0] is None:
-        return None
-    return str(row[0]), str(row[1]), row[2]
+async def menu_ids(session: AsyncSession) -> dict[str, str]:
+    """The rich menu id of each language that has one."""
+    rows = (await session.execute(select(LineRichMenu.locale, LineRichMenu.rich_menu_id))).all()
+    return {str(locale): str(menu_id) for locale, menu_id in rows}
+
+
+async def linked_menu(session: AsyncSession, user_id: str) -> str | None:
+    """The menu a LINE user was last linked to by us, if any."""
+    row = await session.scalar(select(LineMenuLink.rich_menu_id).where(LineMenuLink.user_id == user_id))
+    return None if row is None else str(row)
 
 
 async def record_link(

@@ -19,7 +19,7 @@ from bot.attachments.outbound import public_links
 from bot.channels import AppContext, Component
 from bot.engine import Engine
 from bot.events import ChoiceIn, DateIn, FollowIn, InboundEvent, TextIn
-from bot.handlers.line.menus import link_user
+from bot.handlers.line.menus import MenuLinker
 from bot.handlers.line.readmarks import ReadMarks
 from bot.handlers.line.sender import LineApi, LineSender
 from bot.handlers.line.webhook import BadPayload, parse_body, parse_event, verify_signature
@@ -46,6 +46,7 @@ class LineWebhook:
         self._background: set[asyncio.Task[Any]] = set()
         # Anyone can post here: one warning a minute per reason, with how many were held back.
         self._warn = QuietWarnings(log)
+        self.menus = MenuLinker(api, engine.db)
 
     async def endpoint(self, request: Request) -> Response:
         try:
@@ -113,7 +114,7 @@ class LineWebhook:
         if result.status != "duplicate" and isinstance(event.body, FollowIn | TextIn | ChoiceIn):
             # The customer's language may have just become known (follow: the LINE profile) or changed
             # (written in another language, chosen): their rich menu follows.
-            self._spawn(link_user(self.api, self.engine.db, event.key.user_id))
+            self._spawn(self.menus.link(event.key.user_id, result.locale))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -1,4 +1,4 @@
-"""Rich menus through the Messaging API: `sync` makes LINE hold exactly our current menus; `link_user`
+"""Rich menus through the Messaging API: `sync` makes LINE hold exactly our current menus; `MenuLinker`
 gives a LINE user the menu of their language.
 
 `sync` is idempotent: a menu is found by its name, which carries the content hash, so a second run
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -109,24 +111,62 @@ async def _store(db: Database, built: Sequence[Built], ids: dict[str, str]) -> N
             await line_menus.save_menu(s, menu.locale, ids[menu.locale], menu.digest, now)
 
 
-async def link_user(api: LineApi, db: Database, user_id: str) -> bool:
-    """Link the user to their language's menu if that is not the one they have; True if it linked.
+class MenuLinker:
+    """Links each LINE user to the rich menu of their language, with no database work per event.
 
-    Called after each of the user's events (their language may have just been set or changed); best
-    effort: a failure is logged and the next event tries again.
+    After every event the webhook says the conversation's language. The menus of each language are
+    read once a minute (`counselbot line rich-menu sync` runs in another process), and the menu each
+    user was linked to is remembered here (bounded, and re-read from the database after a while, in
+    case another process linked them since), so a customer who keeps their language costs nothing.
+    Best effort: a failure is logged and the user's next event tries again.
     """
-    async with db.read() as s:
-        wanted = await line_menus.wanted_menu(s, user_id)
-    if wanted is None:
-        return False
-    locale, menu_id, linked = wanted
-    if menu_id == linked:
-        return False
-    try:
-        await api.api().link_rich_menu_id_to_user(user_id, menu_id, _request_timeout=api.request_timeout(5.0))
-    except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
-        log.info("line: rich menu link failed", extra={"status": getattr(exc, "status", None)})
-        return False
-    async with db.write() as s:
-        await line_menus.record_link(s, user_id, menu_id, locale, dt.datetime.now(dt.UTC))
-    return True
+
+    MENUS_TTL = 60.0
+    LINK_TTL = 600.0
+    MAX_USERS = 100_000
+
+    def __init__(self, api: LineApi, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
+        self.api, self.db, self._clock = api, db, clock
+        self._menus: dict[str, str] = {}
+        self._menus_until = -1.0
+        self._linked: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
+
+    async def link(self, user_id: str, locale: str | None) -> bool:
+        """Link the user to `locale`'s menu unless that is the one they have; True if it linked."""
+        if locale is None:
+            return False
+        menu_id = (await self._current_menus()).get(locale)
+        if menu_id is None:
+            return False
+        now = self._clock()
+        known = self._linked.get(user_id)
+        if known is None or known[1] < now:
+            async with self.db.read() as s:
+                known = (await line_menus.linked_menu(s, user_id), now + self.LINK_TTL)
+            self._remember(user_id, known[0], now)
+        if known[0] == menu_id:
+            return False
+        try:
+            await self.api.api().link_rich_menu_id_to_user(
+                user_id, menu_id, _request_timeout=self.api.request_timeout(5.0)
+            )
+        except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("line: rich menu link failed", extra={"status": getattr(exc, "status", None)})
+            return False
+        async with self.db.write() as s:
+            await line_menus.record_link(s, user_id, menu_id, locale, dt.datetime.now(dt.UTC))
+        self._remember(user_id, menu_id, now)
+        return True
+
+    async def _current_menus(self) -> dict[str, str]:
+        if self._clock() >= self._menus_until:
+            async with self.db.read() as s:
+                self._menus = await line_menus.menu_ids(s)
+            self._menus_until = self._clock() + self.MENUS_TTL
+        return self._menus
+
+    def _remember(self, user_id: str, menu_id: str | None, now: float) -> None:
+        self._linked[user_id] = (menu_id, now + self.LINK_TTL)
+        self._linked.move_to_end(user_id)
+        while len(self._linked) > self.MAX_USERS:
+            self._linked.popitem(last=False)
