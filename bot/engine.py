@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import modes, team
@@ -91,7 +92,16 @@ class Engine:
         event = _without_nul(event)
         handed: list[Job] = []
         async with self._locks.hold(event.key):
-            result, publish = await self._handle_locked(event, handed)
+            try:
+                result, publish = await self._handle_locked(event, handed)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # A pooled connection the database had dropped (PostgreSQL restarted; pools are not
+                # pinged before use): SQLAlchemy has discarded it and its older peers, and the unit
+                # rolled back, so it runs again once (the inbox keeps the event once either way).
+                handed.clear()
+                result, publish = await self._handle_locked(event, handed)
         if self.delivery is not None:
             for job in handed:
                 self.delivery.handoff(job)

@@ -56,9 +56,10 @@ class Database:
             )
             self.writer = SqliteWriter(self._write_engine, _SESSION_OPTIONS)
         else:
-            self.engine = create_async_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-            )
+            # No pool_pre_ping: it cost a round trip per unit of work. After a restart of PostgreSQL
+            # the first use of a dropped connection fails, SQLAlchemy then discards every connection
+            # older than it, and the engine runs an event's unit again once (bot.engine).
+            self.engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
         # On SQLite these are reader sessions: write through write() (a stray write still commits
         # off the loop, but outside the group commit).
         self.sessions = async_sessionmaker(self.engine, **_SESSION_OPTIONS)

@@ -210,3 +210,22 @@ def test_the_wire_form_is_the_sdks_own_json_for_every_message_we_send() -> None:
     for message in messages:
         assert as_wire(message) == message.to_dict()
     assert [as_wire(m) for m in messages[-len(WIRE_CASES) :]] == WIRE_CASES
+
+
+def test_messages_built_without_validation_equal_the_validated_ones() -> None:
+    # render() skips pydantic's validation (its cost on the delivery path): each message must be
+    # exactly what the validating constructors make from the same JSON.
+    from linebot.v3.messaging import Message
+
+    rendered = [
+        Rendered("text", "こんにちは"),
+        Rendered("choices", "What would you like to do?", options(8), token="12"),
+        Rendered("choices", "Pick", options(2, "A label far longer than twenty characters"), token="4"),
+        Rendered("date_picker", "When?", options(2), "5", "2026-12-01", "2027-01-31"),
+        Rendered("text", "x" * (MAX_TEXT + 10)),
+    ]
+    for message in [m for r in rendered for m in render(r)]:
+        validated = Message.from_dict(message.to_dict())
+        assert type(validated) is type(message)
+        assert validated == message
+        assert validated.to_dict() == message.to_dict()

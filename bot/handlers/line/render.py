@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from linebot.v3.messaging import (
     DatetimePickerAction,
@@ -34,6 +35,15 @@ MAX_LABEL = 20
 MAX_DISPLAY_TEXT = 300
 # Language-neutral: the sender has no locale, and the prompt above the button says what it is for.
 DATE_PICKER_LABEL = "📅"
+
+M = TypeVar("M")
+
+
+def _built(cls: type[M], **fields: Any) -> M:
+    """An SDK model without pydantic's validation: every value here is ours and already of its type,
+    and validating the 18 models of a menu cost more than sending it (tests/test_line_render.py
+    checks each kind against the validated model)."""
+    return cls.construct(**fields)  # type: ignore[attr-defined,no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +111,8 @@ def render(r: Rendered) -> list[Message]:
         else:
             text, items = _choice_buttons(r, list(r.options))
     elif r.kind == "date_picker":
-        picker = DatetimePickerAction(
+        picker = _built(
+            DatetimePickerAction,
             label=DATE_PICKER_LABEL,
             data=date_data(r.token),
             mode="date",
@@ -109,14 +120,16 @@ def render(r: Rendered) -> list[Message]:
             min=r.min_date,
             max=r.max_date,
         )
-        items = [QuickReplyItem(action=picker)]
+        items = [_built(QuickReplyItem, action=picker)]
         if r.options:
             extra = list(r.options)[: MAX_QUICK_REPLIES - 1]
             text, more = _choice_buttons(r, extra)
             items.extend(more)
     chunks = split_text(text or "…")
-    messages: list[Message] = [TextMessage(text=chunk) for chunk in chunks[:-1]]
-    last = TextMessage(text=chunks[-1], quick_reply=QuickReply(items=items) if items else None)
+    messages: list[Message] = [_built(TextMessage, text=chunk) for chunk in chunks[:-1]]
+    last = _built(
+        TextMessage, text=chunks[-1], quick_reply=_built(QuickReply, items=items) if items else None
+    )
     messages.append(last)
     return messages
 
@@ -150,13 +163,14 @@ def _choice_buttons(r: Rendered, options: list[RenderedOption]) -> tuple[str, li
     items = []
     for i, option in enumerate(options, 1):
         label = _clip(f"{i}. {option.label}" if long_labels else option.label, MAX_LABEL)
-        action = PostbackAction(
+        action = _built(
+            PostbackAction,
             label=label,
             data=choice_data(option.id, r.token)[:300],
             # Shown in the chat as the customer's own message, so the transcript reads naturally.
             display_text=_clip(option.label, MAX_DISPLAY_TEXT),
         )
-        items.append(QuickReplyItem(action=action))
+        items.append(_built(QuickReplyItem, action=action))
     return text, items
 
 
