@@ -458,3 +458,18 @@ def test_question_about_fee_and_medical() -> None:
     assert u("キャンセル料はいくらですか？").question_about == "fee"
     assert u("is botox safe while breastfeeding?").question_about == "medical"
     assert u("明日キャンセルします").question_about is None
+
+
+def test_short_messages_are_remembered_per_day_in_japan() -> None:
+    # Short messages are cached: the same words on another day (in Japan) must resolve their own date.
+    from bot.understanding import _understood
+
+    monday = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC)  # 10:00 in Japan
+    first, again = understand("tomorrow", monday), understand("tomorrow", monday)
+    assert first is again and first == _understood("tomorrow", dt.date(2026, 12, 7))
+    assert first.date == dt.date(2026, 12, 8)
+    monday_night_utc = dt.datetime(2026, 12, 7, 16, 0, tzinfo=dt.UTC)  # already Tuesday 01:00 in Japan
+    assert understand("tomorrow", monday_night_utc).date == dt.date(2026, 12, 9)
+    long_text = "I would like to move my appointment to tomorrow afternoon if that is possible, thanks"
+    assert understand(long_text, monday) is not understand(long_text, monday)  # not cached
+    assert understand(long_text, monday) == understand(long_text, monday)

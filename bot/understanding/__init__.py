@@ -10,6 +10,7 @@ message takes well under a millisecond and nothing is loaded or fetched at run t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,18 @@ def understand(text: str, now: dt.datetime) -> Understanding:
     """Understand one message received at `now` (timezone-aware; dates are resolved in JST)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    today = now.astimezone(JST).date()
+    if len(text) <= _CACHED_CHARS:
+        return _understood_short(text, today)
+    return _understood(text, today)
+
+
+# The result depends only on the text and the day in Japan, and short messages repeat ("menu",
+# "はい", "1", "ok", "ありがとう"): those are remembered, a bounded number, in this process's memory.
+_CACHED_CHARS = 40
+
+
+def _understood(text: str, today: dt.date) -> Understanding:
     t = normalize(text[:_MAX_CHARS])
     plain = strip_latin_marks(t)
     scripts = count_scripts(t)
@@ -97,7 +110,6 @@ def understand(text: str, now: dt.datetime) -> Understanding:
         intent = "medical_question"
     fee = topics.is_fee_question(t, plain)
 
-    today = now.astimezone(JST).date()
     date = dates.pick(dates.find(t, plain, today, lang), plain, today, change=intent == "change")
     return Understanding(
         language=lang,
@@ -112,6 +124,8 @@ def understand(text: str, now: dt.datetime) -> Understanding:
         alternative=intents.runner_up(scores, intent),
     )
 
+
+_understood_short = functools.lru_cache(maxsize=2048)(_understood)
 
 # An arrival named with a clock time: "I'll be there at 3:20", "15時20分に着きます", "3点20到", "3시 반에 도착".
 # An online consultation is joined, not reached: "13:10くらいからの参加", "I'll log on at 3:20".
