@@ -29,6 +29,7 @@ from bot.engine import Engine
 from bot.events import ConversationKey, InboundEvent, TextIn
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.repositories import common
 
 TEXTS = ("hello", "I want to check my booking", "thanks", "what about payment?", "ok")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -48,6 +49,8 @@ async def run(url: str, conversations: int, messages: int, concurrency: int) -> 
 
     for sa_engine in db.engines:  # SQLite: the readers' engine and the writer's
         sa_event.listen(sa_engine.sync_engine, "before_cursor_execute", _count)
+    # Hot-path statements that run on the DBAPI cursor directly (storage.repositories.common).
+    common.direct_listeners[:] = [lambda sql: _count(None, None, sql)]
 
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
-from storage.repositories.common import built, insert_for, is_postgres
+from storage.repositories.common import built, cursor_many, insert_for, is_postgres
 
 
 def _identity(_dialect: str) -> Select[ChannelIdentity]:
@@ -153,7 +153,12 @@ def add_transcript(
 
 _PENDING = "counselbot.transcript_lines"
 _LINES: Table = TranscriptMessage.__table__  # type: ignore[assignment]
-_INSERT_LINES = insert(_LINES)
+_LINE_COLUMNS = (
+    "conversation_id", "author", "text", "event_id", "payload", "agent_id", "outbox_id", "created_at"
+)  # fmt: skip
+_INSERT_LINES = insert(_LINES).values(
+    {name: bindparam(name, type_=_LINES.c[name].type) for name in _LINE_COLUMNS}
+)
 
 
 def _write_lines(session: Session) -> None:
@@ -163,8 +168,9 @@ def _write_lines(session: Session) -> None:
     if any(o is not None and o.id is None for _, o in pending):
         session.flush()
     rows = [{**v, "outbox_id": o.id} if o is not None else v for v, o in pending]
-    # On the unit's connection: nothing of the ORM is needed for an executemany of plain rows.
-    session.connection().execute(_INSERT_LINES, rows)
+    # On the unit's DBAPI cursor: nothing of the ORM or of SQLAlchemy's execution is needed for an
+    # executemany of plain rows, written after the unit's other statements.
+    cursor_many(session, _INSERT_LINES, rows)
 
 
 @event.listens_for(Session, "before_commit")

@@ -14,12 +14,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Table, and_, bindparam, case, exists, insert, literal, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import ChannelIdentity, OutboxMessage
-from storage.repositories.common import built, core_rows, is_postgres
+from storage.repositories.common import built, core_rows, cursor_rows, is_postgres
 
 _T: Table = OutboxMessage.__table__  # type: ignore[assignment]
 UNDELIVERED = ("pending", "sending")
@@ -116,7 +128,9 @@ async def enqueue_reply(
         params["delivered"] = list(delivered)
     variant = (claim, mark, bool(claim and delivered))
     stmt = built(session, f"outbox.enqueue_reply{variant}", lambda _d: _enqueue_reply(*variant))
-    (row,) = await core_rows(session, stmt, params)
+    # Never a unit's first statement (the inbox and the conversation come first): on the cursor.
+    run = core_rows if claim and delivered else cursor_rows  # an IN list: SQLAlchemy expands it
+    (row,) = await run(session, stmt, params)
     claimed = row.status == "sending"
     return Enqueued(row.id, claimed, key, now, mark and claimed)
 
@@ -130,7 +144,8 @@ def _enqueue_reply(claim: bool, mark: bool, with_delivered: bool) -> Any:
     conversation_id = bound("conversation_id", "conversation_id")
     earlier = exists().where(
         _T.c.conversation_id == conversation_id,
-        _T.c.status.in_(UNDELIVERED),
+        # Rendered into the SQL (our own constants): the statement then runs on the cursor as it is.
+        _T.c.status.in_([literal_column(f"'{status}'") for status in UNDELIVERED]),
         # Rows the caller's worker has already delivered and not yet marked sent do not hold it back.
         *([_T.c.id.not_in(bindparam("delivered", expanding=True))] if with_delivered else []),
     )
