@@ -116,13 +116,15 @@ class MenuLinker:
 
     After every event the webhook says the conversation's language. The menus of each language are
     read once a minute (`counselbot line rich-menu sync` runs in another process), and the menu each
-    user was linked to is remembered here (bounded, and re-read from the database after a while, in
+    user was linked to is remembered here (bounded, and re-read from the database after a minute, in
     case another process linked them since), so a customer who keeps their language costs nothing.
-    Best effort: a failure is logged and the user's next event tries again.
+    With several processes, a customer who switches language back and forth between them may keep
+    the previous language's menu for up to that minute. Best effort: a failure is logged and the
+    user's next event tries again.
     """
 
     MENUS_TTL = 60.0
-    LINK_TTL = 600.0
+    LINK_TTL = 60.0
     MAX_USERS = 100_000
 
     def __init__(self, api: LineApi, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
