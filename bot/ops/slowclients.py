@@ -45,6 +45,8 @@ BUSY_RESPONSE = (
 )
 # While the application is not reading the body, look again this often (seconds).
 PAUSED_RECHECK = 1.0
+# After a 408, how long the client's remaining bytes are read and dropped before the socket closes.
+LINGER_S = 2.0
 # Header timeouts are spread over up to this fraction more.
 JITTER = 0.1
 
@@ -79,6 +81,7 @@ class SlowClientProtocol(HttpToolsProtocol):
         self._body_start = 0.0
         self._body_bytes = 0
         self._between_requests = False
+        self._lingering = False
         # Connections of this server that are idle or still sending headers, oldest first.
         self._idle: dict[SlowClientProtocol, None] = self.server_state.__dict__.setdefault(
             "counselbot_idle", {}
@@ -171,7 +174,7 @@ class SlowClientProtocol(HttpToolsProtocol):
         if now - self._body_start < allowed:
             self._body_timer = self.loop.call_later(self._body_start + allowed - now, self._check_body)
             return
-        self._give_up(reason="request timed out: body")
+        self._give_up(reason="request timed out: body", linger=True)
 
     # Keep-alive: between requests the connection is idle (uvicorn's own keep-alive timer runs).
 
@@ -181,7 +184,7 @@ class SlowClientProtocol(HttpToolsProtocol):
             self._between_requests = True
             self._idle[self] = None
 
-    def _give_up(self, *, reason: str) -> None:
+    def _give_up(self, *, reason: str, linger: bool = False) -> None:
         self._cancel_timers()
         transport = self.transport
         if transport.is_closing():
@@ -189,10 +192,29 @@ class SlowClientProtocol(HttpToolsProtocol):
         cycle = self.cycle
         # Answered 408 unless the connection sat idle between requests or a response is under way.
         mid_response = cycle is not None and cycle.response_started and not cycle.response_complete
-        if not self._between_requests and not mid_response:
-            transport.write(TIMEOUT_RESPONSE)
         _quiet.warning(reason)
-        transport.close()
+        if self._between_requests or mid_response:
+            transport.close()
+            return
+        if not linger or not transport.can_write_eof():
+            # Headers too slow, or closed to make room: most likely an attack, and its slot is
+            # wanted now.
+            transport.write(TIMEOUT_RESPONSE)
+            transport.close()
+            return
+        # A body too slow: a lingering close. Closing a socket while the client's bytes still arrive
+        # makes the kernel answer them with a reset, which can discard the 408 before the client
+        # reads it. So the answer goes out with a FIN, what still comes is read and dropped, and the
+        # socket is closed when the client closes its side or after LINGER_S.
+        transport.write(TIMEOUT_RESPONSE)
+        transport.write_eof()
+        self._lingering = True
+        self.loop.call_later(LINGER_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # after a 408: dropped, unparsed
+        super().data_received(data)
 
     def _cancel_timers(self) -> None:
         for timer in (self._header_timer, self._body_timer):
