@@ -341,10 +341,17 @@ class Bus:
             with contextlib.suppress(asyncio.QueueFull):
                 sub.queue.put_nowait(payload)
 
-    async def publish(self, topic: str, payload: dict[str, Any] | None = None) -> None:
-        """Delivers in this process at once and queues the NOTIFY; never waits for the database."""
+    @property
+    def crosses_processes(self) -> bool:
+        """True when a publish also reaches the other processes (PostgreSQL's NOTIFY is on)."""
+        return self._publisher is not None
+
+    async def publish(self, topic: str, payload: dict[str, Any] | None = None, *, here: bool = True) -> None:
+        """Delivers in this process at once and queues the NOTIFY; never waits for the database.
+        `here=False`: only the other processes hear it (news this process already knows)."""
         payload = payload or {}
-        self._deliver(topic, payload)
+        if here:
+            self._deliver(topic, payload)
         if self._publisher is not None:
             message = {"topic": topic, "payload": payload, "origin": self._origin, "seq": next(self._seq)}
             raw = json.dumps(message)

@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import logging
 import random
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,13 @@ RENEW = 2.0
 MAX_IN_FLIGHT = 32
 # How long a stopping worker lets the sends it started finish before it cancels them.
 DRAIN = 5.0
+# A conversation whose answer this process queued behind another is watched this long for that other
+# row's "sent" (from any process); afterwards only the poll finds it.
+BEHIND_TTL = 30.0
+# Other processes hear here what this one delivered, before its "sent" commit.
+DELIVERED = "outbox:delivered"
+# Outbox ids per "sent" notification: well under NOTIFY's 8000 bytes, so other processes hear it.
+SENT_CHUNK = 200
 
 
 def backoff(attempt: int, base: float, cap: float, after: float | None = None) -> float:
@@ -69,8 +77,6 @@ class Job:
     conversation_id: int
     # The reply-attempt mark is already committed with the claim (so the send commits nothing first).
     reply_marked: bool = False
-    # Handed over by the engine (never announced on "outbox" before it went out).
-    handed: bool = False
 
 
 class DeliveryWorker:
@@ -98,6 +104,12 @@ class DeliveryWorker:
         self._marker: asyncio.Task[None] | None = None
         # Rows that were queued behind another (not handed over): a finished send may have freed them.
         self._queued_hint = False
+        # Conversations with an answer queued here behind a row another process may be sending:
+        # conversation id -> when (monotonic). Its "sent" notification wakes this worker (see _forward).
+        self._behind: dict[int, float] = {}
+        # Rows other processes delivered and have not yet said are marked sent: outbox id ->
+        # (conversation id, when). An answer behind one of them need not wait (see `delivered`).
+        self._elsewhere: dict[int, tuple[int, float]] = {}
 
     def wake(self) -> None:
         self._queued_hint = True
@@ -118,9 +130,18 @@ class DeliveryWorker:
         return (now or dt.datetime.now(dt.UTC)) + LEASE
 
     def delivered(self, conversation_id: int) -> list[int]:
-        """This conversation's rows that went out and wait for their "sent" commit: an answer queued
-        behind them only because that commit is slower than the customer need not wait."""
-        return [oid for oid, conv in self._unmarked.items() if conv == conversation_id]
+        """This conversation's rows that went out and wait for their "sent" commit (here or in another
+        process): an answer queued behind them only because that commit is slower than the customer
+        need not wait."""
+        ours = [oid for oid, conv in self._unmarked.items() if conv == conversation_id]
+        return ours + [oid for oid, (conv, _) in self._elsewhere.items() if conv == conversation_id]
+
+    def behind(self, conversation_id: int) -> None:
+        """The engine queued an answer behind an earlier row of this conversation: claim it as soon as
+        anyone (another process too) marks that row sent, not at the next poll."""
+        self._behind.pop(conversation_id, None)
+        self._behind[conversation_id] = time.monotonic()
+        self.wake()
 
     def handoff(self, job: Job) -> None:
         """Send a committed row that is already leased to this process (see `accepts`)."""
@@ -130,8 +151,9 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Until cancelled: deliver what is due, then sleep until woken or the next poll."""
-        async with self.bus.subscribe("outbox") as sub:
+        async with self.bus.subscribe("outbox") as sub, self.bus.subscribe(DELIVERED) as news:
             waker = asyncio.create_task(self._forward(sub))
+            listener = asyncio.create_task(self._hear_delivered(news))
             self._running = True
             try:
                 while not self._stopping:
@@ -153,6 +175,7 @@ class DeliveryWorker:
             finally:
                 self._running = False
                 waker.cancel()
+                listener.cancel()
                 await self._drain()
 
     async def _drain(self) -> None:
@@ -166,6 +189,22 @@ class DeliveryWorker:
         async for payload in sub:  # type: ignore[attr-defined]
             if "sent" not in payload:
                 self.wake()
+            else:
+                sent = payload["sent"]  # a list; one id from a process of an older version
+                for oid in sent if isinstance(sent, list) else [sent]:
+                    self._elsewhere.pop(oid, None)
+                if self._behind and any(c in self._behind for c in payload.get("conversations", ())):
+                    # An answer queued here waited for this row (consecutive events of one customer
+                    # handled by different processes): it is due now.
+                    self._wake.set()
+
+    async def _hear_delivered(self, sub: object) -> None:
+        async for payload in sub:  # type: ignore[attr-defined]
+            oid, conv = payload.get("outbox_id"), payload.get("conversation")
+            if isinstance(oid, int) and isinstance(conv, int):
+                self._elsewhere[oid] = (conv, time.monotonic())
+                if len(self._elsewhere) > 1000:  # "sent" notices lost in bulk (a database outage)
+                    self._forget_stale()
 
     async def run_once(self, limit: int = 50) -> bool:
         """One pass; True when it sent something (there may be more)."""
@@ -175,12 +214,31 @@ class DeliveryWorker:
         async with self.db.write() as s:
             rows = await outbox.claim_due_marked(s, list(self.senders), now, limit, LEASE)
             claimed = [Job(_delivery(r, marked), r.conversation_id, marked) for r, marked in rows]
+        for job in claimed:
+            self._behind.pop(job.conversation_id, None)
         if not claimed:
             if not self._in_flight:
                 self._queued_hint = False
+            self._forget_stale()
             return False
         await asyncio.gather(*(self._deliver_job(j) for j in claimed))
         return True
+
+    def _forget_stale(self) -> None:
+        # Oldest first (insertion order): whatever still waits after BEHIND_TTL is left to the poll.
+        now = time.monotonic()
+        while self._behind:
+            conv, since = next(iter(self._behind.items()))
+            if since >= now - BEHIND_TTL:
+                break
+            del self._behind[conv]
+        # A "sent" notice that never came (lost, or the other process died before its commit): the
+        # row's lease decides again, as for any row.
+        while self._elsewhere:
+            oid, (_, since) = next(iter(self._elsewhere.items()))
+            if since >= now - LEASE.total_seconds():
+                break
+            del self._elsewhere[oid]
 
     async def _deliver_job(self, job: Job) -> None:
         oid = job.delivery.outbox_id
@@ -245,6 +303,12 @@ class DeliveryWorker:
             )
             result = Retry(type(exc).__name__, d.parts_sent)
         if isinstance(result, Sent):
+            if self.bus.crosses_processes:
+                # Before the "sent" commit, which under load takes a while: the customer's next
+                # event may reach another process before it (see `delivered`).
+                await self.bus.publish(
+                    DELIVERED, {"outbox_id": d.outbox_id, "conversation": job.conversation_id}, here=False
+                )
             await self._mark_sent(job, result.parts_sent)
         else:
             await self._record(d, result)
@@ -280,10 +344,18 @@ class DeliveryWorker:
                 await self.bus.publish(f"delivery:{c}", {"outbox_id": oid, "status": "sent"})
                 await self.bus.publish(f"{job.delivery.key.channel}:{c}", {"outbox_id": oid})
                 await self.bus.publish(f"conversation:{c}", {"conversation_id": c})
-                if job.handed:
-                    # A row handed over was never announced on "outbox"; streams waiting for a new
-                    # conversation's first row listen there (workers skip these: see _forward).
-                    await self.bus.publish("outbox", {"sent": oid, "channel": job.delivery.key.channel})
+            # One "outbox" notice per batch (in chunks that fit a NOTIFY): a worker with an answer
+            # queued behind one of these rows claims it now (any process: see _forward), and streams
+            # waiting for a new conversation's first row read again (workers need no pass otherwise).
+            for i in range(0, len(batch), SENT_CHUNK):
+                chunk = batch[i : i + SENT_CHUNK]
+                await self.bus.publish(
+                    "outbox",
+                    {
+                        "sent": [j.delivery.outbox_id for j, _, _ in chunk],
+                        "conversations": sorted({j.conversation_id for j, _, _ in chunk}),
+                    },
+                )
             if self._queued_hint:
                 # An answer queued behind one of these rows is due now, not at the next poll.
                 self._wake.set()
@@ -371,7 +443,7 @@ def handed_over(
         reply_token=reply_token,
         reply_token_expires_at=reply_token_expires_at,
     )
-    return Job(delivery, conversation_id, enqueued.reply_marked, handed=True)
+    return Job(delivery, conversation_id, enqueued.reply_marked)
 
 
 def _delivery(row: OutboxMessage, marked: bool = False) -> Delivery:

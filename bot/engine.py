@@ -69,6 +69,15 @@ class HandleResult:
 
 
 @dataclass(frozen=True, slots=True)
+class _Handover:
+    """What the delivery worker is given after the commit: rows leased to it, and conversations
+    whose answer waits behind an earlier row."""
+
+    jobs: list[Job] = dataclasses.field(default_factory=list)
+    behind: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class _Turned:
     step: runtime.Settled
     ticket_ids: list[int]
@@ -90,7 +99,7 @@ class Engine:
     async def handle(self, event: InboundEvent) -> HandleResult:
         started = time.perf_counter()
         event = _without_nul(event)
-        handed: list[Job] = []
+        handed = _Handover()
         async with self._locks.hold(event.key):
             try:
                 result, publish = await self._handle_locked(event, handed)
@@ -100,11 +109,13 @@ class Engine:
                 # A pooled connection the database had dropped (PostgreSQL restarted; pools are not
                 # pinged before use): SQLAlchemy has discarded it and its older peers, and the unit
                 # rolled back, so it runs again once (the inbox keeps the event once either way).
-                handed.clear()
+                handed = _Handover()
                 result, publish = await self._handle_locked(event, handed)
         if self.delivery is not None:
-            for job in handed:
+            for job in handed.jobs:
                 self.delivery.handoff(job)
+            for conversation_id in handed.behind:
+                self.delivery.behind(conversation_id)
         for topic, payload in publish:
             await self.bus.publish(topic, payload)
         self.instruments.event(event.key.channel, result.status, time.perf_counter() - started)
@@ -116,7 +127,7 @@ class Engine:
         return result
 
     async def _handle_locked(
-        self, event: InboundEvent, handed: list[Job]
+        self, event: InboundEvent, handed: _Handover
     ) -> tuple[HandleResult, list[tuple[str, dict[str, Any]]]]:
         publish: list[tuple[str, dict[str, Any]]] = []
         async with self.db.write() as s:
@@ -201,9 +212,13 @@ class Engine:
                         s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id
                     )
                 if row.claimed:
-                    handed.append(
+                    handed.jobs.append(
                         handed_over(row, conv.id, event.key, tuple(rendered), event.reply_token, expires)
                     )
+                elif direct:
+                    # Behind an earlier row of the conversation: this worker claims it the moment
+                    # that row is marked sent, by whichever process sent it.
+                    handed.behind.append(conv.id)
                 else:
                     publish.append(("outbox", {"channel": event.key.channel}))
         return HandleResult("handled", conv.id, conv.locale), publish
