@@ -123,7 +123,8 @@ def counselbot() -> str:
 
 
 @contextlib.asynccontextmanager
-async def server(db_url: str, fake: FakeLine, workdir: Path) -> AsyncIterator[str]:
+async def server(db_url: str, fake: FakeLine, workdir: Path, cpu: int | None = None) -> AsyncIterator[str]:
+    """`counselbot serve` on a free port; `cpu`: pinned to that core (when the machine has several)."""
     port = free_port()
     env = {
         **os.environ,
@@ -143,9 +144,11 @@ async def server(db_url: str, fake: FakeLine, workdir: Path) -> AsyncIterator[st
         if await upgrade.wait() != 0:
             raise RuntimeError("counselbot db upgrade failed")
     log = (workdir / "serve.log").open("w")
+    pinned = cpu is not None and len(os.sched_getaffinity(0) | {cpu}) > 1
     proc = await asyncio.create_subprocess_exec(
-        counselbot(), "serve", env=env, cwd=workdir, stdout=log, stderr=asyncio.subprocess.STDOUT
-    )
+        counselbot(), "serve", env=env, cwd=workdir, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if pinned and cpu is not None else None,
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as client:
