@@ -38,8 +38,11 @@ def built(session: AsyncSession, name: str, build: Callable[[str], S]) -> S:
     return found
 
 
-async def core_rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
-    """Run a Core statement on the unit's connection, without the ORM's execute path; its rows.
+async def core_rows(
+    session: AsyncSession, statement: Any, params: dict[str, Any] | Sequence[dict[str, Any]]
+) -> list[Any]:
+    """Run a Core statement on the unit's connection, without the ORM's execute path; its rows
+    (a list of parameter sets: an executemany, no rows).
 
     One hop into SQLAlchemy's sync layer (run_sync), the rows fetched there: cheaper than
     Session.execute, and correct for drivers that finish fast statements without awaiting.
@@ -47,7 +50,9 @@ async def core_rows(session: AsyncSession, statement: Any, params: dict[str, Any
     return await session.run_sync(_rows, statement, params)
 
 
-def _rows(sync_session: Session, statement: Any, params: dict[str, Any]) -> list[Any]:
+def _rows(
+    sync_session: Session, statement: Any, params: dict[str, Any] | Sequence[dict[str, Any]]
+) -> list[Any]:
     result = sync_session.connection().execute(statement, params)
     return list(result.all()) if result.returns_rows else []
 

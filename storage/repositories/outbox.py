@@ -239,20 +239,27 @@ def will_reply(row: OutboxMessage, now: dt.datetime) -> bool:
 
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, int]], now: dt.datetime) -> None:
-    """Many rows sent, in one round trip: (outbox id, parts sent) each."""
+    """Many rows sent, in one executemany: (outbox id, parts sent) each."""
     if not sent:
         return
-    by_parts: dict[int, list[int]] = {}
-    for outbox_id, parts in sent:
-        by_parts.setdefault(parts, []).append(outbox_id)
-    # Grouped by parts count: normally one group, so one UPDATE for the whole batch.
-    for parts, ids in by_parts.items():
-        await session.execute(
-            update(_T)
-            # Only rows still out: one an agent or an unfollow settled meanwhile keeps that outcome.
-            .where(_T.c.id.in_(ids), _T.c.status == "sending")
-            .values(status="sent", parts_sent=parts, sent_at=now, last_error=None, locked_until=None)
+    stmt = built(session, "outbox.mark_sent", lambda _d: _mark_sent())
+    # The unit's first statement: through SQLAlchemy (not the cursor), which meets a dropped connection.
+    await core_rows(session, stmt, [{"oid": oid, "parts": parts, "now": now} for oid, parts in sent])
+
+
+def _mark_sent() -> Any:
+    return (
+        update(_T)
+        # Only rows still out: one an agent or an unfollow settled meanwhile keeps that outcome.
+        .where(_T.c.id == bindparam("oid", type_=_T.c.id.type), _T.c.status == literal_column("'sending'"))
+        .values(
+            status=literal_column("'sent'"),
+            parts_sent=bindparam("parts", type_=_T.c.parts_sent.type),
+            sent_at=bindparam("now", type_=_T.c.sent_at.type),
+            last_error=None,
+            locked_until=None,
         )
+    )
 
 
 async def get(session: AsyncSession, outbox_id: int) -> OutboxMessage | None:
