@@ -150,3 +150,16 @@ async def test_an_answer_behind_a_row_already_delivered_but_not_yet_marked_goes_
         )
     assert first.claimed and second.claimed
     assert (await row(db, second.id)).status == "sending"
+
+
+async def test_a_lease_is_renewed_only_for_rows_still_being_sent(db: Database) -> None:
+    conv_a, conv_b = await new_conversation(db, "U9"), await new_conversation(db, "U10")
+    a, b = await answer(db, conv_a, None), await answer(db, conv_b, None)
+    async with db.write() as s:
+        await outbox.mark_sent(s, [(b.id, 1)], NOW)
+    later = NOW + dt.timedelta(seconds=60)
+    async with db.write() as s:
+        await outbox.renew_lease(s, [b.id, a.id], later)
+    renewed, finished = await row(db, a.id), await row(db, b.id)
+    assert renewed.status == "sending" and renewed.locked_until == later
+    assert finished.status == "sent" and finished.locked_until is None

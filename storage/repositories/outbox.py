@@ -244,7 +244,9 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, int]], now:
         return
     stmt = built(session, "outbox.mark_sent", lambda _d: _mark_sent())
     # The unit's first statement: through SQLAlchemy (not the cursor), which meets a dropped connection.
-    await core_rows(session, stmt, [{"oid": oid, "parts": parts, "now": now} for oid, parts in sent])
+    # In id order, as renew_lease, so that the two never deadlock on the same rows.
+    rows = [{"oid": oid, "parts": parts, "now": now} for oid, parts in sorted(sent)]
+    await core_rows(session, stmt, rows)
 
 
 def _mark_sent() -> Any:
@@ -293,11 +295,20 @@ async def mark_reply_attempt(session: AsyncSession, outbox_id: int, at: dt.datet
 
 
 async def renew_lease(session: AsyncSession, outbox_ids: Sequence[int], until: dt.datetime) -> None:
-    """Keep rows still being sent leased; only rows still 'sending' (a finished row stays finished)."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "sending")
-        .values(locked_until=until)
+    """Keep rows still being sent leased; only rows still 'sending' (a finished row stays finished).
+
+    Row by row in id order, as mark_sent: two units locking the same rows always lock them in the same
+    order, so a renewal and a "sent" mark never deadlock (an UPDATE ... IN locks in its plan's order).
+    """
+    stmt = built(session, "outbox.renew_lease", lambda _d: _renew_lease())
+    await core_rows(session, stmt, [{"oid": oid, "until": until} for oid in sorted(outbox_ids)])
+
+
+def _renew_lease() -> Any:
+    return (
+        update(_T)
+        .where(_T.c.id == bindparam("oid", type_=_T.c.id.type), _T.c.status == literal_column("'sending'"))
+        .values(locked_until=bindparam("until", type_=_T.c.locked_until.type))
     )
 
 
