@@ -9,6 +9,11 @@ conversation has at most one row out at a time, because a row is only ever claim
 earlier of its conversation is undelivered. Rows that went out are marked sent in batches: one
 transaction for every send that finished while the previous batch was committing.
 
+Several processes (PostgreSQL): consecutive events of one customer may reach different processes. A
+worker tells the others (NOTIFY) what it delivered before its "sent" commit, so their engines hand
+the next answer over at once, as this process's own does (`delivered`); an answer that did queue
+behind another process's row is claimed when that row's batched "sent" notice arrives (`behind`).
+
 Retries with exponential backoff and full jitter (honouring a platform's Retry-After); after
 `delivery_max_attempts` the row is dead and a ticket tells the agents. A permanent failure is dead at
 once; an unreachable customer is marked so nothing more is sent. A crash mid-send leaves the row
