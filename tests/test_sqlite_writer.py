@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from bot.console import csv_import
 from storage.db import Database
 from storage.models import InboxEvent
 from storage.repositories import inbox
@@ -189,9 +190,10 @@ async def test_the_loop_keeps_running_during_a_20000_row_import(db: Database) ->
         for i in range(20_000)
     ]
     async with Ticker() as ticker:
-        async with db.write() as s:  # one unit; statements of 500 rows, each run on the writer's thread
-            for start in range(0, len(rows), 500):
-                await s.execute(insert(InboxEvent), rows[start : start + 500])
+        # One unit; statements of the CSV import's chunk size, each run on the writer's thread.
+        async with db.write() as s:
+            for start in range(0, len(rows), csv_import.CHUNK):
+                await s.execute(insert(InboxEvent), rows[start : start + csv_import.CHUNK])
     assert len(fresh_ids(db, "row-")) == 20_000
     assert ticker.ticks > 0
     assert ticker.worst_s < 0.05, f"the loop stalled {ticker.worst_s * 1000:.0f} ms"
