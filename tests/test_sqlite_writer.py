@@ -94,10 +94,9 @@ class Ticker:
             self.ticks += 1
 
     async def __aenter__(self) -> Ticker:
-        # As `serve` runs (bot.cli._tune_gc: its startup heap collected and frozen): here the heap
-        # holds whatever the suite's earlier tests left, and a full collection of it, which the
-        # suite's own garbage triggers, is the test runner's pause, not the loop's.
-        gc.collect()
+        # As `serve` runs (bot.cli._tune_gc: its startup heap frozen): here the heap holds whatever
+        # the suite's earlier tests left, and a full collection of that is the test runner's pause,
+        # not the loop's. Frozen, not collected: collecting would run earlier tests' finalizers here.
         gc.freeze()
         self._task = asyncio.create_task(self._run())
         await asyncio.sleep(0)
