@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import gc
 import sqlite3
 import threading
 import time
@@ -16,7 +15,6 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from bot.console import csv_import
 from storage.db import Database
 from storage.models import InboxEvent
 from storage.repositories import inbox
@@ -94,16 +92,11 @@ class Ticker:
             self.ticks += 1
 
     async def __aenter__(self) -> Ticker:
-        # As `serve` runs (bot.cli._tune_gc: its startup heap frozen): here the heap holds whatever
-        # the suite's earlier tests left, and a full collection of that is the test runner's pause,
-        # not the loop's. Frozen, not collected: collecting would run earlier tests' finalizers here.
-        gc.freeze()
         self._task = asyncio.create_task(self._run())
         await asyncio.sleep(0)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        gc.unfreeze()
         assert self._task is not None
         self._task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -196,10 +189,9 @@ async def test_the_loop_keeps_running_during_a_20000_row_import(db: Database) ->
         for i in range(20_000)
     ]
     async with Ticker() as ticker:
-        # One unit; statements of the CSV import's chunk size, each run on the writer's thread.
-        async with db.write() as s:
-            for start in range(0, len(rows), csv_import.CHUNK):
-                await s.execute(insert(InboxEvent), rows[start : start + csv_import.CHUNK])
+        async with db.write() as s:  # one unit; statements of 500 rows, each run on the writer's thread
+            for start in range(0, len(rows), 500):
+                await s.execute(insert(InboxEvent), rows[start : start + 500])
     assert len(fresh_ids(db, "row-")) == 20_000
     assert ticker.ticks > 0
     assert ticker.worst_s < 0.05, f"the loop stalled {ticker.worst_s * 1000:.0f} ms"
