@@ -140,10 +140,11 @@ class Engine:
             identity, conv = await conv_repo.identity_and_conversation(
                 s, event.key.channel, event.key.user_id
             )
-            if event.display_name:
+            # Set only when it differs: an identity left unchanged has nothing to flush.
+            if event.display_name and identity.display_name != event.display_name[:200]:
                 identity.display_name = event.display_name[:200]
             hint = normalize_locale(event.locale_hint)
-            if hint:
+            if hint and identity.locale_hint != hint:
                 identity.locale_hint = hint
             conv.last_event_at = event.received_at
             labels: dict[str, str] = dict((conv.stack or {}).get("labels", {}))
@@ -221,6 +222,7 @@ class Engine:
                     handed.behind.append(conv.id)
                 else:
                     publish.append(("outbox", {"channel": event.key.channel}))
+            await conv_repo.save_turn(s, conv)
         return HandleResult("handled", conv.id, conv.locale), publish
 
     async def _turn(

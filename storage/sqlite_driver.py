@@ -31,6 +31,7 @@ from sqlalchemy import pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import AdaptedConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from storage.sqlite_thread import ConnectionThread, to_the_end
@@ -357,6 +358,26 @@ class SQLiteDialect_counselbot(SQLiteDialect_pysqlite):
 
     def get_driver_connection(self, connection: Any) -> Any:
         return connection.raw
+
+    # The group commit's per-unit SAVEPOINT and RELEASE (storage.sqlite_writer): run on the DBAPI
+    # connection as they are, instead of being compiled and executed as statements every time.
+    def do_savepoint(self, connection: Any, name: str) -> None:
+        self._bookkeeping(connection, f"SAVEPOINT {self.identifier_preparer.quote(name)}")
+
+    def do_release_savepoint(self, connection: Any, name: str) -> None:
+        self._bookkeeping(connection, f"RELEASE SAVEPOINT {self.identifier_preparer.quote(name)}")
+
+    def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
+        self._bookkeeping(connection, f"ROLLBACK TO SAVEPOINT {self.identifier_preparer.quote(name)}")
+
+    def _bookkeeping(self, connection: Any, sql: str) -> None:
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+        finally:
+            cursor.close()
 
 
 registry.register("sqlite.counselbot", "storage.sqlite_driver", "SQLiteDialect_counselbot")

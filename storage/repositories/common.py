@@ -140,6 +140,11 @@ def cursor_many(sync_session: Session, statement: Any, rows: Sequence[dict[str, 
     _cursor_rows(sync_session, statement, rows)
 
 
+def cursor_select(sync_session: Session, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """`cursor_rows` from inside the sync session: the rows as the driver returns their values."""
+    return _cursor_rows(sync_session, statement, [params])
+
+
 def is_postgres(session: AsyncSession) -> bool:
     return bool(session.get_bind().dialect.name == "postgresql")
 

@@ -5,14 +5,15 @@ import datetime as dt
 import weakref
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, event, insert, select
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Select, Table, and_, bindparam, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
-from storage.repositories.common import built, cursor_many, insert_for, is_postgres
+from storage.repositories import hotrows
+from storage.repositories.common import built, cursor_many, cursor_select, insert_for, is_postgres
 
 
 def _identity(_dialect: str) -> Select[ChannelIdentity]:
@@ -30,23 +31,35 @@ def _conversation(dialect: str) -> Select[Conversation]:
     return stmt.execution_options(populate_existing=True)
 
 
-def _both(dialect: str) -> Select[ChannelIdentity, Conversation]:
+_IDENTITIES: Table = ChannelIdentity.__table__  # type: ignore[assignment]
+_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
+
+
+def _both(dialect: str) -> Select[Any]:
+    i, c = _IDENTITIES, _CONVERSATIONS
     stmt = (
-        select(ChannelIdentity, Conversation)
-        .join(
-            Conversation,
-            and_(
-                Conversation.channel == ChannelIdentity.channel,
-                Conversation.user_id == ChannelIdentity.user_id,
-            ),
-        )
-        .where(
-            ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.user_id == bindparam("user_id")
-        )
+        select(*i.c, *c.c)
+        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+        .join_from(i, c, and_(c.c.channel == i.c.channel, c.c.user_id == i.c.user_id))
+        .where(i.c.channel == bindparam("channel"), i.c.user_id == bindparam("user_id"))
     )
     if dialect == "postgresql":
-        stmt = stmt.with_for_update(of=Conversation)
-    return stmt.execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(of=c)
+    return stmt
+
+
+def _placed_both(
+    session: Session, stmt: Select[Any], channel: str, user_id: str
+) -> tuple[ChannelIdentity, Conversation] | None:
+    rows = cursor_select(session, stmt, {"channel": channel, "user_id": user_id})
+    if not rows:
+        return None
+    dialect = session.get_bind().dialect
+    identity_shape = hotrows.shape(dialect, ChannelIdentity)
+    n = len(identity_shape.keys)
+    identity = hotrows.place(session, identity_shape, rows[0][:n])
+    conversation = hotrows.place(session, hotrows.shape(dialect, Conversation), rows[0][n:])
+    return identity, conversation
 
 
 async def identity_and_conversation(
@@ -54,15 +67,29 @@ async def identity_and_conversation(
 ) -> tuple[ChannelIdentity, Conversation]:
     """The customer's identity and their conversation, locked as `lock_conversation` locks it.
 
-    A known customer (the common case) takes one statement for both; a new one is created by
+    A known customer (the common case) takes one statement for both, on the DBAPI cursor
+    (storage.repositories.hotrows), so not as a unit's first statement; a new one is created by
     `identity_for` and `lock_conversation`.
     """
     stmt = built(session, "conversations.both", _both)
-    found = (await session.execute(stmt, {"channel": channel, "user_id": user_id})).one_or_none()
+    found = await session.run_sync(_placed_both, stmt, channel, user_id)
     if found is not None:
-        return found[0], found[1]
+        return found
     identity = await identity_for(session, channel, user_id)
     return identity, await lock_conversation(session, channel, user_id, identity.id)
+
+
+# The columns a turn changes (bot.engine); anything else it changed is flushed by the ORM as usual.
+_TURN = hotrows.Saver.of(
+    Conversation,
+    ("mode", "stack", "version", "locale", "locale_source", "last_event_at"),
+    stamp="updated_at",
+)
+
+
+async def save_turn(session: AsyncSession, conversation: Conversation) -> None:
+    """Writes what the turn changed of the conversation now, in one UPDATE built once."""
+    await session.run_sync(_TURN.save, conversation)
 
 
 async def identity_for(session: AsyncSession, channel: str, user_id: str) -> ChannelIdentity:

@@ -1,0 +1,108 @@
+"""The hot path's identity and conversation, loaded and saved beside the ORM (storage.repositories.hotrows):
+what they hold and write must be exactly what the ORM's own load and flush would, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import inspect, select
+
+from storage.db import Database
+from storage.models import ChannelIdentity, Conversation
+from storage.repositories import conversations, inbox
+
+NOW = dt.datetime(2026, 12, 2, 5, 0, 0, 123456, tzinfo=dt.UTC)
+COLUMNS = [c.key for c in Conversation.__table__.columns]
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+async def seeded(db: Database, user: str) -> int:
+    async with db.write() as s:
+        identity = await conversations.identity_for(s, "line", user)
+        identity.display_name, identity.locale_hint, identity.linked_at = "Mei", "zh-TW", NOW
+        conv = await conversations.lock_conversation(s, "line", user, identity.id)
+        conv.stack = {"frames": [{"flow": "menu", "step": "main", "data": {"n": 1}}], "token": "3"}
+        conv.locale, conv.locale_source, conv.last_event_at, conv.version = "zh-TW", "chosen", NOW, 3
+        return conv.id
+
+
+async def orm_view(db: Database, conversation_id: int) -> tuple[dict[str, object], dict[str, object]]:
+    async with db.read() as s:
+        conv = (await s.execute(select(Conversation).where(Conversation.id == conversation_id))).scalar_one()
+        ident = (
+            await s.execute(select(ChannelIdentity).where(ChannelIdentity.id == conv.identity_id))
+        ).scalar_one()
+        return (
+            {k: getattr(conv, k) for k in COLUMNS},
+            {c.key: getattr(ident, c.key) for c in ChannelIdentity.__table__.columns},
+        )
+
+
+async def test_a_placed_identity_and_conversation_hold_what_the_orm_loads(db: Database) -> None:
+    conv_id = await seeded(db, "U1")
+    expected_conv, expected_ident = await orm_view(db, conv_id)
+    async with db.write() as s:
+        await inbox.store_once(s, "line", "e1", "text", NOW)  # the unit's first statement, as in the engine
+        identity, conv = await conversations.identity_and_conversation(s, "line", "U1")
+        assert {k: getattr(conv, k) for k in COLUMNS} == expected_conv
+        assert {c.key: getattr(identity, c.key) for c in ChannelIdentity.__table__.columns} == expected_ident
+        assert conv.last_event_at is not None and conv.last_event_at.tzinfo is not None
+        assert conv in s and identity in s and not s.dirty and not s.new
+        assert inspect(conv).persistent
+
+
+async def test_a_turn_saves_its_columns_in_one_update_and_leaves_nothing_to_flush(db: Database) -> None:
+    conv_id = await seeded(db, "U2")
+    before, _ = await orm_view(db, conv_id)
+    later = NOW + dt.timedelta(minutes=5)
+    async with db.write() as s:
+        await inbox.store_once(s, "line", "e2", "text", later)
+        _, conv = await conversations.identity_and_conversation(s, "line", "U2")
+        conv.version += 1
+        conv.stack = {"frames": [], "token": "4", "labels": {"ja": "日本語"}}
+        conv.last_event_at, conv.locale, conv.mode = later, "ja", "queued"
+        await conversations.save_turn(s, conv)
+        assert conv not in s and not inspect(conv).committed_state  # saved: nothing left to flush
+    after, _ = await orm_view(db, conv_id)
+    assert after["version"] == 4 and after["mode"] == "queued" and after["locale"] == "ja"
+    assert after["stack"] == {"frames": [], "token": "4", "labels": {"ja": "日本語"}}
+    assert after["last_event_at"] == later
+    assert after["updated_at"] > before["updated_at"]  # type: ignore[operator]
+    untouched = {"channel", "user_id", "identity_id", "link_failures", "link_locked_until", "created_at"}
+    assert {k: after[k] for k in untouched} == {k: before[k] for k in untouched}
+
+
+async def test_a_change_the_turn_update_does_not_cover_is_flushed_with_the_rest(db: Database) -> None:
+    conv_id = await seeded(db, "U3")
+    async with db.write() as s:
+        await inbox.store_once(s, "line", "e3", "text", NOW)
+        _, conv = await conversations.identity_and_conversation(s, "line", "U3")
+        conv.version += 1
+        conv.link_failures = 2  # e.g. a failed identity link: not a turn column
+        await conversations.save_turn(s, conv)
+        assert conv in s and inspect(conv).modified  # left to the ORM, whole
+    after, _ = await orm_view(db, conv_id)
+    assert after["version"] == 4 and after["link_failures"] == 2
+
+
+async def test_a_saved_turn_is_rolled_back_with_its_unit(db: Database) -> None:
+    conv_id = await seeded(db, "U4")
+    with pytest.raises(RuntimeError):
+        async with db.write() as s:
+            await inbox.store_once(s, "line", "e4", "text", NOW)
+            _, conv = await conversations.identity_and_conversation(s, "line", "U4")
+            conv.version += 1
+            await conversations.save_turn(s, conv)
+            raise RuntimeError("the unit fails after the save")
+    after, _ = await orm_view(db, conv_id)
+    assert after["version"] == 3
+    async with db.write() as s:
+        assert await inbox.store_once(s, "line", "e4", "text", NOW) is not None  # the event went too
