@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
@@ -106,3 +107,13 @@ async def test_a_saved_turn_is_rolled_back_with_its_unit(db: Database) -> None:
     assert after["version"] == 3
     async with db.write() as s:
         assert await inbox.store_once(s, "line", "e4", "text", NOW) is not None  # the event went too
+
+
+async def test_a_statement_run_on_the_cursor_fails_with_the_error_sqlalchemy_would_raise(
+    db: Database,
+) -> None:
+    # e.g. callers that catch IntegrityError or DBAPIError must not see the driver's own exception
+    with pytest.raises(IntegrityError):
+        async with db.write() as s:
+            await inbox.store_once(s, "line", "e5", "text", NOW)
+            conversations.add_transcript(s, 987654, "bot", "a line of no conversation")

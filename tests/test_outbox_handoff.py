@@ -163,3 +163,34 @@ async def test_a_lease_is_renewed_only_for_rows_still_being_sent(db: Database) -
     renewed, finished = await row(db, a.id), await row(db, b.id)
     assert renewed.status == "sending" and renewed.locked_until == later
     assert finished.status == "sent" and finished.locked_until is None
+
+
+async def reply_behind(db: Database, conv_id: int, user: str, delivered: list[int]) -> outbox.Enqueued:
+    async with db.write() as s:
+        return await outbox.enqueue_reply(
+            s,
+            conversation_id=conv_id,
+            channel="line",
+            user_id=user,
+            messages=[Rendered("text", "next")],
+            reply_token=None,
+            reply_token_expires_at=None,
+            lease_until=LEASE,
+            now=NOW,
+            delivered=delivered,
+        )
+
+
+@pytest.mark.parametrize("earlier", [1, 4, 5, 32, 33])  # the IN list padded to 4, to 32, or expanded
+async def test_an_answer_goes_behind_any_number_of_delivered_rows_but_waits_behind_one_more(
+    db: Database, earlier: int
+) -> None:
+    user = f"D{earlier}"
+    conv = await new_conversation(db, user)
+    delivered: list[int] = []
+    for _ in range(earlier + 1):
+        made = await reply_behind(db, conv, user, delivered)
+        assert made.claimed
+        delivered.append(made.id)
+    waiting = await reply_behind(db, conv, user, delivered[:-1])  # the newest is still out
+    assert not waiting.claimed and (await row(db, waiting.id)).status == "pending"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -114,11 +115,17 @@ def _cursor_rows(sync_session: Session, statement: Any, many: Sequence[dict[str,
     cursor = sync_session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     for listen in direct_listeners:
         listen(plan.sql)
+    dbapi_error = sync_session.get_bind().dialect.loaded_dbapi.Error
     try:
-        if len(many) == 1:
-            cursor.execute(plan.sql, plan.args(many[0]))
-        else:
-            cursor.executemany(plan.sql, [plan.args(p) for p in many])
+        try:
+            if len(many) == 1:
+                cursor.execute(plan.sql, plan.args(many[0]))
+            else:
+                cursor.executemany(plan.sql, [plan.args(p) for p in many])
+        except dbapi_error as exc:
+            # The error SQLAlchemy would have raised (IntegrityError, OperationalError, ...): callers
+            # catch those whichever way the statement ran.
+            raise DBAPIError.instance(plan.sql, None, exc, dbapi_error) from exc
         if cursor.description is None:
             return []
         fields = tuple(d[0] for d in cursor.description)
@@ -128,6 +135,17 @@ def _cursor_rows(sync_session: Session, statement: Any, many: Sequence[dict[str,
         return [row_type(*r) for r in cursor.fetchall()]
     finally:
         cursor.close()
+
+
+async def first_rows(
+    session: AsyncSession, statement: Any, params: dict[str, Any] | Sequence[dict[str, Any]]
+) -> list[Any]:
+    """A unit's first statement: on PostgreSQL through SQLAlchemy (`core_rows`), which meets a
+    connection the server dropped; on SQLite, whose connection nothing can drop, on the cursor."""
+    if is_postgres(session):
+        return await core_rows(session, statement, params)
+    many = [params] if isinstance(params, dict) else list(params)
+    return await session.run_sync(_cursor_rows, statement, many)
 
 
 async def cursor_rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:

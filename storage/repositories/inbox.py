@@ -7,7 +7,7 @@ from sqlalchemy import Table, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxEvent
-from storage.repositories.common import built, core_rows, insert_of
+from storage.repositories.common import built, first_rows, insert_of
 
 _T: Table = InboxEvent.__table__  # type: ignore[assignment]
 
@@ -39,7 +39,7 @@ async def store_once(
     """Store the event; None when (channel, event_id) is already there (a duplicate).
 
     `read_token`: LINE's markAsReadToken, kept so an agent's reading can mark the message read later.
-    A Core statement on the unit's connection: the hot path's first statement, no ORM around it.
+    A Core statement, the hot path's first (`first_rows`), no ORM around it.
     """
     params = {
         "channel": channel,
@@ -49,5 +49,5 @@ async def store_once(
         "stored_at": dt.datetime.now(dt.UTC),
         "read_token": read_token,
     }
-    rows = await core_rows(session, built(session, "inbox.store", _store), params)
+    rows = await first_rows(session, built(session, "inbox.store", _store), params)
     return int(rows[0].id) if rows else None

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import ChannelIdentity, OutboxMessage
-from storage.repositories.common import built, core_rows, cursor_rows, is_postgres
+from storage.repositories.common import built, core_rows, cursor_rows, first_rows, is_postgres
 
 _T: Table = OutboxMessage.__table__  # type: ignore[assignment]
 UNDELIVERED = ("pending", "sending")
@@ -124,18 +124,34 @@ async def enqueue_reply(
         "reply_token": reply_token,
         "reply_token_expires_at": reply_token_expires_at,
     }
-    if claim and delivered:
+    slots = _delivered_slots(len(delivered)) if claim else 0
+    if slots > 0:
+        # Padded with 0, which no row has: one statement per size, run on the cursor as it is.
+        params.update({f"d{i}": oid for i, oid in enumerate(delivered)})
+        params.update({f"d{i}": 0 for i in range(len(delivered), slots)})
+    elif slots < 0:
         params["delivered"] = list(delivered)
-    variant = (claim, mark, bool(claim and delivered))
+    variant = (claim, mark, slots)
     stmt = built(session, f"outbox.enqueue_reply{variant}", lambda _d: _enqueue_reply(*variant))
-    # Never a unit's first statement (the inbox and the conversation come first): on the cursor.
-    run = core_rows if claim and delivered else cursor_rows  # an IN list: SQLAlchemy expands it
+    # Never a unit's first statement (the inbox and the conversation come first): on the cursor,
+    # unless an IN list of unbounded size is left to SQLAlchemy to expand.
+    run = core_rows if slots < 0 else cursor_rows
     (row,) = await run(session, stmt, params)
     claimed = row.status == "sending"
     return Enqueued(row.id, claimed, key, now, mark and claimed)
 
 
-def _enqueue_reply(claim: bool, mark: bool, with_delivered: bool) -> Any:
+_SLOTS = (4, 32)  # sizes of the delivered-rows IN list built with fixed parameters
+
+
+def _delivered_slots(n: int) -> int:
+    """0: no list; a size from _SLOTS to pad it to; -1: longer, expanded by SQLAlchemy."""
+    if n == 0:
+        return 0
+    return next((size for size in _SLOTS if n <= size), -1)
+
+
+def _enqueue_reply(claim: bool, mark: bool, slots: int) -> Any:
     """enqueue_reply's INSERT ... SELECT ... RETURNING, built once per variant with bind parameters."""
 
     def bound(name: str, column: str) -> Any:
@@ -147,7 +163,8 @@ def _enqueue_reply(claim: bool, mark: bool, with_delivered: bool) -> Any:
         # Rendered into the SQL (our own constants): the statement then runs on the cursor as it is.
         _T.c.status.in_([literal_column(f"'{status}'") for status in UNDELIVERED]),
         # Rows the caller's worker has already delivered and not yet marked sent do not hold it back.
-        *([_T.c.id.not_in(bindparam("delivered", expanding=True))] if with_delivered else []),
+        *([_T.c.id.not_in([bound(f"d{i}", "id") for i in range(slots)])] if slots > 0 else []),
+        *([_T.c.id.not_in(bindparam("delivered", expanding=True))] if slots < 0 else []),
     )
     flag = select((earlier if claim else literal(True)).label("blocked")).subquery()
     blocked = flag.c.blocked
@@ -243,10 +260,10 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, int]], now:
     if not sent:
         return
     stmt = built(session, "outbox.mark_sent", lambda _d: _mark_sent())
-    # The unit's first statement: through SQLAlchemy (not the cursor), which meets a dropped connection.
-    # In id order, as renew_lease, so that the two never deadlock on the same rows.
+    # The unit's first statement (`first_rows`). In id order, as renew_lease, so that the two never
+    # deadlock on the same rows.
     rows = [{"oid": oid, "parts": parts, "now": now} for oid, parts in sorted(sent)]
-    await core_rows(session, stmt, rows)
+    await first_rows(session, stmt, rows)
 
 
 def _mark_sent() -> Any:
@@ -301,7 +318,7 @@ async def renew_lease(session: AsyncSession, outbox_ids: Sequence[int], until: d
     order, so a renewal and a "sent" mark never deadlock (an UPDATE ... IN locks in its plan's order).
     """
     stmt = built(session, "outbox.renew_lease", lambda _d: _renew_lease())
-    await core_rows(session, stmt, [{"oid": oid, "until": until} for oid in sorted(outbox_ids)])
+    await first_rows(session, stmt, [{"oid": oid, "until": until} for oid in sorted(outbox_ids)])
 
 
 def _renew_lease() -> Any:
