@@ -17,11 +17,11 @@ _ALIASES: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
 def as_wire(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        cls = type(value)
-        fields = _ALIASES.get(cls)
-        if fields is None:
-            fields = _ALIASES[cls] = tuple((name, f.alias) for name, f in cls.__fields__.items())
+    cls = type(value)
+    if cls is str:
+        return value
+    fields = _ALIASES.get(cls)
+    if fields is not None:
         data = value.__dict__
         out: dict[str, Any] = {}
         for name, alias in fields:
@@ -33,4 +33,8 @@ def as_wire(value: Any) -> Any:
         return [as_wire(v) for v in value]
     if isinstance(value, dict):
         return {k: as_wire(v) for k, v in value.items()}
-    return value  # a str, number, bool or enum, as pydantic's .dict() leaves it
+    # Last: pydantic's isinstance check on BaseModel runs in Python (a model class is then known).
+    if isinstance(value, BaseModel):
+        _ALIASES[cls] = tuple((name, f.alias) for name, f in value.__fields__.items())
+        return as_wire(value)
+    return value  # a number, bool or enum, as pydantic's .dict() leaves it
