@@ -159,14 +159,17 @@ async def test_a_customer_who_keeps_their_language_costs_no_database_work(db_url
 
             for engine in bot.db.engines:
                 sa_event.listen(engine.sync_engine, "before_cursor_execute", count)
+            assert not linker.settled(USER, "th")  # nothing known yet: the webhook spawns `link`
             assert await linker.link(USER, "th") is True
             assert bot.fake.user_menus.get(USER) == _by_locale(bot.fake)["th"]
             first = len(statements)
             assert first > 0
             for _ in range(5):
+                assert linker.settled(USER, "th")  # ... and then not even a task
                 assert await linker.link(USER, "th") is False
             assert len(statements) == first
-            assert await linker.link(USER, None) is False
+            assert linker.settled(USER, None) and await linker.link(USER, None) is False
+            assert not linker.settled(USER, "en")
             assert await linker.link(USER, "en") is True  # a change of language links again
             assert bot.fake.user_menus.get(USER) == _by_locale(bot.fake)["en"]
             for engine in bot.db.engines:

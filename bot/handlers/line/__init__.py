@@ -105,16 +105,27 @@ class LineWebhook:
                 )
         work = asyncio.ensure_future(self.engine.handle(event))
         if not event.silent and isinstance(event.body, TextIn | ChoiceIn | DateIn):
-            done, _ = await asyncio.wait({work}, timeout=LOADING_AFTER)
-            if not done:
-                self._spawn(self.api.show_loading(event.key.user_id))
+            # A timer, not a wait with a timeout: almost every answer is ready long before it fires.
+            timer = asyncio.get_running_loop().call_later(
+                LOADING_AFTER, self._loading_unless_done, work, event.key.user_id
+            )
+            work.add_done_callback(lambda _: timer.cancel())
         # Shielded: a webhook connection dropped mid-way must not cancel a transaction half done.
         result = await asyncio.shield(work)
         log.debug("line: event %s", result.status, extra={"customer": hashed(event.key)})
-        if result.status != "duplicate" and isinstance(event.body, FollowIn | TextIn | ChoiceIn):
+        user = event.key.user_id
+        if (
+            result.status != "duplicate"
+            and isinstance(event.body, FollowIn | TextIn | ChoiceIn)
+            and not self.menus.settled(user, result.locale)
+        ):
             # The customer's language may have just become known (follow: the LINE profile) or changed
             # (written in another language, chosen): their rich menu follows.
-            self._spawn(self.menus.link(event.key.user_id, result.locale))
+            self._spawn(self.menus.link(user, result.locale))
+
+    def _loading_unless_done(self, work: asyncio.Future[Any], user_id: str) -> None:
+        if not work.done():
+            self._spawn(self.api.show_loading(user_id))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -133,6 +133,19 @@ class MenuLinker:
         self._menus_until = -1.0
         self._linked: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
 
+    def settled(self, user_id: str, locale: str | None) -> bool:
+        """True when what is known here already says `link` has nothing to do (no task needed)."""
+        if locale is None:
+            return True
+        now = self._clock()
+        if now >= self._menus_until:
+            return False
+        menu_id = self._menus.get(locale)
+        if menu_id is None:
+            return True
+        known = self._linked.get(user_id)
+        return known is not None and known[1] >= now and known[0] == menu_id
+
     async def link(self, user_id: str, locale: str | None) -> bool:
         """Link the user to `locale`'s menu unless that is the one they have; True if it linked."""
         if locale is None:
