@@ -44,7 +44,10 @@ async def run(url: str, conversations: int, messages: int, concurrency: int) -> 
 
     def _count(_c: object, _cur: object, sql: str, *_: object) -> None:
         # Keyed by the statement's first words, so the print shows what kind of statements they are.
-        verb = " ".join(sql.split()[:3])[:48]
+        words = sql.split()
+        # A savepoint's name changes with every unit: counted by its kind.
+        kept = {"SAVEPOINT": 1, "RELEASE": 2}.get(words[0], 3)
+        verb = " ".join(words[:kept])[:48]
         statements[verb] = statements.get(verb, 0) + 1
 
     for sa_engine in db.engines:  # SQLite: the readers' engine and the writer's

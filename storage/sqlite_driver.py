@@ -34,6 +34,7 @@ from sqlalchemy.engine import AdaptedConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+from storage import statements
 from storage.sqlite_thread import ConnectionThread, to_the_end
 
 SLOW_S = 0.002  # a statement slower than this runs on the thread next time
@@ -371,6 +372,8 @@ class SQLiteDialect_counselbot(SQLiteDialect_pysqlite):
         self._bookkeeping(connection, f"ROLLBACK TO SAVEPOINT {self.identifier_preparer.quote(name)}")
 
     def _bookkeeping(self, connection: Any, sql: str) -> None:
+        for listen in statements.listeners:
+            listen(sql)
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql)

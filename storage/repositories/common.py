@@ -10,6 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from storage import statements
+
 S = TypeVar("S")
 _BUILT: dict[tuple[str, str], Any] = {}
 
@@ -67,7 +69,7 @@ def _rows(
 # Only for statements after the unit's first one: a connection that the database dropped is met by
 # the first, whose error SQLAlchemy sees (it discards the pool's stale connections, bot.engine runs
 # the unit again). Statement listeners (bench/engine.py counts statements) are told here.
-direct_listeners: list[Callable[[str], None]] = []
+direct_listeners = statements.listeners
 
 
 @dataclass(frozen=True, slots=True)
