@@ -194,3 +194,28 @@ async def test_an_answer_goes_behind_any_number_of_delivered_rows_but_waits_behi
         delivered.append(made.id)
     waiting = await reply_behind(db, conv, user, delivered[:-1])  # the newest is still out
     assert not waiting.claimed and (await row(db, waiting.id)).status == "pending"
+
+
+@pytest.mark.parametrize("lines", [1, 3, 8, 9])  # one row, one INSERT of n rows, an executemany
+async def test_a_units_transcript_lines_are_written_whole_and_in_order(db: Database, lines: int) -> None:
+    conv = await new_conversation(db, f"L{lines}")
+    async with db.write() as s:
+        for i in range(lines):
+            conversations.add_transcript(
+                s, conv, "customer" if i % 2 else "bot", f"line {i}", payload={"n": i}, at=NOW
+            )
+    async with db.read() as s:
+        stored = (
+            (
+                await s.execute(
+                    select(TranscriptMessage)
+                    .where(TranscriptMessage.conversation_id == conv)
+                    .order_by(TranscriptMessage.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [(m.text, m.author, m.payload, m.created_at) for m in stored] == [
+        (f"line {i}", "customer" if i % 2 else "bot", {"n": i}, NOW) for i in range(lines)
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import weakref
 from typing import Any
 
 from sqlalchemy import bindparam, event, select
@@ -21,6 +22,7 @@ from storage.repositories.common import built, core_rows
 
 CACHE_SECONDS = 5.0
 _cache: dict[tuple[object, str, str], tuple[float, str | None]] = {}
+_urls: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _CHANGED = "counselbot.texts_changed"
 
 
@@ -31,8 +33,13 @@ def _text(_dialect: str) -> Any:
 
 
 async def text(session: AsyncSession, key: str, locale: str) -> str | None:
-    # Per database (its URL), so two databases in one process (tests) never share an entry.
-    slot = (session.get_bind().engine.url, key, locale)
+    # Per database (its URL), so two databases in one process (tests) never share an entry. The
+    # URL's text is kept per engine: hashing a URL renders it as a string every time.
+    bind = session.get_bind()
+    url = _urls.get(bind)
+    if url is None:
+        url = _urls[bind] = str(bind.engine.url)
+    slot = (url, key, locale)
     now = time.monotonic()
     hit = _cache.get(slot)
     if hit is not None and hit[0] > now:
