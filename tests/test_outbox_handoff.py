@@ -196,7 +196,7 @@ async def test_an_answer_goes_behind_any_number_of_delivered_rows_but_waits_behi
     assert not waiting.claimed and (await row(db, waiting.id)).status == "pending"
 
 
-@pytest.mark.parametrize("lines", [1, 3, 8, 9])  # one row, one INSERT of n rows, an executemany
+@pytest.mark.parametrize("lines", [1, 3, 9])
 async def test_a_units_transcript_lines_are_written_whole_and_in_order(db: Database, lines: int) -> None:
     conv = await new_conversation(db, f"L{lines}")
     async with db.write() as s:
