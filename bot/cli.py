@@ -64,6 +64,9 @@ def _serve_workers(settings: Settings, workers: int) -> int:
     return 0
 
 
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
 def _tune_gc() -> None:
     """The app's own objects (modules, mappers, catalogs) are moved out of the collector's sight, and
     the youngest generation is collected every 20,000 allocations rather than 700: each event
@@ -71,7 +74,7 @@ def _tune_gc() -> None:
     server's CPU (docs/benchmarks.md). Garbage in cycles still goes, a little later."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 50, 100)
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _serve_one(settings: Settings) -> int:

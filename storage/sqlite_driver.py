@@ -333,10 +333,28 @@ class _DBAPI:
 
 def _configure(raw: sqlite3.Connection) -> None:
     # WAL: readers never wait for the writer, and a commit appends to one file.
-    raw.execute("PRAGMA journal_mode=WAL")
+    _patiently(raw, "PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA foreign_keys=ON")
     # FULL: a commit is on disk before write() returns (webhooks are acknowledged after it).
     raw.execute("PRAGMA synchronous=FULL")
+
+
+def _patiently(raw: sqlite3.Connection, sql: str) -> None:
+    """On the connection's thread: `sql`, waiting up to BUSY_WAIT_S for a lock.
+
+    Regression (test_scheduler, two pools opening one file at once): a connection opened while
+    another one of the file was starting up or checkpointing got "database is locked" from
+    `PRAGMA journal_mode=WAL` at once, without SQLite's busy handler waiting for it.
+    """
+    deadline = time.monotonic() + BUSY_WAIT_S
+    while True:
+        try:
+            raw.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 class SQLiteDialect_counselbot(SQLiteDialect_pysqlite):
