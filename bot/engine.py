@@ -51,8 +51,8 @@ from bot.replies import Card, Choices, DatePicker, HandoffNotice, Rendered, Rend
 from bot.understanding import Understanding, understand
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
+from storage.repositories import arrivals, outbox
 from storage.repositories import conversations as conv_repo
-from storage.repositories import inbox, outbox
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +132,18 @@ class Engine:
         publish: list[tuple[str, dict[str, Any]]] = []
         async with self.db.write() as s:
             kind = type(event.body).__name__.removesuffix("In").lower()
-            stored = await inbox.store_once(
-                s, event.key.channel, event.event_id, kind, event.received_at, event.read_token
+            arrival = await arrivals.arrive(
+                s,
+                channel=event.key.channel,
+                user_id=event.key.user_id,
+                event_id=event.event_id,
+                kind=kind,
+                received_at=event.received_at,
+                read_token=event.read_token,
             )
-            if stored is None:
+            if arrival is None:
                 return HandleResult("duplicate"), publish
-            identity, conv = await conv_repo.identity_and_conversation(
-                s, event.key.channel, event.key.user_id
-            )
+            identity, conv = arrival.identity, arrival.conversation
             # Set only when it differs: an identity left unchanged has nothing to flush.
             if event.display_name and identity.display_name != event.display_name[:200]:
                 identity.display_name = event.display_name[:200]

@@ -35,7 +35,9 @@ _IDENTITIES: Table = ChannelIdentity.__table__  # type: ignore[assignment]
 _CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
 
 
-def _both(dialect: str) -> Select[Any]:
+def both_statement(dialect: str) -> Select[Any]:
+    """The identity joined to its conversation by (channel, user_id), the conversation FOR UPDATE on
+    PostgreSQL; columns labelled table_column, the identity's first (see `_placed_both`)."""
     i, c = _IDENTITIES, _CONVERSATIONS
     stmt = (
         select(*i.c, *c.c)
@@ -71,7 +73,7 @@ async def identity_and_conversation(
     (storage.repositories.hotrows), so not as a unit's first statement; a new one is created by
     `identity_for` and `lock_conversation`.
     """
-    stmt = built(session, "conversations.both", _both)
+    stmt = built(session, "conversations.both", both_statement)
     found = await session.run_sync(_placed_both, stmt, channel, user_id)
     if found is not None:
         return found

@@ -54,13 +54,18 @@ def shape(dialect: Dialect, cls: type[Any]) -> Shape:
     return found
 
 
-def place(session: Session, found: Shape, values: Sequence[Any]) -> Any:
+def place(session: Session, found: Shape, values: Sequence[Any], *, processed: bool = False) -> Any:
     """A persistent instance holding these committed column values (in `found.keys` order), as a load
-    with populate_existing would leave it: an instance already in the session gets the new values."""
-    data = {
-        key: (process(value) if process is not None and value is not None else value)
-        for key, process, value in zip(found.keys, found.processors, values, strict=True)
-    }
+    with populate_existing would leave it: an instance already in the session gets the new values.
+
+    `processed`: the values come from SQLAlchemy's result (its result processors ran), not the cursor."""
+    if processed:
+        data = dict(zip(found.keys, values, strict=True))
+    else:
+        data = {
+            key: (process(value) if process is not None and value is not None else value)
+            for key, process, value in zip(found.keys, found.processors, values, strict=True)
+        }
     identity = found.mapper.identity_key_from_primary_key(tuple(data[k] for k in found.primary_key))
     existing = session.identity_map.get(identity)
     if existing is not None:
