@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from storage import statements
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
 from storage.repositories import conversations, inbox
@@ -117,3 +118,64 @@ async def test_a_statement_run_on_the_cursor_fails_with_the_error_sqlalchemy_wou
         async with db.write() as s:
             await inbox.store_once(s, "line", "e5", "text", NOW)
             conversations.add_transcript(s, 987654, "bot", "a line of no conversation")
+
+
+async def test_a_turn_saved_with_its_transcript_lines_writes_both_exactly(db: Database) -> None:
+    # On PostgreSQL the UPDATE and the lines go as one statement (arrays unnested): every value must
+    # come out as the ORM's own insert would leave it, NULLs and JSON included, in the order added.
+    conv_id = await seeded(db, "U6")
+    later = NOW + dt.timedelta(minutes=7)
+    payload: dict[str, object] = {
+        "kind": "choices",
+        "text": "どれにしますか",
+        "options": [{"id": "a", "label": "改期"}],
+    }
+    sent: list[str] = []
+    statements.listeners.append(sent.append)
+    async with db.write() as s:
+        await inbox.store_once(s, "line", "e6", "text", later)
+        _, conv = await conversations.identity_and_conversation(s, "line", "U6")
+        conversations.add_transcript(s, conv_id, "customer", "改期したい", event_id="e6", at=later)
+        conversations.add_transcript(s, conv_id, "bot", "どれにしますか\n1. 改期", payload=payload, at=later)
+        conversations.add_transcript(s, conv_id, "bot", "", payload={}, at=later)
+        conv.version += 1
+        conv.stack = {"frames": [], "token": "4"}
+        await conversations.save_turn(s, conv)
+        assert not inspect(conv).committed_state
+    statements.listeners.remove(sent.append)
+    written = [sql.split()[0:3] for sql in sent if sql.split()[0] in ("UPDATE", "INSERT", "WITH")]
+    if db.is_postgres:
+        # one statement for the turn and its lines (the inbox INSERT went through SQLAlchemy)
+        assert written == [["WITH", "saved", "AS"]]
+    else:
+        assert written == [
+            ["INSERT", "INTO", "inbox_events"],
+            ["UPDATE", "conversations", "SET"],
+            ["INSERT", "INTO", "transcript_messages"],
+        ]
+    async with db.read() as s:
+        lines = await conversations.transcript(s, conv_id)
+    assert [(m.author, m.text, m.event_id, m.payload, m.agent_id, m.outbox_id) for m in lines] == [
+        ("customer", "改期したい", "e6", None, None, None),
+        ("bot", "どれにしますか\n1. 改期", None, payload, None, None),
+        ("bot", "", None, {}, None, None),
+    ]
+    assert all(m.created_at == later for m in lines)
+    after, _ = await orm_view(db, conv_id)
+    assert after["version"] == 4 and after["stack"] == {"frames": [], "token": "4"}
+
+
+async def test_a_turn_and_its_lines_are_rolled_back_together(db: Database) -> None:
+    conv_id = await seeded(db, "U7")
+    with pytest.raises(RuntimeError):
+        async with db.write() as s:
+            await inbox.store_once(s, "line", "e7", "text", NOW)
+            _, conv = await conversations.identity_and_conversation(s, "line", "U7")
+            conversations.add_transcript(s, conv_id, "customer", "hello", event_id="e7")
+            conv.version += 1
+            await conversations.save_turn(s, conv)
+            raise RuntimeError("the unit fails after the save")
+    async with db.read() as s:
+        assert await conversations.transcript(s, conv_id) == []
+    after, _ = await orm_view(db, conv_id)
+    assert after["version"] == 3

@@ -101,19 +101,30 @@ class Saver:
     def save(self, session: Session, instance: Any) -> bool:
         """Writes the instance's changes when this UPDATE covers all of them; False (nothing done)
         when it changed something else too, which the ORM's flush then writes as usual."""
+        params = self.params(instance)
+        if params is None:
+            return False
+        cursor_many(session, self.statement, [params])
+        self.saved(session, instance, params)
+        return True
+
+    def params(self, instance: Any) -> dict[str, Any] | None:
+        """This UPDATE's parameters for the instance's changes; None when it does not cover them all."""
         state = inspect(instance)
         changed = state.committed_state.keys()
         if not changed or not changed <= self.columns or state.key is None:
-            return False
+            return None
         params = {f"b_{c}": getattr(instance, c) for c in self.columns}
         params["b_id"] = instance.id
         if self.stamp:
             params[f"b_{self.stamp}"] = dt.datetime.now(dt.UTC)
-        cursor_many(session, self.statement, [params])
+        return params
+
+    def saved(self, session: Session, instance: Any, params: dict[str, Any]) -> None:
+        """The instance as written by this UPDATE with `params` (which the caller ran)."""
         for c in self.columns:
             set_committed_value(instance, c, params[f"b_{c}"])
         if self.stamp:
             set_committed_value(instance, self.stamp, params[f"b_{self.stamp}"])
         # Saved: nothing is left for the flush to diff (the object stays readable, detached).
         session.expunge(instance)
-        return True
