@@ -25,9 +25,15 @@ notifying commits of all processes would queue behind one another (fsync include
 webhook hot path. Atomicity buys nothing for hints, and the publishers (engine, delivery, console,
 housekeeping) publish after their unit of work, which works the same on SQLite.
 
+A batch's messages also travel *bundled*: as many as fit in one notification's payload go together
+(`{"origin": ..., "messages": [...]}`), so under load one notification carries tens of messages. Every
+notification costs PostgreSQL a slot in its queue and a signal to each listening backend, and costs
+every listening process a callback and a JSON parse; a process drops its own bundles by their first
+bytes, before parsing anything. A notification of the older one-message form is still understood.
+
 PostgreSQL delivers identical notifications sent in one transaction once: each message carries a
-sequence number, so a batch keeps them all. Messages of 7900 bytes or more (NOTIFY's cap is 8000) stay
-in-process.
+sequence number, so a batch keeps them all. Messages of MAX_MESSAGE_BYTES or more (NOTIFY's cap is
+8000 bytes) stay in-process.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 CHANNEL = "counselbot"
 MAX_NOTIFY_BYTES = 7900
+# Room for a bundle's envelope (the origin is a pid and 8 hex digits).
+MAX_MESSAGE_BYTES = MAX_NOTIFY_BYTES - 64
 MAX_BATCH = 500
 # While the database is away the queue is bounded; the oldest hints go first.
 MAX_PENDING = 10_000
@@ -109,8 +117,9 @@ def _backoff(failures: int) -> float:
 class _Publisher:
     """The publish connection and its queue; one task sends, so sends never overlap."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, origin: str) -> None:
         self._dsn = dsn
+        self._envelope = f'{{"origin":{json.dumps(origin)},"messages":['
         self._conn: Any = None
         self._pending: deque[str] = deque()
         self._wake = asyncio.Event()
@@ -178,6 +187,22 @@ class _Publisher:
                     # Let the database come back; what queues meanwhile goes out in one batch.
                     await asyncio.sleep(_backoff(self._failures))
 
+    def _bundles(self, batch: list[str]) -> list[str]:
+        """The batch's messages (JSON texts, in order) packed into as few notifications as fit."""
+        bundles: list[str] = []
+        room = MAX_NOTIFY_BYTES - len(self._envelope) - 2
+        current: list[str] = []
+        size = 0
+        for raw in batch:
+            if current and size + len(raw) + 1 > room:
+                bundles.append(self._envelope + ",".join(current) + "]}")
+                current, size = [], 0
+            current.append(raw)
+            size += len(raw) + 1
+        if current:
+            bundles.append(self._envelope + ",".join(current) + "]}")
+        return bundles
+
     async def _send(self, batch: list[str]) -> bool:
         error: Exception | None = None
         for _attempt in range(2):  # a dead connection is replaced once and the batch retried
@@ -186,7 +211,7 @@ class _Publisher:
                     await _close(self._conn)
                     self._conn = None
                     self._conn = await _connect(self._dsn, "publish")
-                await self._conn.execute(NOTIFY_MANY, CHANNEL, batch, timeout=SEND_TIMEOUT_S)
+                await self._conn.execute(NOTIFY_MANY, CHANNEL, self._bundles(batch), timeout=SEND_TIMEOUT_S)
             except Exception as exc:  # asyncpg, OSError, TimeoutError: this connection is done
                 error = exc
                 conn, self._conn = self._conn, None
@@ -289,6 +314,7 @@ class Bus:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
         self._pg_dsn = pg_dsn
         self._origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._own = f'{{"origin":{json.dumps(self._origin)},'  # how this process's bundles start
         self._seq = itertools.count()
         self._listener: _Listener | None = None
         self._publisher: _Publisher | None = None
@@ -296,7 +322,7 @@ class Bus:
     async def start(self) -> None:
         if not self._pg_dsn:
             return
-        listener, publisher = _Listener(self._pg_dsn, self._on_notify), _Publisher(self._pg_dsn)
+        listener, publisher = _Listener(self._pg_dsn, self._on_notify), _Publisher(self._pg_dsn, self._origin)
         await listener.start()
         try:
             await publisher.start()
@@ -326,15 +352,22 @@ class Bus:
         return {"sent": p.sent, "dropped": p.dropped, "batches": p.batches}
 
     def _on_notify(self, raw: str) -> None:
+        if raw.startswith(self._own):
+            return  # our own bundle, back on our LISTEN connection: delivered here already
         try:
-            message = json.loads(raw)
+            notification = json.loads(raw)
         except ValueError:
             return
-        if not isinstance(message, dict) or message.get("origin") == self._origin:
+        if not isinstance(notification, dict) or notification.get("origin") == self._origin:
             return
-        topic, payload = message.get("topic"), message.get("payload", {})
-        if isinstance(topic, str) and isinstance(payload, dict):
-            self._deliver(topic, payload)
+        messages = notification.get("messages")
+        # A bundle, or one message as processes before bundling sent it.
+        for message in messages if isinstance(messages, list) else [notification]:
+            if not isinstance(message, dict):
+                continue
+            topic, payload = message.get("topic"), message.get("payload", {})
+            if isinstance(topic, str) and isinstance(payload, dict):
+                self._deliver(topic, payload)
 
     def _deliver(self, topic: str, payload: dict[str, Any]) -> None:
         for sub in list(self._subs.get(topic, ())):
@@ -353,9 +386,8 @@ class Bus:
         if here:
             self._deliver(topic, payload)
         if self._publisher is not None:
-            message = {"topic": topic, "payload": payload, "origin": self._origin, "seq": next(self._seq)}
-            raw = json.dumps(message)
-            if len(raw) < MAX_NOTIFY_BYTES:  # ASCII (json.dumps escapes the rest): chars are bytes
+            raw = json.dumps({"topic": topic, "payload": payload, "seq": next(self._seq)})
+            if len(raw) < MAX_MESSAGE_BYTES:  # ASCII (json.dumps escapes the rest): chars are bytes
                 self._publisher.put(raw)
 
     @contextlib.asynccontextmanager

@@ -247,3 +247,51 @@ async def test_a_message_over_the_notify_cap_stays_in_this_process(pg_url: str) 
             assert await received_exactly(local, 2) == {"outbox": [0, 1]}
             assert await received_exactly(remote, 1) == {"outbox": [1]}
         assert publisher.stats()["sent"] == 1
+
+
+@contextlib.asynccontextmanager
+async def raw_notifications(pg_url: str) -> AsyncIterator[list[str]]:
+    """Every notification on the bus's channel, as PostgreSQL delivers it (a plain LISTEN)."""
+    got: list[str] = []
+    conn = await asyncpg.connect(dsn(pg_url))
+    await conn.add_listener("counselbot", lambda _c, _p, _ch, raw: got.append(raw))
+    try:
+        yield got
+    finally:
+        await conn.close()
+
+
+async def test_a_batch_travels_bundled_in_few_notifications_and_arrives_whole_and_in_order(
+    pg_url: str,
+) -> None:
+    async with started(pg_url) as (publisher, listener), raw_notifications(pg_url) as raw:
+        async with listening(listener, TOPICS) as remote:
+            for i in range(N):  # queued at once: one batch, or a few
+                await publisher.publish(TOPICS[i % 4], {"i": i})
+            assert await publisher.flush()
+            assert await received_exactly(remote, N) == expected(N)
+        await eventually(lambda: sum(len(json.loads(r)["messages"]) for r in raw) == N)
+    assert len(raw) <= 10, f"{len(raw)} notifications for {N} messages"
+    assert all(len(r) < MAX_NOTIFY_BYTES for r in raw)
+    seqs = [m["seq"] for r in raw for m in json.loads(r)["messages"]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == N
+
+
+async def test_messages_near_the_cap_are_split_across_notifications_and_none_lost(pg_url: str) -> None:
+    async with started(pg_url) as (publisher, listener), raw_notifications(pg_url) as raw:
+        async with listening(listener, ["outbox"]) as remote:
+            for i in range(12):
+                await publisher.publish("outbox", {"i": i, "text": "é" * 500})  # 3,000 bytes escaped
+            assert await publisher.flush()
+            assert await received_exactly(remote, 12) == {"outbox": list(range(12))}
+        await eventually(lambda: len(raw) >= 6)
+    assert all(len(r.encode()) < MAX_NOTIFY_BYTES for r in raw)
+
+
+async def test_a_notification_in_the_one_message_form_of_older_processes_is_still_delivered(
+    pg_url: str,
+) -> None:
+    async with started(pg_url, 1) as (bus,), listening(bus, ["tickets"]) as subs:
+        old = {"topic": "tickets", "payload": {"i": 7}, "origin": "123-0badc0de", "seq": 0}
+        await admin(pg_url, "SELECT pg_notify('counselbot', $1)", json.dumps(old))
+        assert await received_exactly(subs, 1) == {"tickets": [7]}
