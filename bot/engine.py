@@ -51,7 +51,7 @@ from bot.replies import Card, Choices, DatePicker, HandoffNotice, Rendered, Rend
 from bot.understanding import Understanding, understand
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
-from storage.repositories import arrivals, outbox
+from storage.repositories import arrivals, outbox, turns
 from storage.repositories import conversations as conv_repo
 
 log = logging.getLogger(__name__)
@@ -195,13 +195,14 @@ class Engine:
             # The labels of the buttons on screen, so the transcript shows what a press meant.
             shown = {o.id: o.label for r in rendered for o in r.options}
             conv.stack = {**step.state.to_json(), "labels": shown or labels}
+            reply, direct, expires = None, False, None
             if rendered and identity.unreachable_at is None:
                 # Inserted leased to this process's delivery worker when it can send it now: it is
                 # handed over after the commit, with no poll and no re-read (bot.delivery).
                 worker = self.delivery
                 direct = worker is not None and worker.accepts(event.key.channel)
                 expires = (event.received_at + REPLY_TOKEN_TTL) if event.reply_token else None
-                row = await outbox.enqueue_reply(
+                reply = outbox.reply_draft(
                     s,
                     conversation_id=conv.id,
                     channel=event.key.channel,
@@ -212,21 +213,20 @@ class Engine:
                     lease_until=DeliveryWorker.lease_until() if direct else None,
                     delivered=worker.delivered(conv.id) if worker is not None and direct else (),
                 )
-                for r in rendered:
-                    conv_repo.add_transcript(
-                        s, conv.id, "bot", r.as_numbered_text(), payload=r.to_json(), outbox_id=row.id
-                    )
-                if row.claimed:
-                    handed.jobs.append(
-                        handed_over(row, conv.id, event.key, tuple(rendered), event.reply_token, expires)
-                    )
-                elif direct:
-                    # Behind an earlier row of the conversation: this worker claims it the moment
-                    # that row is marked sent, by whichever process sent it.
-                    handed.behind.append(conv.id)
-                else:
-                    publish.append(("outbox", {"channel": event.key.channel}))
-            await conv_repo.save_turn(s, conv)
+            # The conversation, the answer and the transcript lines (the bot's carry the answer's id).
+            row = await turns.finish(
+                s, conv, reply, [(r.as_numbered_text(), r.to_json()) for r in rendered] if reply else ()
+            )
+            if row is not None and row.claimed:
+                handed.jobs.append(
+                    handed_over(row, conv.id, event.key, tuple(rendered), event.reply_token, expires)
+                )
+            elif row is not None and direct:
+                # Behind an earlier row of the conversation: this worker claims it the moment
+                # that row is marked sent, by whichever process sent it.
+                handed.behind.append(conv.id)
+            elif row is not None:
+                publish.append(("outbox", {"channel": event.key.channel}))
         return HandleResult("handled", conv.id, conv.locale), publish
 
     async def _turn(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from storage import statements
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
-from storage.repositories import conversations, inbox
+from storage.repositories import conversations, inbox, turns
 
 NOW = dt.datetime(2026, 12, 2, 5, 0, 0, 123456, tzinfo=dt.UTC)
 COLUMNS = [c.key for c in Conversation.__table__.columns]
@@ -140,7 +140,7 @@ async def test_a_turn_saved_with_its_transcript_lines_writes_both_exactly(db: Da
         conversations.add_transcript(s, conv_id, "bot", "", payload={}, at=later)
         conv.version += 1
         conv.stack = {"frames": [], "token": "4"}
-        await conversations.save_turn(s, conv)
+        await turns.finish(s, conv)
         assert not inspect(conv).committed_state
     statements.listeners.remove(sent.append)
     written = [sql.split()[0:3] for sql in sent if sql.split()[0] in ("UPDATE", "INSERT", "WITH")]
@@ -173,7 +173,7 @@ async def test_a_turn_and_its_lines_are_rolled_back_together(db: Database) -> No
             _, conv = await conversations.identity_and_conversation(s, "line", "U7")
             conversations.add_transcript(s, conv_id, "customer", "hello", event_id="e7")
             conv.version += 1
-            await conversations.save_turn(s, conv)
+            await turns.finish(s, conv)
             raise RuntimeError("the unit fails after the save")
     async with db.read() as s:
         assert await conversations.transcript(s, conv_id) == []

@@ -2,28 +2,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import weakref
 from typing import Any, cast
 
 from sqlalchemy import (
     LABEL_STYLE_TABLENAME_PLUS_COL,
     Select,
-    String,
     Table,
     and_,
     bindparam,
     event,
-    func,
     insert,
     select,
 )
-from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from storage.models import ChannelIdentity, Conversation, OutboxMessage, TranscriptMessage
@@ -97,7 +91,7 @@ async def identity_and_conversation(
 
 
 # The columns a turn changes (bot.engine); anything else it changed is flushed by the ORM as usual.
-_TURN = hotrows.Saver.of(
+TURN = hotrows.Saver.of(
     Conversation,
     ("mode", "stack", "version", "locale", "locale_source", "last_event_at"),
     stamp="updated_at",
@@ -105,64 +99,9 @@ _TURN = hotrows.Saver.of(
 
 
 async def save_turn(session: AsyncSession, conversation: Conversation) -> None:
-    """Writes what the turn changed of the conversation now, in one UPDATE built once.
-
-    On PostgreSQL the unit's pending transcript lines go in the same statement (the UPDATE in a CTE
-    of their INSERT): one round trip where there were two, as the unit's last before its commit."""
-    await session.run_sync(_save_turn, conversation)
-
-
-def _save_turn(session: Session, conversation: Conversation) -> None:
-    params = _TURN.params(conversation)
-    if params is None:
-        return  # something else changed too: the ORM's flush writes it all
-    pending: list[tuple[dict[str, Any], OutboxMessage | None]] = session.info.get(_PENDING) or []
-    if (
-        not pending
-        or session.get_bind().dialect.name != "postgresql"
-        or any(o is not None for _, o in pending)
-    ):
-        _TURN.save(session, conversation)
-        return
-    del session.info[_PENDING]
-    dialect = session.get_bind().dialect
-    params.update(_line_arrays(dialect, [values for values, _ in pending]))
-    cursor_many(session, _turn_and_lines(), [params])
-    _TURN.saved(session, conversation, params)
-
-
-def _line_arrays(dialect: Any, lines: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """The lines as one array per column, each value through its column's bind processor."""
-    arrays: dict[str, list[Any]] = {}
-    for name in _LINE_COLUMNS:
-        process = _LINES.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        values = [line[name] for line in lines]
-        arrays[f"l_{name}"] = [process(v) if process is not None and v is not None else v for v in values]
-    return arrays
-
-
-@functools.cache
-def _turn_and_lines() -> Any:
-    """PostgreSQL: WITH saved AS (UPDATE conversations ...) INSERT INTO transcript_messages (...)
-    SELECT * FROM unnest($1::BIGINT[], ...) AS lines(...). The arrays carry values already processed
-    (`_line_arrays`), so their types only name what PostgreSQL is sent; JSON goes as text, cast."""
-    sent_as = {"payload": String()}
-    arrays: list[ColumnElement[Any]] = []
-    dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
-    for name in _LINE_COLUMNS:
-        column_type = _LINES.c[name].type
-        if name in sent_as:
-            arrays.append(sql_cast(bindparam(f"l_{name}", type_=ARRAY(sent_as[name])), ARRAY(column_type)))
-        else:
-            impl = column_type.dialect_impl(dialect)
-            plain = getattr(impl, "impl", impl)  # a TypeDecorator's processing is done already
-            arrays.append(bindparam(f"l_{name}", type_=ARRAY(plain)))
-    lines = func.unnest(*arrays).table_valued(*_LINE_COLUMNS).render_derived(name="lines")
-    return (
-        insert(_LINES)
-        .from_select(list(_LINE_COLUMNS), select(*lines.c))
-        .add_cte(_TURN.statement.cte("saved"))
-    )
+    """Writes what the turn changed of the conversation now, in one UPDATE built once (the engine
+    writes a turn with its answer and lines through storage.repositories.turns)."""
+    await session.run_sync(TURN.save, conversation)
 
 
 async def identity_for(session: AsyncSession, channel: str, user_id: str) -> ChannelIdentity:
@@ -253,11 +192,11 @@ def add_transcript(
 
 _PENDING = "counselbot.transcript_lines"
 _LINES: Table = TranscriptMessage.__table__  # type: ignore[assignment]
-_LINE_COLUMNS = (
+LINE_COLUMNS = (
     "conversation_id", "author", "text", "event_id", "payload", "agent_id", "outbox_id", "created_at"
 )  # fmt: skip
 _INSERT_LINES = insert(_LINES).values(
-    {name: bindparam(name, type_=_LINES.c[name].type) for name in _LINE_COLUMNS}
+    {name: bindparam(name, type_=_LINES.c[name].type) for name in LINE_COLUMNS}
 )
 
 
@@ -272,6 +211,16 @@ def _write_lines(session: Session) -> None:
     # executemany of plain rows, written after the unit's other statements. (One INSERT of n rows
     # instead cost more CPU on PostgreSQL, whose driver pipelines an executemany.)
     cursor_many(session, _INSERT_LINES, rows)
+
+
+def take_plain_lines(session: Session) -> list[dict[str, Any]] | None:
+    """The unit's pending lines (values by LINE_COLUMNS), taken off the buffer to be written by the
+    caller; None (left pending) when one of them waits for an outbox row still in the session."""
+    pending: list[tuple[dict[str, Any], OutboxMessage | None]] = session.info.get(_PENDING) or []
+    if any(o is not None for _, o in pending):
+        return None
+    session.info.pop(_PENDING, None)
+    return [values for values, _ in pending]
 
 
 @event.listens_for(Session, "before_commit")

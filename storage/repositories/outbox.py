@@ -88,7 +88,23 @@ def enqueue(
     return row
 
 
-async def enqueue_reply(
+@dataclass(frozen=True, slots=True)
+class ReplyDraft:
+    """`enqueue_reply`'s INSERT, ready to run: its variant's statement and its parameters."""
+
+    statement: Any
+    params: dict[str, Any]
+    on_cursor: bool  # False: an IN list of unbounded size, left to SQLAlchemy to expand
+    idempotency_key: str
+    created_at: dt.datetime
+    mark: bool
+
+    def enqueued(self, row: Any) -> Enqueued:
+        claimed = row.status == "sending"
+        return Enqueued(row.id, claimed, self.idempotency_key, self.created_at, self.mark and claimed)
+
+
+def reply_draft(
     session: AsyncSession,
     *,
     conversation_id: int,
@@ -100,8 +116,8 @@ async def enqueue_reply(
     lease_until: dt.datetime | None,
     now: dt.datetime | None = None,
     delivered: Sequence[int] = (),
-) -> Enqueued:
-    """The bot's answer to an event, in ONE statement (INSERT ... SELECT ... RETURNING).
+) -> ReplyDraft:
+    """The bot's answer to an event as ONE statement (INSERT ... SELECT ... RETURNING id, status).
 
     With `lease_until`, the row is inserted already claimed unless an earlier row of the conversation
     is still undelivered (then it waits its turn as 'pending'): the caller holds the conversation lock,
@@ -133,12 +149,39 @@ async def enqueue_reply(
         params["delivered"] = list(delivered)
     variant = (claim, mark, slots)
     stmt = built(session, f"outbox.enqueue_reply{variant}", lambda _d: _enqueue_reply(*variant))
-    # Never a unit's first statement (the inbox and the conversation come first): on the cursor,
-    # unless an IN list of unbounded size is left to SQLAlchemy to expand.
-    run = core_rows if slots < 0 else cursor_rows
-    (row,) = await run(session, stmt, params)
-    claimed = row.status == "sending"
-    return Enqueued(row.id, claimed, key, now, mark and claimed)
+    return ReplyDraft(stmt, params, slots >= 0, key, now, mark)
+
+
+async def enqueue_reply(
+    session: AsyncSession,
+    *,
+    conversation_id: int,
+    channel: str,
+    user_id: str,
+    messages: Sequence[Rendered],
+    reply_token: str | None,
+    reply_token_expires_at: dt.datetime | None,
+    lease_until: dt.datetime | None,
+    now: dt.datetime | None = None,
+    delivered: Sequence[int] = (),
+) -> Enqueued:
+    """`reply_draft`'s INSERT, run now (never a unit's first statement: the inbox and the
+    conversation come first, so on the cursor unless its IN list is left to SQLAlchemy)."""
+    d = reply_draft(
+        session,
+        conversation_id=conversation_id,
+        channel=channel,
+        user_id=user_id,
+        messages=messages,
+        reply_token=reply_token,
+        reply_token_expires_at=reply_token_expires_at,
+        lease_until=lease_until,
+        now=now,
+        delivered=delivered,
+    )
+    run = cursor_rows if d.on_cursor else core_rows
+    (row,) = await run(session, d.statement, d.params)
+    return d.enqueued(row)
 
 
 _SLOTS = (4, 32)  # sizes of the delivered-rows IN list built with fixed parameters
