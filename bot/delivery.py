@@ -331,7 +331,7 @@ class DeliveryWorker:
         while self._sent:
             batch, self._sent = self._sent, []
             try:
-                async with self.db.write() as s:
+                async with self.db.single() as s:
                     await outbox.mark_sent(
                         s, [(j.delivery.outbox_id, n) for j, n, _ in batch], dt.datetime.now(dt.UTC)
                     )

@@ -82,6 +82,21 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
+    async def single(self) -> AsyncIterator[AsyncSession]:
+        """`write()` for a unit of ONE statement (a batch of "sent" marks): on PostgreSQL in
+        autocommit, so the statement commits by itself and its BEGIN and COMMIT are not round trips
+        of their own (an executemany is still one transaction: asyncpg sends it with one Sync)."""
+        if self.writer is not None:
+            async with self.write() as session:
+                yield session
+            return
+        async with self.engine.connect() as connection:
+            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            async with AsyncSession(bind=auto, **_SESSION_OPTIONS) as session:
+                yield session
+                await session.commit()
+
+    @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only view; on SQLite it never waits for the writer (nothing it writes is committed
         by the group commit)."""

@@ -219,3 +219,16 @@ async def test_a_units_transcript_lines_are_written_whole_and_in_order(db: Datab
     assert [(m.text, m.author, m.payload, m.created_at) for m in stored] == [
         (f"line {i}", "customer" if i % 2 else "bot", {"n": i}, NOW) for i in range(lines)
     ]
+
+
+async def test_a_batch_of_sent_marks_in_a_single_statement_unit_is_committed_by_itself(db: Database) -> None:
+    # db.single(): on PostgreSQL in autocommit (no BEGIN and COMMIT round trips), so the marks are
+    # visible to everyone as soon as the statement returns; on SQLite the writer's unit, at its end.
+    conv = await new_conversation(db, "U1")
+    a = await answer(db, conv, "tok-1")
+    async with db.single() as s:
+        await outbox.mark_sent(s, [(a.id, 1)], NOW)
+        if db.is_postgres:
+            assert (await row(db, a.id)).status == "sent"  # another connection sees it already
+    marked = await row(db, a.id)
+    assert (marked.status, marked.parts_sent, marked.locked_until) == ("sent", 1, None)
