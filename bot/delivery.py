@@ -57,6 +57,9 @@ RENEW = 2.0
 # Concurrent sends per channel: enough to keep a fast API busy, few enough for the HTTP pool (the
 # senders size theirs to it) and the platform's own limits (Telegram's limiter sits in its sender).
 MAX_IN_FLIGHT = 32
+# Claimed sends started and not finished, beyond which the worker waits before claiming more (each
+# holds a lease, renewed while it waits for one of the MAX_IN_FLIGHT slots).
+CLAIMED_AHEAD = 4 * MAX_IN_FLIGHT
 # How long a stopping worker lets the sends it started finish before it cancels them.
 DRAIN = 5.0
 # A conversation whose answer this process queued behind another is watched this long for that other
@@ -163,7 +166,7 @@ class DeliveryWorker:
             try:
                 while not self._stopping:
                     try:
-                        busy = await self.run_once()
+                        busy = await self._claim_and_start()
                     except asyncio.CancelledError:
                         raise
                     except Exception:
@@ -228,6 +231,30 @@ class DeliveryWorker:
             return False
         await asyncio.gather(*(self._deliver_job(j) for j in claimed))
         return True
+
+    async def _claim_and_start(self, limit: int = 50) -> bool:
+        """`run_once` without waiting for the sends: the claimed rows go out as handed-over ones do,
+        and the next pass claims what became due meanwhile (an answer queued behind a row that was
+        just marked sent) without waiting for the slowest send of this pass. True when it claimed.
+
+        A conversation still gets one row out at a time: a claimed row is 'sending', so nothing
+        later of its conversation is claimable until it is marked."""
+        if not self.senders:
+            return False
+        while len(self._handed) >= CLAIMED_AHEAD:
+            await asyncio.wait(set(self._handed), return_when=asyncio.FIRST_COMPLETED)
+        now = dt.datetime.now(dt.UTC)
+        async with self.db.write() as s:
+            rows = await outbox.claim_due_marked(s, list(self.senders), now, limit, LEASE)
+            claimed = [Job(_delivery(r, marked), r.conversation_id, marked) for r, marked in rows]
+        for job in claimed:
+            self._behind.pop(job.conversation_id, None)
+            self.handoff(job)
+        if not claimed:
+            if not self._in_flight:
+                self._queued_hint = False
+            self._forget_stale()
+        return bool(claimed)
 
     def _forget_stale(self) -> None:
         # Oldest first (insertion order): whatever still waits after BEHIND_TTL is left to the poll.

@@ -186,3 +186,45 @@ async def test_progress_is_recorded_so_a_crash_mid_row_resends_nothing_already_o
         "and a person from our team is always one tap away.",
         "How can I help you?",
     ]
+
+
+async def test_a_slow_send_does_not_hold_back_the_next_due_row_of_another_conversation(
+    db: Database, settings: Settings
+) -> None:
+    # Regression: a pass waited for every send it had claimed before claiming again, so an answer
+    # that became due meanwhile (e.g. queued behind a row another process had just marked sent)
+    # waited for the slowest send of the pass.
+    import asyncio
+
+    from bot.delivery import Delivery, SendResult
+
+    release = asyncio.Event()
+    started: list[str] = []
+
+    class SlowForOne(CollectingSender):
+        async def send(self, delivery: Delivery) -> SendResult:
+            started.append(delivery.key.user_id)
+            if delivery.key.user_id == "slow":
+                await release.wait()
+            return await super().send(delivery)
+
+    bus = Bus()
+    quiet = settings.model_copy(update={"delivery_poll_interval": 30.0})
+    engine = Engine(db, quiet, bus)  # no worker attached: its rows are claimed by the running pass
+    sender = SlowForOne()
+    worker = DeliveryWorker(db, quiet, bus, {"webchat": sender})
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.1)
+        await engine.handle(event("slow", "hello"))
+        await eventually(lambda: "slow" in started, timeout=5)
+        await engine.handle(event("fast", "hello"))
+        await eventually(lambda: sender.texts_for("fast"), timeout=5)
+        assert not sender.texts_for("slow")  # still out
+        release.set()
+        await eventually(lambda: sender.texts_for("slow"), timeout=5)
+    finally:
+        release.set()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
