@@ -196,7 +196,7 @@ async def test_a_slow_send_does_not_hold_back_the_next_due_row_of_another_conver
     # waited for the slowest send of the pass.
     import asyncio
 
-    from bot.delivery import Delivery, SendResult
+    from bot.channels import Delivery, SendResult
 
     release = asyncio.Event()
     started: list[str] = []
