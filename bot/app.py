@@ -64,7 +64,7 @@ async def healthz(_: Request) -> Response:
 
 
 def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, pool_size=settings.database_pool_size)
     bus = Bus(pg_dsn_from_url(settings.database_url))
     engine = Engine(db, settings, bus)
     ctx = AppContext(settings=settings, db=db, engine=engine, bus=bus)

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COUNSELBOT_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./counselbot.db"
+    # Connections kept open per process (PostgreSQL; None: storage.db's default, sized to the
+    # webhook concurrency). SQLite's readers use it too.
+    database_pool_size: int | None = Field(None, ge=1, le=500)
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     # Signs the web chat cookie; generated and kept in `secret_key_file` on first run when unset.

@@ -29,10 +29,12 @@ from storage.sqlite_driver import Pace
 from storage.sqlite_writer import SqliteWriter
 
 _SESSION_OPTIONS: dict[str, Any] = {"expire_on_commit": False, "autoflush": False}
+SQLITE_READERS = 10
+PG_POOL_SIZE = 36
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int | None = None) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -47,8 +49,9 @@ class Database:
             ours = parsed.set(drivername="sqlite+counselbot")
             pace = Pace()
             # Readers: a pool of connections beginning DEFERRED (in WAL they never wait for the writer).
+            readers = pool_size or SQLITE_READERS
             self.engine: AsyncEngine = create_async_engine(
-                ours, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                ours, echo=echo, pool_size=readers, max_overflow=readers,
                 connect_args={"role": "read", "pace": pace},
             )  # fmt: skip
             self._write_engine = create_async_engine(
@@ -59,7 +62,14 @@ class Database:
             # No pool_pre_ping: it cost a round trip per unit of work. After a restart of PostgreSQL
             # the first use of a dropped connection fails, SQLAlchemy then discards every connection
             # older than it, and the engine runs an event's unit again once (bot.engine).
-            self.engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+            #
+            # Sized to the units that run at once under load (webhooks: ops.backpressure.LIMIT, plus
+            # delivery and the console): a connection beyond the pool is closed when it is returned,
+            # and at 10 + 10 overflow that happened many times a second under load, each time a new
+            # PostgreSQL backend (a fork, authentication, catalog caches) and asyncpg's type
+            # introspection on its first array parameter: more server CPU than the statements.
+            size = pool_size or PG_POOL_SIZE
+            self.engine = create_async_engine(url, echo=echo, pool_size=size, max_overflow=size // 2)
         # On SQLite these are reader sessions: write through write() (a stray write still commits
         # off the loop, but outside the group commit).
         self.sessions = async_sessionmaker(self.engine, **_SESSION_OPTIONS)
