@@ -1,7 +1,7 @@
 """The outbox worker: sends committed rows through their channel, in order per conversation.
 
 Two ways in. The fast one: the engine inserts its answer already leased to this process (when nothing
-earlier of the conversation is undelivered, see `outbox.enqueue_reply`) and hands it over right after
+earlier of the conversation is undelivered, see `outbox.reply_draft`) and hands it over right after
 its commit (`handoff`): no poll, no re-read, no claim transaction. The other: `run` claims due rows
 in batches (retries, answers queued behind an earlier one, other processes' leftovers, proactive
 messages). Sends of different conversations run concurrently (at most MAX_IN_FLIGHT per channel); a
@@ -216,18 +216,8 @@ class DeliveryWorker:
 
     async def run_once(self, limit: int = 50) -> bool:
         """One pass; True when it sent something (there may be more)."""
-        if not self.senders:
-            return False
-        now = dt.datetime.now(dt.UTC)
-        async with self.db.write() as s:
-            rows = await outbox.claim_due_marked(s, list(self.senders), now, limit, LEASE)
-            claimed = [Job(_delivery(r, marked), r.conversation_id, marked) for r, marked in rows]
-        for job in claimed:
-            self._behind.pop(job.conversation_id, None)
+        claimed = await self._claim(limit)
         if not claimed:
-            if not self._in_flight:
-                self._queued_hint = False
-            self._forget_stale()
             return False
         await asyncio.gather(*(self._deliver_job(j) for j in claimed))
         return True
@@ -239,22 +229,28 @@ class DeliveryWorker:
 
         A conversation still gets one row out at a time: a claimed row is 'sending', so nothing
         later of its conversation is claimable until it is marked."""
-        if not self.senders:
-            return False
         while len(self._handed) >= CLAIMED_AHEAD:
             await asyncio.wait(set(self._handed), return_when=asyncio.FIRST_COMPLETED)
+        claimed = await self._claim(limit)
+        for job in claimed:
+            self.handoff(job)
+        return bool(claimed)
+
+    async def _claim(self, limit: int) -> list[Job]:
+        """Claims due rows (one transaction); with none due, forgets what waited too long."""
+        if not self.senders:
+            return []
         now = dt.datetime.now(dt.UTC)
         async with self.db.write() as s:
             rows = await outbox.claim_due_marked(s, list(self.senders), now, limit, LEASE)
             claimed = [Job(_delivery(r, marked), r.conversation_id, marked) for r, marked in rows]
         for job in claimed:
             self._behind.pop(job.conversation_id, None)
-            self.handoff(job)
         if not claimed:
             if not self._in_flight:
                 self._queued_hint = False
             self._forget_stale()
-        return bool(claimed)
+        return claimed
 
     def _forget_stale(self) -> None:
         # Oldest first (insertion order): whatever still waits after BEHIND_TTL is left to the poll.

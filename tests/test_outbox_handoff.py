@@ -35,16 +35,19 @@ async def new_conversation(db: Database, user: str) -> int:
 
 async def answer(db: Database, conv_id: int, token: str | None, lease: bool = True) -> outbox.Enqueued:
     async with db.write() as s:
-        return await outbox.enqueue_reply(
+        return await outbox.run_draft(
             s,
-            conversation_id=conv_id,
-            channel="line",
-            user_id="U1",
-            messages=[Rendered("text", "hello")],
-            reply_token=token,
-            reply_token_expires_at=NOW + dt.timedelta(seconds=50) if token else None,
-            lease_until=LEASE if lease else None,
-            now=NOW,
+            outbox.reply_draft(
+                s,
+                conversation_id=conv_id,
+                channel="line",
+                user_id="U1",
+                messages=[Rendered("text", "hello")],
+                reply_token=token,
+                reply_token_expires_at=NOW + dt.timedelta(seconds=50) if token else None,
+                lease_until=LEASE if lease else None,
+                now=NOW,
+            ),
         )
 
 
@@ -136,17 +139,20 @@ async def test_an_answer_behind_a_row_already_delivered_but_not_yet_marked_goes_
     conv = await new_conversation(db, "U8")
     first = await answer(db, conv, None)
     async with db.write() as s:
-        second = await outbox.enqueue_reply(
+        second = await outbox.run_draft(
             s,
-            conversation_id=conv,
-            channel="line",
-            user_id="U8",
-            messages=[Rendered("text", "next")],
-            reply_token=None,
-            reply_token_expires_at=None,
-            lease_until=LEASE,
-            now=NOW,
-            delivered=[first.id],
+            outbox.reply_draft(
+                s,
+                conversation_id=conv,
+                channel="line",
+                user_id="U8",
+                messages=[Rendered("text", "next")],
+                reply_token=None,
+                reply_token_expires_at=None,
+                lease_until=LEASE,
+                now=NOW,
+                delivered=[first.id],
+            ),
         )
     assert first.claimed and second.claimed
     assert (await row(db, second.id)).status == "sending"
@@ -167,17 +173,20 @@ async def test_a_lease_is_renewed_only_for_rows_still_being_sent(db: Database) -
 
 async def reply_behind(db: Database, conv_id: int, user: str, delivered: list[int]) -> outbox.Enqueued:
     async with db.write() as s:
-        return await outbox.enqueue_reply(
+        return await outbox.run_draft(
             s,
-            conversation_id=conv_id,
-            channel="line",
-            user_id=user,
-            messages=[Rendered("text", "next")],
-            reply_token=None,
-            reply_token_expires_at=None,
-            lease_until=LEASE,
-            now=NOW,
-            delivered=delivered,
+            outbox.reply_draft(
+                s,
+                conversation_id=conv_id,
+                channel="line",
+                user_id=user,
+                messages=[Rendered("text", "next")],
+                reply_token=None,
+                reply_token_expires_at=None,
+                lease_until=LEASE,
+                now=NOW,
+                delivered=delivered,
+            ),
         )
 
 

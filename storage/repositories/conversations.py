@@ -5,16 +5,7 @@ import datetime as dt
 import weakref
 from typing import Any, cast
 
-from sqlalchemy import (
-    LABEL_STYLE_TABLENAME_PLUS_COL,
-    Select,
-    Table,
-    and_,
-    bindparam,
-    event,
-    insert,
-    select,
-)
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Select, Table, and_, bindparam, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ClauseElement

@@ -1,7 +1,7 @@
 """The outbox: rows written with the answer they carry, claimed, sent and marked by the delivery worker.
 
 Hot-path statements are Core (no ORM unit of work), and each does its work in one round trip:
-`enqueue_reply` inserts and, when nothing earlier of the conversation is undelivered, leases the row to
+`reply_draft`'s INSERT inserts and, when nothing earlier of the conversation is undelivered, leases the row to
 the inserting process in the same INSERT (the delivery worker gets it handed over without a claim);
 `mark_sent` marks a whole batch in one UPDATE.
 """
@@ -39,7 +39,7 @@ UNDELIVERED = ("pending", "sending")
 
 @dataclass(frozen=True, slots=True)
 class Enqueued:
-    """A row `enqueue_reply` wrote. `claimed`: leased to the caller (status 'sending', attempt 1), to be
+    """A row `reply_draft`'s INSERT wrote. `claimed`: leased to the caller (status 'sending', attempt 1), to be
     sent by this process now; otherwise 'pending' behind an earlier row, for the worker's next claim."""
 
     id: int
@@ -90,7 +90,7 @@ def enqueue(
 
 @dataclass(frozen=True, slots=True)
 class ReplyDraft:
-    """`enqueue_reply`'s INSERT, ready to run: its variant's statement and its parameters."""
+    """The answer's INSERT, ready to run (`run_draft`, or inside storage.repositories.turns): its variant's statement and its parameters."""
 
     statement: Any
     params: dict[str, Any]
@@ -152,36 +152,12 @@ def reply_draft(
     return ReplyDraft(stmt, params, slots >= 0, key, now, mark)
 
 
-async def enqueue_reply(
-    session: AsyncSession,
-    *,
-    conversation_id: int,
-    channel: str,
-    user_id: str,
-    messages: Sequence[Rendered],
-    reply_token: str | None,
-    reply_token_expires_at: dt.datetime | None,
-    lease_until: dt.datetime | None,
-    now: dt.datetime | None = None,
-    delivered: Sequence[int] = (),
-) -> Enqueued:
-    """`reply_draft`'s INSERT, run now (never a unit's first statement: the inbox and the
+async def run_draft(session: AsyncSession, draft: ReplyDraft) -> Enqueued:
+    """Runs `reply_draft`'s INSERT now (never a unit's first statement: the inbox and the
     conversation come first, so on the cursor unless its IN list is left to SQLAlchemy)."""
-    d = reply_draft(
-        session,
-        conversation_id=conversation_id,
-        channel=channel,
-        user_id=user_id,
-        messages=messages,
-        reply_token=reply_token,
-        reply_token_expires_at=reply_token_expires_at,
-        lease_until=lease_until,
-        now=now,
-        delivered=delivered,
-    )
-    run = cursor_rows if d.on_cursor else core_rows
-    (row,) = await run(session, d.statement, d.params)
-    return d.enqueued(row)
+    run = cursor_rows if draft.on_cursor else core_rows
+    (row,) = await run(session, draft.statement, draft.params)
+    return draft.enqueued(row)
 
 
 _SLOTS = (4, 32)  # sizes of the delivered-rows IN list built with fixed parameters
@@ -195,7 +171,7 @@ def _delivered_slots(n: int) -> int:
 
 
 def _enqueue_reply(claim: bool, mark: bool, slots: int) -> Any:
-    """enqueue_reply's INSERT ... SELECT ... RETURNING, built once per variant with bind parameters."""
+    """reply_draft's INSERT ... SELECT ... RETURNING, built once per variant with bind parameters."""
 
     def bound(name: str, column: str) -> Any:
         return bindparam(name, type_=_T.c[column].type)

@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Conversation, TranscriptMessage
-from storage.repositories import conversations
-from storage.repositories.common import core_rows, cursor_rows, cursor_select, is_postgres
+from storage.repositories import conversations, outbox
+from storage.repositories.common import cursor_select, is_postgres
 from storage.repositories.outbox import Enqueued, ReplyDraft
 
 _LINES: Table = TranscriptMessage.__table__  # type: ignore[assignment]
@@ -69,9 +69,7 @@ async def _in_steps(
 ) -> Enqueued | None:
     enqueued = None
     if reply is not None:
-        run = cursor_rows if reply.on_cursor else core_rows
-        (row,) = await run(session, reply.statement, reply.params)
-        enqueued = reply.enqueued(row)
+        enqueued = await outbox.run_draft(session, reply)
         for text, payload in reply_lines:
             conversations.add_transcript(
                 session, conversation.id, "bot", text, payload=payload, outbox_id=enqueued.id
@@ -125,14 +123,25 @@ def _at_once(
 
 def _arrays(session: Session, lines: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """The lines as one array per column, each value through its column's bind processor."""
-    dialect = session.get_bind().dialect
     arrays: dict[str, list[Any]] = {}
-    for name in _COLUMNS:
-        process = _LINES.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    for name, process in zip(_COLUMNS, _processors(session.get_bind().dialect), strict=True):
         values = [line[name] for line in lines]
         arrays[f"l_{name}"] = [process(v) if process is not None and v is not None else v for v in values]
     arrays["l_reply"] = [line["reply"] for line in lines]
     return arrays
+
+
+_PROCESSORS: dict[str, tuple[Any, ...]] = {}
+
+
+def _processors(dialect: Any) -> tuple[Any, ...]:
+    """The lines' columns' bind processors, found once per dialect (not per event)."""
+    found = _PROCESSORS.get(dialect.name)
+    if found is None:
+        found = _PROCESSORS[dialect.name] = tuple(
+            _LINES.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS
+        )
+    return found
 
 
 def _unnested() -> Any:
