@@ -25,10 +25,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from storage import jsoncodec
 from storage.sqlite_driver import Pace
 from storage.sqlite_writer import SqliteWriter
 
 _SESSION_OPTIONS: dict[str, Any] = {"expire_on_commit": False, "autoflush": False}
+# JSON columns through orjson (storage.jsoncodec), on every engine alike.
+_JSON: dict[str, Any] = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
 SQLITE_READERS = 10
 PG_POOL_SIZE = 36
 
@@ -52,11 +55,12 @@ class Database:
             readers = pool_size or SQLITE_READERS
             self.engine: AsyncEngine = create_async_engine(
                 ours, echo=echo, pool_size=readers, max_overflow=readers,
-                connect_args={"role": "read", "pace": pace},
+                connect_args={"role": "read", "pace": pace}, **_JSON,
             )  # fmt: skip
             self._write_engine = create_async_engine(
-                ours, echo=echo, pool_size=1, max_overflow=0, connect_args={"role": "write", "pace": pace}
-            )
+                ours, echo=echo, pool_size=1, max_overflow=0,
+                connect_args={"role": "write", "pace": pace}, **_JSON,
+            )  # fmt: skip
             self.writer = SqliteWriter(self._write_engine, _SESSION_OPTIONS)
         else:
             # No pool_pre_ping: it cost a round trip per unit of work. After a restart of PostgreSQL
@@ -69,7 +73,7 @@ class Database:
             # PostgreSQL backend (a fork, authentication, catalog caches) and asyncpg's type
             # introspection on its first array parameter: more server CPU than the statements.
             size = pool_size or PG_POOL_SIZE
-            self.engine = create_async_engine(url, echo=echo, pool_size=size, max_overflow=size // 2)
+            self.engine = create_async_engine(url, echo=echo, pool_size=size, max_overflow=size // 2, **_JSON)
         # On SQLite these are reader sessions: write through write() (a stray write still commits
         # off the loop, but outside the group commit).
         self.sessions = async_sessionmaker(self.engine, **_SESSION_OPTIONS)
@@ -126,7 +130,7 @@ def null_pool_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         prepare_sqlite_file(parsed.database, make_dirs=True)
-    return create_async_engine(url, poolclass=NullPool)
+    return create_async_engine(url, poolclass=NullPool, **_JSON)
 
 
 def prepare_sqlite_file(path: str, *, make_dirs: bool) -> None:

@@ -255,7 +255,10 @@ async def test_a_worker_that_died_after_writing_the_reminder_is_not_repeated(wor
     seeded = await tomorrow_booking(world)
     await chat_as(world.engine, "telegram", "5550006", seeded.customer_id)
     await world.scheduler.plan(dt.datetime.now(dt.UTC))
-    at = max(jst(TODAY, 10), dt.datetime.now(dt.UTC)) + dt.timedelta(seconds=1)
+    # Early enough that the retry after the lease is still on the reminder's day (run at 23:57 JST,
+    # the retry fell on the next day and was "too late").
+    latest = jst(TODAY, 23, 50)
+    at = min(max(jst(TODAY, 10), dt.datetime.now(dt.UTC)), latest) + dt.timedelta(seconds=1)
     async with world.db.write() as s:
         [claimed] = await jobs_repo.claim_due(s, at, 10, world.scheduler.config.lease, [APPOINTMENT])
     # The first worker wrote the reminder and died before marking the job done.

@@ -10,11 +10,10 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote_plus, urlencode
 
 from bot.events import (
     AttachmentIn,
@@ -28,6 +27,7 @@ from bot.events import (
     UnfollowIn,
     UnsupportedIn,
 )
+from storage import jsoncodec
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def verify_signature(secret: str, body: bytes, signature: str | None) -> bool:
 def parse_body(body: bytes) -> list[Any]:
     """The `events` array of a webhook body, each item still raw."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = jsoncodec.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadPayload("body is not UTF-8 JSON") from exc
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
@@ -75,7 +75,17 @@ def parse_body(body: bytes) -> list[Any]:
 # Postback data: a short query string. Choices carry the option id and the prompt token; the date
 # picker carries a marker and the token (the date itself comes back in `params`).
 def choice_data(option: str, token: str) -> str:
-    return urlencode({"o": option, "t": token} if token else {"o": option})
+    # urlencode's result, built without its generic machinery: one per button of every answer
+    if token:
+        return f"o={_quoted(option)}&t={_quoted(token)}"
+    return f"o={_quoted(option)}"
+
+
+_UNQUOTED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _quoted(value: str) -> str:
+    return value if _UNQUOTED.issuperset(value) else quote_plus(value)
 
 
 def date_data(token: str) -> str:
