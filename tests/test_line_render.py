@@ -7,7 +7,10 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.handlers.line.render import MAX_TEXT, Batch, batches, render, split_text
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.handlers.line.render import MAX_TEXT, Batch, batches, render, render_wire, split_text
 from bot.i18n import JST
 from bot.replies import Rendered, RenderedOption
 
@@ -229,3 +232,29 @@ def test_messages_built_without_validation_equal_the_validated_ones() -> None:
         assert type(validated) is type(message)
         assert validated == message
         assert validated.to_dict() == message.to_dict()
+
+
+_labels = st.text(min_size=0, max_size=40)
+_rendered = st.builds(
+    Rendered,
+    kind=st.sampled_from(["text", "choices", "handoff", "card", "date_picker"]),
+    text=st.text(max_size=60) | st.just("x" * (MAX_TEXT + 7)),
+    options=st.lists(st.builds(RenderedOption, st.text(min_size=1, max_size=12), _labels), max_size=15).map(
+        tuple
+    ),
+    token=st.text(max_size=8),
+    min_date=st.just("2026-01-05") | st.none(),
+    max_date=st.just("2026-12-30") | st.none(),
+)
+
+
+@given(_rendered)
+def test_the_wire_render_is_the_sdk_models_own_json(r: Rendered) -> None:
+    # The dicts the sender posts are what the SDK's models would have said (to_dict), for every kind.
+    assert render_wire(r) == [m.to_dict() for m in render(r)]
+
+
+def test_batches_carry_the_wire_json() -> None:
+    parts = [Rendered("choices", "Pick", options(2), token="7"), Rendered("text", "hello")]
+    [batch] = batches(parts)
+    assert list(batch.messages) == [m.to_dict() for p in parts for m in render(p)]

@@ -25,6 +25,7 @@ from linebot.v3.messaging import (
 
 from bot.handlers.line.flex import flex
 from bot.handlers.line.webhook import choice_data, date_data
+from bot.handlers.line.wire import as_wire
 from bot.i18n import JST
 from bot.replies import Rendered, RenderedOption
 
@@ -88,12 +89,13 @@ def _plan(cls: type) -> _Plan | None:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """One API request: `messages` cover rendered parts [first_part, parts_after) (or a slice of one)."""
+    """One API request: `messages` (as LINE's JSON) cover rendered parts [first_part, parts_after)
+    (or a slice of one)."""
 
     first_part: int
     sub: int
     parts_after: int
-    messages: tuple[Message, ...]
+    messages: tuple[dict[str, Any], ...]
 
     def retry_key(self, idempotency_key: str) -> str:
         """X-Line-Retry-Key: the outbox row's own key for its first request, derived ones after it.
@@ -113,10 +115,10 @@ class Batch:
 def batches(parts: Sequence[Rendered], start: int = 0) -> list[Batch]:
     """Requests for parts[start:], whole parts packed greedily, an oversized part split across requests."""
     out: list[Batch] = []
-    pending: list[Message] = []
+    pending: list[dict[str, Any]] = []
     pending_first = start
     for index in range(start, len(parts)):
-        rendered = render(parts[index])
+        rendered = render_wire(parts[index])
         if len(rendered) > MAX_MESSAGES:
             if pending:
                 out.append(Batch(pending_first, 0, index, tuple(pending)))
@@ -194,24 +196,61 @@ def _initial(low: str | None, high: str | None) -> str:
 
 
 def _choice_buttons(r: Rendered, options: list[RenderedOption]) -> tuple[str, list[QuickReplyItem]]:
+    text, buttons = _buttons(r, options)
+    items = [
+        _built(
+            QuickReplyItem,
+            action=_built(PostbackAction, label=label, data=data, display_text=display_text),
+        )
+        for label, data, display_text in buttons
+    ]
+    return text, items
+
+
+def _buttons(r: Rendered, options: list[RenderedOption]) -> tuple[str, list[tuple[str, str, str]]]:
+    """The text above the buttons, and each button's label, postback data and display text."""
     text = r.text
     long_labels = any(len(o.label) > MAX_LABEL for o in options)
     if long_labels:
         # Labels LINE would cut: list them in full in the text and number the buttons.
         lines = [r.text, *(f"{i}. {o.label}" for i, o in enumerate(options, 1))]
         text = "\n".join(line for line in lines if line)
-    items = []
-    for i, option in enumerate(options, 1):
-        label = _clip(f"{i}. {option.label}" if long_labels else option.label, MAX_LABEL)
-        action = _built(
-            PostbackAction,
-            label=label,
-            data=choice_data(option.id, r.token)[:300],
+    buttons = [
+        (
+            _clip(f"{i}. {option.label}" if long_labels else option.label, MAX_LABEL),
+            choice_data(option.id, r.token)[:300],
             # Shown in the chat as the customer's own message, so the transcript reads naturally.
-            display_text=_clip(option.label, MAX_DISPLAY_TEXT),
+            _clip(option.label, MAX_DISPLAY_TEXT),
         )
-        items.append(_built(QuickReplyItem, action=action))
-    return text, items
+        for i, option in enumerate(options, 1)
+    ]
+    return text, buttons
+
+
+def render_wire(r: Rendered) -> list[dict[str, Any]]:
+    """`render` as the JSON LINE receives (`as_wire` of its messages). Texts and buttons, nearly
+    every answer, are built as dicts directly: building the SDK's models of a menu and converting
+    them back cost more than sending it (tests/test_line_render.py checks both ways agree)."""
+    if (r.kind == "card" and r.extra.get("card")) or r.kind in ("file", "date_picker"):
+        return [as_wire(m) for m in render(r)]
+    text = r.text
+    items: list[dict[str, Any]] = []
+    if r.kind == "choices" and r.options:
+        if len(r.options) > MAX_QUICK_REPLIES:
+            text = r.as_numbered_text()
+        else:
+            text, buttons = _buttons(r, list(r.options))
+            items = [
+                {
+                    "type": "action",
+                    "action": {"type": "postback", "label": label, "data": data, "displayText": shown},
+                }
+                for label, data, shown in buttons
+            ]
+    messages: list[dict[str, Any]] = [{"type": "text", "text": chunk} for chunk in split_text(text or "…")]
+    if items:
+        messages[-1]["quickReply"] = {"items": items}
+    return messages
 
 
 def _clip(text: str, limit: int) -> str:
