@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import ChannelIdentity, Conversation, InboxEvent
 from storage.repositories import conversations, hotrows, inbox
-from storage.repositories.common import built, core_rows, is_postgres
+from storage.repositories.common import built, core_rows, cursor_select, is_postgres
 
 _INBOX: Table = InboxEvent.__table__  # type: ignore[assignment]
 
@@ -51,12 +51,6 @@ async def arrive(
     """The event stored, with its customer's identity and conversation (locked as
     `conversations.lock_conversation` locks it; created for a new customer); None for a duplicate.
     Meant as the unit's first statement."""
-    if not is_postgres(session):
-        stored = await inbox.store_once(session, channel, event_id, kind, received_at, read_token)
-        if stored is None:
-            return None
-        identity, conv = await conversations.identity_and_conversation(session, channel, user_id)
-        return Arrival(stored, identity, conv)
     params = {
         "channel": channel,
         "user_id": user_id,
@@ -66,6 +60,8 @@ async def arrive(
         "stored_at": dt.datetime.now(dt.UTC),
         "read_token": read_token,
     }
+    if not is_postgres(session):
+        return await _arrive_on_sqlite(session, params)
     # Through SQLAlchemy, not the cursor: the first statement of a unit is the one that meets a
     # connection the server dropped, and SQLAlchemy's handling of that is what bot.engine relies on.
     (row,) = await core_rows(session, built(session, "arrivals.arrive", _arrive), params)
@@ -77,6 +73,32 @@ async def arrive(
         conv = await conversations.lock_conversation(session, channel, user_id, identity.id)
         return Arrival(row[0], identity, conv)
     return Arrival(row[0], *found)
+
+
+async def _arrive_on_sqlite(session: AsyncSession, params: dict[str, Any]) -> Arrival | None:
+    """The inbox INSERT, then the identity and conversation SELECT, from one hop into SQLAlchemy's
+    sync layer; on the cursor both (no server can drop a SQLite connection: `common.first_rows`)."""
+    store = built(session, "inbox.store", inbox.store_statement)
+    both = built(session, "conversations.both", conversations.both_statement)
+    stored = await session.run_sync(_stored_and_placed, store, both, params)
+    if stored is None:
+        return None
+    inbox_id, found = stored
+    if found is None:  # a new customer
+        channel, user_id = params["channel"], params["user_id"]
+        identity = await conversations.identity_for(session, channel, user_id)
+        conv = await conversations.lock_conversation(session, channel, user_id, identity.id)
+        return Arrival(inbox_id, identity, conv)
+    return Arrival(inbox_id, *found)
+
+
+def _stored_and_placed(
+    session: Session, store: Any, both: Any, params: dict[str, Any]
+) -> tuple[int, tuple[ChannelIdentity, Conversation] | None] | None:
+    rows = cursor_select(session, store, params)  # the INSERT takes the names it has
+    if not rows:
+        return None  # a duplicate
+    return int(rows[0].id), conversations.placed_both(session, both, params["channel"], params["user_id"])
 
 
 def _placed(session: Session, row: tuple[Any, ...]) -> tuple[ChannelIdentity, Conversation] | None:

@@ -37,7 +37,7 @@ _CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
 
 def both_statement(dialect: str) -> Select[Any]:
     """The identity joined to its conversation by (channel, user_id), the conversation FOR UPDATE on
-    PostgreSQL; columns labelled table_column, the identity's first (see `_placed_both`)."""
+    PostgreSQL; columns labelled table_column, the identity's first (see `placed_both`)."""
     i, c = _IDENTITIES, _CONVERSATIONS
     stmt = (
         select(*i.c, *c.c)
@@ -50,7 +50,7 @@ def both_statement(dialect: str) -> Select[Any]:
     return stmt
 
 
-def _placed_both(
+def placed_both(
     session: Session, stmt: Select[Any], channel: str, user_id: str
 ) -> tuple[ChannelIdentity, Conversation] | None:
     rows = cursor_select(session, stmt, {"channel": channel, "user_id": user_id})
@@ -74,7 +74,7 @@ async def identity_and_conversation(
     `identity_for` and `lock_conversation`.
     """
     stmt = built(session, "conversations.both", both_statement)
-    found = await session.run_sync(_placed_both, stmt, channel, user_id)
+    found = await session.run_sync(placed_both, stmt, channel, user_id)
     if found is not None:
         return found
     identity = await identity_for(session, channel, user_id)
@@ -197,10 +197,15 @@ def _write_lines(session: Session) -> None:
         return
     if any(o is not None and o.id is None for _, o in pending):
         session.flush()
-    rows = [{**v, "outbox_id": o.id} if o is not None else v for v, o in pending]
-    # On the unit's DBAPI cursor: nothing of the ORM or of SQLAlchemy's execution is needed for an
-    # executemany of plain rows, written after the unit's other statements. (One INSERT of n rows
-    # instead cost more CPU on PostgreSQL, whose driver pipelines an executemany.)
+    write_plain_lines(session, [{**v, "outbox_id": o.id} if o is not None else v for v, o in pending])
+
+
+def write_plain_lines(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Lines (values by LINE_COLUMNS) inserted now.
+
+    On the unit's DBAPI cursor: nothing of the ORM or of SQLAlchemy's execution is needed for an
+    executemany of plain rows, written after the unit's other statements. (One INSERT of n rows
+    instead cost more CPU on PostgreSQL, whose driver pipelines an executemany.)"""
     cursor_many(session, _INSERT_LINES, rows)
 
 

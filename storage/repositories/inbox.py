@@ -12,7 +12,7 @@ from storage.repositories.common import built, first_rows, insert_of
 _T: Table = InboxEvent.__table__  # type: ignore[assignment]
 
 
-def _store(dialect: str) -> Any:
+def store_statement(dialect: str) -> Any:
     return (
         insert_of(dialect, _T)
         .values(
@@ -49,5 +49,5 @@ async def store_once(
         "stored_at": dt.datetime.now(dt.UTC),
         "read_token": read_token,
     }
-    rows = await first_rows(session, built(session, "inbox.store", _store), params)
+    rows = await first_rows(session, built(session, "inbox.store", store_statement), params)
     return int(rows[0].id) if rows else None
