@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, AsyncTransaction
+from sqlalchemy.orm import Session
 
 from storage.sqlite_driver import SqliteConnection
 from storage.sqlite_thread import to_the_end
@@ -42,6 +43,15 @@ class _Batch:
             else:
                 self.done.set_exception(error)
                 self.done.exception()  # retrieved: a batch of failed units has nobody to await it
+
+
+def _commit_and_close(session: Session) -> None:
+    """One hop into SQLAlchemy's sync layer for both (AsyncSession's commit and close take one each).
+    The unit is saved once commit returns: a failing close (the session is dropped anyway) must not
+    report it failed."""
+    session.commit()
+    with contextlib.suppress(Exception):
+        session.close()
 
 
 class SqliteWriter:
@@ -104,13 +114,13 @@ class SqliteWriter:
         error: BaseException | None = None
         try:
             if ok:
-                await session.commit()  # flush + RELEASE SAVEPOINT
+                await session.run_sync(_commit_and_close)  # flush + RELEASE SAVEPOINT
         except BaseException as exc:
             error, ok = exc, False
         if not ok:
             with contextlib.suppress(Exception):
                 await session.rollback()  # ROLLBACK TO SAVEPOINT: this unit only
-        await session.close()
+            await session.close()
         batch = self._batch
         assert batch is not None
         if not self._transaction_alive():  # SQLite ended the whole transaction (e.g. disk full)

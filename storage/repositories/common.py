@@ -112,9 +112,24 @@ def _plan_for(sync_session: Session, statement: Any) -> _Plan:
     return plan
 
 
+_DBAPI = "counselbot.dbapi_connection"
+
+
+def _dbapi_connection(sync_session: Session) -> Any:
+    """The DBAPI connection of the session's transaction, found once per transaction: a unit runs
+    several statements on it, and `Session.connection()` walks the transaction's state every time."""
+    transaction = sync_session.get_transaction()
+    cached = sync_session.info.get(_DBAPI)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    connection = sync_session.connection().connection.dbapi_connection
+    sync_session.info[_DBAPI] = (sync_session.get_transaction(), connection)
+    return connection
+
+
 def _cursor_rows(sync_session: Session, statement: Any, many: Sequence[dict[str, Any]]) -> list[Any]:
     plan = _plan_for(sync_session, statement)
-    cursor = sync_session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = _dbapi_connection(sync_session).cursor()
     for listen in direct_listeners:
         listen(plan.sql)
     dbapi_error = sync_session.get_bind().dialect.loaded_dbapi.Error
