@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, Ticket
+from storage.repositories import outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ async def outbox_backlog(session: AsyncSession) -> dict[str, Backlog]:
     """Per channel: replies not yet delivered (pending or being sent) and the oldest one's creation time."""
     rows = await session.execute(
         select(OutboxMessage.channel, func.count(), func.min(OutboxMessage.created_at))
-        .where(OutboxMessage.status.in_(("pending", "sending")))
+        .where(outbox.undelivered(OutboxMessage.status))
         .group_by(OutboxMessage.channel)
     )
     return {channel: Backlog(int(n), oldest) for channel, n, oldest in rows.all()}

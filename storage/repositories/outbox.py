@@ -37,6 +37,12 @@ _T: Table = OutboxMessage.__table__  # type: ignore[assignment]
 UNDELIVERED = ("pending", "sending")
 
 
+def undelivered(status: Any) -> Any:
+    """status IN ('pending', 'sending'), the statuses rendered into the SQL (our own constants): the
+    condition of the partial index ix_outbox_undelivered, which a bound parameter would not match."""
+    return status.in_([literal_column(f"'{s}'") for s in UNDELIVERED])
+
+
 @dataclass(frozen=True, slots=True)
 class Enqueued:
     """A row `reply_draft`'s INSERT wrote. `claimed`: leased to the caller (status 'sending', attempt 1), to be
@@ -180,7 +186,7 @@ def _enqueue_reply(claim: bool, mark: bool, slots: int) -> Any:
     earlier = exists().where(
         _T.c.conversation_id == conversation_id,
         # Rendered into the SQL (our own constants): the statement then runs on the cursor as it is.
-        _T.c.status.in_([literal_column(f"'{status}'") for status in UNDELIVERED]),
+        undelivered(_T.c.status),
         # Rows the caller's worker has already delivered and not yet marked sent do not hold it back.
         *([_T.c.id.not_in([bound(f"d{i}", "id") for i in range(slots)])] if slots > 0 else []),
         *([_T.c.id.not_in(bindparam("delivered", expanding=True))] if slots < 0 else []),
@@ -236,7 +242,7 @@ async def claim_due_marked(
     blocked = exists().where(
         earlier.conversation_id == OutboxMessage.conversation_id,
         earlier.id < OutboxMessage.id,
-        earlier.status.in_(("pending", "sending")),
+        undelivered(earlier.status),
     )
     stmt = (
         select(OutboxMessage)
@@ -351,9 +357,7 @@ def _renew_lease() -> Any:
 async def cancel_pending(session: AsyncSession, conversation_id: int, reason: str) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.conversation_id == conversation_id, OutboxMessage.status.in_(("pending", "sending"))
-        )
+        .where(OutboxMessage.conversation_id == conversation_id, undelivered(OutboxMessage.status))
         .values(status="cancelled", last_error=reason[:500])
     )
 
