@@ -71,35 +71,54 @@ def _in_one_hop(
     """SQLite: `_in_steps`' statements (the answer, the lines, the conversation) from one hop into
     SQLAlchemy's sync layer instead of one per statement (a statement here takes microseconds)."""
     turn = conversations.TURN
-    params = turn.params(conversation)
-    if params is None:
+    started = _covered(session, conversation)
+    if started is None:
         return _IN_STEPS
-    lines = conversations.take_plain_lines(session)
-    if lines is None:
-        return _IN_STEPS
+    params, lines = started
     enqueued = None
     if reply is not None:
         (row,) = cursor_select(session, reply.statement, reply.params)
         enqueued = reply.enqueued(row)
-        now = dt.datetime.now(dt.UTC)
-        lines += [
-            {
-                "conversation_id": conversation.id,
-                "author": "bot",
-                "text": text,
-                "event_id": None,
-                "payload": payload,
-                "agent_id": None,
-                "outbox_id": enqueued.id,
-                "created_at": now,
-            }
-            for text, payload in reply_lines
-        ]
+        lines += _bot_lines(conversation.id, reply_lines, enqueued.id)
     cursor_many(session, turn.statement, [params])
     turn.saved(session, conversation, params)
     if lines:
         conversations.write_plain_lines(session, lines)
     return enqueued
+
+
+def _covered(
+    session: Session, conversation: Conversation
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The conversation UPDATE's parameters and the unit's pending lines, taken to be written by the
+    caller; None when the ORM must write them (another column changed, a line waits for an outbox
+    row still in the session)."""
+    params = conversations.TURN.params(conversation)
+    if params is None:
+        return None
+    lines = conversations.take_plain_lines(session)
+    if lines is None:
+        return None
+    return params, lines
+
+
+def _bot_lines(
+    conversation_id: int, reply_lines: Sequence[tuple[str, dict[str, Any]]], outbox_id: int | None
+) -> list[dict[str, Any]]:
+    now = dt.datetime.now(dt.UTC)
+    return [
+        {
+            "conversation_id": conversation_id,
+            "author": "bot",
+            "text": text,
+            "event_id": None,
+            "payload": payload,
+            "agent_id": None,
+            "outbox_id": outbox_id,
+            "created_at": now,
+        }
+        for text, payload in reply_lines
+    ]
 
 
 async def _in_steps(
@@ -126,28 +145,12 @@ def _at_once(
     reply_lines: Sequence[tuple[str, dict[str, Any]]],
 ) -> Enqueued | object | None:
     turn = conversations.TURN
-    params = turn.params(conversation)
-    if params is None:
-        return _IN_STEPS  # something else changed too: the ORM's flush writes the conversation
-    pending = conversations.take_plain_lines(session)
-    if pending is None:
+    started = _covered(session, conversation)
+    if started is None:
         return _IN_STEPS
-    now = dt.datetime.now(dt.UTC)
+    params, pending = started
     lines = [{**values, "reply": False} for values in pending]
-    lines += [
-        {
-            "conversation_id": conversation.id,
-            "author": "bot",
-            "text": text,
-            "event_id": None,
-            "payload": payload,
-            "agent_id": None,
-            "outbox_id": None,
-            "created_at": now,
-            "reply": True,
-        }
-        for text, payload in reply_lines
-    ]
+    lines += [{**values, "reply": True} for values in _bot_lines(conversation.id, reply_lines, None)]
     if reply is None and not lines:
         turn.save(session, conversation)
         return None
