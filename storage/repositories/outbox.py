@@ -318,7 +318,7 @@ async def mark_unreachable(session: AsyncSession, row: OutboxMessage, error: str
         .where(ChannelIdentity.channel == row.channel, ChannelIdentity.user_id == row.user_id)
         .values(unreachable_at=now)
     )
-    await cancel_pending(session, row.conversation_id, "customer unreachable")
+    await cancel_pending(session, row.conversation_id, "customer unreachable", keep=row.id)
 
 
 async def record_progress(session: AsyncSession, outbox_id: int, parts_sent: int) -> None:
@@ -354,10 +354,20 @@ def _renew_lease() -> Any:
     )
 
 
-async def cancel_pending(session: AsyncSession, conversation_id: int, reason: str) -> None:
+async def cancel_pending(
+    session: AsyncSession, conversation_id: int, reason: str, *, keep: int | None = None
+) -> None:
+    """The conversation's undelivered rows cancelled, but `keep` (a row the caller is settling).
+
+    Rare, so the statuses stay bound parameters: SQLAlchemy then evaluates the condition on the rows
+    in the session, and leaves alone a row whose status the caller changed but has not flushed."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.conversation_id == conversation_id, undelivered(OutboxMessage.status))
+        .where(
+            OutboxMessage.conversation_id == conversation_id,
+            OutboxMessage.status.in_(UNDELIVERED),
+            *([OutboxMessage.id != keep] if keep is not None else []),
+        )
         .values(status="cancelled", last_error=reason[:500])
     )
 

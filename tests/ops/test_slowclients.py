@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from bot.app import build_app
@@ -71,16 +72,24 @@ async def trickle(writer: asyncio.StreamWriter, data: bytes, pause: float) -> bo
 
 
 async def test_headers_sent_byte_by_byte_get_408_and_the_connection_closes(
-    settings_for: Callable[..., Settings], sqlite_url: str
+    settings_for: Callable[..., Settings], sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with serving(quick(settings_for, sqlite_url)) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\nAccept: */*\r\n\r\n"
         sender = asyncio.create_task(trickle(writer, request, 0.05))
-        answer = await read_all(reader)
-        assert answer.startswith(b"HTTP/1.1 408 ")
-        assert answer.endswith(b'{"error":"request timed out"}')
+        try:
+            answer: bytes | None = await read_all(reader)
+        except ConnectionResetError:
+            # Slow headers are closed at once, without a lingering close (their slot is wanted): a
+            # byte that arrived just before the close makes the kernel send a reset, which can
+            # overtake the 408 (seen on a loaded CI machine). The server still gave up on time.
+            answer = None
+        if answer is not None:
+            assert answer.startswith(b"HTTP/1.1 408 ")
+            assert answer.endswith(b'{"error":"request timed out"}')
         assert await sender is False  # closed long before the headers were all sent
+        assert "request timed out: headers" in caplog.text
         writer.close()
 
 
