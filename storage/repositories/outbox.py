@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import ChannelIdentity, OutboxMessage
-from storage.repositories.common import built, core_rows, cursor_rows, first_rows, is_postgres
+from storage.repositories.common import built, core_rows, cursor_rows, first_rows
 
 _T: Table = OutboxMessage.__table__  # type: ignore[assignment]
 UNDELIVERED = ("pending", "sending")
@@ -234,25 +234,9 @@ async def claim_due_marked(
     A row waiting for a retry holds back the later rows of its conversation (messages arrive in
     order) and nothing else. On PostgreSQL, SKIP LOCKED lets several workers claim side by side.
     """
-    earlier = aliased(OutboxMessage)
-    due = or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
-    )
-    blocked = exists().where(
-        earlier.conversation_id == OutboxMessage.conversation_id,
-        earlier.id < OutboxMessage.id,
-        undelivered(earlier.status),
-    )
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.channel.in_(channels), due, ~blocked)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    if is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
-    rows = list((await session.execute(stmt.execution_options(populate_existing=True))).scalars())
+    stmt = built(session, f"outbox.claim:{limit}", lambda dialect: _claim_statement(dialect, limit))
+    params = {"channels": list(channels), "now": now}
+    rows = list((await session.execute(stmt, params)).scalars())
     claimed = []
     for row in rows:
         row.status = "sending"
@@ -264,6 +248,32 @@ async def claim_due_marked(
             row.reply_attempted_at = now
         claimed.append((row, marked))
     return claimed
+
+
+def _claim_statement(dialect: str, limit: int) -> Any:
+    """claim_due_marked's SELECT, built once per dialect and limit (the delivery worker claims
+    many times a second under load), with the channels and the time as parameters."""
+    earlier = aliased(OutboxMessage)
+    now = bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type)
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.locked_until < now),
+    )
+    blocked = exists().where(
+        earlier.conversation_id == OutboxMessage.conversation_id,
+        earlier.id < OutboxMessage.id,
+        undelivered(earlier.status),
+    )
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel.in_(bindparam("channels", expanding=True)), due, ~blocked)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
+    return stmt
 
 
 # The sender uses a reply token only with this much life left (bot.handlers.line.sender agrees).
