@@ -178,6 +178,9 @@ class InboxEvent(Base):
     read_marked_at: Mapped[dt.datetime | None]
 
 
+_UNDELIVERED = text("status IN ('pending', 'sending')")  # ix_outbox_undelivered's condition
+
+
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
@@ -188,8 +191,8 @@ class OutboxMessage(Base):
             "ix_outbox_undelivered",
             "conversation_id",
             "id",
-            sqlite_where=text("status IN ('pending', 'sending')"),
-            postgresql_where=text("status IN ('pending', 'sending')"),
+            sqlite_where=_UNDELIVERED,
+            postgresql_where=_UNDELIVERED,
         ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -103,6 +103,21 @@ class TestStorageContract:
             claimed = await outbox.claim_due(s, ["webchat"], NOW, 10, dt.timedelta(seconds=60))
         assert [r.payload["messages"][0]["text"] for r in claimed] == ["m0"]
 
+    async def test_outbox_claims_at_most_the_limit_oldest_first(self, db: Database) -> None:
+        convs = [await new_conversation(db, f"l{i}") for i in range(5)]
+        async with db.write() as s:
+            for i, c in enumerate(convs):
+                outbox.enqueue(
+                    s, conversation_id=c, channel="webchat", user_id=f"l{i}",
+                    messages=[Rendered("text", f"n{i}")], now=NOW,
+                )  # fmt: skip
+        async with db.write() as s:
+            first = await outbox.claim_due(s, ["webchat"], NOW, 2, dt.timedelta(seconds=60))
+        async with db.write() as s:
+            rest = await outbox.claim_due(s, ["webchat"], NOW, 10, dt.timedelta(seconds=60))
+        assert [r.payload["messages"][0]["text"] for r in first] == ["n0", "n1"]
+        assert [r.payload["messages"][0]["text"] for r in rest] == ["n2", "n3", "n4"]
+
     async def test_outbox_rows_of_other_channels_are_left_alone(self, db: Database) -> None:
         conv = await new_conversation(db, "u4")
         async with db.write() as s:

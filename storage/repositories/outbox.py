@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    Integer,
     Table,
     and_,
     bindparam,
@@ -234,8 +235,8 @@ async def claim_due_marked(
     A row waiting for a retry holds back the later rows of its conversation (messages arrive in
     order) and nothing else. On PostgreSQL, SKIP LOCKED lets several workers claim side by side.
     """
-    stmt = built(session, f"outbox.claim:{limit}", lambda dialect: _claim_statement(dialect, limit))
-    params = {"channels": list(channels), "now": now}
+    stmt = built(session, "outbox.claim", _claim_statement)
+    params = {"channels": list(channels), "now": now, "limit": limit}
     rows = list((await session.execute(stmt, params)).scalars())
     claimed = []
     for row in rows:
@@ -250,9 +251,9 @@ async def claim_due_marked(
     return claimed
 
 
-def _claim_statement(dialect: str, limit: int) -> Any:
-    """claim_due_marked's SELECT, built once per dialect and limit (the delivery worker claims
-    many times a second under load), with the channels and the time as parameters."""
+def _claim_statement(dialect: str) -> Any:
+    """claim_due_marked's SELECT, built once per dialect (the delivery worker claims many times a
+    second under load), with the channels, the time and the limit as parameters."""
     earlier = aliased(OutboxMessage)
     now = bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type)
     due = or_(
@@ -268,7 +269,7 @@ def _claim_statement(dialect: str, limit: int) -> Any:
         select(OutboxMessage)
         .where(OutboxMessage.channel.in_(bindparam("channels", expanding=True)), due, ~blocked)
         .order_by(OutboxMessage.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .execution_options(populate_existing=True)
     )
     if dialect == "postgresql":
