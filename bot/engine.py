@@ -119,11 +119,16 @@ class Engine:
         for topic, payload in publish:
             await self.bus.publish(topic, payload)
         self.instruments.event(event.key.channel, result.status, time.perf_counter() - started)
-        log.info(
-            "event %s",
-            result.status,
-            extra={"event_id": event.event_id, "channel": event.key.channel, "customer": hashed(event.key)},
-        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "event %s",
+                result.status,
+                extra={
+                    "event_id": event.event_id,
+                    "channel": event.key.channel,
+                    "customer": hashed(event.key),
+                },
+            )
         return result
 
     async def _handle_locked(

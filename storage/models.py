@@ -33,6 +33,23 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # On SQLite the value becomes the text SQLAlchemy's DATETIME writes ("2026-12-02
+        # 18:45:11.123456"), in one step instead of this decorator's and then DATETIME's dict
+        # formatting: every hot-path row binds several datetimes (tests/test_models_datetime.py
+        # keeps the two equal).
+        def process(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTCDateTime column")
+            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
+
     def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None

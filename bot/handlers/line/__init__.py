@@ -112,7 +112,8 @@ class LineWebhook:
             work.add_done_callback(lambda _: timer.cancel())
         # Shielded: a webhook connection dropped mid-way must not cancel a transaction half done.
         result = await asyncio.shield(work)
-        log.debug("line: event %s", result.status, extra={"customer": hashed(event.key)})
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("line: event %s", result.status, extra={"customer": hashed(event.key)})
         user = event.key.user_id
         if (
             result.status != "duplicate"
