@@ -57,16 +57,17 @@ class Pace:
     def inline(self, sql: str, *, write_role: bool, rows: int = 1) -> bool:
         if self.everything_offloaded or rows > MANY_ROWS:
             return False
-        if _is_savepoint(sql):
-            return True  # SAVEPOINT / RELEASE / ROLLBACK TO: bookkeeping, and a new name every time
+        # A statement seen before (almost every call) is one lookup; only the rest are classified.
         last = self.last_s.get(sql)
+        if last is None and _is_savepoint(sql):
+            return True  # SAVEPOINT / RELEASE / ROLLBACK TO: bookkeeping, and a new name every time
         if last is None:
             # a read is guarded by the progress handler; a write is measured once on the thread
             return not write_role or _is_select(sql)
         return last < SLOW_S
 
     def learn(self, sql: str, seconds: float) -> None:
-        if not _is_savepoint(sql):
+        if sql in self.last_s or not _is_savepoint(sql):
             self.last_s[sql] = seconds
 
 
