@@ -30,15 +30,12 @@ from bot.dialogs.base import Ctx, Frame
 from bot.dialogs.runtime import StackState, current_prompt
 from bot.events import (
     AttachmentIn,
-    ChoiceIn,
     ConversationKey,
-    DateIn,
     FollowIn,
     InboundEvent,
     SystemIn,
     TextIn,
     UnfollowIn,
-    UnsupportedIn,
 )
 from bot.facts import load_facts
 from bot.i18n import DEFAULT_LOCALE, SUPPORTED, Msg, Translator, normalize_locale
@@ -47,7 +44,8 @@ from bot.link_limits import LinkGuard, source_of
 from bot.locks import KeyedLocks
 from bot.logs import hashed
 from bot.modes import Mode
-from bot.replies import Card, Choices, DatePicker, HandoffNotice, Rendered, RenderedOption, Reply, Text
+from bot.rendering import describe_inbound, render
+from bot.replies import Choices, DatePicker, Rendered, Reply, Text
 from bot.understanding import Understanding, understand
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
@@ -136,103 +134,120 @@ class Engine:
     ) -> tuple[HandleResult, list[tuple[str, dict[str, Any]]]]:
         publish: list[tuple[str, dict[str, Any]]] = []
         async with self.db.write() as s:
-            kind = type(event.body).__name__.removesuffix("In").lower()
-            arrival = await arrivals.arrive(
-                s,
-                channel=event.key.channel,
-                user_id=event.key.user_id,
-                event_id=event.event_id,
-                kind=kind,
-                received_at=event.received_at,
-                read_token=event.read_token,
-            )
+            arrival = await _arrive(s, event)
             if arrival is None:
                 return HandleResult("duplicate"), publish
             identity, conv = arrival.identity, arrival.conversation
-            # Set only when it differs: an identity left unchanged has nothing to flush.
-            if event.display_name and identity.display_name != event.display_name[:200]:
-                identity.display_name = event.display_name[:200]
-            hint = normalize_locale(event.locale_hint)
-            if hint and identity.locale_hint != hint:
-                identity.locale_hint = hint
-            conv.last_event_at = event.received_at
-            labels: dict[str, str] = dict((conv.stack or {}).get("labels", {}))
-            conv_repo.add_transcript(
-                s,
-                conv.id,
-                "customer",
-                describe_inbound(event, labels),
-                event_id=event.event_id,
-                at=event.received_at,
-            )
+            labels = _record_customer_line(s, event, conv, identity)
             publish.append((f"conversation:{conv.id}", {"conversation_id": conv.id}))
-            if isinstance(event.body, AttachmentIn):
-                # Pending, with its fetch job, in this transaction: the content comes after the ack.
-                if await attachments_inbound.record(s, event, conv, identity):
-                    publish.append(("attachments", {"conversation_id": conv.id}))
-
-            if isinstance(event.body, UnfollowIn):
-                identity.unreachable_at = event.received_at
-                await outbox.cancel_pending(s, conv.id, "customer unfollowed")
+            mode = await self._bot_answers(s, event, conv, identity, publish)
+            if mode is None:
                 return HandleResult("stored", conv.id, conv.locale), publish
-            if isinstance(event.body, FollowIn):
-                identity.unreachable_at = None
-            if event.silent:
-                return HandleResult("stored", conv.id, conv.locale), publish
-            mode = modes.of(conv.mode)
-            if modes.answering(mode, event.body) is None:
-                # A person has it (or will): the bot stays silent; the console shows the message live.
-                publish.append(("tickets", {"conversation_id": conv.id, "customer_message": True}))
-                return HandleResult("stored", conv.id, conv.locale), publish
-            settled = await self._turn(s, event, conv, identity, mode)
-            publish.extend(("tickets", {"ticket_id": t}) for t in settled.ticket_ids)
-            step = settled.step
-            conv.mode = step.mode
-            if step.handoff:
-                # Auto-assignment, and the team's hours, presence and wait told to the customer.
-                step = await team.after_handoff(s, self.settings, step, settled.ticket_ids, event.received_at)
-            conv.version += 1
-            # Rendered with the facts as the turn ended: a chat linked in this event shows the
-            # customer's own time from the first fee summary on, a language switch its new language.
-            final = step.facts
-            tr = Translator(final.locale, final.customer.timezone if final.customer else None)
-            rendered = [render(r, tr, step.state.token) for r in step.replies]
-            # The labels of the buttons on screen, so the transcript shows what a press meant.
-            shown = {o.id: o.label for r in rendered for o in r.options}
-            conv.stack = {**step.state.to_json(), "labels": shown or labels}
-            reply, direct, expires = None, False, None
-            if rendered and identity.unreachable_at is None:
-                # Inserted leased to this process's delivery worker when it can send it now: it is
-                # handed over after the commit, with no poll and no re-read (bot.delivery).
-                worker = self.delivery
-                direct = worker is not None and worker.accepts(event.key.channel)
-                expires = (event.received_at + REPLY_TOKEN_TTL) if event.reply_token else None
-                reply = outbox.reply_draft(
-                    s,
-                    conversation_id=conv.id,
-                    channel=event.key.channel,
-                    user_id=event.key.user_id,
-                    messages=rendered,
-                    reply_token=event.reply_token,
-                    reply_token_expires_at=expires,
-                    lease_until=DeliveryWorker.lease_until() if direct else None,
-                    delivered=worker.delivered(conv.id) if worker is not None and direct else (),
-                )
-            # The conversation, the answer and the transcript lines (the bot's carry the answer's id).
-            row = await turns.finish(
-                s, conv, reply, [(r.as_numbered_text(), r.to_json()) for r in rendered] if reply else ()
-            )
-            if row is not None and row.claimed:
-                handed.jobs.append(
-                    handed_over(row, conv.id, event.key, tuple(rendered), event.reply_token, expires)
-                )
-            elif row is not None and direct:
-                # Behind an earlier row of the conversation: this worker claims it the moment
-                # that row is marked sent, by whichever process sent it.
-                handed.behind.append(conv.id)
-            elif row is not None:
-                publish.append(("outbox", {"channel": event.key.channel}))
+            await self._answer(s, event, conv, identity, mode, labels, handed, publish)
         return HandleResult("handled", conv.id, conv.locale), publish
+
+    async def _bot_answers(
+        self,
+        s: AsyncSession,
+        event: InboundEvent,
+        conv: Conversation,
+        identity: ChannelIdentity,
+        publish: list[tuple[str, dict[str, Any]]],
+    ) -> Mode | None:
+        """What the event changes before any answer; the conversation's mode when the bot answers it,
+        None when it does not."""
+        if isinstance(event.body, AttachmentIn):
+            # Pending, with its fetch job, in this transaction: the content comes after the ack.
+            if await attachments_inbound.record(s, event, conv, identity):
+                publish.append(("attachments", {"conversation_id": conv.id}))
+        if isinstance(event.body, UnfollowIn):
+            identity.unreachable_at = event.received_at
+            await outbox.cancel_pending(s, conv.id, "customer unfollowed")
+            return None
+        if isinstance(event.body, FollowIn):
+            identity.unreachable_at = None
+        if event.silent:
+            return None
+        mode = modes.of(conv.mode)
+        if modes.answering(mode, event.body) is None:
+            # A person has it (or will): the bot stays silent; the console shows the message live.
+            publish.append(("tickets", {"conversation_id": conv.id, "customer_message": True}))
+            return None
+        return mode
+
+    async def _answer(
+        self,
+        s: AsyncSession,
+        event: InboundEvent,
+        conv: Conversation,
+        identity: ChannelIdentity,
+        mode: Mode,
+        labels: dict[str, str],
+        handed: _Handover,
+        publish: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        """The turn, its resulting mode, and its answer rendered and written to the outbox."""
+        settled = await self._turn(s, event, conv, identity, mode)
+        publish.extend(("tickets", {"ticket_id": t}) for t in settled.ticket_ids)
+        step = settled.step
+        conv.mode = step.mode
+        if step.handoff:
+            # Auto-assignment, and the team's hours, presence and wait told to the customer.
+            step = await team.after_handoff(s, self.settings, step, settled.ticket_ids, event.received_at)
+        conv.version += 1
+        # Rendered with the facts as the turn ended: a chat linked in this event shows the
+        # customer's own time from the first fee summary on, a language switch its new language.
+        final = step.facts
+        tr = Translator(final.locale, final.customer.timezone if final.customer else None)
+        rendered = [render(r, tr, step.state.token) for r in step.replies]
+        # The labels of the buttons on screen, so the transcript shows what a press meant.
+        shown = {o.id: o.label for r in rendered for o in r.options}
+        conv.stack = {**step.state.to_json(), "labels": shown or labels}
+        await self._write_answer(s, event, conv, identity, rendered, handed, publish)
+
+    async def _write_answer(
+        self,
+        s: AsyncSession,
+        event: InboundEvent,
+        conv: Conversation,
+        identity: ChannelIdentity,
+        rendered: list[Rendered],
+        handed: _Handover,
+        publish: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        """The conversation, the answer's outbox row and the transcript lines (the bot's carry the
+        answer's id), and who sends the answer after the commit."""
+        reply, direct, expires = None, False, None
+        if rendered and identity.unreachable_at is None:
+            # Inserted leased to this process's delivery worker when it can send it now: it is
+            # handed over after the commit, with no poll and no re-read (bot.delivery).
+            worker = self.delivery
+            direct = worker is not None and worker.accepts(event.key.channel)
+            expires = (event.received_at + REPLY_TOKEN_TTL) if event.reply_token else None
+            reply = outbox.reply_draft(
+                s,
+                conversation_id=conv.id,
+                channel=event.key.channel,
+                user_id=event.key.user_id,
+                messages=rendered,
+                reply_token=event.reply_token,
+                reply_token_expires_at=expires,
+                lease_until=DeliveryWorker.lease_until() if direct else None,
+                delivered=worker.delivered(conv.id) if worker is not None and direct else (),
+            )
+        row = await turns.finish(
+            s, conv, reply, [(r.as_numbered_text(), r.to_json()) for r in rendered] if reply else ()
+        )
+        if row is not None and row.claimed:
+            handed.jobs.append(
+                handed_over(row, conv.id, event.key, tuple(rendered), event.reply_token, expires)
+            )
+        elif row is not None and direct:
+            # Behind an earlier row of the conversation: this worker claims it the moment
+            # that row is marked sent, by whichever process sent it.
+            handed.behind.append(conv.id)
+        elif row is not None:
+            publish.append(("outbox", {"channel": event.key.channel}))
 
     async def _turn(
         self, s: AsyncSession, event: InboundEvent, conv: Conversation, identity: ChannelIdentity, mode: Mode
@@ -390,6 +405,38 @@ class Engine:
         return conv.locale
 
 
+async def _arrive(s: AsyncSession, event: InboundEvent) -> arrivals.Arrival | None:
+    """The inbox row (None: a duplicate), and the customer's identity and conversation, locked."""
+    return await arrivals.arrive(
+        s,
+        channel=event.key.channel,
+        user_id=event.key.user_id,
+        event_id=event.event_id,
+        kind=type(event.body).__name__.removesuffix("In").lower(),
+        received_at=event.received_at,
+        read_token=event.read_token,
+    )
+
+
+def _record_customer_line(
+    s: AsyncSession, event: InboundEvent, conv: Conversation, identity: ChannelIdentity
+) -> dict[str, str]:
+    """What the platform told about the customer, and their line of the transcript; returns the
+    labels of the buttons they were shown (a press is written as the label it had)."""
+    # Set only when it differs: an identity left unchanged has nothing to flush.
+    if event.display_name and identity.display_name != event.display_name[:200]:
+        identity.display_name = event.display_name[:200]
+    hint = normalize_locale(event.locale_hint)
+    if hint and identity.locale_hint != hint:
+        identity.locale_hint = hint
+    conv.last_event_at = event.received_at
+    labels: dict[str, str] = dict((conv.stack or {}).get("labels", {}))
+    conv_repo.add_transcript(
+        s, conv.id, "customer", describe_inbound(event, labels), event_id=event.event_id, at=event.received_at
+    )
+    return labels
+
+
 def _without_nul(event: InboundEvent) -> InboundEvent:
     """PostgreSQL refuses NUL in text: a customer's stray \x00 must not make an event fail forever."""
     body = event.body
@@ -398,56 +445,3 @@ def _without_nul(event: InboundEvent) -> InboundEvent:
     if event.display_name and "\x00" in event.display_name:
         event = dataclasses.replace(event, display_name=event.display_name.replace("\x00", ""))
     return event
-
-
-def render(reply: Reply, tr: Translator, token: str) -> Rendered:
-    """A channel-neutral reply translated for this conversation (the outbox and transcript store this)."""
-    match reply:
-        case Text(text=m):
-            return Rendered("text", tr.render(m))
-        case HandoffNotice(text=m):
-            return Rendered("handoff", tr.render(m))
-        case Card(text=m, title=title, rows=rows):
-            # The text is the card's whole content: every channel without cards shows just that.
-            card = {"title": tr.render(title), "rows": [[tr.render(k), tr.format_value(v)] for k, v in rows]}
-            return Rendered("card", tr.render(m), extra={"card": card})
-        case Choices(prompt=p, options=opts):
-            return Rendered(
-                "choices", tr.render(p), tuple(RenderedOption(o.id, tr.render(o.label)) for o in opts), token
-            )
-        case DatePicker(prompt=p, min_date=lo, max_date=hi, options=opts):
-            return Rendered(
-                "date_picker",
-                tr.render(p),
-                tuple(RenderedOption(o.id, tr.render(o.label)) for o in opts),
-                token,
-                lo.isoformat() if lo else None,
-                hi.isoformat() if hi else None,
-                # Channels that draw their own calendar name the months in the customer's language.
-                {"locale": tr.locale},
-            )
-    raise TypeError(f"unknown reply {reply!r}")
-
-
-def describe_inbound(event: InboundEvent, labels: dict[str, str] | None = None) -> str:
-    """The customer's side of the transcript, as an agent reads it."""
-    body = event.body
-    match body:
-        case TextIn(text=t):
-            return t
-        case ChoiceIn(option=o):
-            label = (labels or {}).get(o)
-            return f"[button] {label}" if label else f"[button] {o}"
-        case DateIn(date=d, time=t):
-            return f"[date] {d.isoformat()}" + (f" {t.isoformat(timespec='minutes')}" if t else "")
-        case FollowIn(payload=p):
-            return "[started the chat]" + (f" ({p})" if p else "")
-        case UnfollowIn():
-            return "[blocked or left the chat]"
-        case UnsupportedIn(kind=k):
-            return f"[{k}]"
-        case AttachmentIn():
-            return attachments_inbound.describe(body)
-        case SystemIn(name=n):
-            return f"[system] {n}"
-    return "[event]"

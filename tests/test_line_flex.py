@@ -13,10 +13,10 @@ from bot import policy
 from bot.dialogs.booking_change import time_label
 from bot.dialogs.cancellation import explanation
 from bot.dialogs.cards import change_card, fee_card
-from bot.engine import render as engine_render
 from bot.handlers.line.render import render as line_render
 from bot.handlers.telegram.render import parts
 from bot.i18n import SUPPORTED, Translator, msg
+from bot.rendering import render as engine_render
 from bot.replies import Rendered
 from tests.dialogs.support import NOW, bk
 from tests.fakes.line_flex import check_flex
