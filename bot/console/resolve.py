@@ -97,63 +97,21 @@ async def apply_outcome(
     booking = await _booking(s, form, filed, customer_id) if outcome in NEEDS_BOOKING else None
     if booking is not None:
         detail["booking_id"] = booking.id
-    notice: Msg
-    status = "closed"
+    status, notice = "closed", _closing_notice(outcome)
     if outcome == "cancel_confirm":
         assert booking is not None
-        waive = field(form, "fee_mode", 10) == "waive"
-        if waive and not reason:
-            raise Invalid(N_("Say why the fee is waived."))
-        fee = 0 if waive else int_param(field(form, "fee_jpy", 12))
-        if fee is None:
-            fee = default_fee(booking, filed, now)
-        if fee is None or fee < 0 or (booking.fee_total_jpy is not None and fee > booking.fee_total_jpy):
-            raise Invalid(N_("Give the fee charged in whole yen (at most the interpretation fee total)."))
+        fee, waive = _fee_charged(form, booking, filed, now, reason)
         booking.status, status = "cancelled", "confirmed"
         detail.update(fee_jpy=fee, waived=waive)
         result.update(fee_jpy=fee, waived=waive)
         if filed is not None:
             filed.fee_jpy = fee
-        when = When(booking.service_at)
-        if waive:
-            notice = msg(
-                "Your cancellation of booking {reference} on {when} is confirmed. "
-                "The cancellation fee has been waived.",
-                reference=booking.reference,
-                when=when,
-            )
-        elif fee == 0:
-            notice = msg(
-                "Your cancellation of booking {reference} on {when} is confirmed. "
-                "There is no cancellation fee.",
-                reference=booking.reference,
-                when=when,
-            )
-        else:
-            notice = msg(
-                "Your cancellation of booking {reference} on {when} is confirmed. "
-                "The cancellation fee is {fee}.",
-                reference=booking.reference,
-                when=when,
-                fee=Yen(fee),
-            )
+        notice = _cancellation_notice(booking, fee, waive)
     elif outcome in ("cancel_decline", "change_decline"):
         assert booking is not None
         if not reason:
             raise Invalid(N_("Say why (the customer sees your message above; this reason stays internal)."))
-        status = "declined"
-        if outcome == "cancel_decline":
-            notice = msg(
-                "We could not confirm the cancellation of booking {reference} as requested. "
-                "Please see our team's message above, and ask us here if anything is unclear.",
-                reference=booking.reference,
-            )
-        else:
-            notice = msg(
-                "We could not change booking {reference} as requested. "
-                "Please see our team's message above, and ask us here if anything is unclear.",
-                reference=booking.reference,
-            )
+        status, notice = "declined", _declined_notice(outcome, booking)
     elif outcome == "change_confirm":
         assert booking is not None
         new_at = parse_jst(field(form, "new_at", 40))
@@ -167,29 +125,87 @@ async def apply_outcome(
         )
     elif outcome == "no_show":
         assert booking is not None
-        booking.status = "no_show"
-        if booking.customer_id is not None:
-            customer = await s.get(Customer, booking.customer_id)
-            if customer is not None:
-                customer.no_show_count += 1
-        notice = msg(
-            "We have recorded that the appointment for booking {reference} on {when} was missed. "
-            "If you would like a new appointment, please tell us here.",
-            reference=booking.reference,
-            when=When(booking.service_at),
-        )
-    elif outcome == "data_closed":
-        notice = msg("Your request about your personal data has been completed. Thank you for your patience.")
-    else:
-        notice = msg(
-            "Thank you for waiting. Our team has finished helping you, and I am here again if you "
-            "need anything else."
-        )
+        notice = await _record_no_show(s, booking)
     if reason:
         result["reason"] = reason
     if filed is not None:
         filed.status, filed.resolved_at, filed.outcome = status, now, result
     return Resolution(outcome, notice, detail)
+
+
+def _fee_charged(
+    form: Any, booking: Booking, filed: FiledRequest | None, now: dt.datetime, reason: str
+) -> tuple[int, bool]:
+    """The cancellation fee the agent confirms (waived, typed, or the rules' own), and whether waived."""
+    waive = field(form, "fee_mode", 10) == "waive"
+    if waive and not reason:
+        raise Invalid(N_("Say why the fee is waived."))
+    fee = 0 if waive else int_param(field(form, "fee_jpy", 12))
+    if fee is None:
+        fee = default_fee(booking, filed, now)
+    if fee is None or fee < 0 or (booking.fee_total_jpy is not None and fee > booking.fee_total_jpy):
+        raise Invalid(N_("Give the fee charged in whole yen (at most the interpretation fee total)."))
+    return fee, waive
+
+
+def _cancellation_notice(booking: Booking, fee: int, waive: bool) -> Msg:
+    when = When(booking.service_at)
+    if waive:
+        return msg(
+            "Your cancellation of booking {reference} on {when} is confirmed. "
+            "The cancellation fee has been waived.",
+            reference=booking.reference,
+            when=when,
+        )
+    if fee == 0:
+        return msg(
+            "Your cancellation of booking {reference} on {when} is confirmed. There is no cancellation fee.",
+            reference=booking.reference,
+            when=when,
+        )
+    return msg(
+        "Your cancellation of booking {reference} on {when} is confirmed. The cancellation fee is {fee}.",
+        reference=booking.reference,
+        when=when,
+        fee=Yen(fee),
+    )
+
+
+def _declined_notice(outcome: str, booking: Booking) -> Msg:
+    if outcome == "cancel_decline":
+        return msg(
+            "We could not confirm the cancellation of booking {reference} as requested. "
+            "Please see our team's message above, and ask us here if anything is unclear.",
+            reference=booking.reference,
+        )
+    return msg(
+        "We could not change booking {reference} as requested. "
+        "Please see our team's message above, and ask us here if anything is unclear.",
+        reference=booking.reference,
+    )
+
+
+async def _record_no_show(s: AsyncSession, booking: Booking) -> Msg:
+    booking.status = "no_show"
+    if booking.customer_id is not None:
+        customer = await s.get(Customer, booking.customer_id)
+        if customer is not None:
+            customer.no_show_count += 1
+    return msg(
+        "We have recorded that the appointment for booking {reference} on {when} was missed. "
+        "If you would like a new appointment, please tell us here.",
+        reference=booking.reference,
+        when=When(booking.service_at),
+    )
+
+
+def _closing_notice(outcome: str) -> Msg:
+    if outcome == "data_closed":
+        return msg("Your request about your personal data has been completed. Thank you for your patience.")
+    return msg(
+        "Thank you for waiting. Our team has finished helping you, and I am here again if you "
+        "need anything else."
+    )
 
 
 async def resolve(console: Console, request: Request, me: Me) -> Response:
