@@ -97,14 +97,29 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
     body = ctx.body
     if state.at is not None and ctx.now - state.at > IDLE_RESET and not isinstance(body, SystemIn):
         state = StackState(token=state.token)
+    anywhere = _anywhere(state, ctx, new_token)
+    if anywhere is not None:
+        return anywhere
+    if isinstance(body, AttachmentIn) or (isinstance(body, UnsupportedIn) and body.kind == "sticker"):
+        return _received(body, state, ctx, new_token)
+    if not state.frames:
+        if isinstance(body, SystemIn):
+            # An effect's answer with no dialog waiting for it (the customer left meanwhile): nothing to say.
+            return Outcome(state)
+        return _first_words(state, ctx, new_token)
+    return _in_dialog(state, ctx, new_token)
 
+
+def _anywhere(state: StackState, ctx: Ctx, new_token: str) -> Outcome | None:
+    """What is answered the same in every state: following and leaving, the menu, a person, a rich
+    menu button or command, a language named. None for everything else."""
+    body = ctx.body
     if isinstance(body, UnfollowIn):
         return Outcome(StackState(at=ctx.now, token=state.token), effects=(MarkUnreachable(),))
     if isinstance(body, FollowIn):
         return _finish(
             state, (), _run(registry.MENU.start(ctx, {"payload": body.payload}), ctx, []), ctx, new_token
         )
-
     if isinstance(body, ChoiceIn) and body.option in (MENU, HUMAN):
         return _global(body.option, state, ctx, new_token)
     if isinstance(body, ChoiceIn) and body.anywhere and body.option in (*registry.FLOWS, LANGUAGE):
@@ -130,30 +145,29 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
             here = _run(registry.MENU.start(ctx, {}), ctx, [])
         here.effects = (*here.effects, SetLocale(choice))
         return _finish(state, (language_confirmation(choice),), here, ctx, new_token)
+    return None
 
-    if isinstance(body, AttachmentIn) or (isinstance(body, UnsupportedIn) and body.kind == "sticker"):
-        return _received(body, state, ctx, new_token)
 
-    if isinstance(body, SystemIn) and not state.frames:
-        # An effect's answer with no dialog waiting for it (the customer left meanwhile): nothing to say.
-        return Outcome(state)
-
-    if not state.frames:
-        if isinstance(body, TextIn):
-            # A customer's first words: answer them through the menu (which routes typed requests).
-            opened = _run(registry.MENU.start(ctx, {"greet": True}), ctx, [])
-            top = opened.frames[-1]
-            stepped = _run(registry.get(top.dialog).step(top, ctx), ctx, list(opened.frames[:-1]))
-            if stepped.missed:
-                beside = aside(top, ctx, tuple(registry.get(top.dialog).prompt(top, ctx)))
-                if beside is None:
-                    return _finish(state, (), opened, ctx, new_token)
-                greeting = tuple(r for r in opened.replies if not isinstance(r, Choices | DatePicker))
-                answered = _run(beside, ctx, list(opened.frames[:-1]), current=top)
-                return _finish(state, greeting, answered, ctx, new_token)
-            return _finish(state, (), stepped, ctx, new_token)
+def _first_words(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
+    """No dialog open: the menu, which also answers a customer's first typed words."""
+    if not isinstance(ctx.body, TextIn):
         return _finish(state, (), _run(registry.MENU.start(ctx, {"greet": True}), ctx, []), ctx, new_token)
+    opened = _run(registry.MENU.start(ctx, {"greet": True}), ctx, [])
+    top = opened.frames[-1]
+    stepped = _run(registry.get(top.dialog).step(top, ctx), ctx, list(opened.frames[:-1]))
+    if not stepped.missed:
+        return _finish(state, (), stepped, ctx, new_token)
+    beside = aside(top, ctx, tuple(registry.get(top.dialog).prompt(top, ctx)))
+    if beside is None:
+        return _finish(state, (), opened, ctx, new_token)
+    greeting = tuple(r for r in opened.replies if not isinstance(r, Choices | DatePicker))
+    answered = _run(beside, ctx, list(opened.frames[:-1]), current=top)
+    return _finish(state, greeting, answered, ctx, new_token)
 
+
+def _in_dialog(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
+    """The open dialog's step: a stale button, something it cannot read, a typed answer, a miss."""
+    body = ctx.body
     top = state.frames[-1]
     dialog = registry.get(top.dialog)
     stale_rating = isinstance(body, ChoiceIn) and csat.parse_option(body.option) is not None
@@ -176,7 +190,6 @@ def advance(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
         return _finish(
             state, (notice,), _Run(list(state.frames), dialog.prompt(top, ctx), ()), ctx, new_token
         )
-
     if isinstance(body, TextIn):
         ctx = answering.read_typed(dialog, top, ctx, state.token, _appointment(top, ctx))
         instead = switch_instead_of_no(top, ctx)
