@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    Attachment,
     Booking,
     ChannelIdentity,
     Conversation,
@@ -64,102 +65,100 @@ async def export_customer(session: AsyncSession, customer_id: int) -> dict[str, 
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return None
-    identities = list(
-        (
-            await session.execute(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
-        ).scalars()
+    identities = await _all(
+        session, select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id)
     )
-    bookings = list(
-        (await session.execute(select(Booking).where(Booking.customer_id == customer_id))).scalars()
+    bookings = await _all(session, select(Booking).where(Booking.customer_id == customer_id))
+    requests = await _all(session, select(Request).where(Request.customer_id == customer_id))
+    notes = await _all(
+        session, select(CustomerNote).where(CustomerNote.customer_id == customer_id).order_by(CustomerNote.id)
     )
-    requests = list(
-        (await session.execute(select(Request).where(Request.customer_id == customer_id))).scalars()
+    attachments = await attachments_repo.for_customer(session, customer_id)
+    return {
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+        "customer": {"id": customer.id, **{f: _jsonable(getattr(customer, f)) for f in CUSTOMER_FIELDS}},
+        "identities": [_identity_json(i) for i in identities],
+        "bookings": [{f: _jsonable(getattr(b, f)) for f in BOOKING_FIELDS} for b in bookings],
+        "requests": [_request_json(r) for r in requests],
+        "conversations": await _conversations_json(session, [i.id for i in identities]),
+        # What the agency's staff noted about the person is their personal data too.
+        "notes": [{"at": _jsonable(n.created_at), "text": n.text} for n in notes],
+        # What was sent, not the bytes: the files themselves are handed over on request (docs/attachments.md).
+        "attachments": [_attachment_json(a) for a in attachments],
+        "satisfaction": await _satisfaction(session, customer_id, [i.id for i in identities]),
+    }
+
+
+async def _all(session: AsyncSession, stmt: Select[Any]) -> list[Any]:
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _conversations_json(session: AsyncSession, identity_ids: list[int]) -> list[dict[str, Any]]:
+    if not identity_ids:
+        return []
+    conversations = await _all(
+        session, select(Conversation).where(Conversation.identity_id.in_(identity_ids))
     )
-    conversations = (
-        list(
-            (
-                await session.execute(
-                    select(Conversation).where(Conversation.identity_id.in_([i.id for i in identities]))
-                )
-            ).scalars()
-        )
-        if identities
-        else []
-    )
-    out_conversations = []
+    out = []
     for conv in conversations:
-        rows = await session.execute(
+        lines = await _all(
+            session,
             select(TranscriptMessage)
             .where(TranscriptMessage.conversation_id == conv.id)
-            .order_by(TranscriptMessage.id)
+            .order_by(TranscriptMessage.id),
         )
-        out_conversations.append(
+        out.append(
             {
                 "id": conv.id,
                 "channel": conv.channel,
                 "locale": conv.locale,
                 "messages": [
-                    {"at": _jsonable(m.created_at), "author": m.author, "text": m.text}
-                    for m in rows.scalars()
+                    {"at": _jsonable(m.created_at), "author": m.author, "text": m.text} for m in lines
                 ],
             }
         )
-    notes = (
-        await session.execute(
-            select(CustomerNote).where(CustomerNote.customer_id == customer_id).order_by(CustomerNote.id)
-        )
-    ).scalars()
+    return out
+
+
+def _identity_json(i: ChannelIdentity) -> dict[str, Any]:
     return {
-        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
-        "customer": {"id": customer.id, **{f: _jsonable(getattr(customer, f)) for f in CUSTOMER_FIELDS}},
-        "identities": [
-            {
-                "channel": i.channel,
-                "user_id": i.user_id,
-                "display_name": i.display_name,
-                "locale_hint": i.locale_hint,
-                "linked_at": _jsonable(i.linked_at),
-                "consent_at": _jsonable(i.consent_at),
-            }
-            for i in identities
-        ],
-        "bookings": [{f: _jsonable(getattr(b, f)) for f in BOOKING_FIELDS} for b in bookings],
-        "requests": [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "status": r.status,
-                "details": r.details,
-                "fee_jpy": r.fee_jpy,
-                "requested_at": _jsonable(r.requested_at),
-                "resolved_at": _jsonable(r.resolved_at),
-                "outcome": r.outcome,
-            }
-            for r in requests
-        ],
-        "conversations": out_conversations,
-        # What the agency's staff noted about the person is their personal data too.
-        "notes": [{"at": _jsonable(n.created_at), "text": n.text} for n in notes],
-        # What was sent, not the bytes: the files themselves are handed over on request (docs/attachments.md).
-        "attachments": [
-            {
-                "id": a.id,
-                "conversation_id": a.conversation_id,
-                "direction": a.direction,
-                "channel": a.channel,
-                "kind": a.kind,
-                "status": a.status,
-                "mime": a.mime,
-                "size": a.size,
-                "original_name": a.original_name,
-                "latitude": a.latitude,
-                "longitude": a.longitude,
-                "place": a.place,
-                "at": _jsonable(a.created_at),
-            }
-            for a in await attachments_repo.for_customer(session, customer_id)
-        ],
-        "satisfaction": await _satisfaction(session, customer_id, [i.id for i in identities]),
+        "channel": i.channel,
+        "user_id": i.user_id,
+        "display_name": i.display_name,
+        "locale_hint": i.locale_hint,
+        "linked_at": _jsonable(i.linked_at),
+        "consent_at": _jsonable(i.consent_at),
+    }
+
+
+def _request_json(r: Request) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "status": r.status,
+        "details": r.details,
+        "fee_jpy": r.fee_jpy,
+        "requested_at": _jsonable(r.requested_at),
+        "resolved_at": _jsonable(r.resolved_at),
+        "outcome": r.outcome,
+    }
+
+
+def _attachment_json(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "conversation_id": a.conversation_id,
+        "direction": a.direction,
+        "channel": a.channel,
+        "kind": a.kind,
+        "status": a.status,
+        "mime": a.mime,
+        "size": a.size,
+        "original_name": a.original_name,
+        "latitude": a.latitude,
+        "longitude": a.longitude,
+        "place": a.place,
+        "at": _jsonable(a.created_at),
     }
 
 
