@@ -71,6 +71,16 @@ def test_terminal_chat_shows_numbered_options_and_reaches_a_person(tmp_path: Pat
     assert (tmp_path / "counselbot.db").exists()
 
 
+def test_regression_a_returning_customer_in_a_new_chat_process_did_not_crash(tmp_path: Path) -> None:
+    # The second process placed the customer's stored rows before SQLAlchemy had configured its
+    # mappers (AttributeError in hotrows.place): the chat crashed before its first answer.
+    first = run(["chat", "--user", "alice"], tmp_path, stdin="hello\n")
+    assert first.returncode == 0, first.stderr
+    again = run(["chat", "--user", "alice"], tmp_path, stdin="hello\n")
+    assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+    assert "How can I help you?" in again.stdout
+
+
 def test_terminal_chat_in_japanese(tmp_path: Path) -> None:
     result = run(["chat", "--locale", "ja"], tmp_path, stdin="")
     assert result.returncode == 0, result.stderr

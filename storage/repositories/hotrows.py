@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, Session, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from storage.repositories.common import cursor_many
@@ -43,6 +43,10 @@ _SHAPES: dict[tuple[str, type[Any]], Shape] = {}
 def shape(dialect: Dialect, cls: type[Any]) -> Shape:
     found = _SHAPES.get((dialect.name, cls))
     if found is None:
+        # A class's attributes exist only once the mappers are configured, which the ORM does at its
+        # first query or flush; in a new process a returning customer's rows can be placed before
+        # any (the terminal chat's first event crashed on it).
+        configure_mappers()
         mapper: Mapper[Any] = inspect(cls)
         table: Table = mapper.local_table  # type: ignore[assignment]
         found = _SHAPES[(dialect.name, cls)] = Shape(
