@@ -151,7 +151,7 @@ class CancellationDialog(Flow):
 
     def on_surgery(self, frame: Frame, ctx: Ctx) -> Transition:
         b = self.chosen(ctx, frame)
-        picked = answer(ctx, CALLED_OFF, THIS_ONLY) or (CALLED_OFF if calls_off_surgery(ctx) else None)
+        picked = _surgery_answer(ctx)
         if picked not in (CALLED_OFF, THIS_ONLY):
             return missed(frame)
         return self._explain(frame, ctx, b, called_off=picked == CALLED_OFF)
@@ -177,6 +177,13 @@ class CancellationDialog(Flow):
         if b.kind == "surgery" and not frame.data.get("called_off") and calls_off_surgery(ctx):
             # "Actually the surgery itself is called off": the waiver applies; show the new numbers.
             return self._explain(frame, ctx, b, called_off=True)
+        if (
+            b.kind == "surgery"
+            and frame.data.get("called_off")
+            and _surgery_answer(ctx, asked=False) == THIS_ONLY
+        ):
+            # "Wait, only this appointment, I'll rebook": no waiver; show the fee that applies.
+            return self._explain(frame, ctx, b, called_off=False)
         picked = answer(ctx, CONFIRM, KEEP)
         if picked == KEEP:
             return Transition(next=Done(), replies=(Text(msg("All right, your booking stays as it is.")),))
@@ -244,6 +251,43 @@ _CALLED_OFF = re.compile(
     r"수술(?:을|은|도|\s)*(?:자체(?:를|는|도)?\s*)?(?:안\s*하|하지 않|포기|안 받)|ไม่(?:ทำ|ผ่าตัด)|"
     r"(?:không|ko|bỏ)\s*(?:làm\s*)?(?:ca\s*)?phẫu thuật(?:\s*nữa)?"
 )
+
+
+# Words that say only this appointment goes and the surgery itself still happens (a rebooking).
+_THIS_ONLY = re.compile(
+    r"(?:only|just) (?:cancel(?:ling)? )?(?:this|the|that) (?:one|appointment|booking|date|visit|time)|"
+    r"\bre-?book|\bre-?schedul|book (?:it |again|another)|(?:still|do it|have it) (?:later|next|another)|"
+    r"still (?:want|need|plan|intend|going to|gonna)|still (?:have|do|get) (?:the |my |it)|"
+    r"(?:今回|この予約|この日)(?:の予約)?(?:だけ|のみ)|予約し直|また予約|改めて予約|別の日に|手術(?:自体)?は(?:する|受け|やり)|"
+    r"只(?:是)?(?:取消)?(?:这次|這次|这个预约|這個預約|这一次|這一次)|重新(?:预约|預約|约|約|安排)|改天再|"
+    r"(?:手术|手術)(?:还是|還是|仍然|照樣|照样)要做|"
+    r"이번(?:\s*예약)?\s*만|다시\s*예약|수술은\s*(?:할|받을|하긴)|나중에\s*(?:다시|할|받)|"
+    r"แค่(?:นัด)?(?:ครั้ง)?นี้|จองใหม่|นัดใหม่|ยัง(?:จะ)?(?:ผ่าตัด|ทำ)|"
+    r"chỉ (?:hủy )?(?:lần|buổi|lịch|cuộc hẹn|lịch hẹn) (?:này|hẹn này)|đặt lại|hẹn lại|vẫn (?:muốn )?(?:làm|phẫu thuật)"
+)
+# "Not just this appointment": the opposite of _THIS_ONLY's words.
+_NOT_ONLY = re.compile(r"not (?:only|just)|じゃなくて|ではなく|不只|不是只|아니라|ไม่ใช่แค่|không chỉ")
+
+
+def _surgery_answer(ctx: Ctx, *, asked: bool = True) -> str | None:
+    """Is the surgery itself called off (the waiver) or only this appointment? The customer's words
+    decide over a leading yes or no: "no, I'm not having the surgery at all" calls it off, "yes,
+    only this appointment" does not (and a Japanese or Korean yes may agree with the question's
+    negative). Words both ways, or a "not only" without the surgery called off: asked again.
+    With `asked=False` only words count (the question is no longer on screen)."""
+    text = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
+    if isinstance(text, str):
+        said = keywords.normalize(text)
+        off, only = bool(_CALLED_OFF.search(said)), bool(_THIS_ONLY.search(said))
+        if off and only:
+            return None
+        if off:
+            return CALLED_OFF
+        if only and not _NOT_ONLY.search(said):
+            return THIS_ONLY
+        if _NOT_ONLY.search(said):
+            return None
+    return answer(ctx, CALLED_OFF, THIS_ONLY) if asked else None
 
 
 def calls_off_surgery(ctx: Ctx) -> bool:

@@ -179,6 +179,55 @@ def _this_only() -> Transition:
     return t
 
 
+@pytest.mark.parametrize(
+    ("said", "waived"),
+    [
+        ("no, I'm not having the surgery at all anymore", True),
+        ("yes only this appointment, i'll rebook", False),
+        ("いいえ、手術自体やめることにしました", True),
+        ("はい、今回の予約だけです。また予約し直します", False),
+        ("아니요 수술 자체를 안 하기로 했어요", True),
+        ("네 이번 예약만 취소할게요", False),
+        ("只是这次，手术还是要做", False),
+        ("không làm phẫu thuật nữa", True),
+        ("no i still want the surgery later", False),
+    ],
+)
+def test_regression_the_words_decide_the_waiver_over_a_leading_yes_or_no(said: str, waived: bool) -> None:
+    # A leading yes/no decided it: "no, I'm not having the surgery at all" was quoted and filed at
+    # 100% (and "yes, only this appointment" at ¥0).
+    t = step("cancellation", "surgery", said, facts(S1), run="r1", booking_id=S1.id)
+    assert isinstance(t.next, Frame) and t.next.step == "explain"
+    assert t.next.data["called_off"] is waived
+    assert ("Cancellation fee: ¥0" in text_of(t.replies)) is waived
+
+
+@pytest.mark.parametrize(
+    "said", ["yes the surgery is called off, just this appointment", "not just this appointment"]
+)
+def test_words_both_ways_at_the_surgery_question_are_asked_again(said: str) -> None:
+    t = step("cancellation", "surgery", said, facts(S1), run="r1", booking_id=S1.id)
+    assert t.next is None or (isinstance(t.next, Frame) and t.next.step == "surgery")
+    assert not any(isinstance(e, FileRequest) for e in t.effects)
+
+
+def test_only_this_appointment_at_the_fee_takes_the_waiver_back() -> None:
+    said = "wait, only this appointment, I'll rebook"
+    t = step(
+        "cancellation",
+        "explain",
+        said,
+        facts(S1),
+        run="r1",
+        booking_id=S1.id,
+        called_off=True,
+        shown=["partial", 1],
+    )
+    assert isinstance(t.next, Frame) and t.next.data["called_off"] is False
+    assert "100% of ¥120,000 = ¥120,000" in text_of(t.replies)
+    assert not any(isinstance(e, FileRequest) for e in t.effects)
+
+
 def explain(body: Body | str, f: Facts | None = None, now: dt.datetime = NOW, **data: object) -> Transition:
     values = {"run": "r1", "booking_id": T2.id, "called_off": False, "shown": ["partial", 2], **data}
     return step("cancellation", "explain", body, f or facts(T2), now, **values)
