@@ -47,6 +47,7 @@ from bot.modes import Mode
 from bot.rendering import describe_inbound, render
 from bot.replies import Choices, DatePicker, Rendered, Reply, Text
 from bot.understanding import Understanding, understand
+from bot.understanding.language import han_alone
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
 from storage.repositories import arrivals, outbox, turns
@@ -54,6 +55,8 @@ from storage.repositories import conversations as conv_repo
 
 log = logging.getLogger(__name__)
 
+# Languages whose writing shares the Han characters: a message of those alone keeps the conversation's.
+_HAN_LOCALES = ("ja", "zh_Hans", "zh_Hant")
 # LINE accepts a reply token for about a minute; leave margin for the delivery worker.
 REPLY_TOKEN_TTL = dt.timedelta(seconds=50)
 
@@ -256,7 +259,8 @@ class Engine:
         understood = (
             understand(event.body.text, event.received_at) if isinstance(event.body, TextIn) else None
         )
-        locale = self._choose_locale(conv, identity, understood)
+        text = event.body.text if isinstance(event.body, TextIn) else None
+        locale = self._choose_locale(conv, identity, understood, text)
         facts = await load_facts(s, self.settings, identity, conv, locale)
         facts = dataclasses.replace(facts, understood=understood)
         guard = LinkGuard(self._secret, source_of(event.key, event.address))
@@ -385,7 +389,11 @@ class Engine:
         return outbox_id, publish
 
     def _choose_locale(
-        self, conv: Conversation, identity: ChannelIdentity, understood: Understanding | None
+        self,
+        conv: Conversation,
+        identity: ChannelIdentity,
+        understood: Understanding | None,
+        text: str | None = None,
     ) -> str:
         """The customer's choice always wins; then the language they write in; then the platform's."""
         choice = understood.language_choice if understood else None
@@ -395,6 +403,9 @@ class Engine:
         if conv.locale_source == "chosen" and conv.locale:
             return conv.locale
         written = normalize_locale(understood.language) if understood else None
+        if written in _HAN_LOCALES and conv.locale in _HAN_LOCALES and text is not None and han_alone(text):
+            # "施術", "午後" in a Japanese conversation (or either Chinese): the script cannot tell.
+            written = None
         if written and understood is not None and understood.confident_language:
             conv.locale, conv.locale_source = written, "detected"
             return written

@@ -21,6 +21,7 @@ from bot.dialogs.language import PREFIX
 from bot.dialogs.language import confirmation as language_confirmation
 from bot.handlers.webchat.routes import PAGE_TEXT
 from bot.i18n import Msg, Translator, Yen, msg, msg_plural
+from bot.understanding.language import han_alone
 from storage.db import Database
 from storage.models import Conversation
 from tests.dialogs.webchat import BIRTH, Chat, same_jst_day, seed
@@ -220,3 +221,41 @@ async def test_the_language_written_beats_the_platform_and_a_choice_beats_both(
         says(c, chosen, MISSED, REFERENCE)
     conv = await conversation(settings)
     assert (conv.locale, conv.locale_source) == (chosen, "chosen")
+
+
+async def test_regression_han_characters_alone_keep_a_japanese_conversation_japanese(
+    settings: Settings,
+) -> None:
+    # "手術", "施術", "午後" have no kana: a Japanese conversation switched to Chinese on each, and back.
+    await seed(settings, ("LG-HAN-1", "treatment", 9, 11, 80_000))
+    async with chat_in(settings, "en-US") as c:
+        await c.say("予約をキャンセルしたい")
+        says(c, "ja", WHO)
+        for word in ("手術", "施術", "来週月曜日", "午後"):
+            await c.say(word)
+            says(c, "ja", CONSENT)
+            assert (await conversation(settings)).locale == "ja"
+        # A Chinese sentence still switches, and Han characters alone then keep Chinese.
+        await c.say("我想取消预约")
+        says(c, "zh_Hans", CONSENT)
+        await c.say("手術")
+        says(c, "zh_Hans", CONSENT)
+    assert (await conversation(settings)).locale == "zh_Hans"
+
+
+@pytest.mark.parametrize(
+    ("text", "alone"),
+    [
+        ("施術", True),
+        ("来週月曜日", True),
+        ("午後", True),
+        ("航班延误", True),
+        ("我想取消预约", False),
+        ("可以吗", False),
+        ("手术取消了", False),
+        ("予約を変更", False),
+        ("ok", False),
+    ],
+)
+def test_han_alone_is_han_with_nothing_chinese_or_japanese_about_it(text: str, alone: bool) -> None:
+    assert han_alone(text) is alone

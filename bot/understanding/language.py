@@ -95,6 +95,22 @@ def chinese_variant(t: str) -> str:
     return "zh-Hans"
 
 
+# What written Chinese has and Japanese does not: pronouns, question and sentence particles.
+_CHINESE_MARKS = frozenset("我你妳他她们們这這那哪谁誰吗嗎呢吧嘛啊呀么麼没沒是")
+
+
+def han_alone(t: str) -> bool:
+    """Han characters and nothing that tells Chinese from Japanese: no kana, no Chinese pronoun or
+    particle, no sentence-final 了 ("施術", "来週月曜日", "午後"). Such a message is read in the
+    conversation's language when that is Japanese or Chinese (bot.engine)."""
+    han = [ch for ch in t if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
+    if not han or any("\u3040" <= ch <= "\u30ff" for ch in t):
+        return False
+    if any(ch in _CHINESE_MARKS for ch in han):
+        return False
+    return not (len(han) >= 3 and han[-1] == "了")
+
+
 def _japanese_han(t: str) -> bool:
     return any(ch in _JA_KANJI for ch in t) or any(w in t for w in _JA_WORDS)
 
