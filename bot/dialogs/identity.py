@@ -48,6 +48,7 @@ class IdentityDialog(Flow):
         "birth_date": (
             ("date of birth (check)", "checking"),
             ("a date read two ways (each reading checked in turn)", "checking"),
+            ("a corrected booking reference", "birth_date"),
         ),
         "checking": (
             ("match: linked", "done"),
@@ -146,6 +147,14 @@ class IdentityDialog(Flow):
         )
 
     def on_birth_date(self, frame: Frame, ctx: Ctx) -> Transition:
+        corrected = _corrected_reference(frame, ctx)
+        if corrected is not None:
+            # "DEMO-TREATMENT" after a typo: the new reference replaces the old one, and no try of
+            # the check is spent on the reference the customer has just corrected.
+            reference, typed_births = corrected
+            if typed_births:
+                return _check(frame, reference, typed_births)
+            return self.go(frame, ctx, "birth_date", reference=reference)
         body, read = ctx.body, ctx.facts.answer
         births: tuple[dt.date, ...] = ()
         if isinstance(read, answers.AmbiguousDate):
@@ -214,6 +223,32 @@ def _birth_dates_in(text: str, ctx: Ctx) -> tuple[str, tuple[dt.date, ...]]:
         if plausible:
             return prepared[:start] + " " + prepared[end:], plausible
     return text, ()
+
+
+def _corrected_reference(frame: Frame, ctx: Ctx) -> tuple[str, tuple[dt.date, ...]] | None:
+    """A booking reference other than the one given, typed where the birth date is asked (with or
+    without the birth date); None for anything else."""
+    # The customer's own words: a typed date may have been read into a date press already.
+    text = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
+    if not isinstance(text, str):
+        return None
+    rest, births = _birth_dates_in(text, ctx)
+    reference = _one_reference(rest, ctx) or reference_in(rest)
+    if (
+        reference is None
+        or reference == frame.data.get("reference")
+        or not _looks_like_reference(reference, text)
+    ):
+        return None
+    return reference, births
+
+
+def _looks_like_reference(reference: str, text: str) -> bool:
+    """Letters and digits ("BK-1001", "H2-ZT02"), or capitals as printed ("DEMO-ONLINE"): not a
+    mistyped birth date ("1990-02-30") or a name ("Mary-Jane")."""
+    if not any(c.isalpha() for c in reference):
+        return False
+    return any(c.isdigit() for c in reference) or reference in text
 
 
 def _one_reference(text: str, ctx: Ctx) -> str | None:

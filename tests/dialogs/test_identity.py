@@ -128,6 +128,22 @@ def _birth() -> Transition:
     return t
 
 
+@E("birth_date", "a corrected booking reference")
+def _birth_reference_corrected() -> Transition:
+    # Regression: the corrected reference was not read, and the next check used the typo.
+    t = step("identity", "birth_date", "BK-1001", facts(linked=False), reference="BK-1010")
+    assert isinstance(t.next, Frame) and t.next.step == "birth_date" and t.next.data["reference"] == "BK-1001"
+    assert effects_of(t, AttemptLink) == [], "no try spent"
+    both = step(
+        "identity", "birth_date", "sorry it's BK-1001, 1990-04-01", facts(linked=False), reference="BK-1010"
+    )
+    assert effects_of(both, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+    for not_one in ("Mary-Jane", "1990-02-30"):
+        again = step("identity", "birth_date", not_one, facts(linked=False), reference="BK-1010")
+        assert again.missed and effects_of(again, AttemptLink) == []
+    return t
+
+
 @E("birth_date", "a date read two ways (each reading checked in turn)")
 def _birth_two_ways() -> Transition:
     t = step("identity", "birth_date", "01/04/1990", facts(linked=False), reference="BK-1001")
