@@ -343,13 +343,18 @@ PRIVACY: list[Cue] = [
     ),
     (
         r"ข้อมูลส่วนตัว|ข้อมูลส่วนบุคคล|ความเป็นส่วนตัว|ลบข้อมูล|แก้ไขข้อมูล|ลบบัญชี|บุคคลที่สาม|"
-        r"ข้อมูล(?:ของ)?(?:ฉัน|ผม|เรา|หนู|ดิฉัน)|(?:เปลี่ยน|แก้)(?:ชื่อ|อีเมล|อีเมล์|เบอร์|ที่อยู่|วันเกิด)|pdpa",
+        r"ข้อมูล(?:ของ)?(?:ฉัน|ผม|เรา|หนู|ดิฉัน|ตัวเอง)|(?:เปลี่ยน|แก้)(?:ชื่อ|อีเมล|อีเมล์|เบอร์|ที่อยู่|วันเกิด)|pdpa|"
+        # "who is my surgery history sent to?": a person's records and who receives them.
+        r"ข้อมูลประวัติ|ประวัติการ(?:รักษา|ผ่าตัด|ทำศัลยกรรม|ศัลยกรรม).{0,30}?(?:ส่ง|แชร์|เปิดเผย|ให้ใคร)|"
+        r"(?:ส่ง|แชร์|เปิดเผย)(?:ข้อมูล)?ให้ใคร",
         2,
     ),
     (
         r"\bthong tin ca nhan\b|\bdu lieu ca nhan\b|\bquyen rieng tu\b|\bxoa (?:thong tin|du lieu|tai khoan)\b|"
         r"\b(?:sua|doi) (?:ten|email|so dien thoai|sdt|ngay sinh|thong tin|dia chi)\b|\bben thu ba\b|"
-        r"\bthong tin (?:cua )?(?:toi|em|minh)\b",
+        r"\bthong tin (?:cua )?(?:toi|em|minh)\b|\bdu lieu (?:cua )?(?:toi|em|minh)\b|"
+        r"\b(?:ho so|lich su) (?:benh an|dieu tri|phau thuat)\b.{0,30}\b(?:gui|chia se|cung cap)\b|"
+        r"\b(?:gui|chia se|cung cap) (?:thong tin|du lieu|ho so)?\s*cho ai\b",
         2,
     ),
     (r"\bbao mat\b", 1),
