@@ -26,6 +26,10 @@ async def load_facts(
                 no_show_count=c.no_show_count,
                 consent=identity.consent_at is not None or c.consent_at is not None,
             )
+            rows = await bookings_repo.of_customer(session, c.id)
+            waiting = await bookings_repo.cancellations_waiting(
+                session, [b.id for b in rows if b.status == "confirmed"]
+            )
             bookings = tuple(
                 BookingFact(
                     id=b.id,
@@ -38,8 +42,9 @@ async def load_facts(
                     confirmed_at=b.confirmed_at,
                     status=b.status,
                     paid=b.paid_at is not None,
+                    cancellation_requested_at=waiting.get(b.id),
                 )
-                for b in await bookings_repo.of_customer(session, c.id)
+                for b in rows
             )
     instructions = await texts.text(session, "payment_instructions", locale)
     return Facts(

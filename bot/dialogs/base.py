@@ -29,6 +29,8 @@ class BookingFact:
     confirmed_at: dt.datetime | None
     status: str
     paid: bool
+    # When the customer asked to cancel it, while that request still waits for the team.
+    cancellation_requested_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

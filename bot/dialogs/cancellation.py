@@ -48,6 +48,7 @@ _BEGIN = (
     ("one (or the named) surgery booking", "surgery"),
     ("one (or the named) surgery booking, called off up front", "explain"),
     ("one (or the named) other booking", "explain"),
+    ("one (or the named) booking already asked to be cancelled", "done"),
 )
 
 
@@ -62,6 +63,7 @@ class CancellationDialog(Flow):
             ("surgery booking", "surgery"),
             ("surgery booking, called off up front", "explain"),
             ("other booking", "explain"),
+            ("booking already asked to be cancelled", "done"),
         ),
         "surgery": (
             ("surgery called off", "explain"),
@@ -117,6 +119,14 @@ class CancellationDialog(Flow):
         return self._chosen(frame, ctx, chosen)
 
     def _chosen(self, frame: Frame, ctx: Ctx, b: BookingFact) -> Transition:
+        if b.cancellation_requested_at is not None:
+            # Asked again while the team is still on it: no second request, and the first one named.
+            already = msg(
+                "You have already asked to cancel booking {reference}. Our team is confirming it with "
+                "the clinic and will tell you here; until then your booking stays as it is.",
+                reference=b.reference,
+            )
+            return Transition(next=Done(), replies=(Text(already),))
         if b.kind == "surgery" and says_surgery_called_off(str(frame.data.get("first", ""))):
             # "I've decided not to have the surgery, cancel tomorrow's": the waiver, without asking again.
             return self._explain(frame, ctx, b, called_off=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking
+from storage.models import Booking, Request
 from storage.repositories.common import like_pattern
 
 
@@ -32,6 +33,23 @@ async def of_customer(session: AsyncSession, customer_id: int) -> list[Booking]:
         select(Booking).where(Booking.customer_id == customer_id).order_by(Booking.service_at, Booking.id)
     )
     return list(rows.scalars())
+
+
+async def cancellations_waiting(session: AsyncSession, booking_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """Booking id -> when its cancellation was asked, for those whose request the team has not
+    answered yet."""
+    if not booking_ids:
+        return {}
+    rows = await session.execute(
+        select(Request.booking_id, func.min(Request.requested_at))
+        .where(
+            Request.booking_id.in_(booking_ids),
+            Request.kind == "cancellation",
+            Request.status == "filed",
+        )
+        .group_by(Request.booking_id)
+    )
+    return {int(booking_id): at for booking_id, at in rows if booking_id is not None}
 
 
 async def by_reference(session: AsyncSession, reference: str) -> Booking | None:

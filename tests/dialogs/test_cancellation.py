@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from bot.dialogs import registry
-from bot.dialogs.base import Done, Exit, Facts, Frame, Push, Transition
+from bot.dialogs.base import BookingFact, Done, Exit, Facts, Frame, Push, Transition
 from bot.effects import Escalate, FileRequest
 from bot.events import Body, ChoiceIn
 from bot.i18n import JST
@@ -143,6 +144,36 @@ def _linked_surgery() -> Transition:
 @E("identity", "linked: one (or the named) other booking")
 def _linked_other() -> Transition:
     return resume(facts(T2, O5), {"linked": True}, hint=T2.service_at.astimezone(JST).date().isoformat())
+
+
+def _asked(b: BookingFact) -> BookingFact:
+    return dataclasses.replace(b, cancellation_requested_at=NOW - dt.timedelta(hours=1))
+
+
+def _no_second_request(t: Transition, b: BookingFact) -> Transition:
+    # Regression: the same cancellation was filed twice, and the ticket listed it twice.
+    assert isinstance(t.next, Done) and not t.effects
+    said = text_of(t.replies)
+    assert "already asked to cancel booking" in said and b.reference in said
+    return t
+
+
+@E("start", "one (or the named) booking already asked to be cancelled")
+def _start_already_asked() -> Transition:
+    b = _asked(T2)
+    return _no_second_request(D.start(ctx("cancel my booking", facts(b)), {}), b)
+
+
+@E("identity", "linked: one (or the named) booking already asked to be cancelled")
+def _linked_already_asked() -> Transition:
+    b = _asked(S1)
+    return _no_second_request(resume(facts(b), {"linked": True}), b)
+
+
+@E("choose", "booking already asked to be cancelled")
+def _choose_already_asked() -> Transition:
+    b = _asked(S1)
+    return _no_second_request(step("cancellation", "choose", ChoiceIn("b12"), facts(T2, b), run="r1"), b)
 
 
 @E("identity", "not linked")
