@@ -66,6 +66,8 @@ class BookingChangeDialog(Flow):
             ("a date already passed or too far", "dates"),
             ("third date", "time"),
             ("no more dates", "time"),
+            ("third date, a time of day said with a date", "note"),
+            ("no more dates, a time of day said with a date", "note"),
             ("booking no longer open", "done"),
         ),
         "time": (("time of day", "note"), ("booking no longer open", "done")),
@@ -150,10 +152,14 @@ class BookingChangeDialog(Flow):
         return (DatePicker(ask, first, last, (Option(DATES_DONE, msg("Continue")), menu_option())),)
 
     def on_dates(self, frame: Frame, ctx: Ctx) -> Transition:
+        said = _time_with_date(ctx.facts.typed) if ctx.facts.typed else None
+        if said is not None:
+            # "15/12 in the morning", "下周三下午": kept, so the time of day is not asked again.
+            frame = frame.to("dates", time=said)
         chosen = _dates(frame)
         body, read = ctx.body, ctx.facts.answer
         if isinstance(body, ChoiceIn) and body.option == DATES_DONE and chosen:
-            return self.go(frame, ctx, "time")
+            return self._dates_done(frame, ctx)
         if isinstance(read, answers.DateAnswer) and (read.also or read.rejected or read.replaces):
             # Typed: "the 20th or the 23rd" (every date), "not the 18th, only the 20th" (a correction).
             return self._add_dates(frame, ctx, _corrected(chosen, read), (read.date, *read.also))
@@ -164,7 +170,7 @@ class BookingChangeDialog(Flow):
             and any(f(typed) for f in (keywords.is_done, keywords.is_no, keywords.is_yes))
         ):
             # "No, that's all" / "yes" to "add another date, or continue": continue.
-            return self.go(frame, ctx, "time")
+            return self._dates_done(frame, ctx)
         day: dt.date | None = None
         if isinstance(body, DateIn):
             # Typed, it arrives read as a date; what bot.understanding made of the words comes first.
@@ -188,8 +194,15 @@ class BookingChangeDialog(Flow):
             wrong = Text(msg("Please choose a date from today up to one year ahead."))
             return Transition(next=frame, replies=(wrong, *self.prompt(frame, ctx)))
         merged = [*chosen, *window][:MAX_DATES]
-        step = "time" if len(merged) >= MAX_DATES else "dates"
-        return self.go(frame, ctx, step, dates=[d.isoformat() for d in merged])
+        if len(merged) >= MAX_DATES:
+            return self._dates_done(frame, ctx, dates=[d.isoformat() for d in merged])
+        return self.go(frame, ctx, "dates", dates=[d.isoformat() for d in merged])
+
+    def _dates_done(self, frame: Frame, ctx: Ctx, **data: Any) -> Transition:
+        """On to the time of day, or past it when the customer already said it with a date."""
+        if frame.data.get("time") in TIMES:
+            return self.go(frame, ctx, "note", **data)
+        return self.go(frame, ctx, "time", **data)
 
     def ask_time(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return (
@@ -406,17 +419,26 @@ _TIME_WORDS = {
 }
 
 
-def _typed_time(text: str) -> str | None:
+# Said with a date, "am" and "pm" belong to a clock time or to a sentence ("I am free on the 15th"),
+# and "any" to the date ("any day next week").
+_WITH_A_DATE = {
+    key: tuple(w for w in words if w not in ("am", "a.m.", "pm", "p.m."))
+    for key, words in _TIME_WORDS.items()
+    if key != "any"
+}
+
+
+def _typed_time(text: str, table: Mapping[str, tuple[str, ...]] = _TIME_WORDS) -> str | None:
     from bot.dialogs.keywords import normalize
 
     t = normalize(text)
     found = [
-        key
-        for key, words in _TIME_WORDS.items()
-        if any(w == t or (not w.isascii() and w in t) for w in words)
+        key for key, words in table.items() if any(w == t or (not w.isascii() and w in t) for w in words)
     ]
     if not found:
-        found = [
-            key for key, words in _TIME_WORDS.items() if any(w.isascii() and w in t.split() for w in words)
-        ]
+        found = [key for key, words in table.items() if any(w.isascii() and w in t.split() for w in words)]
     return found[0] if len(found) == 1 else None
+
+
+def _time_with_date(text: str) -> str | None:
+    return _typed_time(text, _WITH_A_DATE)

@@ -130,6 +130,30 @@ def _enough() -> Transition:
     return dates(ChoiceIn("dates_done"), ["2026-03-20"])
 
 
+@E("dates", "third date, a time of day said with a date")
+def _third_with_time() -> Transition:
+    # Regression: "in the morning" typed with a date, and "Which time of day?" asked after it.
+    t = dates("2026-03-30 in the morning pls", ["2026-03-20", "2026-03-21"])
+    assert isinstance(t.next, Frame) and t.next.step == "note" and t.next.data["time"] == "morning"
+    assert "time of day" not in text_of(t.replies)
+    return t
+
+
+@E("dates", "no more dates, a time of day said with a date")
+def _enough_with_time() -> Transition:
+    first = dates("下周三下午可以吗", [])
+    assert isinstance(first.next, Frame) and first.next.data["time"] == "afternoon"
+    t = step("booking_change", "dates", ChoiceIn("dates_done"), facts(T10), **first.next.data)
+    assert isinstance(t.next, Frame) and t.next.step == "note" and t.next.data["time"] == "afternoon"
+    return t
+
+
+@pytest.mark.parametrize("said", ["I am free on 2026-03-25", "2026-03-25 any day works", "2026-03-25"])
+def test_a_date_without_a_time_of_day_still_asks_for_it(said: str) -> None:
+    t = dates(said, ["2026-03-20", "2026-03-21"])
+    assert isinstance(t.next, Frame) and t.next.step == "time" and "time" not in t.next.data
+
+
 @E("time", "time of day")
 def _time() -> Transition:
     t = step("booking_change", "time", "afternoon", facts(T10), run="r1", booking_id=T10.id)
