@@ -23,6 +23,7 @@ from bot.dialogs.common import (
     answer,
     booking,
     choose_booking,
+    hinted_booking,
     kind_label,
     lines,
     menu_option,
@@ -36,7 +37,7 @@ from bot.dialogs.common import (
     upcoming,
 )
 from bot.effects import Escalate, FileRequest
-from bot.i18n import JST, Msg, When, Yen, msg, msg_plural
+from bot.i18n import Msg, When, Yen, msg, msg_plural
 from bot.replies import Choices, HandoffNotice, Option, Reply, Text
 
 CONFIRM, KEEP = "confirm", "keep"
@@ -112,7 +113,7 @@ class CancellationDialog(Flow):
             booking(ctx, frame)
             or (bookings[0] if len(bookings) == 1 else None)
             or named_booking(ctx, bookings, str(frame.data.get("first", "")))
-            or _hinted(frame, bookings)
+            or hinted_booking(frame, bookings)
         )
         if chosen is None:
             return self.go(frame, ctx, "choose")
@@ -312,14 +313,6 @@ def says_surgery_called_off(text: str) -> bool:
 
 def _key(fee: policy.CancellationFee) -> list[Any]:
     return [fee.rule, fee.days_before]
-
-
-def _hinted(frame: Frame, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
-    hint = frame.data.get("hint")
-    if not hint:
-        return None
-    same = [b for b in bookings if b.service_at.astimezone(JST).date().isoformat() == hint]
-    return same[0] if len(same) == 1 else None
 
 
 def _passed(ctx: Ctx, frame: Frame) -> BookingFact | None:

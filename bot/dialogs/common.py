@@ -248,6 +248,16 @@ def named_booking(
     return None
 
 
+def hinted_booking(frame: Frame, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
+    """The one booking on the date the flow's first message named (its `hint`, kept while the
+    customer's identity was checked)."""
+    hint = frame.data.get("hint")
+    if not hint:
+        return None
+    same = [b for b in bookings if b.service_at.astimezone(JST).date().isoformat() == hint]
+    return same[0] if len(same) == 1 else None
+
+
 def dated_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
     """The one booking on the date the customer's text names ("cancel tomorrow's appointment")."""
     body = ctx.body

@@ -20,11 +20,13 @@ from bot.dialogs.common import (
     Graph,
     booking,
     booking_option,
+    hinted_booking,
     menu_option,
     named_booking,
     not_linked,
     picked_booking,
     run_id,
+    understood_date,
     upcoming,
 )
 from bot.effects import FileRequest
@@ -62,7 +64,14 @@ class SpecialCircumstanceDialog(Flow):
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         first = str(args.get("text") or "")[:DETAIL_CHARS]
-        frame = self.frame("start", run=run_id(ctx, self.name), contact_at=ctx.now.isoformat(), first=first)
+        hint = understood_date(ctx)
+        frame = self.frame(
+            "start",
+            run=run_id(ctx, self.name),
+            contact_at=ctx.now.isoformat(),
+            first=first,
+            hint=hint.isoformat() if hint else None,
+        )
         if ctx.facts.customer is None:
             return self.need_identity(frame)
         return self._begin(frame, ctx)
@@ -78,7 +87,8 @@ class SpecialCircumstanceDialog(Flow):
     def _begin(self, frame: Frame, ctx: Ctx) -> Transition:
         bookings = upcoming(ctx)
         first = str(frame.data.get("first", ""))
-        named = named_booking(ctx, bookings, first)
+        # "後天的手術", "the surgery on saturday": the day the first message named picks the booking.
+        named = named_booking(ctx, bookings, first) or hinted_booking(frame, bookings)
         if len(bookings) > 1 and named is None:
             return self.go(frame, ctx, "choose")
         chosen = named or (bookings[0] if bookings else None)

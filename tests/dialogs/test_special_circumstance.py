@@ -6,9 +6,10 @@ from bot.dialogs import registry
 from bot.dialogs.base import Facts, Frame, Push, Transition
 from bot.effects import FileRequest
 from bot.events import ChoiceIn
+from bot.i18n import JST
 from bot.replies import HandoffNotice
 from tests.dialogs.edges import Edges
-from tests.dialogs.support import NOW, at, bk, ctx, effects_of, facts, options_of, start, step, text_of
+from tests.dialogs.support import NOW, U, at, bk, ctx, effects_of, facts, options_of, start, step, text_of
 
 E = Edges("special_circumstance")
 D = registry.get("special_circumstance")
@@ -257,3 +258,25 @@ def test_never_promises_a_waiver() -> None:
 def test_details_must_be_text() -> None:
     assert step("special_circumstance", "details", ChoiceIn("illness"), facts(S2), run="r1").missed
     assert step("special_circumstance", "what", "ok", facts(S2), run="r1").missed
+
+
+def test_regression_the_day_in_the_first_message_picks_the_booking_after_the_identity_check() -> None:
+    # "後天的手術可能沒辦法去了" before the customer was linked: after the check the bot asked which
+    # booking, although only one was on the day the message named.
+    day = S2.service_at.astimezone(JST).date().isoformat()
+    data = {
+        "run": "r1",
+        "contact_at": NOW.isoformat(),
+        "first": "typhoon, my flight got cancelled",
+        "hint": day,
+    }
+    t = D.resume(Frame("special_circumstance", "identity", data), {"linked": True}, ctx("x", facts(S2, T0)))
+    assert filed(t).booking_id == S2.id
+
+
+def test_the_first_messages_day_is_kept_while_the_identity_is_checked() -> None:
+    said = "I have a fever, I can't come to the surgery the day after tomorrow"
+    f = facts(linked=False, understood=U("special_circumstance", date=S2.service_at.astimezone(JST).date()))
+    t = D.start(ctx(said, f), {"text": said})
+    assert isinstance(t.next, Push) and t.next.then is not None
+    assert t.next.then.data["hint"] == S2.service_at.astimezone(JST).date().isoformat()
