@@ -30,6 +30,7 @@ from bot.dialogs.common import (
     named_booking,
     no_bookings,
     not_linked,
+    own_words,
     picked_booking,
     recently_passed,
     run_id,
@@ -286,25 +287,23 @@ def _surgery_answer(ctx: Ctx, *, asked: bool = True) -> str | None:
     only this appointment" does not (and a Japanese or Korean yes may agree with the question's
     negative). Words both ways, or a "not only" without the surgery called off: asked again.
     With `asked=False` only words count (the question is no longer on screen)."""
-    text = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
-    if isinstance(text, str):
+    text = own_words(ctx)
+    if text is not None:
         said = keywords.normalize(text)
         off, only = bool(_CALLED_OFF.search(said)), bool(_THIS_ONLY.search(said))
-        if off and only:
-            return None
         if off:
-            return CALLED_OFF
-        if only and not _NOT_ONLY.search(said):
-            return THIS_ONLY
+            return None if only else CALLED_OFF
         if _NOT_ONLY.search(said):
             return None
+        if only:
+            return THIS_ONLY
     return answer(ctx, CALLED_OFF, THIS_ONLY) if asked else None
 
 
 def calls_off_surgery(ctx: Ctx) -> bool:
     """The customer's words say the surgery itself is called off, not only this appointment."""
-    text = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
-    return isinstance(text, str) and says_surgery_called_off(text)
+    text = own_words(ctx)
+    return text is not None and says_surgery_called_off(text)
 
 
 def says_surgery_called_off(text: str) -> bool:

@@ -248,6 +248,14 @@ def named_booking(
     return None
 
 
+def own_words(ctx: Ctx) -> str | None:
+    """What the customer typed, also when it was read as a press or a date; None for a button."""
+    if ctx.facts.typed is not None:
+        return ctx.facts.typed
+    text = getattr(ctx.body, "text", None)
+    return text if isinstance(text, str) else None
+
+
 def hinted_booking(frame: Frame, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
     """The one booking on the date the flow's first message named (its `hint`, kept while the
     customer's identity was checked)."""

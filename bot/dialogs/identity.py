@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from bot.dialogs import answering, keywords
 from bot.dialogs.answering import Expectation, yes_no
 from bot.dialogs.base import Ctx, Done, Frame, Transition, missed
-from bot.dialogs.common import Flow, Graph, answer, menu_option, reference_in, run_id, today
+from bot.dialogs.common import Flow, Graph, answer, menu_option, own_words, reference_in, run_id, today
 from bot.effects import AttemptLink, RecordConsent
 from bot.events import DateIn, SystemIn, TextIn
 from bot.i18n import Msg, msg, msg_plural
@@ -229,8 +229,8 @@ def _corrected_reference(frame: Frame, ctx: Ctx) -> tuple[str, tuple[dt.date, ..
     """A booking reference other than the one given, typed where the birth date is asked (with or
     without the birth date); None for anything else."""
     # The customer's own words: a typed date may have been read into a date press already.
-    text = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
-    if not isinstance(text, str):
+    text = own_words(ctx)
+    if text is None:
         return None
     rest, births = _birth_dates_in(text, ctx)
     reference = _one_reference(rest, ctx) or reference_in(rest)
