@@ -95,11 +95,11 @@ class Flow:
     def need_identity(self, frame: Frame) -> Transition:
         """Check who is writing first (the identity dialog), then come back to `resume_identity`.
 
-        A booking reference in the customer's first message ("about BK-2212, I'll be 15 min late") is
-        handed to the check, so only the birth date is asked."""
-        said = reference_in(keywords.normalize(str(frame.data.get("first", ""))))
-        args = {"reference": said} if said and any(c.isalpha() for c in said) else {}
-        return Transition(next=Push("identity", args, then=frame.to("identity")))
+        The customer's first message is handed to the check: a booking reference or birth date in it
+        ("about BK-2212, I'll be 15 min late") is not asked again."""
+        return Transition(
+            next=Push("identity", {"said": str(frame.data.get("first", ""))}, then=frame.to("identity"))
+        )
 
 
 REFERENCE_WORD = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")

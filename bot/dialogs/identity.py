@@ -11,6 +11,8 @@ agents (bot.link_limits). Pushed by the flows that need a booking; its result
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -27,6 +29,13 @@ from bot.understanding.text import normalize
 
 AGREE, DECLINE = "consent_yes", "consent_no"
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
+# Words naming a booking reference, in the seven languages.
+_REFERENCE_CUE = re.compile(
+    r"booking|reservation|reference|\bref\b|confirmation|予約|預約|预约|订单|訂單|編號|编号|예약|번호"
+    r"|mã đặt|mã lịch|mã số|จอง|หมายเลข|#",
+    re.IGNORECASE,
+)
+_NOT_REFERENCES = frozenset({"COVID-19", "SARS-COV-2", "K-POP", "E-MAIL", "X-RAY", "WI-FI", "T-SHIRT"})
 
 
 class IdentityDialog(Flow):
@@ -37,14 +46,21 @@ class IdentityDialog(Flow):
             ("linking locked", "done"),
             ("consent given before", "reference"),
             ("consent given before, reference in the link", "birth_date"),
+            ("consent given before, reference and birth date said (check)", "checking"),
             ("privacy summary", "consent"),
         ),
         "consent": (
             ("agree (consent recorded)", "reference"),
             ("agree, reference in the link", "birth_date"),
+            ("agree, reference and birth date said (check)", "checking"),
+            ("a reference or birth date typed instead (kept until agreed)", "consent"),
             ("decline", "done"),
         ),
-        "reference": (("booking reference", "birth_date"), ("reference and birth date (check)", "checking")),
+        "reference": (
+            ("booking reference", "birth_date"),
+            ("reference and birth date (check)", "checking"),
+            ("reference, with the birth date said before (check)", "checking"),
+        ),
         "birth_date": (
             ("date of birth (check)", "checking"),
             ("a date read two ways (each reading checked in turn)", "checking"),
@@ -70,9 +86,13 @@ class IdentityDialog(Flow):
         locked = ctx.facts.link_locked_until
         if locked is not None and locked > ctx.now:
             return Transition(next=Done({"linked": False, "locked": True}), replies=(Text(_locked()),))
-        # A deep link (Telegram /start REF, a LINE link) may carry the booking reference already.
-        linked_ref = reference_in(str(args.get("reference", ""))) if args.get("reference") else None
-        frame = self.frame("start", run=run_id(ctx, self.name), link_reference=linked_ref)
+        # A deep link (Telegram /start REF, a LINE link) may carry the booking reference already, and
+        # the flow's first message ("cancel BK-2212, born 1/4/1990") the reference and birth date.
+        said_ref, said_births = _volunteered(str(args.get("said") or ""), ctx)
+        linked_ref = reference_in(str(args.get("reference", ""))) if args.get("reference") else said_ref
+        frame = self.frame(
+            "start", run=run_id(ctx, self.name), link_reference=linked_ref, link_births=_isos(said_births)
+        )
         if ctx.facts.consented:
             return self._after_consent(frame, ctx)
         intro = Text(msg("To help with your bookings, I first need to confirm who you are."))
@@ -94,10 +114,24 @@ class IdentityDialog(Flow):
         )
 
     def on_consent(self, frame: Frame, ctx: Ctx) -> Transition:
-        match answer(ctx, AGREE, DECLINE):
+        choice = answer(ctx, AGREE, DECLINE)
+        if choice != DECLINE:
+            # "ok, BK-1001, born 1 April 1990", or the reference typed instead of an answer: kept,
+            # used once consent is given, never asked again.
+            said_ref, said_births = _volunteered(own_words(ctx) or "", ctx, alone=True)
+            if said_ref or said_births:
+                frame = frame.to(
+                    "consent",
+                    link_reference=said_ref or frame.data.get("link_reference"),
+                    link_births=_isos(said_births) or frame.data.get("link_births"),
+                )
+                if choice is None:
+                    kept = msg("Thank you. I will use it once you have agreed to the following.")
+                    return self.go(frame, ctx, "consent", Text(kept))
+        match choice:
             case "consent_yes":
                 t = self._after_consent(frame, ctx)
-                return Transition(next=t.next, replies=t.replies, effects=(RecordConsent(),))
+                return Transition(next=t.next, replies=t.replies, effects=(RecordConsent(), *t.effects))
             case "consent_no":
                 declined = msg(
                     "Understood. I won't ask for any personal data. You can still ask general questions, "
@@ -108,9 +142,12 @@ class IdentityDialog(Flow):
 
     def _after_consent(self, frame: Frame, ctx: Ctx) -> Transition:
         reference = frame.data.get("link_reference")
+        births = _held_births(frame)
+        if reference and births:
+            return _check(frame.to("checking", link_reference=None, link_births=None), str(reference), births)
         if reference:
             return self.go(frame, ctx, "birth_date", reference=reference, link_reference=None)
-        return self.go(frame, ctx, "reference")
+        return self.go(frame, ctx, "reference", link_reference=None)
 
     def ask_reference(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return (
@@ -132,8 +169,10 @@ class IdentityDialog(Flow):
         )
         if reference is None:
             return missed(frame)
+        # A birth date said before the reference was asked (in the first message, at the consent).
+        births = births or _held_births(frame)
         if births:
-            return _check(frame, reference, births)
+            return _check(frame.to("reference", link_births=None), reference, births)
         return self.go(frame, ctx, "birth_date", reference=reference)
 
     def ask_birth_date(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
@@ -223,6 +262,43 @@ def _birth_dates_in(text: str, ctx: Ctx) -> tuple[str, tuple[dt.date, ...]]:
         if plausible:
             return prepared[:start] + " " + prepared[end:], plausible
     return text, ()
+
+
+def _volunteered(text: str, ctx: Ctx, *, alone: bool = False) -> tuple[str | None, tuple[dt.date, ...]]:
+    """A booking reference and birth date said before they were asked for. Stricter than the
+    answers to the questions: a reference needs a letter and a digit or printed capitals, and a
+    date only counts as a birth date when it is at least ten years back (not "my 2025-11-30 visit")."""
+    if not text.strip():
+        return None, ()
+    rest, births = _birth_dates_in(text, ctx)
+    latest = today(ctx).replace(year=today(ctx).year - 10)
+    births = tuple(d for d in births if d <= latest)
+    return _said_reference(rest if births else text, alone=alone), births
+
+
+def _said_reference(text: str, *, alone: bool = False) -> str | None:
+    """A reference in a message that was not asked for one: typed with its hyphen ("BK-1001",
+    "demo-treatment"), or after a word naming it ("booking bk1001", "予約番号 H2ZT02"). A flight
+    (JL123), a clock time (2pm) or an age ("am 35") in a late notice is not a reference."""
+    found = references.candidates(text)
+    if len(found) != 1 or found[0] in _NOT_REFERENCES:
+        return None
+    reference = found[0]
+    typed = unicodedata.normalize("NFKC", text).upper()
+    # `alone`: where the bot has just said it will ask for the reference, one word with letters and
+    # digits ("bk1001") is one.
+    one_word = alone and len(text.split()) == 1 and any(c.isdigit() for c in reference)
+    if one_word or _REFERENCE_CUE.search(text) or ("-" in reference and reference in typed):
+        return reference if any(c.isalpha() for c in reference) else None
+    return None
+
+
+def _isos(births: tuple[dt.date, ...]) -> list[str] | None:
+    return [d.isoformat() for d in births] or None
+
+
+def _held_births(frame: Frame) -> tuple[dt.date, ...]:
+    return tuple(dt.date.fromisoformat(str(d)) for d in frame.data.get("link_births") or ())
 
 
 def _corrected_reference(frame: Frame, ctx: Ctx) -> tuple[str, tuple[dt.date, ...]] | None:

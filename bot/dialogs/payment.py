@@ -28,7 +28,8 @@ class PaymentDialog(Flow):
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         if ctx.facts.customer is None:
-            return self.need_identity(self.frame("start"))
+            # The first message goes to the check: a reference or birth date in it is not asked again.
+            return self.need_identity(self.frame("start", first=str(args.get("text") or "")[:300]))
         return Transition(next=Done(), replies=(*self.due_dates(ctx), how_to_pay(ctx)))
 
     def resume_identity(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:

@@ -76,8 +76,8 @@ class PrivacyDialog(Flow):
             "the law requires it. Your treatment history is handled as sensitive data. You can ask to see, "
             "correct or delete your data; we answer after confirming it is really you."
         )
-        frame = self.frame("choose", run=run_id(ctx, self.name))
         first = str(args.get("text") or "")
+        frame = self.frame("choose", run=run_id(ctx, self.name), first=first[:300])
         said = _typed_action(first)
         # "Who can see my photos?" asks about the policy; only a request is acted on at once.
         if said is not None and not _asks(first):

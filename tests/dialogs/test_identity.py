@@ -104,6 +104,83 @@ def _decline() -> Transition:
     return t
 
 
+@E("start", "consent given before, reference and birth date said (check)")
+def _consented_and_said() -> Transition:
+    t = start("identity", facts(linked=False, consented=True), said="cancel BK-1001 born 1 April 1990")
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+    assert isinstance(t.next, Frame) and t.next.step == "checking"
+    return t
+
+
+@E("consent", "agree, reference and birth date said (check)")
+def _agree_with_both_said() -> Transition:
+    t = step("identity", "consent", "ok, BK-1001, born 1 April 1990", facts(linked=False))
+    assert t.effects[0] == RecordConsent(), "consent is recorded before the data is used"
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+    return t
+
+
+@E("consent", "a reference or birth date typed instead (kept until agreed)")
+def _reference_instead_of_consent() -> Transition:
+    t = step("identity", "consent", "bk1001", facts(linked=False))
+    assert t.effects == (), "nothing is checked or recorded before the customer agrees"
+    assert isinstance(t.next, Frame) and t.next.step == "consent"
+    assert t.next.data["link_reference"] == "BK-1001"
+    assert "once you have agreed" in text_of(t.replies) and "Do you agree?" in text_of(t.replies)
+    return t
+
+
+@E("reference", "reference, with the birth date said before (check)")
+def _reference_after_said_birth() -> Transition:
+    t = step("identity", "reference", "BK-1001", facts(linked=False), link_births=["1990-04-01"])
+    assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
+    assert isinstance(t.next, Frame) and not t.next.data.get("link_births")
+    return t
+
+
+def test_reference_and_birth_date_typed_at_the_consent_are_not_asked_again() -> None:
+    sim = Sim(bookings=(bk(),))
+    sim.send("payment")
+    sim.send("BK-1001")
+    sim.send("1990-04-01")
+    assert not sim.linked and "Do you agree?" in sim.text()
+    sim.send(ChoiceIn("consent_yes"))
+    assert sim.linked, "linked with what was typed before the consent, nothing asked again"
+
+
+def test_a_declined_consent_forgets_what_was_typed() -> None:
+    sim = Sim(bookings=(bk(),))
+    sim.send("payment")
+    sim.send("BK-1001")
+    sim.send("no thanks")
+    assert not sim.linked and "won't ask for any personal data" in sim.text()
+    assert all("BK-1001" not in str(f.data) for f in sim.state.frames)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "running 15 min late for my 2pm appointment",
+        "my flight JL123 is delayed, I'll be late",
+        "I have covid-19 and can't come",
+        "i am 35 and want to cancel",
+        "cancel my visit of 2025-11-30",
+    ],
+)
+def test_a_first_message_without_a_reference_gives_none(first: str) -> None:
+    t = start("identity", facts(linked=False, consented=True), said=first)
+    assert isinstance(t.next, Frame) and t.next.step == "reference", "nothing taken for a reference"
+    assert t.effects == ()
+
+
+def test_a_birth_date_in_the_first_message_is_not_asked_again() -> None:
+    sim = Sim(bookings=(bk(),), consented=True)
+    sim.send("I'd like to cancel, I was born on 1 April 1990")
+    assert "booking reference" in sim.text() and "date of birth" not in sim.text()
+    sim.send("BK-1001")
+    assert sim.linked
+
+
 @E("reference", "booking reference")
 def _reference() -> Transition:
     t = step("identity", "reference", " bk-1001 ", facts(linked=False))
