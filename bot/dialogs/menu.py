@@ -22,6 +22,7 @@ from bot.understanding import understand
 HUMAN = "human"
 MENU = "menu"
 LANGUAGE = "language"
+NOT_NOW = "not_now"
 
 
 WELCOME = msg("You're welcome. If you need anything else, just write here.")
@@ -29,6 +30,8 @@ WELCOME = msg("You're welcome. If you need anything else, just write here.")
 
 # Flows a customer may be asked to choose between when a message asks for two of them as strongly.
 _CHOOSABLE = ("cancellation", "booking_change", "late_arrival", "payment", "privacy")
+# Flows a second request of one message can start (bot.understanding.requests).
+_SECOND = ("cancellation", "booking_change", "late_arrival", "privacy")
 
 
 def human_option() -> Option:
@@ -50,8 +53,14 @@ class MenuDialog:
             ("Talk to a person, or typed human", "@handoff"),
             ("no thanks: a polite closing", "done"),
             ("two requests as likely: asked which", "which"),
+            ("two requests in one message: the first, the second waits", "then"),
         ),
         "which": tuple((f"{flow} chosen", f"@{flow}") for flow in _CHOOSABLE),
+        "then": (
+            *((f"{flow}: yes", f"@{flow}") for flow in _SECOND),
+            # Anything else typed is read as the menu reads it (main's edges).
+            ("not now: the menu", "main"),
+        ),
     }
 
     def options(self) -> tuple[Option, ...]:
@@ -79,6 +88,15 @@ class MenuDialog:
         return Transition(next=frame, replies=(*replies, *self.prompt(frame, ctx)))
 
     def prompt(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
+        flow = str(frame.data.get("flow"))
+        if frame.step == "then" and flow in _SECOND:
+            from bot.dialogs import registry
+
+            label = _label(registry.get(flow))
+            question = msg("You also asked about this: {what}. Shall we go on with it now?", what=label)
+            return (
+                Choices(question, (Option(flow, label), Option(NOT_NOW, msg("Not now")), human_option())),
+            )
         if frame.step == "which":
             from bot.dialogs import registry
 
@@ -91,6 +109,8 @@ class MenuDialog:
         from bot.dialogs import registry
 
         body = ctx.body
+        if frame.step == "then":
+            return self._then(frame, ctx)
         if frame.step == "which":
             if isinstance(body, ChoiceIn) and body.option in frame.data.get("flows", ()):
                 return Transition(next=Start(body.option, {"text": frame.data.get("text", "")}))
@@ -118,6 +138,13 @@ class MenuDialog:
             intent = getattr(understood, "intent", None)
             if intent == HUMAN:
                 return Transition(next=Exit(HUMAN))
+            both = [_flow_for(r.intent) for r in getattr(understood, "requests", ())]
+            if len(both) == 2 and all(both) and both[0] != both[1]:
+                # "Cancel tomorrow's and move the treatment": the first now, the second asked about
+                # when the first is done (each flow gets its own part of the message).
+                first, then = understood.requests
+                waiting = frame.to("then", flow=both[1], text=then.text[:300])
+                return Transition(next=Push(str(both[0]), {"text": first.text[:300]}, then=waiting))
             flows = [_flow_for(i) for i in (intent, getattr(understood, "alternative", None))]
             if all(flows) and flows[0] != flows[1]:
                 # "Cancel or move it?": two requests as likely; ask rather than guess.
@@ -130,6 +157,24 @@ class MenuDialog:
 
     def resume(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:
         return Transition(next=frame, replies=self.prompt(frame, ctx))
+
+    def _then(self, frame: Frame, ctx: Ctx) -> Transition:
+        """The second request of a message, asked about once the first is done."""
+        body, flow = ctx.body, str(frame.data.get("flow"))
+        main = Frame(self.name, "main")
+        if flow not in _SECOND:
+            return self.step(main, ctx)
+        if isinstance(body, ChoiceIn) and body.option == flow:
+            return Transition(next=Start(flow, {"text": frame.data.get("text", "")}))
+        if isinstance(body, ChoiceIn) and body.option == NOT_NOW:
+            return Transition(next=main, replies=self.prompt(main, ctx))
+        if isinstance(body, TextIn) and keywords.option_number(body.text) is None:
+            if keywords.is_yes(body.text) and not keywords.is_no(body.text):
+                return Transition(next=Start(flow, {"text": frame.data.get("text", "")}))
+            if keywords.is_no(body.text):
+                return Transition(next=main, replies=self.prompt(main, ctx))
+        # Another request, or a number of the menu's: read as the menu reads it.
+        return self.step(main, ctx)
 
 
 def _flow_for(intent: object) -> str | None:

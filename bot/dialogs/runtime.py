@@ -303,6 +303,9 @@ def _run(t: Transition, ctx: Ctx, below: list[Frame], current: Frame | None = No
                 frames.append(current)
             t2 = registry.get(nxt.dialog).start(ctx, nxt.args)
         elif isinstance(nxt, Done):
+            if frames and frames[-1].dialog == registry.MENU.name and not nxt.show_menu:
+                # A request waiting behind a flow that handed over: the person reads the message.
+                frames.pop()
             if frames:
                 parent = frames.pop()
                 t2 = registry.get(parent.dialog).resume(parent, nxt.result, ctx)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.understanding import clock, dates, durations, intents, language, topics
+from bot.understanding import clock, dates, durations, intents, language, requests, topics
 from bot.understanding.cues import SPECIAL
 from bot.understanding.text import count_scripts, normalize, strip_latin_marks
 
@@ -51,6 +51,9 @@ class Understanding:
     circumstance: str | None = None
     # Another intent the text asks for just as strongly ("cancel or move it?"): ask which, don't guess.
     alternative: str | None = None
+    # Two requests in one message ("cancel the consultation and move the treatment"), in the
+    # customer's order, each with the text for its flow (bot.understanding.requests); else ().
+    requests: tuple[requests.Request, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,7 @@ class Understanding:
             "question_about": self.question_about,
             "circumstance": self.circumstance,
             "alternative": self.alternative,
+            "requests": [r.intent for r in self.requests],
         }
 
 
@@ -111,6 +115,7 @@ def _understood(text: str, today: dt.date) -> Understanding:
     fee = topics.is_fee_question(t, plain)
 
     date = dates.pick(dates.find(t, plain, today, lang), plain, today, change=intent == "change")
+    both = requests.two(t, plain, scripts.vi_letters > 0, intent)
     return Understanding(
         language=lang,
         intent=intent,
@@ -121,7 +126,8 @@ def _understood(text: str, today: dt.date) -> Understanding:
         confident_language=confident,
         question_about="fee" if fee else "medical" if medical else None,
         circumstance=topics.category(t, plain) if intent == "special_circumstance" else None,
-        alternative=intents.runner_up(scores, intent),
+        alternative=None if both else intents.runner_up(scores, intent),
+        requests=both or (),
     )
 
 

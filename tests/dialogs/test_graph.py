@@ -69,7 +69,13 @@ def test_graph_targets_and_steps_exist(name: str) -> None:
 
 def test_the_menu_offers_every_flow_with_its_label_and_intents() -> None:
     menu_targets = [target for _, target in registry.MENU.graph["main"]]
-    assert menu_targets == [f"@{f}" for f in registry.FLOWS] + ["@language", "@handoff", "done", "which"]
+    assert menu_targets == [f"@{f}" for f in registry.FLOWS] + [
+        "@language",
+        "@handoff",
+        "done",
+        "which",
+        "then",
+    ]
     flows = [registry.get(f) for f in registry.FLOWS]
     assert all(isinstance(f, Flow) for f in flows)
     served = [i for f in flows if isinstance(f, Flow) for i in f.intents]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.dialogs import registry
-from bot.dialogs.base import Done, Exit, Frame, Start, Transition
+from bot.dialogs.base import Done, Exit, Frame, Push, Start, Transition
 from bot.dialogs.runtime import IDLE_RESET, Outcome, StackState, advance
 from bot.effects import Escalate, FileRequest, NoteAttachment
 from bot.events import AttachmentIn, Body, ChoiceIn, DateIn, SystemIn, TextIn, UnsupportedIn
@@ -83,6 +83,65 @@ def _chosen(flow: str) -> Transition:
 
 for _flow in ("cancellation", "booking_change", "late_arrival", "payment", "privacy"):
     E("which", f"{_flow} chosen")(functools.partial(_chosen, _flow))
+
+
+@E("main", "two requests in one message: the first, the second waits")
+def _two_requests() -> Transition:
+    said = "I want to cancel BK-1001 and also move BK-2002 to next week"
+    t = step("menu", "main", said, facts(understood=understand(said, NOW)))
+    assert isinstance(t.next, Push) and t.next.dialog == "cancellation"
+    assert "BK-2002" not in str(t.next.args["text"]), "the first flow gets its own part of the message"
+    waiting = t.next.then
+    assert waiting is not None and waiting.data["flow"] == "booking_change"
+    assert "bk-2002" in waiting.data["text"].lower()
+    return t
+
+
+def _second_yes(flow: str) -> Transition:
+    t = step("menu", "then", ChoiceIn(flow), facts(), flow=flow, text="the rest")
+    assert t.next == Start(flow, {"text": "the rest"})
+    typed = step("menu", "then", "yes please", facts(), flow=flow, text="the rest")
+    assert typed.next == Start(flow, {"text": "the rest"})
+    return t
+
+
+for _flow in ("cancellation", "booking_change", "late_arrival", "privacy"):
+    E("then", f"{_flow}: yes")(functools.partial(_second_yes, _flow))
+
+
+@E("then", "not now: the menu")
+def _second_not_now() -> Transition:
+    for body in (ChoiceIn("not_now"), TextIn("no")):
+        t = step("menu", "then", body, facts(), flow="booking_change", text="move it")
+        assert isinstance(t.next, Frame) and t.next.step == "main" and not t.effects
+        assert "How can I help you?" in text_of(t.replies)
+    return t
+
+
+def test_something_else_typed_at_the_second_request_is_read_as_at_the_menu() -> None:
+    t = step("menu", "then", "how do I pay", facts(understood=U("payment")), flow="booking_change", text="x")
+    assert isinstance(t.next, Start) and t.next.dialog == "payment", "another request is that request"
+    t = step("menu", "then", "hmm", facts(understood=U("other")), flow="booking_change", text="x")
+    assert t.missed and isinstance(t.next, Frame) and t.next.step == "main"
+
+
+def test_the_second_request_is_offered_when_the_first_is_done() -> None:
+    sim = Sim(bookings=(bk(),), linked=True, understand=understand)
+    sim.send("I'll be 20 minutes late, and also I want to delete my data")
+    assert "Expected arrival" in sim.text(), "the late notice first"
+    assert "You also asked about this: Privacy and my data" in sim.text()
+    assert sim.state.frames[0].dialog == "menu" and sim.state.frames[0].step == "then"
+    sim.send(ChoiceIn("privacy"))
+    assert sim.state.frames[-1].dialog == "privacy"
+
+
+def test_the_second_request_waits_no_longer_when_the_first_hands_over() -> None:
+    past = bk(days=-1, reference="BK-0009")
+    sim = Sim(bookings=(past,), linked=True, understand=understand)
+    sim.send("please cancel BK-0009, and also I want to delete my data")
+    assert "already passed" in sim.text(), "a past booking goes to a person"
+    assert not sim.state.frames, "nothing waits to be asked over the person's answer"
+    assert "You also asked" not in sim.text()
 
 
 test_transition = E.test()
