@@ -40,6 +40,8 @@ from bot.understanding import answers
 MINUTE_OPTIONS = {"m10": 10, "m20": 20, "m30": 30, "m60": 60}
 MAX_MINUTES = 24 * 60
 CHANGE, FINE = "change", "on_my_way"
+# What a finished late notice leaves for the menu: its booking, so that "now 40 minutes" updates it.
+LATE_FOR = "late_for"
 _BEGIN = (
     ("no upcoming booking: agents alerted", "@handoff"),
     ("several bookings (today's first)", "choose"),
@@ -72,6 +74,8 @@ class LateArrivalDialog(Flow):
             ("booking no longer open", "done"),
         ),
         "after": (
+            ("a new time typed, under 30: notice updated", "done"),
+            ("a new time typed, 30 or more: notice updated", "after"),
             ("change the booking", "@booking_change"),
             ("talk to a person", "@handoff"),
             ("on my way", "done"),
@@ -160,9 +164,11 @@ class LateArrivalDialog(Flow):
     def _record(self, frame: Frame, ctx: Ctx, b: BookingFact, minutes: int) -> Transition:
         late = policy.lateness(minutes)
         arrival = b.service_at + dt.timedelta(minutes=minutes)
+        # An update within the same run ("more like 50 minutes" at the warning) is a notice of its own.
+        update = frame.data.get("minutes") if frame.step == "after" else None
         notice = FileRequest(
             kind="late",
-            dedupe=str(frame.data["run"]),
+            dedupe=str(frame.data["run"]) + (f"+{minutes}" if update is not None else ""),
             booking_id=b.id,
             details={
                 "reference": b.reference,
@@ -192,7 +198,7 @@ class LateArrivalDialog(Flow):
             )
         )
         if not late.may_be_no_show:
-            return Transition(next=Done(), replies=(thanks,), effects=(notice,))
+            return Transition(next=Done({LATE_FOR: b.id}), replies=(thanks,), effects=(notice,))
         warning = Text(
             msg(
                 "Please note: arriving 30 minutes or more late may be treated as a no-show cancellation. "
@@ -217,18 +223,33 @@ class LateArrivalDialog(Flow):
         if isinstance(body, ChoiceIn) and body.option == CHANGE:
             return Transition(next=Start("booking_change", {"booking_id": frame.data.get("booking_id")}))
         typed = ctx.facts.typed or ""
+        b = booking(ctx, frame)
+        later = said_minutes(typed, b, ctx) if isinstance(body, TextIn) and b is not None else None
+        if b is not None and later is not None and later != frame.data.get("minutes"):
+            # "Now more like 50 minutes": the team is told the new time, not "travel safely".
+            return self._record(frame, ctx, b, later)
         if isinstance(body, TextIn) and typed.strip() and not _asks_or_changes(ctx):
             # "I'll still try to make it", "coming as fast as I can": the notice is filed; they are coming.
             body = ChoiceIn(FINE)
         if isinstance(body, ChoiceIn) and body.option == FINE:
-            b = booking(ctx, frame)
             bye = (
                 msg("Thank you. See you in the call.")
                 if b and online(b)
                 else msg("Thank you. Please travel safely.")
             )
-            return Transition(next=Done(), replies=(Text(bye),))
+            return Transition(next=Done({LATE_FOR: b.id} if b else {}), replies=(Text(bye),))
         return missed(frame)
+
+
+def said_minutes(text: str, b: BookingFact, ctx: Ctx) -> int | None:
+    """How late a typed message says the customer will be for `b`: minutes, or a clock time read
+    against the appointment ("more like 40 minutes", "I'll be there at 10:50")."""
+    said = answers.read(
+        text, answers.Expect("minutes", (), b.service_at), locale=ctx.facts.locale, now=ctx.now
+    )
+    if isinstance(said, answers.Minutes) and 0 < said.minutes <= MAX_MINUTES:
+        return said.minutes
+    return None
 
 
 def _asks_or_changes(ctx: Ctx) -> bool:

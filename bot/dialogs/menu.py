@@ -7,6 +7,7 @@ options rather than guessed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -23,6 +24,8 @@ HUMAN = "human"
 MENU = "menu"
 LANGUAGE = "language"
 NOT_NOW = "not_now"
+# How long after a late notice a time typed at the menu still updates it.
+LATE_UPDATE_WINDOW = dt.timedelta(hours=3)
 
 
 WELCOME = msg("You're welcome. If you need anything else, just write here.")
@@ -70,7 +73,12 @@ class MenuDialog:
         return (*flows, Option(LANGUAGE, _label(registry.get(LANGUAGE))), human_option())
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
-        frame = Frame(self.name, "main")
+        after = args.get("after") or {}
+        late_for = after.get("late_for") if isinstance(after, Mapping) else None
+        # A late notice just given: "now more like 40 minutes" at the menu updates it.
+        frame = Frame(
+            self.name, "main", {"late_for": late_for, "late_at": ctx.now.isoformat()} if late_for else {}
+        )
         replies: tuple[Reply, ...] = ()
         if isinstance(ctx.body, FollowIn) or args.get("greet"):
             replies = (
@@ -136,6 +144,9 @@ class MenuDialog:
         if isinstance(body, TextIn):
             understood = ctx.facts.understood or understand(body.text, ctx.now)
             intent = getattr(understood, "intent", None)
+            update = _late_update(frame, ctx, body.text, intent)
+            if update is not None:
+                return update
             if intent == HUMAN:
                 return Transition(next=Exit(HUMAN))
             both = [_flow_for(r.intent) for r in getattr(understood, "requests", ())]
@@ -175,6 +186,21 @@ class MenuDialog:
                 return Transition(next=main, replies=self.prompt(main, ctx))
         # Another request, or a number of the menu's: read as the menu reads it.
         return self.step(main, ctx)
+
+
+def _late_update(frame: Frame, ctx: Ctx, text: str, intent: object) -> Transition | None:
+    """The late notice given a moment ago, updated: "sorry, more like 40 minutes now"."""
+    from bot.dialogs.late_arrival import LateArrivalDialog, said_minutes
+
+    late_for, late_at = frame.data.get("late_for"), frame.data.get("late_at")
+    if not late_for or not isinstance(late_at, str) or intent not in ("late", "other"):
+        return None
+    if ctx.now - dt.datetime.fromisoformat(late_at) > LATE_UPDATE_WINDOW:
+        return None
+    b = next((b for b in ctx.facts.bookings if b.id == late_for and b.status == "confirmed"), None)
+    if b is None or said_minutes(text, b, ctx) is None:
+        return None
+    return Transition(next=Start(LateArrivalDialog.name, {"text": text, "booking_id": b.id}))
 
 
 def _flow_for(intent: object) -> str | None:

@@ -310,7 +310,8 @@ def _run(t: Transition, ctx: Ctx, below: list[Frame], current: Frame | None = No
                 parent = frames.pop()
                 t2 = registry.get(parent.dialog).resume(parent, nxt.result, ctx)
             elif nxt.show_menu and not handoff:
-                t2 = registry.MENU.start(ctx, {})
+                # The menu keeps what the finished flow left for it (a late notice it may update).
+                t2 = registry.MENU.start(ctx, {"after": dict(nxt.result)})
             else:
                 return _Run(frames, tuple(replies), tuple(effects), False, handoff)
         else:  # pragma: no cover - Next is closed

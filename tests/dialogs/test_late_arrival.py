@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.dialogs import registry
 from bot.dialogs.base import Facts, Frame, Push, Start, Transition
 from bot.effects import Escalate, FileRequest
 from bot.events import Body, ChoiceIn
+from bot.understanding import understand
 from tests.dialogs.edges import Edges
 from tests.dialogs.support import Sim, U, bk, ctx, effects_of, facts, options_of, start, step, text_of
 
@@ -150,6 +153,46 @@ def _m_long() -> Transition:
 
 def after(body: Body | str) -> Transition:
     return step("late_arrival", "after", body, facts(TODAY), run="r1", booking_id=TODAY.id, minutes=60)
+
+
+@E("after", "a new time typed, under 30: notice updated")
+def _sooner() -> Transition:
+    t = after("good news, only 15 minutes now")
+    (notice,) = effects_of(t, FileRequest)
+    assert notice.details["minutes_late"] == 15 and notice.dedupe == "r1+15", "a notice of its own"
+    assert "Expected arrival" in text_of(t.replies)
+    assert t.next.result == {"late_for": TODAY.id}  # type: ignore[union-attr]
+    return t
+
+
+@E("after", "a new time typed, 30 or more: notice updated")
+def _later() -> Transition:
+    t = after("sorry, more like 90 minutes")
+    (notice,) = effects_of(t, FileRequest)
+    assert notice.details["minutes_late"] == 90 and notice.dedupe == "r1+90"
+    assert isinstance(t.next, Frame) and t.next.data["minutes"] == 90
+    return t
+
+
+def test_the_same_time_again_at_the_warning_files_nothing_more() -> None:
+    t = after("yes about 60 min, on my way")
+    assert effects_of(t, FileRequest) == [] and "travel safely" in text_of(t.replies)
+
+
+def test_a_new_time_at_the_menu_after_a_late_notice_updates_it() -> None:
+    sim = Sim(bookings=(TODAY,), linked=True, understand=understand)
+    sim.send("I'll be 10 minutes late")
+    assert [f.details["minutes_late"] for f in sim.filed.values()] == [10]
+    sim.send("sorry, now it will be more like 25 minutes")
+    assert sorted(f.details["minutes_late"] for f in sim.filed.values()) == [10, 25]
+    assert "Expected arrival" in sim.text()
+
+
+def test_a_time_at_the_menu_long_after_the_late_notice_is_not_an_update() -> None:
+    sim = Sim(bookings=(TODAY,), linked=True, understand=understand)
+    sim.send("I'll be 10 minutes late")
+    sim.send("it will be more like 25 minutes", after=dt.timedelta(hours=4))
+    assert [f.details["minutes_late"] for f in sim.filed.values()] == [10]
 
 
 @E("after", "change the booking")
