@@ -43,6 +43,8 @@ from bot.events import (
 from bot.i18n import SUPPORTED, msg
 from bot.modes import Mode
 from bot.replies import Choices, DatePicker, HandoffNotice, Reply, Text
+from bot.understanding import dates
+from bot.understanding.text import normalize, strip_latin_marks
 
 IDLE_RESET = dt.timedelta(hours=24)
 MAX_MISSES = 2
@@ -239,6 +241,10 @@ def _missed(
     misses = state.misses + 1
     expect = answering.expectation(registry.get(top.dialog), top, prompt)
     replies: list[Reply] = [Text(hint(expect))]
+    no_such_day = _no_such_day(ctx) if expect.kind in ("date", "birth_date") else None
+    if no_such_day is not None:
+        # "31/2": saying why it was not taken beats asking for a date as if none had been typed.
+        replies.insert(0, Text(msg("There is no such day in the calendar: {said}.", said=no_such_day)))
     if misses >= MAX_MISSES:
         replies.append(
             Text(msg("If you prefer, a person from our team can help: choose “Talk to a person”."))
@@ -246,6 +252,15 @@ def _missed(
         prompt = with_person(prompt)
     replies.extend(prompt)
     return Outcome(StackState(state.frames, state.token, misses, ctx.now), tuple(replies), effects)
+
+
+def _no_such_day(ctx: Ctx) -> str | None:
+    typed = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
+    if not isinstance(typed, str):
+        return None
+    t = normalize(typed)
+    span = dates.impossible(strip_latin_marks(t), ctx.facts.locale.replace("_", "-"))
+    return None if span is None else t[span[0] : span[1]].strip()
 
 
 def _appointment(frame: Frame, ctx: Ctx) -> dt.datetime | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 
 from bot.understanding.durations import number
 
@@ -442,3 +443,33 @@ def replaces(t: str, plain: str) -> str:
     if _ONLY.search(t) or _ONLY.search(plain):
         return "all"
     return "last" if _CORRECTION.search(plain) else ""
+
+
+def impossible(plain: str, language: str) -> tuple[int, int] | None:
+    """Where unmarked normalized text names a day the calendar does not have ("31/2", "2月30日",
+    "feb 30", "31 thang 4"), so that the customer is told what is wrong with it; None otherwise."""
+    for m, readings in _date_like(plain, language):
+        if readings and not any(_date(2028, mo, d) for mo, d in readings):  # 2028: 29 Feb exists
+            return m.span()
+    return None
+
+
+def _date_like(t: str, language: str) -> Iterator[tuple[re.Match[str], list[tuple[int, int]]]]:
+    """Every month-and-day typed, with its (month, day) readings of a valid month."""
+    for m in _SLASH.finditer(t):
+        a, b = int(m["a"]), int(m["b"])
+        orders = (
+            [(a, b)]
+            if language in _MONTH_FIRST
+            else [(b, a)]
+            if language in ("vi", "th")
+            else [(a, b), (b, a)]
+        )
+        yield m, [(mo, d) for mo, d in orders if 1 <= mo <= 12 and 1 <= d <= 31]
+    for m in _MD_CJK.finditer(t):
+        yield m, [(_int(m["m"]), _int(m["d"]))]
+    for rx in (_MD_EN, _DM_EN):
+        for m in rx.finditer(t):
+            yield m, [(_MONTHS_EN[m["mon"][:3]], int(m["d"]))]
+    for m in _DM_VI.finditer(t):
+        yield m, [(int(m["m"] or m["m2"]), int(m["d"] or m["d2"]))]

@@ -81,3 +81,28 @@ def test_a_fee_question_inside_a_change_is_answered_and_the_question_stays_open(
     s.send("I'd like to change my booking")
     s.send("is there a fee for changing?")
     assert "person from our team will confirm" in s.text() and s.where() == ("booking_change", "dates")
+
+
+@pytest.mark.parametrize("typed", ["31/2", "2/30", "Feb 30th", "30 February please"])
+def test_a_day_the_calendar_does_not_have_is_named_as_such(typed: str) -> None:
+    sim = Sim(bookings=(bk(),), linked=True, understand=understand)
+    sim.send("I want to change my booking")
+    sim.send(typed)
+    assert "There is no such day in the calendar" in sim.text()
+    assert "Which new date" in sim.text(), "the question is asked again"
+
+
+def test_a_real_day_that_does_not_fit_is_not_called_impossible() -> None:
+    sim = Sim(bookings=(bk(),), linked=True, understand=understand)
+    sim.send("I want to change my booking")
+    sim.send("hmm not sure")
+    assert "no such day" not in sim.text()
+
+
+def test_an_impossible_birth_date_is_named_as_such() -> None:
+    sim = Sim(bookings=(bk(),))
+    sim.send("payment")
+    sim.send("yes")
+    sim.send("BK-1001")
+    sim.send("1990年2月30日")
+    assert "There is no such day in the calendar: 2月30日" in sim.text()
