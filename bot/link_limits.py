@@ -49,11 +49,11 @@ def source_of(key: ConversationKey, address: str | None) -> str:
     if key.channel == "webchat":
         # The cookie is free to renew; the address is not. Without one (tests, odd transports) the
         # visitor is the best there is.
-        return f"webchat-address:{_network(address)}" if address else f"webchat:{key.user_id}"
+        return f"webchat-address:{client_network(address)}" if address else f"webchat:{key.user_id}"
     return f"{key.channel}:{key.user_id}"
 
 
-def _network(address: str) -> str:
+def client_network(address: str) -> str:
     """An IPv6 client counts as its /64: one subscriber holds the whole block and can rotate in it."""
     try:
         ip = ipaddress.ip_address(address)

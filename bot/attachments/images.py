@@ -5,6 +5,7 @@ XMP and comments behind, and a small JPEG thumbnail. CPU work: callers run it in
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -13,6 +14,9 @@ THUMB_SIZE = (320, 320)
 # Pillow's guard against decompression bombs, made an error rather than a warning: a 10 MB PNG can
 # claim a gigapixel canvas.
 MAX_PIXELS = 40_000_000
+# One decode at a time in the process: a 40 Mpx canvas takes a few hundred MB while it is worked
+# on, and a dozen at once (one address, a dozen visitors) took 2.5 GB that the allocator kept.
+_DECODING = threading.Lock()
 
 
 class BadImage(ValueError):
@@ -37,6 +41,11 @@ def clean(data: bytes, mime: str) -> Cleaned:
     if fmt is None:
         raise BadImage("not an image we re-encode")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    with _DECODING:
+        return _clean(data, mime, fmt)
+
+
+def _clean(data: bytes, mime: str, fmt: str) -> Cleaned:
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.width * im.height > MAX_PIXELS:
@@ -44,8 +53,9 @@ def clean(data: bytes, mime: str) -> Cleaned:
             im.load()
             upright = ImageOps.exif_transpose(im)
             full = _encode(upright, fmt)
-            thumb = upright.convert("RGB")
-            thumb.thumbnail(THUMB_SIZE)
+            # Scaled down first, so no second full-size copy is made for the thumbnail.
+            fits = upright.width <= THUMB_SIZE[0] and upright.height <= THUMB_SIZE[1]
+            thumb = (upright if fits else ImageOps.contain(upright, THUMB_SIZE)).convert("RGB")
             out = io.BytesIO()
             thumb.save(out, "JPEG", quality=80)
             return Cleaned(full, mime, out.getvalue(), upright.width, upright.height)

@@ -19,6 +19,7 @@ from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, InboundEvent
 from bot.handlers.webchat import live
 from bot.i18n import DEFAULT_LOCALE, Translator, msg, normalize_locale
 from bot.limits import Gauge, RateLimit, retry_after
+from bot.link_limits import client_network
 from bot.reads import seen_topic, typing_topic
 from storage.repositories import conversations
 from storage.repositories.outbox import sent_after
@@ -324,7 +325,8 @@ class HeldStream(StreamingResponse):
 
 
 def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Who the per-address limits count: an IPv6 client as its /64, which it can rotate in."""
+    return client_network(request.client.host) if request.client else "unknown"
 
 
 def _too_many(wait: float, error: str = "too many requests, try again later") -> Response:
