@@ -280,17 +280,19 @@ def _said_reference(text: str, *, alone: bool = False) -> str | None:
     """A reference in a message that was not asked for one: typed with its hyphen ("BK-1001",
     "demo-treatment"), or after a word naming it ("booking bk1001", "予約番号 H2ZT02"). A flight
     (JL123), a clock time (2pm) or an age ("am 35") in a late notice is not a reference."""
-    found = references.candidates(text)
-    if len(found) != 1 or found[0] in _NOT_REFERENCES:
-        return None
-    reference = found[0]
+    found = [
+        r for r in references.candidates(text) if r not in _NOT_REFERENCES and any(c.isalpha() for c in r)
+    ]
     typed = unicodedata.normalize("NFKC", text).upper()
+    hyphenated = [r for r in found if "-" in r and r in typed]
+    if len(hyphenated) == 1:
+        return hyphenated[0]
+    if len(found) != 1:
+        return None
     # `alone`: where the bot has just said it will ask for the reference, one word with letters and
     # digits ("bk1001") is one.
-    one_word = alone and len(text.split()) == 1 and any(c.isdigit() for c in reference)
-    if one_word or _REFERENCE_CUE.search(text) or ("-" in reference and reference in typed):
-        return reference if any(c.isalpha() for c in reference) else None
-    return None
+    one_word = alone and len(text.split()) == 1 and any(c.isdigit() for c in found[0])
+    return found[0] if one_word or _REFERENCE_CUE.search(text) else None
 
 
 def _isos(births: tuple[dt.date, ...]) -> list[str] | None:

@@ -67,7 +67,6 @@ class Understanding:
             "question_about": self.question_about,
             "circumstance": self.circumstance,
             "alternative": self.alternative,
-            "requests": [r.intent for r in self.requests],
         }
 
 
