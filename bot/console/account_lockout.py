@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.console.i18n import N_plural, Text
+from bot.link_limits import client_network
 from storage.repositories import accounts as repo
 from storage.repositories import console as console_repo
 
@@ -41,16 +41,6 @@ ADDRESS_LIMIT = 20
 ADDRESS_WINDOW = dt.timedelta(minutes=15)
 ACCOUNT_CEILING = 50
 ACCOUNT_WINDOW = dt.timedelta(minutes=15)
-
-
-def network(address: str) -> str:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64]
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def _h(*parts: str) -> str:
@@ -66,7 +56,7 @@ class Keys:
 
     @classmethod
     def of(cls, email: str, address: str) -> Keys:
-        net = network(address)
+        net = client_network(address)
         return cls(
             pair=f"pair:{_h(email, net)}",
             account=f"acct:{_h(email)}",

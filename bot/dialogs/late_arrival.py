@@ -165,10 +165,9 @@ class LateArrivalDialog(Flow):
         late = policy.lateness(minutes)
         arrival = b.service_at + dt.timedelta(minutes=minutes)
         # An update within the same run ("more like 50 minutes" at the warning) is a notice of its own.
-        update = frame.data.get("minutes") if frame.step == "after" else None
         notice = FileRequest(
             kind="late",
-            dedupe=str(frame.data["run"]) + (f"+{minutes}" if update is not None else ""),
+            dedupe=str(frame.data["run"]) + (f"+{minutes}" if frame.step == "after" else ""),
             booking_id=b.id,
             details={
                 "reference": b.reference,

@@ -16,6 +16,7 @@ from bot.attachments import messages as attachment_messages
 from bot.dialogs import answering, csat, registry
 from bot.dialogs.asides import aside, switch_instead_of_no, with_person
 from bot.dialogs.base import Ctx, Done, Exit, Facts, Frame, Push, Start, Transition
+from bot.dialogs.common import own_words
 from bot.dialogs.hints import hint
 from bot.dialogs.keywords import is_menu, wants_human
 from bot.dialogs.language import confirmation as language_confirmation
@@ -255,8 +256,8 @@ def _missed(
 
 
 def _no_such_day(ctx: Ctx) -> str | None:
-    typed = ctx.facts.typed if ctx.facts.typed is not None else getattr(ctx.body, "text", None)
-    if not isinstance(typed, str):
+    typed = own_words(ctx)
+    if typed is None:
         return None
     t = normalize(typed)
     span = dates.impossible(strip_latin_marks(t), ctx.facts.locale.replace("_", "-"))

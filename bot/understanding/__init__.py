@@ -114,7 +114,7 @@ def _understood(text: str, today: dt.date) -> Understanding:
     fee = topics.is_fee_question(t, plain)
 
     date = dates.pick(dates.find(t, plain, today, lang), plain, today, change=intent == "change")
-    both = requests.two(t, plain, scripts.vi_letters > 0, intent)
+    both = requests.two(t, plain, scripts.vi_letters > 0, intent, scores)
     return Understanding(
         language=lang,
         intent=intent,

@@ -317,18 +317,23 @@ def _future_md(today: dt.date, m: int, d: int) -> dt.date | None:
 
 def _slash(today: dt.date, a: int, b: int, y: str | None, language: str) -> dt.date | None:
     year = None if y is None else (int(y) + 2000 if len(y) == 2 else int(y))
-    if language in _MONTH_FIRST:
-        options = [(a, b)]
-    elif language in ("vi", "th"):
-        options = [(b, a)]
-    else:  # English: US month/day or day/month; whichever reading is valid and comes sooner
-        options = [(a, b), (b, a)]
+    options = _slash_orders(a, b, language)
     dates = [(_date(year, m, d) if year else _future_md(today, m, d)) for m, d in options if 1 <= m <= 12]
     valid = [d for d in dates if d is not None]
     if not valid:
         return None
     future = [d for d in valid if d >= today]
     return min(future) if future else valid[0]
+
+
+def _slash_orders(a: int, b: int, language: str) -> list[tuple[int, int]]:
+    """(month, day) readings of "a/b": month first in ja/zh/ko, day first in vi/th; in English
+    (US month/day or day/month) both, whichever is valid and comes sooner being taken."""
+    if language in _MONTH_FIRST:
+        return [(a, b)]
+    if language in ("vi", "th"):
+        return [(b, a)]
+    return [(a, b), (b, a)]
 
 
 def _future_day(today: dt.date, day: int) -> dt.date | None:
@@ -457,14 +462,7 @@ def impossible(plain: str, language: str) -> tuple[int, int] | None:
 def _date_like(t: str, language: str) -> Iterator[tuple[re.Match[str], list[tuple[int, int]]]]:
     """Every month-and-day typed, with its (month, day) readings of a valid month."""
     for m in _SLASH.finditer(t):
-        a, b = int(m["a"]), int(m["b"])
-        orders = (
-            [(a, b)]
-            if language in _MONTH_FIRST
-            else [(b, a)]
-            if language in ("vi", "th")
-            else [(a, b), (b, a)]
-        )
+        orders = _slash_orders(int(m["a"]), int(m["b"]), language)
         yield m, [(mo, d) for mo, d in orders if 1 <= mo <= 12 and 1 <= d <= 31]
     for m in _MD_CJK.finditer(t):
         yield m, [(_int(m["m"]), _int(m["d"]))]

@@ -12,6 +12,7 @@ circumstance, which a person looks at whole.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.understanding import dates, intents
@@ -19,6 +20,9 @@ from bot.understanding import dates, intents
 # The flows a second request can ask for (payment is left out, as in intents.runner_up: its money
 # words are those of every fee question, "cancel it, how much do I pay?").
 _FLOWS = ("cancel", "change", "late", "privacy")
+
+# Each clause is scored on its own: a message of more parts than this is not cut (a pasted text).
+_MAX_CLAUSES = 12
 
 _JOIN = re.compile(
     r"[,，、;；.。!！?？\n]+|"
@@ -42,16 +46,21 @@ class Request:
     text: str  # what to hand to its flow: the message without the other request's clause
 
 
-def two(t: str, plain: str, marked: bool, chosen: str) -> tuple[Request, Request] | None:
+def two(
+    t: str, plain: str, marked: bool, chosen: str, scores: Mapping[str, int]
+) -> tuple[Request, Request] | None:
     """The two requests of a message, in the customer's order; None when it makes one (or three).
 
     `t` is the normalized text and `plain` the same without Latin marks (same length); `chosen` the
-    message's intent as a whole, which must be one of the two."""
-    if chosen not in _FLOWS or _OR.search(plain) or dates.replaces(t, plain) == "last":
+    message's intent as a whole, which must be one of the two, and `scores` the whole text's cue
+    scores: without cues of two flows in them there is nothing to cut (most messages stop here)."""
+    if chosen not in _FLOWS or sum(1 for i in _FLOWS if scores.get(i, 0) > 0) < 2:
+        return None
+    if _OR.search(plain) or dates.replaces(t, plain) == "last":
         # "cancel, I mean move it": a correction, one request.
         return None
     clauses = _clauses(plain)
-    if len(clauses) < 2:
+    if not 2 <= len(clauses) <= _MAX_CLAUSES:
         return None
     found: list[tuple[str, int, int]] = []
     for start, end, joined in clauses:
