@@ -21,6 +21,16 @@ class ConversationKey:
 class TextIn:
     text: str
 
+    @classmethod
+    def typed(cls, text: str, limit: int) -> TextIn:
+        """What a channel received, made safe to keep: at most `limit` characters (the platform's own
+        cap, so only a body the platform did not send is clipped) and no unpaired surrogate, which no
+        database or log can encode."""
+        text = text[:limit]
+        if not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text):
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return cls(text)
+
 
 @dataclass(frozen=True, slots=True)
 class ChoiceIn:

@@ -29,8 +29,30 @@ def dumps_bytes(value: Any) -> bytes:
 
 
 def loads(text: str | bytes) -> Any:
+    """A JSON value; ValueError (as json.loads raises) for anything that is not one we can keep."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
+        pass
+    try:
         # strictly UTF-8, as before: json.loads would guess UTF-16 or UTF-32 from bytes
-        return json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+        value = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except RecursionError:
+        # Brackets nested past what either parser follows: not a body anyone sends, but one that must
+        # be refused like any other malformed one (a 400), not fail the request (a 500, redelivered).
+        raise ValueError("JSON nested too deep") from None
+    return _without_lone_surrogates(value)
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """An escaped unpaired surrogate ("\\ud800") is valid JSON but no database, log or platform can
+    encode it: it reads as U+FFFD, so the rest of the message is kept and answered."""
+    if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value

@@ -173,6 +173,29 @@ async def test_bad_bodies_are_refused_and_change_nothing(db_url: str, line_bot: 
         assert await bot.count(InboxEvent) == 0
 
 
+async def test_a_signed_body_nested_too_deep_is_a_400_not_a_500(db_url: str, line_bot: Any) -> None:
+    # json.loads raised RecursionError past ~1,000 levels: the request failed and LINE redelivered it.
+    async with line_bot(db_url) as bot:
+        deep = b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+        assert (await bot.post(deep)).status_code == 400
+        assert await bot.count(InboxEvent) == 0
+
+
+async def test_a_lone_surrogate_in_a_signed_text_is_kept_as_the_replacement_character(
+    db_url: str, line_bot: Any
+) -> None:
+    # "\\ud800" is valid JSON; no database can store it, so the event failed with a 500 forever.
+    async with line_bot(db_url) as bot:
+        body = webhook_body(bot.text("PLACEHOLDER")).replace(b"PLACEHOLDER", b"menu \\ud800" + b"x" * 6000)
+        assert (await bot.post(body)).status_code == 200
+        await eventually(bot.outbox_settled)
+        async with bot.db.read() as s:
+            said = (
+                await s.execute(select(TranscriptMessage.text).where(TranscriptMessage.author == "customer"))
+            ).scalar_one()
+        assert said.startswith("menu \ufffdxxx") and len(said) == 5000
+
+
 async def test_sticker_image_unknown_and_text_in_one_batch(db_url: str, line_bot: Any) -> None:
     async with line_bot(db_url) as bot:
         fake = bot.fake

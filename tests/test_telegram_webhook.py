@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
 from bot.i18n import Translator, msg
-from storage.models import ChannelIdentity, InboxEvent, OutboxMessage, Ticket
+from storage.models import ChannelIdentity, InboxEvent, OutboxMessage, Ticket, TranscriptMessage
 from tests.fakes.telegram_api import CHAT_ID, TelegramHarness, fixture, now, telegram_app, update_from
 
 POLITE = "Sorry, I can only read text messages and button presses here."
@@ -215,3 +216,45 @@ async def test_fixture_updates_are_all_accepted(tg: TelegramHarness) -> None:
         update["update_id"] = tg.new_id()
         await tg.deliver(update)
     assert await tg.count(InboxEvent) == 7
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"message": {"message_id": 1, "date": 1700000000, "text": "no chat"}},
+        {"message": {"message_id": 1, "date": 1700000000, "chat": {"id": 5}, "text": "no chat type"}},
+        {"callback_query": {"id": "q1", "chat_instance": "c", "data": "o=menu"}},
+        {"my_chat_member": {"chat": {"id": 5, "type": "private"}, "date": 1700000000}},
+        {
+            "message": {
+                "message_id": 1,
+                "date": 1700000000,
+                "chat": {"id": 5, "type": "private"},
+                "photo": [{}],
+            }
+        },
+    ],
+)
+async def test_an_update_missing_what_telegram_always_sends_is_acknowledged_not_a_500(
+    tg: TelegramHarness, update: dict[str, Any]
+) -> None:
+    # PTB fills a missing required field with None; reading it failed the request, and Telegram
+    # redelivers a failed update for a day.
+    response = await tg.post({"update_id": tg.new_id(), **update})
+    assert response.status_code in (200, 400)
+    assert await tg.count(InboxEvent) == 0
+
+
+async def test_a_lone_surrogate_and_deep_nesting_are_answered_not_a_500(tg: TelegramHarness) -> None:
+    body = json.dumps(
+        update_from("text_message", update_id=tg.new_id(), text="PLACEHOLDER", language_code="en")
+    )
+    response = await tg.post(body.replace("PLACEHOLDER", "hello \\ud800").encode())
+    assert response.status_code == 200
+    async with tg.db.read() as s:
+        texts = (
+            await s.execute(select(TranscriptMessage.text).where(TranscriptMessage.author == "customer"))
+        ).all()
+    assert [t for (t,) in texts] == ["hello \ufffd"]
+    deep = b'{"update_id": 5, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert (await tg.post(deep)).status_code == 400

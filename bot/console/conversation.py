@@ -25,6 +25,7 @@ from bot.console.web import (
     field,
     form_data,
     inert,
+    int_param,
     json_error,
     reading,
     redirect,
@@ -152,10 +153,7 @@ async def page(console: Console, request: Request, me: Me) -> Response:
 
 async def stream(console: Console, request: Request, me: Me) -> Response:
     conv_id = _conv_id(request)
-    try:
-        after = int(request.headers.get("last-event-id") or request.query_params.get("after") or 0)
-    except ValueError:
-        after = 0
+    after = int_param(request.headers.get("last-event-id") or request.query_params.get("after")) or 0
     async with reading(console.db) as s:
         conv = await s.get(Conversation, conv_id)
         identity = await s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None

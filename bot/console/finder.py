@@ -25,7 +25,18 @@ from starlette.responses import JSONResponse, Response
 
 from bot.console.conversation import entry_json
 from bot.console.i18n import N_, translator
-from bot.console.web import Console, Me, Page, audited, inert, int_param, json_error, reading
+from bot.console.web import (
+    Console,
+    Me,
+    Page,
+    audited,
+    day_param,
+    inert,
+    instant_param,
+    int_param,
+    json_error,
+    reading,
+)
 from bot.i18n import JST, language_names
 from bot.logs import hashed
 from storage.models import ChannelIdentity, Conversation
@@ -57,21 +68,12 @@ class Query:
     values: dict[str, str]
 
 
-def _day(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _cursor(value: str | None) -> finder.Cursor | None:
     if not value or "~" not in value:
         return None
     at, _, ident = value.rpartition("~")
-    try:
-        return finder.Cursor(dt.datetime.fromisoformat(at), int(ident))
-    except ValueError:
-        return None
+    when, number = instant_param(at), int_param(ident)
+    return finder.Cursor(when, number) if when is not None and number is not None else None
 
 
 def parse(params: QueryParams) -> Query:
@@ -80,7 +82,7 @@ def parse(params: QueryParams) -> Query:
     locale = get("locale") if get("locale") in language_names() else None
     status = get("status") if get("status") in finder.STATUSES else None
     linked = {"yes": True, "no": False}.get(get("linked") or "")
-    since, until = _day(get("from")), _day(get("to"))
+    since, until = day_param(get("from")), day_param(get("to"))
     filters = finder.Filters(
         channel=channel,
         locale=locale,

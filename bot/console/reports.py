@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.console.i18n import N_, Translate, translator
-from bot.console.web import Console, Me, Page, reading
+from bot.console.web import Console, Me, Page, day_param, reading
 from bot.i18n import JST
 from storage.db import Database
 from storage.repositories import reports as repo
@@ -45,14 +45,8 @@ TITLES = {
 def date_range(request: Request, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The JST dates [from, to] asked for (both included); the last 30 days when absent or wrong."""
     today = today or dt.datetime.now(JST).date()
-    try:
-        end = dt.date.fromisoformat(request.query_params.get("to", ""))
-    except ValueError:
-        end = today
-    try:
-        begin = dt.date.fromisoformat(request.query_params.get("from", ""))
-    except ValueError:
-        begin = end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    end = day_param(request.query_params.get("to")) or today
+    begin = day_param(request.query_params.get("from")) or end - dt.timedelta(days=DEFAULT_DAYS - 1)
     if begin > end:
         begin, end = end, begin
     begin = max(begin, end - dt.timedelta(days=MAX_DAYS - 1))

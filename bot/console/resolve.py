@@ -14,7 +14,7 @@ from starlette.responses import Response
 from bot import modes
 from bot.console import team as team_panel
 from bot.console.i18n import N_
-from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
+from bot.console.web import PREFIX, Console, Me, Page, field, form_data, instant_param, int_param, redirect
 from bot.i18n import JST, Msg, When, Yen, msg
 from bot.policy import cancellation_fee
 from storage.models import Booking, ChannelIdentity, Conversation, Customer, Ticket
@@ -61,9 +61,10 @@ def parse_jst(value: str) -> dt.datetime:
         naive = dt.datetime.fromisoformat(value)
     except ValueError:
         raise Invalid(N_("Give the new date and time (JST).")) from None
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=JST)
+    at = naive if naive.tzinfo is not None else naive.replace(tzinfo=JST)
+    if instant_param(at.isoformat()) is None:
+        raise Invalid(N_("Give the new date and time (JST)."))
+    return at
 
 
 async def _booking(

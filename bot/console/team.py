@@ -17,7 +17,19 @@ from starlette.responses import JSONResponse, Response
 
 from bot import availability, hours, modes, team
 from bot.console.i18n import N_
-from bot.console.web import PREFIX, Console, Me, Page, field, form_data, inert, reading, redirect, wants_json
+from bot.console.web import (
+    PREFIX,
+    Console,
+    Me,
+    Page,
+    day_param,
+    field,
+    form_data,
+    inert,
+    reading,
+    redirect,
+    wants_json,
+)
 from storage.models import Agent
 from storage.repositories import availability as team_repo
 from storage.repositories import console as audit_repo
@@ -141,9 +153,8 @@ async def save_week(console: Console, request: Request, me: Me) -> Response:
 async def save_day(console: Console, request: Request, me: Me) -> Response:
     form = await form_data(request)
     state = field(form, "state", 8)
-    try:
-        day = dt.date.fromisoformat(field(form, "date", 10))
-    except ValueError:
+    day = day_param(field(form, "date", 10))
+    if day is None:
         return await admin_page(console, request, me, error=N_("Give the date as YYYY-MM-DD."))
     async with console.db.write() as s:
         if state == "rules":

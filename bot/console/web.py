@@ -249,8 +249,38 @@ def field(form: Mapping[str, Any], name: str, limit: int = 2000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_BIGGEST = 2**63 - 1  # both databases' BIGINT: a larger number in a query is an error, not "no match"
+
+
 def int_param(value: str | None) -> int | None:
+    """A whole number a database column can hold; None for anything else (a query, never a 500)."""
+    if not value or not _INTEGER.fullmatch(value):
+        return None
+    number = int(value)
+    return number if -_BIGGEST - 1 <= number <= _BIGGEST else None
+
+
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def day_param(value: str | None) -> dt.date | None:
+    """A YYYY-MM-DD the console can count from: a day past the calendar's edge (9999-12-31, where
+    "the day after" overflows) is as unreadable as "tomorrow"."""
     try:
-        return int(value) if value not in (None, "") else None
+        day = dt.date.fromisoformat(value) if value else None
     except ValueError:
+        return None
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
+
+
+def instant_param(value: str | None) -> dt.datetime | None:
+    """An ISO 8601 instant within the same years, with its zone (none given: UTC)."""
+    try:
+        at = dt.datetime.fromisoformat(value) if value else None
+        if at is None:
+            return None
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        return at if FIRST_DAY <= at.astimezone(dt.UTC).date() <= LAST_DAY else None
+    except (ValueError, OverflowError):
         return None

@@ -32,6 +32,7 @@ from storage import jsoncodec
 log = logging.getLogger(__name__)
 
 CHANNEL = "line"
+MAX_TEXT = 5000  # LINE's own limit for a text message
 
 # Events that are not the customer talking to us: kept in the transcript (silent), never answered.
 SILENT_TYPES = frozenset(
@@ -158,7 +159,7 @@ def _body(etype: str, raw: dict[str, Any]) -> Body | None:
         mtype = message.get("type")
         if mtype == "text":
             text = message.get("text")
-            return TextIn(text) if isinstance(text, str) else None
+            return TextIn.typed(text, MAX_TEXT) if isinstance(text, str) else None
         if mtype in ("image", "video", "audio", "file", "location"):
             return _attachment(str(mtype), message)
         return UnsupportedIn(_kind(mtype))

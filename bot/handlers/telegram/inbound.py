@@ -35,6 +35,7 @@ from bot.handlers.telegram import callbacks
 from bot.handlers.telegram.commands import MENU_COMMANDS
 
 CHANNEL = "telegram"
+MAX_TEXT = 4096  # Telegram's own limit for a text message
 # Checked in this order: a venue also carries a location, an animation also a document.
 ATTACHMENTS = (
     "sticker",
@@ -83,6 +84,16 @@ Action = ToEngine | TurnPage | AnswerOnly | Ignore
 
 
 def interpret(update: Update, now: dt.datetime) -> Action:
+    """What to do with `update`. PTB's de_json fills a missing required field with None (a message
+    without its chat, a press without its sender): such an update is ignored, as Telegram never
+    sends one, rather than failing with a 500 that Telegram would redeliver for a day."""
+    try:
+        return _interpret(update, now)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return Ignore("malformed update")
+
+
+def _interpret(update: Update, now: dt.datetime) -> Action:
     event_id = str(update.update_id)
     if update.message is not None:
         return _message(update.message, event_id)
@@ -168,7 +179,7 @@ def _text(text: str) -> Body:
         if command and not arg.strip():
             # Bot menu commands (/menu, /help) read as the words the dialogs already understand.
             return TextIn(command)
-    return TextIn(text)
+    return TextIn.typed(text, MAX_TEXT)
 
 
 def _callback(q: CallbackQuery, event_id: str, now: dt.datetime) -> Action:

@@ -8,7 +8,6 @@ before that makes Telegram redeliver and the inbox (unique update_id) makes the 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from starlette.requests import ClientDisconnect, Request
@@ -16,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from bot.handlers.telegram.updates import MalformedUpdate, UpdateProcessor, parse_update
 from bot.limits import QuietWarnings
+from storage import jsoncodec
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class TelegramWebhook:
         except ClientDisconnect:
             return PlainTextResponse("client went away", status_code=400)
         try:
-            update = parse_update(json.loads(body))
+            update = parse_update(jsoncodec.loads(body))
         except (ValueError, MalformedUpdate):
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors; the body is never logged.
             self._warn.warning("telegram: webhook rejected: not an update")
