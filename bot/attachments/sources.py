@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
+from yarl import URL
 
+from bot.attachments.outside import NotPublic, PublicResolver, check_host
 from bot.config import Settings
 
 if TYPE_CHECKING:  # imported where used: PTB is set up (PTB_TIMEDELTA) by bot.handlers.telegram.client
@@ -58,33 +60,55 @@ class HttpSource:
         self._base = settings.line_data_api_base.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=5)
         self._session: aiohttp.ClientSession | None = None
+        self._outside_session: aiohttp.ClientSession | None = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
+    def _outside(self) -> aiohttp.ClientSession:
+        # Its own session: its connector resolves through PublicResolver, and LINE's own API (which a
+        # test or a proxy may put on a private address) is not held to that.
+        if self._outside_session is None or self._outside_session.closed:
+            connector = aiohttp.TCPConnector(resolver=PublicResolver(), limit=8)
+            self._outside_session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
+        return self._outside_session
+
     async def fetch(self, ref: str, limit: int) -> bytes:
         if ref.startswith("url:"):
-            url, headers = ref[4:], {}
-            if not url.startswith("https://"):
-                raise Gone()
-        else:
-            url, headers = f"{self._base}/v2/bot/message/{ref.removeprefix('line:')}/content", self._auth
+            url = ref[4:]
+            try:
+                host = URL(url).host if url.startswith("https://") else None
+                check_host(host)
+            except (ValueError, NotPublic):
+                raise Gone() from None
+            return await self._get(self._outside(), url, {}, limit)
+        url = f"{self._base}/v2/bot/message/{ref.removeprefix('line:')}/content"
+        return await self._get(self._http(), url, self._auth, limit)
+
+    async def _get(self, http: aiohttp.ClientSession, url: str, headers: dict[str, str], limit: int) -> bytes:
         try:
-            async with self._http().get(url, headers=headers, allow_redirects=False) as resp:
+            async with http.get(url, headers=headers, allow_redirects=False) as resp:
                 if resp.status in (404, 410):
                     raise Gone()
                 if resp.status != 200:
                     # 202: LINE is still preparing a video; 429 and 5xx: later.
                     raise FetchFailed(f"HTTP {resp.status}")
                 return await _read_capped(resp, limit)
+        except aiohttp.InvalidURL as exc:
+            raise Gone() from exc  # e.g. a host aiohttp will not connect to ("2130706433")
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, NotPublic):
+                raise Gone() from exc  # resolves only to private addresses: never worth a retry
+            raise FetchFailed(type(exc).__name__) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise FetchFailed(type(exc).__name__) from exc
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        for session in (self._session, self._outside_session):
+            if session is not None:
+                await session.close()
 
 
 class TelegramSource:
