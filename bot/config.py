@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     webchat_new_visitors_per_hour: int = Field(30, ge=1)
     webchat_streams_per_visitor: int = Field(3, ge=1)
     webchat_streams_per_address: int = Field(30, ge=1)
+    # All web chat streams in one process, shared fairly between addresses (bot.limits.StreamSlots):
+    # kept well under max_connections, so idle streams never take the connections requests need.
+    webchat_max_streams: int = Field(2000, ge=1)
     # A stream ends after this long and the browser resumes it (Last-Event-ID); the bus wakes a stream,
     # the database is read without a wake-up only this often (a missed notification still arrives).
     webchat_stream_lifetime: float = Field(600.0, gt=0)

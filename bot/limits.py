@@ -6,6 +6,7 @@ Every count here is per process: with `serve --workers N` each worker keeps its 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -155,6 +156,53 @@ class Gauge:
 
     def held(self, key: str) -> int:
         return self._held.get(key, 0)
+
+
+class StreamSlots:
+    """Every open stream in this process, at most `cap` of them, shared fairly between addresses.
+
+    Per-address caps alone let a few hundred addresses hold every connection the server has with idle
+    streams. At the cap, a new stream takes the slot of the oldest stream of the address holding the
+    most, so long as that address holds more than the newcomer's would: a flood displaces itself, an
+    office with one chat open keeps it. The displaced stream is told to end (its `ended` is set) and
+    its browser comes back, from its last event, later.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._open: dict[str, list[asyncio.Event]] = {}
+        self._count = 0
+        self.displaced = 0
+
+    def acquire(self, address: str) -> asyncio.Event | None:
+        """A slot (the event the stream watches to end), or None: the newcomer holds the most."""
+        if self._count >= self.cap:
+            biggest = max(self._open, key=lambda a: len(self._open[a]))
+            if len(self._open[biggest]) <= len(self._open.get(address, ())) + 1:
+                return None
+            oldest = self._open[biggest].pop(0)
+            if not self._open[biggest]:
+                del self._open[biggest]
+            self._count -= 1
+            self.displaced += 1
+            oldest.set()
+        ended = asyncio.Event()
+        self._open.setdefault(address, []).append(ended)
+        self._count += 1
+        return ended
+
+    def release(self, address: str, ended: asyncio.Event) -> None:
+        held = self._open.get(address)
+        if held is None or ended not in held:
+            return  # displaced: its slot was given away already
+        held.remove(ended)
+        if not held:
+            del self._open[address]
+        self._count -= 1
+
+    @property
+    def open(self) -> int:
+        return self._count
 
 
 class QuietWarnings:

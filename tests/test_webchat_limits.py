@@ -4,6 +4,7 @@ a 400 (never a 500), and the small things (no-store history, a Secure cookie beh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.limits import StreamSlots
 from storage.db import Database
 from storage.models import Ticket
 from tests.support.server import serve_app
@@ -177,3 +179,53 @@ async def test_history_is_not_cached_and_the_cookie_is_secure_behind_https(
 
 async def _history_shows(client: httpx.AsyncClient, headers: dict[str, str]) -> bool:
     return bool((await client.get("/api/chat/history", headers=headers)).json()["messages"])
+
+
+def test_stream_slots_displace_the_busiest_address_and_never_the_newcomers_own() -> None:
+    slots = StreamSlots(3)
+    flood = [slots.acquire("203.0.113.9") for _ in range(3)]
+    assert all(e is not None for e in flood) and slots.open == 3
+    # The flooder at the cap: it already holds the most, so it is refused, not given its own slot.
+    assert slots.acquire("203.0.113.9") is None
+    office = slots.acquire("198.51.100.7")
+    assert office is not None and slots.open == 3
+    assert [e.is_set() for e in flood if e is not None] == [True, False, False]  # the oldest ended
+    # A displaced stream's own release later changes nothing; the others' free their slot.
+    slots.release("203.0.113.9", flood[0])  # type: ignore[arg-type]
+    assert slots.open == 3
+    slots.release("203.0.113.9", flood[1])  # type: ignore[arg-type]
+    assert slots.open == 2
+    # Two addresses with one stream each at the cap: neither holds more than a newcomer would.
+    even = StreamSlots(2)
+    assert even.acquire("a") and even.acquire("b")
+    assert even.acquire("c") is None
+
+
+def _from(base: str, address: str) -> httpx.AsyncClient:
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    return httpx.AsyncClient(base_url=base, timeout=10, transport=transport)
+
+
+async def test_idle_streams_from_a_few_addresses_do_not_keep_another_customers_stream_out(
+    settings_for: Callable[..., Settings], db_url: str
+) -> None:
+    # Per-address caps alone let ~130 addresses hold all 4,000 connections with idle streams.
+    settings = settings_for(db_url, webchat_max_streams=3, webchat_streams_per_visitor=3)
+    async with (
+        serve_app(settings) as base,
+        _from(base, "127.0.0.2") as flood,
+        _from(base, "127.0.0.3") as customer,
+    ):
+        await post(flood, {"id": "flood-00001", "start": True})
+        await post(customer, {"id": "customer-01", "start": True})
+        async with contextlib.AsyncExitStack() as held:
+            streams = [
+                await held.enter_async_context(flood.stream("GET", "/api/chat/stream")) for _ in range(3)
+            ]
+            assert [s.status_code for s in streams] == [200, 200, 200]
+            assert (await flood.get("/api/chat/stream")).status_code == 429
+            async with customer.stream("GET", "/api/chat/stream") as mine:
+                assert mine.status_code == 200
+                # The flood's oldest stream was told to end, and does, well before its lifetime.
+                ended = [line async for line in streams[0].aiter_lines()]
+                assert "retry: 2000" in ended

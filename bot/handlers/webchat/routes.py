@@ -18,7 +18,7 @@ from bot.channels import AppContext
 from bot.events import ChoiceIn, ConversationKey, DateIn, FollowIn, InboundEvent, TextIn
 from bot.handlers.webchat import live
 from bot.i18n import DEFAULT_LOCALE, Translator, msg, normalize_locale
-from bot.limits import Gauge, RateLimit, retry_after
+from bot.limits import Gauge, RateLimit, StreamSlots, retry_after
 from bot.link_limits import client_network
 from bot.reads import seen_topic, typing_topic
 from storage.repositories import conversations
@@ -77,6 +77,7 @@ class WebchatAPI:
         self.new_visitors = RateLimit(st.webchat_new_visitors_per_hour, 3600.0)
         self.visitor_streams = Gauge(st.webchat_streams_per_visitor)
         self.address_streams = Gauge(st.webchat_streams_per_address)
+        self.streams = StreamSlots(st.webchat_max_streams)
         # Behind an https public URL the cookie is Secure even when the last hop (nginx) is plain http.
         self.secure_cookie = (st.public_url or "").lower().startswith("https://")
 
@@ -238,19 +239,27 @@ class WebchatAPI:
         if not self.address_streams.acquire(address):
             self.visitor_streams.release(visitor)
             return _too_many(5.0, "too many open streams")
+        ended = self.streams.acquire(address)
+        if ended is None:
+            self.visitor_streams.release(visitor)
+            self.address_streams.release(address)
+            return _too_many(10.0, "too many open streams")
 
         def release() -> None:
             self.visitor_streams.release(visitor)
             self.address_streams.release(address)
+            self.streams.release(address, ended)
 
         return HeldStream(
-            self._events(request, visitor, after),
+            self._events(request, visitor, after, ended),
             release,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    async def _events(self, request: Request, visitor: str, after: int) -> AsyncIterator[str]:
+    async def _events(
+        self, request: Request, visitor: str, after: int, ended: asyncio.Event
+    ) -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
         st = self.ctx.settings
         loop = asyncio.get_running_loop()
@@ -268,7 +277,12 @@ class WebchatAPI:
             quiet_since = loop.time()
             if conv_id is not None and (seen := await live.seen_frame(self.ctx.db, conv_id)):
                 yield seen
-            while not stopping.is_set() and loop.time() < ends_at and not await request.is_disconnected():
+            while (
+                not stopping.is_set()
+                and not ended.is_set()
+                and loop.time() < ends_at
+                and not await request.is_disconnected()
+            ):
                 now = loop.time()
                 if now >= poll_at:
                     poll_at = now + st.webchat_stream_poll_interval
