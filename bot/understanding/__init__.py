@@ -136,10 +136,13 @@ _understood_short = functools.lru_cache(maxsize=2048)(_understood)
 # An online consultation is joined, not reached: "13:10くらいからの参加", "I'll log on at 3:20".
 _ARRIVAL = re.compile(
     r"\b(?:be there|get there|get here|be here|be in|get in|show up|turn up|roll in|arrive|arriving|arrival|"
-    r"reach|make it|eta|e\.t\.a|join|joining|log in|log on|hop on|dial in|toi|den|co mat|tham gia|vao|ket noi)\b|"
-    r"着|到着|(?<![到])到(?![期底])|参加|入室|ログイン|接続|つなが|繋が|入れ|"
-    r"上线|上線|连线|連線|加入|參加|进入|進入|入会|入會|"
-    r"도착|접속|참여|참석|입장|들어가|ถึง|เข้าร่วม|เข้าห้อง|เข้าคอล|เข้าประชุม",
+    r"reach|make it|eta|e\.t\.a|join|joining|log in|log on|hop on|dial in|toi|den|co mat|tham gia|vao|ket noi|"
+    r"come in|can come|will come|i'?ll come|can only come|can be there)\b|"
+    r"着|到着|(?<![到])到(?![期底])|参加|入室|ログイン|接続|つなが|繋が|入れ|行け|伺え|"
+    r"上线|上線|连线|連線|加入|參加|进入|進入|入会|入會|进去|進去|过去|過去|"
+    # Korean: the verb's stem fuses with what follows (들어가 + ㄹ = 들어갈, 가 + ㄹ게 = 갈게).
+    r"도착|접속|참여|참석|입장|들어[가갈감갔와올]|갈게|갈 ?수|가겠|갈 ?것|"
+    r"ถึง|เข้าร่วม|เข้าห้อง|เข้าคอล|เข้าประชุม|เข้าได้|เข้าไป|ไปได้|จะไป",
     re.ASCII,
 )
 _SPECIAL = [re.compile(p, re.ASCII) for p, _ in SPECIAL]

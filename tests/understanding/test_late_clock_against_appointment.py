@@ -56,3 +56,33 @@ def test_vietnamese_hours_against_a_10h30_appointment(typed: str, minutes: int) 
 @pytest.mark.parametrize("typed", ["trễ 1h", "muộn 2h", "khoảng 1h nữa", "thêm 1h"])
 def test_a_vietnamese_hour_count_is_no_clock_time(typed: str) -> None:
     assert clock.find(normalize(typed)) == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        # Probe 5: the verb was a form the arrival words did not list (들어갈, เข้าได้), so an arrival
+        # time alone was "other" and the customer got the menu back.
+        "11시 40분쯤에나 들어갈 수 있을 것 같아요",
+        "3시 반쯤 갈게요",
+        "น่าจะเข้าได้ประมาณ 11 โมงครึ่ง",
+        "我大概11点40才能进去",
+        "11時40分ごろなら行けそうです",
+        "I can only come at 11:40",
+    ],
+)
+def test_an_arrival_time_said_with_another_verb_is_a_late_notice(typed: str) -> None:
+    assert understand(typed, NOW).intent == "late"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "11시로 바꾸고 싶어요",
+        "เปลี่ยนเป็น 11 โมงได้ไหม",
+        "can I come at 11:40 instead of 10",
+        "我11点有预约，想改到下周",
+    ],
+)
+def test_a_new_time_asked_for_is_still_a_change(typed: str) -> None:
+    assert understand(typed, NOW).intent == "change"
