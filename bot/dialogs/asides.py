@@ -115,6 +115,16 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
     return _switch(frame, ctx, getattr(ctx.facts.understood, "intent", None))
 
 
+def late_notice_first(frame: Frame, ctx: Ctx) -> Transition | None:
+    """ "Sorry, I'm running 20 minutes late today" typed at another flow's question is a late notice
+    before anything else: it is urgent, and its words ("today", "20") would otherwise be taken as that
+    question's answer (a wished date, a time of day, a note)."""
+    # Typed, not pressed: a typed date already reads as a DateIn here, so the words are what count.
+    if not ctx.facts.typed or not getattr(ctx.facts.understood, "says_late", False):
+        return None
+    return _switch(frame, ctx, "late")
+
+
 def _asks_about(read: answers.NoFit, ctx: Ctx) -> bool:
     """A question about the fee whose words only sound like the payment flow ("is there no refund?");
     "50%? then can I change the date instead?" still switches."""

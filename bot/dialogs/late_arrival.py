@@ -107,8 +107,13 @@ class LateArrivalDialog(Flow):
         if not bookings:
             return _alert(frame, "A customer with no upcoming booking on record says they are running late")
         todays = [b for b in bookings if b.service_at.astimezone(JST).date() == today(ctx)]
+        hinted = booking(ctx, frame)
+        if hinted is not None and hinted not in todays and (todays or len(bookings) > 1):
+            # The booking another flow was about ("move my surgery… oh, I'm 20 minutes late today") is
+            # not what a late notice is for when another booking is today, or may be.
+            hinted = None
         chosen = (
-            booking(ctx, frame)
+            hinted
             or named_booking(ctx, bookings, str(frame.data.get("first", "")))
             or (todays[0] if len(todays) == 1 else (bookings[0] if len(bookings) == 1 else None))
         )

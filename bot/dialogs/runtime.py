@@ -14,7 +14,7 @@ from typing import Any
 from bot import modes
 from bot.attachments import messages as attachment_messages
 from bot.dialogs import answering, csat, registry
-from bot.dialogs.asides import aside, switch_instead_of_no, with_person
+from bot.dialogs.asides import aside, late_notice_first, switch_instead_of_no, with_person
 from bot.dialogs.base import Ctx, Done, Exit, Facts, Frame, Push, Start, Transition
 from bot.dialogs.common import own_words
 from bot.dialogs.hints import hint
@@ -195,7 +195,7 @@ def _in_dialog(state: StackState, ctx: Ctx, new_token: str) -> Outcome:
         )
     if isinstance(body, TextIn):
         ctx = answering.read_typed(dialog, top, ctx, state.token, _appointment(top, ctx))
-        instead = switch_instead_of_no(top, ctx)
+        instead = switch_instead_of_no(top, ctx) or late_notice_first(top, ctx)
         if instead is not None:
             return _finish(
                 state, (), _run(instead, ctx, list(state.frames[:-1]), current=top), ctx, new_token

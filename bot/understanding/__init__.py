@@ -54,6 +54,9 @@ class Understanding:
     # Two requests in one message ("cancel the consultation and move the treatment"), in the
     # customer's order, each with the text for its flow (bot.understanding.requests); else ().
     requests: tuple[requests.Request, ...] = ()
+    # The words say the customer is late ("20 min late", "遅れます", "늦을 것 같아요"), not only a time
+    # they will arrive at, which at a question about times is an answer ("I can come at 3").
+    says_late: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +105,7 @@ def _understood(text: str, today: dt.date) -> Understanding:
     if by_clock is not None:  # "my appointment is at 3, I'll be there at 3:20"
         minutes, scores["late"] = by_clock, max(scores.get("late", 0), 2)
     intent = intents.resolve(scores, minutes is not None)
+    says_late = scores.get("late", 0) >= 2
     if intent == "other" and times:
         # "着くの11時40分くらいになりそうです", "2시 반쯤 도착할 것 같아요": an arrival time alone is a late
         # notice; how late is read against the appointment once the booking is known.
@@ -127,6 +131,7 @@ def _understood(text: str, today: dt.date) -> Understanding:
         circumstance=topics.category(t, plain) if intent == "special_circumstance" else None,
         alternative=None if both else intents.runner_up(scores, intent),
         requests=both or (),
+        says_late=says_late and intent == "late",
     )
 
 

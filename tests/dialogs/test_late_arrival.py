@@ -256,3 +256,37 @@ def test_late_then_change_runs_the_change_for_that_booking() -> None:
     assert sim.where() == ("booking_change", "dates")
     assert sim.top is not None and sim.top.data["booking_id"] == TODAY.id
     assert len(sim.filed) == 1 and sim.tickets == 1
+
+
+@pytest.mark.parametrize(
+    ("late", "minutes"),
+    [
+        ("sorry, actually I'm running 20 min late for today's appointment", 20),
+        ("btw I'll be 15 minutes late today", 15),
+        ("오늘 예약 20분 늦을 것 같아요", 20),
+        ("今天的预约我会晚到20分钟", 20),
+    ],
+)
+def test_a_late_notice_typed_while_changing_another_booking_is_filed_for_todays(
+    late: str, minutes: int
+) -> None:
+    # Probe 5: "today" was added as a wished date of the change, and a switch kept the change's booking.
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (bk("treatment", 0, hour=23, id=1), bk("surgery", 20, id=2))
+    s.send("I want to change my surgery date")
+    assert s.where() == ("booking_change", "dates")
+    s.send(late)
+    filed = [f for f in s.filed.values() if f.kind == "late"]
+    assert [(f.booking_id, f.details["minutes_late"]) for f in filed] == [(1, minutes)]
+    assert not [f for f in s.filed.values() if f.kind != "late"]
+
+
+def test_an_arrival_time_at_the_changes_time_question_is_still_its_answer() -> None:
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (bk("treatment", 0, hour=23, id=1), bk("surgery", 20, id=2))
+    s.send("I want to change my surgery date")
+    s.send("the 20th")
+    s.send("continue")
+    assert s.where() == ("booking_change", "time")
+    s.send("I can come in the afternoon")
+    assert s.where()[0] == "booking_change" and not s.filed
