@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from storage import jsoncodec
+
 
 @dataclass(frozen=True, slots=True)
 class ConversationKey:
@@ -26,10 +28,7 @@ class TextIn:
         """What a channel received, made safe to keep: at most `limit` characters (the platform's own
         cap, so only a body the platform did not send is clipped) and no unpaired surrogate, which no
         database or log can encode."""
-        text = text[:limit]
-        if not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text):
-            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return cls(text)
+        return cls(jsoncodec.without_lone_surrogates(text[:limit]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,18 +41,23 @@ def loads(text: str | bytes) -> Any:
         # Brackets nested past what either parser follows: not a body anyone sends, but one that must
         # be refused like any other malformed one (a 400), not fail the request (a 500, redelivered).
         raise ValueError("JSON nested too deep") from None
-    return _without_lone_surrogates(value)
+    return _scrubbed(value)
 
 
-def _without_lone_surrogates(value: Any) -> Any:
+def _scrubbed(value: Any) -> Any:
     """An escaped unpaired surrogate ("\\ud800") is valid JSON but no database, log or platform can
     encode it: it reads as U+FFFD, so the rest of the message is kept and answered."""
     if isinstance(value, str):
-        if any("\ud800" <= c <= "\udfff" for c in value):
-            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return value
+        return without_lone_surrogates(value)
     if isinstance(value, list):
-        return [_without_lone_surrogates(v) for v in value]
+        return [_scrubbed(v) for v in value]
     if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+        return {_scrubbed(k): _scrubbed(v) for k, v in value.items()}
     return value
+
+
+def without_lone_surrogates(text: str) -> str:
+    """`text` with every unpaired surrogate as U+FFFD (paired ones cannot occur in a str)."""
+    if text.isascii() or not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from bot import modes
 from bot.console import team as team_panel
 from bot.console.i18n import N_
-from bot.console.web import PREFIX, Console, Me, Page, field, form_data, instant_param, int_param, redirect
+from bot.console.validate import in_calendar
+from bot.console.web import PREFIX, Console, Me, Page, field, form_data, int_param, redirect
 from bot.i18n import JST, Msg, When, Yen, msg
 from bot.policy import cancellation_fee
 from storage.models import Booking, ChannelIdentity, Conversation, Customer, Ticket
@@ -62,7 +63,7 @@ def parse_jst(value: str) -> dt.datetime:
     except ValueError:
         raise Invalid(N_("Give the new date and time (JST).")) from None
     at = naive if naive.tzinfo is not None else naive.replace(tzinfo=JST)
-    if instant_param(at.isoformat()) is None:
+    if not in_calendar(at):
         raise Invalid(N_("Give the new date and time (JST)."))
     return at
 

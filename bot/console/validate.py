@@ -59,6 +59,18 @@ def text(value: str, name: str, *, required: bool = False, limit: int = 200) -> 
     return value
 
 
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def in_calendar(at: dt.datetime) -> bool:
+    """Whether an aware instant lies in the years the console works with (1900-2999, UTC): one far
+    off parses but overflows later, when a reminder, a purge date or "the day after" is worked out."""
+    try:
+        return FIRST_DAY <= at.astimezone(dt.UTC).date() <= LAST_DAY
+    except OverflowError:
+        return False
+
+
 def when_jst(value: str, name: str, *, required: bool = False) -> dt.datetime | None:
     """ISO 8601; without a UTC offset the time is Japan time (what the agency's sheets and forms use)."""
     value = value.strip()
@@ -76,11 +88,7 @@ def when_jst(value: str, name: str, *, required: bool = False) -> dt.datetime | 
         parsed = parsed.replace(tzinfo=JST)
     # 0001-01-01T00:00+14:00 parses but is before the first UTC instant; a year far off would overflow
     # later, when a reminder or a purge date is worked out from it.
-    try:
-        in_range = 1900 <= parsed.astimezone(dt.UTC).year <= 2999
-    except OverflowError:
-        in_range = False
-    if not in_range:
+    if not in_calendar(parsed):
         raise FieldError(name, N_("out of range: %(value)s (years 1900-2999)", value=repr(value[:40])))
     return parsed
 

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from bot.channels import AppContext
 from bot.console.codenames import named
 from bot.console.i18n import LANGUAGE_NAMES, Text, Translations, negotiate, translator
+from bot.console.validate import FIRST_DAY, LAST_DAY, in_calendar
 from bot.i18n import JST, language_names
 from storage.db import Database
 from storage.repositories import console as audit_repo
@@ -253,15 +254,16 @@ _INTEGER = re.compile(r"-?[0-9]{1,19}")
 _BIGGEST = 2**63 - 1  # both databases' BIGINT: a larger number in a query is an error, not "no match"
 
 
-def int_param(value: str | None) -> int | None:
-    """A whole number a database column can hold; None for anything else (a query, never a 500)."""
-    if not value or not _INTEGER.fullmatch(value):
+def int_param(value: str | int | None) -> int | None:
+    """A whole number a database column can hold; None for anything else (a query, never a 500).
+    A route's `{x:int}` path parameter arrives already an int."""
+    if isinstance(value, int):
+        number = value
+    elif not value or not _INTEGER.fullmatch(value):
         return None
-    number = int(value)
+    else:
+        number = int(value)
     return number if -_BIGGEST - 1 <= number <= _BIGGEST else None
-
-
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 def day_param(value: str | None) -> dt.date | None:
@@ -278,9 +280,9 @@ def instant_param(value: str | None) -> dt.datetime | None:
     """An ISO 8601 instant within the same years, with its zone (none given: UTC)."""
     try:
         at = dt.datetime.fromisoformat(value) if value else None
-        if at is None:
-            return None
-        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-        return at if FIRST_DAY <= at.astimezone(dt.UTC).date() <= LAST_DAY else None
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
+    if at is None:
+        return None
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return at if in_calendar(at) else None
