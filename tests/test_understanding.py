@@ -24,7 +24,7 @@ def u(text: str, now: dt.datetime = NOW) -> Understanding:
 
 def test_interface_and_json() -> None:
     got = u("明日の予約、30分遅れます")
-    assert got == Understanding("ja", "late", 30, D(2025, 12, 19))
+    assert got == Understanding("ja", "late", 30, D(2025, 12, 19), says_late=True)
     assert got.to_json() == {
         "language": "ja",
         "intent": "late",
