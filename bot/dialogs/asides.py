@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.dialogs import keywords, registry
 from bot.dialogs.base import Ctx, Done, Frame, Start, Transition
+from bot.dialogs.common import named_booking, upcoming
 from bot.dialogs.menu import HUMAN, MENU, WELCOME, human_option
 from bot.events import TextIn
 from bot.i18n import Msg, msg
@@ -59,6 +60,9 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
             # it answer, not the same summary twice (shown as text or as a card of the same text).
             answer = Text(FEE_RULES)
         return Transition(next=frame, replies=(answer, *prompt))
+    other = another_booking(frame, ctx)
+    if other is not None:
+        return other
     if frame.dialog not in _QUIET and _keeps_it(frame, ctx, understood):
         # "算了，还是不改了", "never mind", "やっぱり変更しなくていいです" at any question of a flow.
         return Transition(next=Done(), replies=(Text(NOTHING_SENT),))
@@ -102,17 +106,41 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
     """ "No, not cancel — can I change the date?": the no comes with another flow; that flow wins
     (nothing is filed either way, and the customer is not asked the same thing again)."""
     read = ctx.facts.answer
+    intent = getattr(ctx.facts.understood, "intent", None)
+    own = getattr(registry.get(frame.dialog), "intents", ())
+    if any(i in getattr(ctx.facts.understood, "negated", ()) for i in own) and intent not in own:
+        # "Actually don't cancel it, just move it" at any question of the cancellation: whatever the
+        # step would make of its "don't", the customer wants the other flow.
+        return _switch(frame, ctx, intent)
     if not (isinstance(read, answers.No) or (isinstance(read, answers.NoFit) and read.then == answers.No())):
         return None
     if isinstance(read, answers.NoFit) and read.reason == "question" and _asks_about(read, ctx):
         # "why is it the full amount? is there no partial refund": a question about the fee holding a
         # "no" is no change of mind to the payment flow; `aside` answers it and asks again.
         return None
+    other = another_booking(frame, ctx)
+    if other is not None:
+        # "No, the treatment" at the cancellation's summary: not a no, the other booking.
+        return other
     declared = getattr(registry.get(frame.dialog), "expects", {}).get(frame.step)
     if not getattr(declared, "confirms", False):
         # Elsewhere a no is an answer of its own ("No, only this appointment").
         return None
-    return _switch(frame, ctx, getattr(ctx.facts.understood, "intent", None))
+    return _switch(frame, ctx, intent)
+
+
+def another_booking(frame: Frame, ctx: Ctx) -> Transition | None:
+    """ "Not that one, the treatment" while a flow works on the surgery: the flow starts again for the
+    booking named (by kind or reference), so nothing is filed for the wrong one."""
+    dialog = registry.get(frame.dialog)
+    current = frame.data.get("booking_id")
+    text = ctx.facts.typed or getattr(ctx.body, "text", "")
+    if frame.step not in getattr(dialog, "booking_steps", ()) or current is None or not text:
+        return None
+    named = named_booking(ctx, upcoming(ctx), text, by_date=False)
+    if named is None or named.id == current:
+        return None
+    return Transition(next=Start(frame.dialog, {"booking_id": named.id, "text": text}), replies=())
 
 
 def late_notice_first(frame: Frame, ctx: Ctx) -> Transition | None:

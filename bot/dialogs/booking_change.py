@@ -8,6 +8,7 @@ Online consultations of a customer with two or more recorded no-shows go to a pe
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -39,6 +40,7 @@ from bot.events import ChoiceIn, DateIn, TextIn
 from bot.i18n import JST, Msg, msg
 from bot.replies import Choices, DatePicker, HandoffNotice, Option, Reply, Text
 from bot.understanding import answers
+from bot.understanding.text import strip_latin_marks
 
 MAX_DATES = 3
 HORIZON = dt.timedelta(days=365)
@@ -107,7 +109,8 @@ class BookingChangeDialog(Flow):
         if not bookings:
             return no_bookings()
         # A date in "change tomorrow's to the 20th" may be the new one: name the booking by kind or reference.
-        named = named_booking(ctx, bookings, str(frame.data.get("first", "")), by_date=False)
+        first = str(frame.data.get("first", ""))
+        named = named_booking(ctx, bookings, first, by_date=False) or _booked_day_named(ctx, bookings, first)
         chosen = booking(ctx, frame) or named or (bookings[0] if len(bookings) == 1 else None)
         if chosen is None:
             return self.go(frame, ctx, "choose")
@@ -130,7 +133,11 @@ class BookingChangeDialog(Flow):
             return Transition(
                 next=Done(show_menu=False), replies=(HandoffNotice(notice),), effects=(escalate,)
             )
-        return self.go(frame, ctx, "dates", booking_id=b.id, dates=_said_dates(frame, ctx))
+        said = _said_dates(frame, ctx)
+        time = _said_time(str(frame.data.get("first") or "")) if said else None
+        # "move my treatment to next friday afternoon": the time of day came with the new date.
+        extra = {"time": time} if time else {}
+        return self.go(frame, ctx, "dates", booking_id=b.id, dates=said, **extra)
 
     def ask_choose(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
         return choose_booking(msg("Which booking do you want to change?"), upcoming(ctx))
@@ -311,6 +318,45 @@ def _said_dates(frame: Frame, ctx: Ctx) -> list[str]:
     last = today(ctx) + HORIZON
     said = [d for d in (read.date, *read.also) if d not in booked and today(ctx) <= d <= last]
     return [d.isoformat() for d in said[:MAX_DATES]]
+
+
+def _booked_day_named(ctx: Ctx, bookings: tuple[BookingFact, ...], first: str) -> BookingFact | None:
+    """ "Can I move this saturday's appointment to the 18th?": of the dates the first message names,
+    the one that is a booking's own day names that booking (the others are the new dates)."""
+    if not first.strip():
+        return None
+    read = answers.read(first, answers.Expect("date"), locale=ctx.facts.locale, now=ctx.now)
+    if not isinstance(read, answers.DateAnswer):
+        return None
+    said = {read.date, *read.also, *read.rejected}
+    found = [b for b in bookings if b.service_at.astimezone(JST).date() in said]
+    return found[0] if len(found) == 1 else None
+
+
+# "my morning appointment", "午前の予約", "오전 예약", "นัดตอนเช้า", "lịch hẹn buổi sáng": a time of day
+# naming the booking to move, not the one wished for.
+_BOOKING_NOUN = (
+    r"(?:appointment|appt|booking|reservation|slot|one|予約|枠|预约|預約|预定|預定|예약|นัด|lich hen|lich|hen)"
+)
+_OF = r"\s*(?:の|的|)\s*"
+_TIME_OF_BOOKING = re.compile(
+    rf"(?P<w>\S+?){_OF}{_BOOKING_NOUN}|{_BOOKING_NOUN}\s*(?:buoi|vao|ตอน|ช่วง|)\s*(?P<w2>\S+)"
+)
+
+
+def _said_time(first: str) -> str | None:
+    """The time of day said with the new date in the first message, unless it names the booking."""
+    time = _time_with_date(first)
+    if time is None:
+        return None
+    from bot.dialogs.keywords import normalize
+
+    plain = strip_latin_marks(normalize(first))
+    for m in _TIME_OF_BOOKING.finditer(plain):
+        word = m["w"] or m["w2"] or ""
+        if _typed_time(word, _WITH_A_DATE) == time:
+            return None
+    return time
 
 
 def _corrected(chosen: list[dt.date], read: answers.DateAnswer) -> list[dt.date]:

@@ -422,7 +422,23 @@ _CORRECTION = re.compile(
     r"\b(?:actually|i meant|i mean|correction|make it|make that|change it to|change that to|instead|"
     r"nham|sua lai|doi thanh|that ra|khong phai|ko phai)\b|"
     r"やっぱ|訂正|間違|じゃなく|ではなく|其实|其實|改成|改为|改為|更正|说错|說錯|打错|打錯|应该是|"
-    r"應該是|才对|才對|不对|不對|唔係|정정|잘못|말고|아니고|아니라|ขอแก้|แก้เป็น|ไม่ใช่|เปลี่ยนเป็น",
+    r"應該是|才对|才對|不对|不對|唔係|정정|잘못|말고|아니고|아니라|ขอแก้|แก้เป็น|ไม่ใช่|เปลี่ยนเป็น|"
+    # "I meant", said the way each language says it: 我是說 / 我意思係 / 제 말은 / หมายถึง / ý mình là.
+    r"\b(?:y (?:toi|minh|em|la)|toi muon noi|go nham|viet nham|typo|my bad|oops|wrong date)\b|"
+    r"我是说|我是說|我的意思是|意思係|我指|讲错|講錯|写错|寫錯|應該係|先啱|の間違い|でした|言い間違|"
+    r"제 말은|말씀이|틀렸|หมายถึง|พิมพ์ผิด|ผิดค่ะ|ผิดครับ",
+    re.ASCII,
+)
+# An apology before a date corrects it, unless the customer says they are adding one ("sorry, can I
+# also add the 20th?", "不好意思，再加一個20號").
+_SORRY = re.compile(
+    r"\b(?:sorry|xin loi)\b|すみません|すいません|ごめん|失礼|抱歉|不好意思|對不起|对不起|唔好意思|"
+    r"죄송|미안|ขอโทษ",
+    re.ASCII,
+)
+_ADDING = re.compile(
+    r"\b(?:also|too|as well|another|add|plus|them|nua|cung)\b|も(?:いい|大丈夫|可能|ok)|追加|"
+    r"也|再加|还有|還有|另外|加多|(?<=일)도|추가|또|เพิ่ม|อีกวัน",
     re.ASCII,
 )
 # ... and only the new one is meant: every earlier date is dropped.
@@ -447,7 +463,14 @@ def replaces(t: str, plain: str) -> str:
     the last one given ("actually the 20th"), else "" (they are added)."""
     if _ONLY.search(t) or _ONLY.search(plain):
         return "all"
-    return "last" if _CORRECTION.search(plain) else ""
+    if corrects(plain) or (_SORRY.search(plain) and not _ADDING.search(plain)):
+        return "last"
+    return ""
+
+
+def corrects(plain: str) -> bool:
+    """The words of a correction ("I meant", "其实", "말고"), not a mere apology."""
+    return _CORRECTION.search(plain) is not None
 
 
 def impossible(plain: str, language: str) -> tuple[int, int] | None:

@@ -56,7 +56,7 @@ def two(
     scores: without cues of two flows in them there is nothing to cut (most messages stop here)."""
     if chosen not in _FLOWS or sum(1 for i in _FLOWS if scores.get(i, 0) > 0) < 2:
         return None
-    if _OR.search(plain) or dates.replaces(t, plain) == "last":
+    if _OR.search(plain) or dates.corrects(plain):
         # "cancel, I mean move it": a correction, one request.
         return None
     clauses = _clauses(plain)

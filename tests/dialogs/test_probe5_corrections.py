@@ -1,0 +1,116 @@
+"""Conversation probe 5: changes of mind, corrections and what the first message already said,
+through the real understanding (bot.understanding.understand) and the engine's own turn."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.events import ChoiceIn
+from bot.understanding import answers, understand
+from tests.dialogs.support import NOW, Sim, bk
+
+SURGERY = bk("surgery", 10, hour=10, id=1, fee=200_000)
+TREATMENT = bk("treatment", 3, hour=14, id=2, fee=40_000)  # Saturday 7 March
+
+
+def sim() -> Sim:
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (SURGERY, TREATMENT)
+    return s
+
+
+def test_dont_cancel_just_move_it_at_the_surgery_question_changes_the_booking() -> None:
+    # "don't cancel" was read as "No, only this appointment": the fee summary of a cancellation.
+    s = sim()
+    s.send("I want to cancel my surgery")
+    assert s.where() == ("cancellation", "surgery")
+    s.send("actually dont cancel it, just move it")
+    assert s.where() == ("booking_change", "dates")
+    assert s.top is not None and s.top.data["booking_id"] == SURGERY.id
+    assert not s.filed
+
+
+@pytest.mark.parametrize("typed", ["not that one, the treatment", "no, the treatment please"])
+def test_the_other_booking_named_at_the_cancellation_summary_is_cancelled_instead(typed: str) -> None:
+    # It was "please answer yes or no", and a yes then cancelled the surgery.
+    s = sim()
+    s.send("cancel my booking")
+    s.send("the surgery")
+    s.send("yes the surgery is off")
+    assert s.where() == ("cancellation", "explain")
+    s.send(typed)
+    assert s.where() == ("cancellation", "explain")
+    assert "50%" in s.text() and "Treatment" in s.text()
+    s.send("yes")
+    [filed] = s.filed.values()
+    assert (filed.kind, filed.booking_id, filed.details["fee"]["fee_jpy"]) == ("cancellation", 2, 20_000)
+
+
+@pytest.mark.parametrize(
+    ("first", "time"),
+    [
+        ("I need to move my treatment to next friday afternoon", "afternoon"),
+        ("시술 예약 다음주 금요일 오후로 바꾸고 싶어요", "afternoon"),
+        ("我想把治疗改到下周五下午", "afternoon"),
+        ("can I move my morning appointment to the 13th?", None),
+    ],
+)
+def test_a_time_of_day_said_with_the_new_date_is_not_asked_again(first: str, time: str | None) -> None:
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (TREATMENT,)
+    s.send(first)
+    assert s.top is not None and s.top.data["dates"] == ["2026-03-13"]
+    assert s.top.data.get("time") == time
+    s.send(ChoiceIn("dates_done"))
+    assert s.where() == ("booking_change", "time" if time is None else "note")
+
+
+def test_this_saturdays_appointment_names_the_booking_and_the_other_date_is_the_new_one() -> None:
+    s = sim()
+    s.send("can I move this saturday's appointment to the 18th?")
+    assert s.where() == ("booking_change", "dates")
+    assert s.top is not None and s.top.data["booking_id"] == TREATMENT.id
+    assert s.top.data["dates"] == ["2026-03-18"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("zh_Hant", "抱歉，我是說20號"),
+        ("zh_Hans", "不好意思，我的意思是20号"),
+        ("en", "sorry, the 20th"),
+        ("ja", "すみません、20日でした"),
+        ("ko", "죄송해요 20일이요"),
+        ("th", "ขอโทษค่ะ หมายถึงวันที่ 20"),
+        ("vi", "xin loi, y minh la ngay 20"),
+    ],
+)
+def test_an_apology_or_i_meant_before_a_date_corrects_the_last_one(locale: str, text: str) -> None:
+    # The zh_Hant correction was added as a third wished date.
+    got = answers.read(text, answers.Expect("date"), locale=locale, now=NOW)
+    assert isinstance(got, answers.DateAnswer) and got.date == dt.date(2026, 3, 20)
+    assert got.replaces == "last"
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        ("en", "sorry, can I also add the 20th?"),
+        ("zh_Hant", "不好意思，再加一個20號"),
+        ("ko", "20일도 괜찮아요"),
+    ],
+)
+def test_an_apology_that_adds_a_date_adds_it(locale: str, text: str) -> None:
+    got = answers.read(text, answers.Expect("date"), locale=locale, now=NOW)
+    assert isinstance(got, answers.DateAnswer) and got.replaces == ""
+
+
+def test_sorry_i_meant_the_20th_replaces_the_date_in_the_flow() -> None:
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (TREATMENT,)
+    s.send("I'd like to change my appointment")
+    s.send("the 18th")
+    s.send("sorry, I meant the 20th")
+    assert s.top is not None and s.top.data["dates"] == ["2026-03-20"]
