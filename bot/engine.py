@@ -47,7 +47,7 @@ from bot.modes import Mode
 from bot.rendering import describe_inbound, render
 from bot.replies import Choices, DatePicker, Rendered, Reply, Text
 from bot.understanding import Understanding, understand
-from bot.understanding.language import han_alone
+from bot.understanding.language import han_alone, latin_unsure
 from storage.db import Database
 from storage.models import ChannelIdentity, Conversation
 from storage.repositories import arrivals, outbox, turns
@@ -405,6 +405,9 @@ class Engine:
         written = normalize_locale(understood.language) if understood else None
         if written in _HAN_LOCALES and conv.locale in _HAN_LOCALES and text is not None and han_alone(text):
             # "施術", "午後" in a Japanese conversation (or either Chinese): the script cannot tell.
+            written = None
+        if {written, conv.locale} == {"en", "vi"} and text is not None and latin_unsure(text):
+            # "ok a", "yes" in a Vietnamese chat (or "ko" in an English one): too little to switch on.
             written = None
         if written and understood is not None and understood.confident_language:
             conv.locale, conv.locale_source = written, "detected"

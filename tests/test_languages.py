@@ -21,7 +21,7 @@ from bot.dialogs.language import PREFIX
 from bot.dialogs.language import confirmation as language_confirmation
 from bot.handlers.webchat.routes import PAGE_TEXT
 from bot.i18n import Msg, Translator, Yen, msg, msg_plural
-from bot.understanding.language import han_alone
+from bot.understanding.language import han_alone, latin_unsure
 from storage.db import Database
 from storage.models import Conversation
 from tests.dialogs.webchat import BIRTH, Chat, same_jst_day, seed
@@ -259,3 +259,34 @@ async def test_regression_han_characters_alone_keep_a_japanese_conversation_japa
 )
 def test_han_alone_is_han_with_nothing_chinese_or_japanese_about_it(text: str, alone: bool) -> None:
     assert han_alone(text) is alone
+
+
+async def test_regression_ok_a_keeps_a_vietnamese_conversation_vietnamese(settings: Settings) -> None:
+    # Held-out 4: "ok a" (ok ạ) and "buoi sang" typed without tone marks switched the chat to English.
+    await seed(settings, ("LG-VI-1", "treatment", 9, 11, 80_000))
+    async with chat_in(settings, "en-US") as c:
+        await c.say("e muon huy lich hen")
+        says(c, "vi", WHO)
+        for word in ("ok a", "yes", "H4-VI99"):
+            await c.say(word)
+            assert (await conversation(settings)).locale == "vi"
+        # Plain English still switches.
+        await c.say("sorry, can you write in english? I want to cancel my appointment")
+    assert (await conversation(settings)).locale == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "unsure"),
+    [
+        ("ok a", True),
+        ("yes", True),
+        ("H4-VI04", True),
+        ("buoi chieu", False),
+        ("gui di a", False),
+        ("vâng", False),
+        ("please cancel it", False),
+        ("i want to cancel", False),
+    ],
+)
+def test_latin_unsure_is_too_little_english_or_vietnamese_to_switch_on(text: str, unsure: bool) -> None:
+    assert latin_unsure(text) is unsure

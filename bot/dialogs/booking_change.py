@@ -171,6 +171,10 @@ class BookingChangeDialog(Flow):
             # Typed: "the 20th or the 23rd" (every date), "not the 18th, only the 20th" (a correction).
             return self._add_dates(frame, ctx, _corrected(chosen, read), (read.date, *read.also))
         typed = ctx.facts.typed or ""
+        if isinstance(body, TextIn) and keywords.is_never_mind(typed or body.text):
+            # "Actually never mind, I'll keep my original appointment": not "no more dates" (the aside
+            # ends the flow with nothing sent).
+            return missed(frame)
         if (
             chosen
             and isinstance(body, TextIn)

@@ -77,10 +77,14 @@ def is_no(text: str) -> bool:
 
 
 _NEVER_MIND = re.compile(
-    r"\b(?:never ?mind|nvm|forget (?:it|about it)|leave it|keep it(?: as it is)?|i'?ll keep (?:it|my booking)|"
+    r"\b(?:never ?mind|nvm|forget (?:it|about it)|leave it|keep it(?: as it is)?|"
+    r"(?:i'?ll |i'?d rather |let'?s )?keep (?:it|my booking|(?:my |the )?(?:original|old|current|same|existing) "
+    r"(?:one|date|day|time|appointment|booking))|stay with the original|"
     r"don'?t bother|skip it|quen di|thoi khoi|thoi bo qua|giu nguyen|giu lich)\b|"
     r"やっぱり(?:いい|大丈夫|結構|やめ)|やめておきます|やめときます|そのままで(?:いい|大丈夫|お願い)|このままで(?:いい|大丈夫)|"
-    r"算了|不用了|不必了|还是不|還是不|唔使喇|唔使了|唔好喇|그냥 둘게|그대로 (?:둘게|할게|유지)|안 할게요|됐어요|"
+    r"算了|算啦|不用了|不必了|还是不|還是不|都係唔|唔改喇|唔改了|照原本|照舊|照旧|维持原|維持原|唔使喇|唔使了|唔好喇|"
+    r"元の(?:日|日程|予約|時間)の?まま|원래대로|ใช้วันเดิม|วันเดิม(?:ก็)?ได้|"
+    r"그냥 둘게|그대로 (?:둘게|할게|유지)|안 할게요|됐어요|"
     r"ไม่เป็นไร|ช่างมัน|ไม่เอาแล้ว|ไม่ต้องแล้ว|ช่างเถอะ|thôi khỏi|thôi bỏ qua|giữ nguyên|thôi không"
 )
 

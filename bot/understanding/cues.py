@@ -93,6 +93,12 @@ CHANGE: list[Cue] = [
     (r"改早|改晚|延到|延至|换个日子|換個日子|换一天|換一天|改约|改約|另约|另約", 2),
     (r"不方便|原本的时间|原本的時間", 1),
     (r"改(?:去|做|到)|轉(?:去|做)|第二日|第日|改時間|改时间", 2),
+    # "我想改療程的日期", "想改13號嘅諮詢": 改 with what is moved (not 修改/更改 of a name: privacy).
+    (
+        r"(?<![修更])改(?:一下|下|咗)?(?:我|我的|我嘅|我啲)?.{0,4}?(?:預約|预约|療程|疗程|治療|治疗|諮詢|咨询|咨詢|"
+        r"手術|手术|日期|日子|\d{1,2}\s*(?:號|号|日))",
+        2,
+    ),
     (r"(?:요일|일|시|주|달|월)로 ?(?:가능|변경|바꿔|옮겨|해 ?주|할 ?수|될까|돼요|되나)", 2),
     (r"นัดใหม่|จองใหม่|เปลี่ยนเป็น", 2),
     (r"\bhen lai\b|\bxep lai\b|\bdoi sang\b|\bdoi qua\b", 2),
@@ -174,7 +180,7 @@ SPECIAL: list[Cue] = [
         2,
     ),
     (
-        r"\b(?:flight|flights|plane)\b.{0,25}\b(?:cancel\w*|grounded|suspended)\b|"
+        r"\b(?:flight|flights|plane)\b[^,.;!?]{0,25}\b(?:cancel\w*|grounded|suspended)\b|"
         r"\bcancel\w* (?:my |the |our )?(?:flight|flights)\b|\btrains? (?:are |were |is )?(?:suspended|stopped)\b",
         3,
     ),
@@ -212,7 +218,14 @@ SPECIAL: list[Cue] = [
         r"\bmang thai\b|\bkhong khoe\b|\bko khoe\b|\bnon mua\b|\bngo doc\b|\bdau bung\b",
         2,
     ),
-    (r"\b(?:chuyen bay|may bay|flight)\b.{0,20}\b(?:huy|hoan|delay|cancel\w*)\b|\bhuy chuyen bay\b", 3),
+    # "chuyen bay Ha Noi - Tokyo toi nay cua minh bi huy": the route and the day sit in between.
+    (
+        # Within one clause: "my flight is fine, I just want to cancel" is a cancellation.
+        r"\b(?:chuyen bay|may bay)\b[^,.;!?]{0,40}\b(?:bi huy|bi hoan|huy|hoan|delay)\b|"
+        r"\bflight\b[^,.;!?]{0,20}\b(?:huy|hoan|delay|cancel\w*)\b|\bhuy chuyen bay\b",
+        3,
+    ),
+    (r"\b(?:bao tuyet|con bao|sieu bao|bao lon|bao so \d+|tuyet roi day)\b", 2),
     (r"病危|病重|重病|病倒|急病|摔伤|摔傷|摔倒|扭伤|扭傷|伤到|傷到|受了伤|受了傷", 2),
     (
         r"\b(?:bo|me|cha|ong|ba|chong|vo|con) (?:em |toi |minh |anh |chi )?(?:da |vua |bi )?mat\b(?! (?:phi|tien|\d))",
@@ -329,7 +342,7 @@ PRIVACY: list[Cue] = [
         2,
     ),
     (
-        r"个人信息|個人信息|个人资料|個人資料|個人資訊|个资|個資|隐私|隱私|第三方|(?:删除|刪除)(?:我的)?(?:资料|資料|信息|"
+        r"个人信息|個人信息|个人资料|個人資料|個人資訊|个资|個資|隐私|隱私|第三方|(?:删除|刪除)(?:我的|我嘅|我啲)?(?:资料|資料|信息|"
         r"資訊|数据|數據|账号|帳號|账户|帳戶)|注销|註銷|(?:修改|更改|更正)(?:我的)?(?:姓名|名字|邮箱|郵箱|电话|電話|手机|"
         r"手機|生日|资料|資料|地址|信箱)|(?:姓名|名字|邮箱|郵箱|电话|電話|手机|手機|生日|资料|資料|地址|信箱).{0,4}?"
         r"(?:填错|填錯|写错|寫錯|错了|錯了|有误|有誤|不对|不對)",

@@ -23,7 +23,9 @@ _VI_WORDS = frozenset(
     """toi minh em anh chi ban khong ko hok dc duoc lich hen ngay mai hom nay gio phut tieng tre muon
     huy doi xin cam on nhe nha voi cua la co cho bi se den di thu tuan sau vi nen nao bao nhieu roi
     chua giup vay dat kham hoac oi a ah da vang qua luc kip ket xe sang chieu toi khoang dang
-    thanh toan tien nguoi that nhan vien tu van ca nhan thong tin xoa sua om sot benh vien""".split()
+    thanh toan tien nguoi that nhan vien tu van ca nhan thong tin xoa sua om sot benh vien buoi gui het
+    moi dung nham xem dong chuyen tuyet hoan dieu tri phau thuat nghi thang nam sinh truoc trong ngoai
+    vao duong tau nhieu nhung""".split()
 )
 _EN_WORDS = frozenset(
     """i i'm im i'll ill my me you your we our is are am be will would can could cant can't please pls
@@ -71,6 +73,18 @@ def _latin(t: str, s: Scripts) -> tuple[str, bool]:
     known = sum(1 for w in words if w in _VI_WORDS or w in _EN_WORDS)
     confident = s.vi_letters > 0 or len(words) >= 3 or known > 0
     return ("vi" if _is_vietnamese(t, s) else "en"), confident
+
+
+def latin_unsure(t: str) -> bool:
+    """Latin text that shows neither English nor Vietnamese strongly ("ok a", "yes", "H4-VI04"):
+    fewer than two words of either and no Vietnamese letter. Such a message does not move a
+    conversation between the two (bot.engine): "ok a" in a Vietnamese chat is still Vietnamese."""
+    t = t.lower()
+    plain = strip_latin_marks(t)
+    if plain != t.replace("đ", "d"):
+        return False  # a tone mark or a Vietnamese letter
+    words = _WORD.findall(plain)
+    return sum(w in _VI_WORDS for w in words) < 2 and sum(w in _EN_WORDS for w in words) < 2
 
 
 # Characters of written Cantonese, which Hong Kong and Macau write in Traditional script.

@@ -114,3 +114,16 @@ def test_sorry_i_meant_the_20th_replaces_the_date_in_the_flow() -> None:
     s.send("the 18th")
     s.send("sorry, I meant the 20th")
     assert s.top is not None and s.top.data["dates"] == ["2026-03-20"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["actually never mind, i'll keep my original appointment", "算啦，都係唔改喇，照原本嗰日就得"]
+)
+def test_never_mind_after_a_date_is_not_no_more_dates(typed: str) -> None:
+    # Held-out 4: it moved on to the time of day, as "no more dates" would.
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (TREATMENT,)
+    s.send("I'd like to change my appointment")
+    s.send("the 18th")
+    s.send(typed)
+    assert s.where() == ("menu", "main") and not s.filed

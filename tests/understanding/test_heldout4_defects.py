@@ -1,0 +1,62 @@
+"""What the fourth held-out set (tests/conversations/heldout4) found the understanding missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.dialogs import keywords
+from bot.i18n import JST
+from bot.understanding import understand
+from bot.understanding.options import option_number
+
+NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=JST)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我想改療程的日期", "change"),
+        ("想改13號嘅諮詢", "change"),
+        ("我想改一下預約", "change"),
+        ("咁我想刪除我嘅資料", "privacy"),
+        ("修改我的姓名", "privacy"),
+        (
+            "chuyen bay Ha Noi - Tokyo toi nay cua minh bi huy vi bao tuyet ben Nhat, mai minh ko kip den"
+            " buoi dieu tri dc",
+            "special_circumstance",
+        ),
+        ("my flight is fine, I just want to cancel my appointment", "cancel"),
+    ],
+)
+def test_intent(text: str, intent: str) -> None:
+    assert understand(text, NOW).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("想問下你哋會唔會將我啲個人資料俾第三方？", None),  # a third party, not the third option
+        ("第一次来日本", None),
+        ("第三个", 3),
+        ("第2", 2),
+    ],
+)
+def test_di_is_an_option_number_only_as_an_ordinal(text: str, number: int | None) -> None:
+    assert option_number(text, 8) == number
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "actually never mind, i'll keep my original appointment",
+        "let's keep the old date",
+        "算啦，都係唔改喇，照原本嗰日就得",
+        "やっぱり元の日のままでお願いします",
+        "그냥 원래대로 할게요",
+        "ใช้วันเดิมค่ะ",
+    ],
+)
+def test_keeping_the_original_booking_is_never_mind(text: str) -> None:
+    assert keywords.is_never_mind(text)
