@@ -164,3 +164,8 @@ def test_expectations_match_one_to_one_with_alternatives() -> None:
     assert not matches(
         dates, State((Filed("change", None, None, {"preferred_dates": ["2026-03-18", "2026-03-20"]}),))
     )
+    # A name given alone matches the recorded name it is a part of, as the corpus README says.
+    visa = Expect(requests=(RequestSpec("special", details={"category": "visa"}),))
+    assert matches(visa, State((Filed("special", None, None, {"category": "visa_entry"}),)))
+    assert not matches(visa, State((Filed("special", None, None, {"category": "disaster_weather"}),)))
+    assert not matches(visa, State((Filed("special", None, None, {"category": "illness"}),)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from bot.understanding.durations import number
 
@@ -287,13 +287,53 @@ def _find(t: str, plain: str, today: dt.date, language: str, dots: bool) -> list
     for delta, rx in _REL_RE:
         for m in rx.finditer(plain):
             add(m.span(), today + dt.timedelta(days=delta))
-    for rx in _WEEKDAYS if language != "vi" else _WEEKDAYS[:-1]:  # "thu" is Vietnamese thứ, not Thursday
-        for m in rx.finditer(plain):
-            add(m.span(), _weekday(today, m))
+    weekdays = [
+        (m.span(), _weekday(today, m))
+        for rx in (_WEEKDAYS if language != "vi" else _WEEKDAYS[:-1])  # "thu" is Vietnamese thứ, not Thursday
+        for m in rx.finditer(plain)
+    ]
     for m in _DAY_ONLY.finditer(plain):
         d = next(g for g in (m["d"], m["d2"], m["d3"], m["d4"], m["d5"]) if g)
         add(m.span(), _future_day(today, int(d)))
+    for span, day in weekdays:
+        if day is not None and not _same_day_beside(out, plain, span, day, today, add):
+            add(span, day)
     return out
+
+
+# "sat the 14th", "周六14号", "14일 토요일", "วันเสาร์ที่ 14", "friday (the 13th)": a weekday right beside
+# a day of the month is that day, when the two agree — not a second date (this Saturday and the 14th).
+_BESIDE = re.compile(r"\s*[,，、(（]?\s*(?:on\s+)?", re.ASCII)
+_BESIDE_BEFORE = re.compile(r"\s*[,，、(（]?\s*$", re.ASCII)
+_DAY_AFTER_WEEKDAY = re.compile(
+    rf"\s*[,，(（]?\s*(?:the\s+|ที่\s*|ngay\s+)?(?P<d>\d{{1,2}}){_DAY_END}(?!\s*(?:minutes?|mins?|hours?|days?))",
+    re.ASCII,
+)
+
+
+def _same_day_beside(
+    out: list[Found],
+    plain: str,
+    span: tuple[int, int],
+    day: dt.date,
+    today: dt.date,
+    add: Callable[[tuple[int, int], dt.date | None], None],
+) -> bool:
+    """Whether the weekday at `span` names a day of the month found (or typed bare) beside it."""
+    start, end = span
+    for a, b, d in out:
+        beside = (a >= end and _BESIDE.fullmatch(plain, end, a)) or (
+            b <= start and _BESIDE_BEFORE.search(plain[b:start])
+        )
+        if beside and d.weekday() == day.weekday():
+            return True
+    bare = _DAY_AFTER_WEEKDAY.match(plain, end)
+    if bare:
+        d = _future_day(today, int(bare["d"]))
+        if d is not None and d.weekday() == day.weekday():
+            add((start, bare.end()), d)
+            return True
+    return False
 
 
 def _int(s: str) -> int:

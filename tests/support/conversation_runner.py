@@ -306,7 +306,8 @@ def _details_match(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
             parts = got.split("_") if isinstance(got, str) else []
             if got not in want and not any(p in want for p in parts):
                 return False
-        elif got != want:
+        elif got != want and not (isinstance(got, str) and isinstance(want, str) and want in got.split("_")):
+            # As the corpus README says: "visa" is a part of the recorded "visa_entry".
             return False
     return True
 

@@ -9,6 +9,7 @@ import pytest
 from bot.dialogs import keywords
 from bot.i18n import JST
 from bot.understanding import understand
+from bot.understanding.answers import DateAnswer, Expect, read
 from bot.understanding.options import option_number
 
 NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=JST)
@@ -60,3 +61,28 @@ def test_di_is_an_option_number_only_as_an_ordinal(text: str, number: int | None
 )
 def test_keeping_the_original_booking_is_never_mind(text: str) -> None:
     assert keywords.is_never_mind(text)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "days"),
+    [
+        ("en", "can i move my treatment on sat the 14th to next friday (the 13th)?", ("03-14", "03-13")),
+        ("en", "sat 14th", ("03-14",)),
+        ("en", "fri 13 march", ("03-13",)),
+        ("ko", "14일 토요일", ("03-14",)),
+        ("zh_Hans", "周六14号", ("03-14",)),
+        ("th", "วันเสาร์ที่ 14", ("03-14",)),
+        ("vi", "thu 7 ngay 14", ("03-14",)),
+        # A weekday that is not that day of the month, or joined by "or": two dates.
+        ("en", "friday the 14th", ("03-06", "03-14")),
+        ("en", "friday or the 14th", ("03-06", "03-14")),
+        ("en", "sat 10am", ("03-07",)),
+    ],
+)
+def test_a_weekday_beside_its_day_of_the_month_is_one_date(
+    locale: str, text: str, days: tuple[str, ...]
+) -> None:
+    # Held-out 4: "sat the 14th" was this Saturday (the 7th) and the 14th, both wished dates.
+    got = read(text, Expect("date"), locale=locale, now=NOW)
+    assert isinstance(got, DateAnswer)
+    assert tuple(d.isoformat()[5:] for d in (got.date, *got.also)) == days
