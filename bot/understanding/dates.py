@@ -329,9 +329,9 @@ def _same_day_beside(
             return True
     bare = _DAY_AFTER_WEEKDAY.match(plain, end)
     if bare:
-        d = _future_day(today, int(bare["d"]))
-        if d is not None and d.weekday() == day.weekday():
-            add((start, bare.end()), d)
+        named = _future_day(today, int(bare["d"]))
+        if named is not None and named.weekday() == day.weekday():
+            add((start, bare.end()), named)
             return True
     return False
 
