@@ -52,6 +52,7 @@ _BEGIN = (
     ("several bookings", "choose"),
     ("one (or the given) consultation, 2+ no-shows", "@handoff"),
     ("one (or the given) booking", "dates"),
+    ("one (or the given) booking, two or more new dates and a time of day said", "note"),
 )
 
 
@@ -62,7 +63,11 @@ class BookingChangeDialog(Flow):
     graph: ClassVar[Graph] = {
         "start": (("not linked", "identity"), *_BEGIN),
         "identity": (*((f"linked: {label}", to) for label, to in _BEGIN), ("not linked", "done")),
-        "choose": (("online consultation, 2+ no-shows", "@handoff"), ("booking chosen", "dates")),
+        "choose": (
+            ("online consultation, 2+ no-shows", "@handoff"),
+            ("booking chosen", "dates"),
+            ("booking chosen, two or more new dates and a time of day said", "note"),
+        ),
         "dates": (
             ("a date (picker or typed)", "dates"),
             ("a date already passed or too far", "dates"),
@@ -135,6 +140,10 @@ class BookingChangeDialog(Flow):
             )
         said = _said_dates(frame, ctx)
         time = _said_time(str(frame.data.get("first") or "")) if said else None
+        if time and len(said) >= 2:
+            # "13일 시술 17일이나 18일로, 시간은 오후": the alternatives and the time of day are all said;
+            # asking for yet another date asks again what was answered (the summary shows it all).
+            return self.go(frame, ctx, "note", booking_id=b.id, dates=said, time=time)
         # "move my treatment to next friday afternoon": the time of day came with the new date.
         extra = {"time": time} if time else {}
         return self.go(frame, ctx, "dates", booking_id=b.id, dates=said, **extra)

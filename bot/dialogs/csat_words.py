@@ -131,7 +131,13 @@ _STARS = re.compile(r"^[★⭐]{1,5}$")
 
 def rating_of(text: str) -> int | None:
     """The rating 1-5 the whole text stands for, or None."""
-    t = unicodedata.normalize("NFKC", text).strip().lower().rstrip("!！.。 ")
+    t = (
+        unicodedata.normalize("NFKC", text)
+        .replace("\u0e4d\u0e32", "\u0e33")
+        .strip()
+        .lower()
+        .rstrip("!！.。 ")
+    )
     m = _NUMBER.match(t)
     if m:
         return int(m.group(1))

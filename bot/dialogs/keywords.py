@@ -48,7 +48,10 @@ _DIGITS = re.compile(r"^\d{1,2}$")
 
 
 def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().lower().rstrip("!?.。！？ ")
+    # NFKC splits Thai SARA AM (ำ) into NIKHAHIT + SARA AA, and every pattern is written with ำ:
+    # "ไม่ทำแล้ว" never matched "ไม่ทำ" (bot.understanding.text.normalize puts it back the same way).
+    t = unicodedata.normalize("NFKC", text).replace("\u0e4d\u0e32", "\u0e33")
+    return t.strip().lower().rstrip("!?.。！？ ")
 
 
 def is_menu(text: str) -> bool:

@@ -141,6 +141,7 @@ _understood_short = functools.lru_cache(maxsize=2048)(_understood)
 # An online consultation is joined, not reached: "13:10くらいからの参加", "I'll log on at 3:20".
 _ARRIVAL = re.compile(
     r"\b(?:be there|get there|get here|be here|be in|get in|show up|turn up|roll in|arrive|arriving|arrival|"
+    r"(?:getting|gettin|got|being|showing up|rolling in|turning up) (?:there|here|in)|arrives?|arrived|"
     r"reach|make it|eta|e\.t\.a|join|joining|log in|log on|hop on|dial in|toi|den|co mat|tham gia|vao|ket noi|"
     r"come in|can come|will come|i'?ll come|can only come|can be there)\b|"
     r"着|到着|(?<![到])到(?![期底])|参加|入室|ログイン|接続|つなが|繋が|入れ|行け|伺え|"

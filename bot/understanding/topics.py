@@ -45,6 +45,7 @@ _EFFECT = re.compile(
     r"ออกกำลัง|อาบน้ำ|ซาวน่า|แต่งหน้า|ใส่แว่น|กินยา|บุหรี่|พักฟื้น|แดด|ว่ายน้ำ|ล้างหน้า|ดื่ม|ขึ้นเครื่อง|"
     # Medication the customer takes ("on blood thinners, can I get botox?").
     r"blood thinners?|anticoagulants?|warfarin|抗凝|血液稀释|血液稀釋|服用|在吃|服薬|薬を飲|항응고|"
+    r"\b(?:the pill|pills|supplements?|birth control)\b|ピル|サプリ|飲み薬|内服|避孕药|避孕藥|피임약|ยาคุม|thuoc tranh thai|"
     r"ยาละลายลิ่มเลือด|ยาต้าน|chống đông",
     re.ASCII,
 )
@@ -69,7 +70,7 @@ _HEALTH = re.compile(
     r"benh|hoi chung|cuong giap|suy giap|tuyen giap|tieu duong|huyet ap|tim mach|hen suyen|dong kinh|"
     r"ung thu|seo loi|uong thuoc|dung thuoc|co thai|mang thai|cho con bu)\b|"
     r"持病|甲状腺|バセドウ|橋本病|糖尿病|高血圧|喘息|てんかん|心臓病|膠原病|ケロイド|アトピー|抗がん剤|服薬|"
-    r"薬を飲んで|を飲んでい|服用|通院中|治療中|妊娠|授乳|"
+    r"薬を飲んで|を飲んでい|飲んでる|飲んでます|服用|通院中|治療中|妊娠|授乳|ピル|"
     r"我有\S{0,4}?(?:病|症|炎|亢|癌|瘤)|甲亢|甲减|甲減|甲状腺|甲狀腺|高血压|高血壓|哮喘|癫痫|癲癇|心脏病|心臟病|"
     r"红斑狼疮|紅斑狼瘡|疤痕体质|疤痕體質|在吃药|在吃藥|在服药|在服藥|吃着药|吃著藥|长期吃|長期食|食緊藥|"
     r"怀孕|懷孕|孕期|哺乳|"
@@ -83,7 +84,8 @@ _STILL_FINE = re.compile(
     r"\b(?:affect\w*|interfere\w*|interact\w*|a problem|an issue|ok to|okay to|ok for|okay for|safe|"
     r"still (?:have|get|do|go)|allowed to|can i (?:still )?(?:have|get|do)|is it (?:ok|okay|fine|safe)|"
     r"anh huong|co sao khong|lam duoc khong|duoc khong|co van de|an toan|co nen)\b|"
-    r"影響|受けられ|受けても|大丈夫|問題ない|問題あり|差し支え|できますか|可能ですか|"
+    r"\b(?:should i (?:stop|keep|continue|quit)|do i (?:need|have) to stop)\b|"
+    r"影響|受けられ|受けても|大丈夫|問題ない|問題あり|差し支え|できますか|可能ですか|(?:ほう|方)がいい|べき|"
     r"影响|有没有关系|有沒有關係|要不要紧|要不要緊|要唔要緊|能不能做|可以做|能做|可不可以|可唔可以|行不行|适合|適合|"
     r"会不会|會不會|"
     r"영향|받아도|받을 수|해도 되|해도 괜찮|괜찮을까|괜찮나요|괜찮은가요|가능한가요|가능할까요|문제 없|상관없|"

@@ -64,6 +64,34 @@ def _given() -> Transition:
     return t
 
 
+@E("start", "one (or the given) booking, two or more new dates and a time of day said")
+def _given_all() -> Transition:
+    t = start("booking_change", facts(T10), text="move it to the 18th or 19th, afternoons please")
+    assert isinstance(t.next, Frame)
+    assert (t.next.data["dates"], t.next.data["time"]) == (["2026-03-18", "2026-03-19"], "afternoon")
+    assert "Anything else we should know" in text_of(t.replies)
+    return t
+
+
+@E("identity", "linked: one (or the given) booking, two or more new dates and a time of day said")
+def _linked_all() -> Transition:
+    return resume(facts(T10), {"linked": True}, first="18/03 or 19/03 in the morning")
+
+
+@E("choose", "booking chosen, two or more new dates and a time of day said")
+def _choose_all() -> Transition:
+    t = step(
+        "booking_change",
+        "choose",
+        ChoiceIn("b31"),
+        facts(T10, O1),
+        run="r1",
+        first="the 20th or the 21st, evening",
+    )
+    assert isinstance(t.next, Frame) and t.next.data["time"] == "evening"
+    return t
+
+
 @E("identity", "linked: no upcoming booking")
 def _linked_none() -> Transition:
     return resume(facts(), {"linked": True})

@@ -86,3 +86,26 @@ def test_a_weekday_beside_its_day_of_the_month_is_one_date(
     got = read(text, Expect("date"), locale=locale, now=NOW)
     assert isinstance(got, DateAnswer)
     assert tuple(d.isoformat()[5:] for d in (got.date, *got.also)) == days
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "minutes"),
+    [
+        ("来週の施術の前って、今飲んでるピルやめたほうがいいですか？", "medical_question", None),
+        ("should I stop the pill before my botox?", "medical_question", None),
+        ("予約を変更したほうがいいですか？", "change", None),
+        (
+            "hey the yamanote line is stopped 😩 my appt's at 11:30 but i'm looking at getting there like 12:05",
+            "late",
+            35,
+        ),
+    ],
+)
+def test_understood(text: str, intent: str, minutes: int | None) -> None:
+    got = understand(text, NOW)
+    assert (got.intent, got.minutes_late) == (intent, minutes)
+
+
+def test_regression_thai_sara_am_matches_the_dialogs_words() -> None:
+    # NFKC splits ำ, and "ไม่ทำแล้ว" (not doing it anymore) never matched the surgery's "ไม่ทำ".
+    assert keywords.normalize("ไม่ทำแล้วครับ") == "ไม่ทำแล้วครับ"
