@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from starlette.applications import Starlette
 from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -21,7 +21,7 @@ from bot.channels import AppContext, Component
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.engine import Engine
-from bot.limits import BodyLimit
+from bot.limits import BodyLimit, QuietWarnings
 from bot.ops.backpressure import Backpressure
 from bot.ops.shutdown import ShutdownNotice
 from storage.db import Database
@@ -111,7 +111,7 @@ def build_app(settings: Settings, *, db: Database | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={500: _server_error},
+        exception_handlers={500: _server_error, ClientDisconnect: _client_gone},
         # Outermost: a webhook over capacity is refused before anything else is done for it.
         middleware=[
             Middleware(Backpressure, registry=engine.instruments.registry),
@@ -148,6 +148,16 @@ def body_cap(settings: Settings) -> Callable[[str], int]:
 
 async def _run(job: Callable[[], Awaitable[None]]) -> None:
     await job()
+
+
+_quiet = QuietWarnings(log)
+
+
+async def _client_gone(_: Request, exc: Exception) -> Response:
+    # The client went away mid-body (or the slow-client guard gave up on it: bot.ops.slowclients):
+    # not a server error, and a flood of them must not flood the log either.
+    _quiet.warning("request body not received: the client disconnected")
+    return Response(status_code=400)
 
 
 async def _server_error(_: Request, exc: Exception) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -150,3 +151,27 @@ async def test_many_slow_connections_do_not_keep_a_request_out(
         assert all(a.startswith(b"HTTP/1.1 408 ") for a in answers)
         for _, writer in crowd:
             writer.close()
+
+
+async def test_regression_slow_bodies_are_no_server_errors_and_do_not_flood_the_log(
+    settings_for: Callable[..., Settings], sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each body the guard gave up on reached the app as ClientDisconnect: an ERROR "request failed"
+    # per slow body, unthrottled (attack report A11).
+    async with serving(quick(settings_for, sqlite_url)) as port:
+        for path in (b"/api/chat/messages",) * 4:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            body = b'{"id": "slow-00001", "text": "' + b"a" * 300 + b'"}'
+            head = (
+                b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+            )
+            writer.write(head)
+            sender = asyncio.create_task(trickle(writer, body, 0.02))
+            assert (await read_all(reader)).startswith(b"HTTP/1.1 408 ")
+            assert await sender is False
+            writer.close()
+        await asyncio.sleep(0.2)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(messages) == len(set(messages)), messages
