@@ -59,6 +59,10 @@ def client_network(address: str) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; their /64 would be one bucket
+        # for every IPv4 client in the world.
+        return str(ip.ipv4_mapped)
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)

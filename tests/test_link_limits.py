@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
 from bot.engine import Engine
 from bot.events import ChoiceIn, ConversationKey, DateIn, InboundEvent, TextIn
-from bot.link_limits import REFERENCE_MAX_FAILURES, SOURCE_MAX_FAILURES, source_of
+from bot.link_limits import REFERENCE_MAX_FAILURES, SOURCE_MAX_FAILURES, client_network, source_of
 from storage.db import Database
 from storage.models import AuditEntry, ChannelIdentity, LinkFailure, LinkLock, OutboxMessage, Ticket
 from storage.repositories import link_limits as repo
@@ -258,3 +259,22 @@ async def test_attempts_in_flight_together_do_not_slip_past_the_limit(settings: 
         wrong = [s for s in said if any("don't match" in t for t in s)]
         assert len(wrong) == REFERENCE_MAX_FAILURES - 1, said
         assert len(await tickets(run.db)) == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # the same subscriber, rotated
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),  # the next /64: someone else
+        ("203.0.113.7", "203.0.113.7"),
+        # Through a dual-stack listener: each IPv4 client is itself, not one ::/64 for all of them.
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("::ffff:198.51.100.1", "198.51.100.1"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_regression_an_ipv6_client_counts_as_its_64_and_a_mapped_ipv4_as_itself(
+    address: str, counted_as: str
+) -> None:
+    assert client_network(address) == counted_as
