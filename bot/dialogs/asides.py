@@ -108,10 +108,16 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
     read = ctx.facts.answer
     intent = getattr(ctx.facts.understood, "intent", None)
     own = getattr(registry.get(frame.dialog), "intents", ())
+    declared = getattr(registry.get(frame.dialog), "expects", {}).get(frame.step)
     if any(i in getattr(ctx.facts.understood, "negated", ()) for i in own) and intent not in own:
         # "Actually don't cancel it, just move it" at any question of the cancellation: whatever the
         # step would make of its "don't", the customer wants the other flow.
-        return _switch(frame, ctx, intent)
+        switched = _switch(frame, ctx, intent)
+        if switched is not None or not getattr(declared, "confirms", False):
+            return switched
+        # "100%? then I won't cancel, I'll go as booked" at the summary: kept, nothing sent — even when
+        # it also asks about the fee (a later "ok thanks" must not send it).
+        return Transition(next=Done(), replies=(Text(NOTHING_SENT),))
     if not (isinstance(read, answers.No) or (isinstance(read, answers.NoFit) and read.then == answers.No())):
         return None
     if isinstance(read, answers.NoFit) and read.reason == "question" and _asks_about(read, ctx):
@@ -122,7 +128,6 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
     if other is not None:
         # "No, the treatment" at the cancellation's summary: not a no, the other booking.
         return other
-    declared = getattr(registry.get(frame.dialog), "expects", {}).get(frame.step)
     if not getattr(declared, "confirms", False):
         # Elsewhere a no is an answer of its own ("No, only this appointment").
         return None

@@ -259,7 +259,7 @@ _CALLED_OFF = re.compile(
     r"(?:have|do|get|go through with) (?:the |my |any )?(?:surgery|operation)|decided against (?:the )?(?:surgery|operation)|"
     r"not (?:having|doing|getting) (?:the |my )?(?:surgery|operation)|"
     r"手術(?:自体|そのもの)?(?:を|は|も)?(?:中止|やめ|止め|受けない|しない)|"
-    r"(?:不做|不要做|放弃|放棄|唔做)(?:了)?(?:这个|這個|個)?(?:手术|手術)|(?:手术|手術)(?:不做了|唔做|都唔做|不打算做)|"
+    r"(?:不做|不要做|放弃|放棄|唔做)(?:了)?(?:这个|這個|個|呢個|嗰個|那個|那个)?(?:手术|手術)|(?:手术|手術)(?:不做了|唔做|都唔做|不打算做)|"
     r"수술(?:을|은|도|\s)*(?:자체(?:를|는|도)?\s*)?(?:안\s*하|하지 않|포기|안 받)|ไม่(?:ทำ|ผ่าตัด)|"
     r"(?:không|ko|bỏ)\s*(?:làm\s*)?(?:ca\s*)?phẫu thuật(?:\s*nữa)?"
 )
@@ -270,7 +270,7 @@ _THIS_ONLY = re.compile(
     r"(?:only|just) (?:cancel(?:ling)? )?(?:this|the|that) (?:one|appointment|booking|date|visit|time)|"
     r"\bre-?book|\bre-?schedul|book (?:it |again|another)|(?:still|do it|have it) (?:later|next|another)|"
     r"still (?:want|need|plan|intend|going to|gonna)|still (?:have|do|get) (?:the |my |it)|"
-    r"(?:今回|この予約|この日)(?:の予約)?(?:だけ|のみ)|予約し直|また予約|改めて予約|別の日に|手術(?:自体)?は(?:する|受け|やり)|"
+    r"(?:今回|この予約|この日)(?:の予約)?(?:だけ|のみ)|予約し直|また予約|改めて予約|別の日に|手術(?:自体|そのもの)?は.{0,8}?(?:する|受け|やり|行い)|予定(?:どおり|通り)|"
     r"只(?:是)?(?:取消)?(?:这次|這次|这个预约|這個預約|这一次|這一次)|重新(?:预约|預約|约|約|安排)|改天再|"
     r"(?:手术|手術)(?:还是|還是|仍然|照樣|照样)要做|"
     r"이번(?:\s*예약)?\s*만|다시\s*예약|수술은\s*(?:할|받을|하긴)|나중에\s*(?:다시|할|받)|"

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from bot.dialogs import keywords
 from bot.dialogs.answering import Expectation
 from bot.dialogs.base import BookingFact, Ctx, Done, Exit, Frame, Push, Transition, missed
+from bot.dialogs.booking_words import relative_booking
 from bot.dialogs.menu import HUMAN, MENU
 from bot.events import ChoiceIn, DateIn, TextIn
 from bot.i18n import JST, Msg, Translator, When, msg
@@ -205,6 +206,12 @@ def choose_booking(prompt: Msg, bookings: Iterable[BookingFact]) -> tuple[Reply,
 def picked_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
     """A booking button, or its reference typed, or a typed date naming exactly one of them."""
     body = ctx.body
+    if ctx.facts.typed:
+        # Typed, it may have been read as a press already: "the later one pls, thursday's still fine"
+        # names by place, and the date it mentions is the one that stays.
+        placed = relative_booking(ctx.facts.typed, bookings, today(ctx))
+        if placed is not None:
+            return placed
     if isinstance(body, ChoiceIn):
         return next((b for b in bookings if f"b{b.id}" == body.option), None)
     if isinstance(body, TextIn):
@@ -228,6 +235,9 @@ def named_booking(
     consultation", its reference, or the one date. None when they name none, or several."""
     if len(bookings) < 2 or not text.strip():
         return None
+    placed = relative_booking(text, bookings, today(ctx))
+    if placed is not None:
+        return placed
     tr, en = Translator(ctx.facts.locale), Translator("en")
     options = tuple(
         answers.Option(

@@ -105,6 +105,10 @@ def _understood(text: str, today: dt.date) -> Understanding:
     if by_clock is not None:  # "my appointment is at 3, I'll be there at 3:20"
         minutes, scores["late"] = by_clock, max(scores.get("late", 0), 2)
     intent = intents.resolve(scores, minutes is not None)
+    if intent == "special_circumstance" and scores.get("late", 0) >= 2 and _TRAVEL_DELAY.search(plain):
+        # "I'm going to be late, the train stopped after an accident on the line": a late notice whose
+        # reason is the journey (the late flow asks how late), not a circumstance keeping them away.
+        intent = "late"
     says_late = scores.get("late", 0) >= 2
     if intent == "other" and times:
         # "着くの11時40分くらいになりそうです", "2시 반쯤 도착할 것 같아요": an arrival time alone is a late
@@ -152,6 +156,13 @@ _ARRIVAL = re.compile(
     re.ASCII,
 )
 _SPECIAL = [re.compile(p, re.ASCII) for p, _ in SPECIAL]
+_TRAVEL_DELAY = re.compile(
+    r"\b(?:traffic|jam|stuck|expressway|highway|motorway|freeway|road|roads|line|lines|train|trains|subway|"
+    r"metro|bus|taxi|uber|grab|station|stations|stopped|delayed|xe|ket xe|tac duong|tau|ga)\b|"
+    r"渋滞|電車|遅延|運転見合わせ|止まっ|高速|堵车|堵車|塞车|塞車|地铁|地鐵|捷運|巴士|公交|交通|路上|"
+    r"막혀|막히|차가|지하철|버스|택시|รถติด|ทางด่วน|รถไฟ|บีทีเอส|แท็กซี่|ถนน",
+    re.ASCII,
+)
 
 
 def _blank(t: str, spans: list[tuple[int, int]]) -> str:

@@ -123,7 +123,9 @@ LATE: list[Cue] = [
     (r"渋滞|電車が(?:遅|止)|向かって|向かいます|分後に着|分ほどで着", 1),
     (
         r"迟到|遲到|晚到|晚点到|晚點到|晚些到|晚一?点儿?到|晚一?點到|(?<![今昨明傍])晚(?:个|個)?\s*[\d一二两兩三四五六七八九十半几幾]|"
-        r"赶不上|趕不上|来不及|來不及|迟一点|遲一點|晚一点|晚一點|会晚|會晚|要晚|晚了",
+        r"赶不上|趕不上|来不及|來不及|迟一点|遲一點|晚一点|晚一點|会晚|會晚|要晚|晚了|"
+        # "沒辦法準時上線": cannot be on time (not a cancellation's 沒辦法去).
+        r"(?:没办法|沒辦法|不能|没法|沒法|無法|无法|唔能夠|唔可以)(?:准时|準時|按时|按時|準點|准点)",
         2,
     ),
     (r"堵车|塞车|塞車|延误|延誤|在路上|马上到|馬上到", 1),
@@ -176,7 +178,9 @@ SPECIAL: list[Cue] = [
     (
         r"\b(?:father|mother|dad|mom|mum|grand\w+|relative|husband|wife|brother|sister|uncle|aunt|son|daughter)"
         r"\b.{0,20}\b(?:died|passed)\b|\b(?:in|to|at|from) (?:the )?(?:hospital|er)\b(?! appointment)|\bfamily emergency\b|\bemergency\b|"
-        r"\baccident\b|\bnot feeling (?:well|good)\b|\bfeel(?:ing)? (?:sick|unwell|terrible|awful)\b",
+        # "I feel terrible because everyone has been so helpful" is guilt, not illness.
+        r"\baccident\b|\bnot feeling (?:well|good)\b|\bfeel(?:ing)? (?:sick|unwell)\b|"
+        r"\bfeel(?:ing)? (?:terrible|awful)\b(?! (?:about|because|that|for|to|asking|bothering))",
         2,
     ),
     (
@@ -205,7 +209,7 @@ SPECIAL: list[Cue] = [
     ),
     (r"(?:비행기|항공편|항공기|비행편).{0,8}(?:취소|결항|운항 ?중단)", 3),
     (
-        r"ป่วย|ไม่สบาย|มีไข้|เป็นไข้|ไข้ขึ้น|ไข้|โควิด|หวัด|แอดมิท|นอนโรงพยาบาล|เข้าโรงพยาบาล|อยู่โรงพยาบาล|"
+        r"ป่วย|ไม่สบาย|มีไข้|เป็นไข้|ไข้ขึ้น|ไข้|โควิด|หวัด(?!ดี)|แอดมิท|นอนโรงพยาบาล|เข้าโรงพยาบาล|อยู่โรงพยาบาล|"
         r"บาดเจ็บ|อุบัติเหตุ|กระดูกหัก|ขาหัก|แขนหัก|พายุ|ไต้ฝุ่น|แผ่นดินไหว|น้ำท่วม|ภัยพิบัติ|หยุดงานประท้วง|"
         r"นัดหยุดงาน|ปวดท้อง|ปวดหัว|ปวดมาก|เสียชีวิต|งานศพ|ตั้งครรภ์|ท้องเสีย|อาหารเป็นพิษ|อาเจียน|ห้องฉุกเฉิน|รถชน",
         2,

@@ -232,7 +232,8 @@ _LOCALE_OF = dict(_ALL_NAMES)
 _REQUEST = re.compile(
     rf"(?:\b(?:in|speak|use|switch(?: to)?|change(?: the language)?(?: to)?|reply in|write in|answer in|talk in)"
     rf"\s+(?P<a>{_NAME_RE})\b)"
-    rf"|(?:(?P<b>{_NAME_RE})\s*(?:で|に(?:切り替|変え|変更|して)|로|으로|please|pls|plz))"
+    # "日本語でお願いします", not "友達が日本語できる" (can speak it) or "日本語ですか".
+    rf"|(?:(?P<b>{_NAME_RE})\s*(?:で(?!き|す|は|も)|に(?:切り替|変え|変更|して)|로|으로|please|pls|plz))"
     rf"|(?:(?:用|说|說|讲|講|换成|換成|改成|改用|切换到|切換到|切换成|切換成)\s*(?P<c>{_NAME_RE}))"
     rf"|(?:(?:พูด|เป็น|ใช้)\s*(?:ภาษา)?(?P<d>{_NAME_RE}))"
     rf"|(?:(?:bằng|bang|nói|noi|dùng|dung|chuyển sang|chuyen sang|sang)\s+(?P<e>{_NAME_RE}))"

@@ -110,8 +110,12 @@ def tokens(text: str, *, drop_answers: bool) -> set[str]:
         n = 3 if "\u0e00" <= run[0] <= "\u0e7f" else 2
         if len(run) < n:
             out.add(run)
-        out.update(run[i : i + n] for i in range(len(run) - n + 1))
+        out.update(p for i in range(len(run) - n + 1) if not _PARTICLE_PAIR.fullmatch(p := run[i : i + n]))
     return out
+
+
+# Two kana across a particle ("には|そちら" and "予約は|その" share "はそ"): no word of either.
+_PARTICLE_PAIR = re.compile(r"[はがをにでとのもへや][\u3040-\u309f]|[\u3040-\u309f][はがをにでとのもへや]")
 
 
 refs_rx = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")

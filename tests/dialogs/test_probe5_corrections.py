@@ -127,3 +127,29 @@ def test_never_mind_after_a_date_is_not_no_more_dates(typed: str) -> None:
     s.send("the 18th")
     s.send(typed)
     assert s.where() == ("menu", "main") and not s.filed
+
+
+@pytest.mark.parametrize(
+    "typed", ["oh 100%? then I won't cancel, I'll keep it", "hmm then dont cancel it", "那不取消了"]
+)
+def test_regression_not_cancelling_at_the_summary_sends_nothing_and_ok_thanks_after_it_neither(
+    typed: str,
+) -> None:
+    # Held-out 5: the fee question beside it was answered, the summary shown again, and "ok thanks"
+    # then sent the cancellation the customer had just called off.
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (bk("treatment", 1, id=7),)
+    s.send("I want to cancel tomorrow's appointment")
+    assert s.where() == ("cancellation", "explain")
+    s.send(typed)
+    assert s.where() == ("menu", "main")
+    s.send("ok thanks")
+    assert not s.filed
+
+
+def test_the_later_one_is_picked_not_the_day_said_to_stay() -> None:
+    s = sim()
+    s.send("I need to cancel one of my appointments")
+    assert s.where() == ("cancellation", "choose")
+    s.send("the later one pls. saturday's still fine")
+    assert s.top is not None and s.top.data["booking_id"] == SURGERY.id

@@ -1,0 +1,73 @@
+"""A booking named by its place among the customer's bookings: "the later one", "来週のほう", "뒤에 있는
+거", "cái sau", "อันแรก" — the words people use when the list is on screen and they do not type a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from bot.dialogs.base import BookingFact
+from bot.i18n import JST
+from bot.understanding.text import normalize, strip_latin_marks
+
+# Of two bookings: the later or the earlier one. With three or more, only the first or the last.
+_LATER = re.compile(
+    r"\b(?:the )?(?:later|latter|second|2nd) (?:one|appointment|booking)\b|\bthe one after\b|\bthe later\b|"
+    r"後の(?:ほう|方)|あとの(?:ほう|方)|後ろの(?:ほう|方)|遅い(?:ほう|方)|2つ目|２つ目|二つ目|後者|"
+    r"后面(?:那|的)|後面(?:那|的)|后面嗰|後面嗰|后一个|後一個|晚(?:一点|一點|啲)?(?:的|嗰)(?:那个|那個|个|個)?|"
+    r"뒤에 ?있는|뒤의 ?(?:거|것|예약)|뒤엣|나중(?:에 ?있는|의)? ?(?:거|것|예약)|늦은 ?(?:거|것|예약)|두 ?번째|"
+    r"อันหลัง|นัดหลัง|อันที่สอง|\b(?:cai|lich|buoi) sau\b",
+    re.ASCII,
+)
+_EARLIER = re.compile(
+    r"\b(?:the )?(?:earlier|former|sooner|first|1st) (?:one|appointment|booking)\b|\bthe one before\b|"
+    r"前の(?:ほう|方)|先の(?:ほう|方)|早い(?:ほう|方)|1つ目|１つ目|一つ目|前者|"
+    r"前面(?:那|的)|前面嗰|前一个|前一個|早(?:一点|一點|啲)?(?:的|嗰)(?:那个|那個|个|個)?|"
+    r"앞에 ?있는|앞의 ?(?:거|것|예약)|먼저 ?있는 ?(?:거|것|예약)|빠른 ?(?:거|것|예약)|첫 ?번째|"
+    r"อันแรก|นัดแรก|\b(?:cai|lich|buoi) (?:truoc|dau)\b",
+    re.ASCII,
+)
+_LAST = re.compile(
+    r"\bthe last (?:one|appointment|booking)\b|最後の|最后(?:那|一)个|最後(?:那|一)個|마지막|อันสุดท้าย|\bcai cuoi\b"
+)
+_NEXT_WEEK = re.compile(
+    r"\bnext week'?s?\b|\bthe one next week\b|来週|下周|下週|下星期|下个星期|下個星期|下禮拜|다음 ?주|담주|"
+    r"สัปดาห์หน้า|อาทิตย์หน้า|\btuan (?:sau|toi)\b",
+    re.ASCII,
+)
+_THIS_WEEK = re.compile(
+    r"\bthis week'?s?\b|今週|这周|這週|这个星期|這個星期|本周|本週|이번 ?주|สัปดาห์นี้|อาทิตย์นี้|\btuan nay\b",
+    re.ASCII,
+)
+# A booking the customer says stays ("thursday's still fine", "cái thứ 6 e vẫn đi"): not the one meant.
+_STAYS = re.compile(
+    r"\bstill (?:fine|ok|okay|good|going|on)\b|\bkeep\b|\bvan (?:di|giu|ok)\b|そのまま|はそのままで|还是去|還是去|照去|"
+    r"그대로|ยังไป|ไปตามเดิม",
+    re.ASCII,
+)
+
+
+def relative_booking(text: str, bookings: Sequence[BookingFact], today: dt.date) -> BookingFact | None:
+    """The one booking the words place ("the later one", "来週のほう"), or None."""
+    if len(bookings) < 2 or not text.strip():
+        return None
+    t = strip_latin_marks(normalize(text))
+    ordered = sorted(bookings, key=lambda b: (b.service_at, b.id))
+    if _LAST.search(t):
+        return ordered[-1]
+    if len(ordered) == 2:
+        later, earlier = bool(_LATER.search(t)), bool(_EARLIER.search(t))
+        if later != earlier:
+            return ordered[1] if later else ordered[0]
+    for words, offset in ((_NEXT_WEEK, 1), (_THIS_WEEK, 0)):
+        if words.search(t) and not _STAYS.search(t):
+            monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=offset)
+            inside = [b for b in ordered if monday <= _day(b) < monday + dt.timedelta(days=7)]
+            if len(inside) == 1:
+                return inside[0]
+    return None
+
+
+def _day(b: BookingFact) -> dt.date:
+    return b.service_at.astimezone(JST).date()
