@@ -16,6 +16,10 @@ from bot.effects import Effect
 from bot.events import Body, InboundEvent
 from bot.replies import Reply
 
+# How much of a flow's first message it keeps to read again (dates, a booking, minutes): a long story
+# puts the request at its end ("... so could I move it to Wed 18th or Fri 20th?").
+FIRST_CHARS = 1200
+
 
 @dataclass(frozen=True, slots=True)
 class BookingFact:

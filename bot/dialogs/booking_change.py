@@ -8,15 +8,15 @@ Online consultations of a customer with two or more recorded no-shows go to a pe
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot import policy
 from bot.dialogs import keywords
 from bot.dialogs.answering import DATE, FREE_TEXT, Expectation, yes_no
-from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
+from bot.dialogs.base import FIRST_CHARS, BookingFact, Ctx, Done, Frame, Transition, missed
 from bot.dialogs.cards import change_card
+from bot.dialogs.change_words import said_time, sends_now, time_with_date, typed_time
 from bot.dialogs.common import (
     Flow,
     Graph,
@@ -40,7 +40,6 @@ from bot.events import ChoiceIn, DateIn, TextIn
 from bot.i18n import JST, Msg, msg
 from bot.replies import Choices, DatePicker, HandoffNotice, Option, Reply, Text
 from bot.understanding import answers
-from bot.understanding.text import strip_latin_marks
 
 MAX_DATES = 3
 HORIZON = dt.timedelta(days=365)
@@ -78,7 +77,12 @@ class BookingChangeDialog(Flow):
             ("booking no longer open", "done"),
         ),
         "time": (("time of day", "note"), ("booking no longer open", "done")),
-        "note": (("note typed", "confirm"), ("no note", "confirm"), ("booking no longer open", "done")),
+        "note": (
+            ("note typed", "confirm"),
+            ("no note", "confirm"),
+            ("send said instead of a note: request filed, ticket", "done"),
+            ("booking no longer open", "done"),
+        ),
         "confirm": (
             ("send: request filed, ticket", "done"),
             ("don't send", "done"),
@@ -98,7 +102,7 @@ class BookingChangeDialog(Flow):
             run=run_id(ctx, self.name),
             booking_id=args.get("booking_id"),
             dates=[],
-            first=str(args.get("text") or "")[:300],
+            first=str(args.get("text") or "")[:FIRST_CHARS],
         )
         if ctx.facts.customer is None:
             return self.need_identity(frame)
@@ -139,7 +143,7 @@ class BookingChangeDialog(Flow):
                 next=Done(show_menu=False), replies=(HandoffNotice(notice),), effects=(escalate,)
             )
         said = _said_dates(frame, ctx)
-        time = _said_time(str(frame.data.get("first") or "")) if said else None
+        time = said_time(str(frame.data.get("first") or "")) if said else None
         if time and len(said) >= 2:
             # "13일 시술 17일이나 18일로, 시간은 오후": the alternatives and the time of day are all said;
             # asking for yet another date asks again what was answered (the summary shows it all).
@@ -168,7 +172,7 @@ class BookingChangeDialog(Flow):
         return (DatePicker(ask, first, last, (Option(DATES_DONE, msg("Continue")), menu_option())),)
 
     def on_dates(self, frame: Frame, ctx: Ctx) -> Transition:
-        said = _time_with_date(ctx.facts.typed) if ctx.facts.typed else None
+        said = time_with_date(ctx.facts.typed) if ctx.facts.typed else None
         if said is not None:
             # "15/12 in the morning", "下周三下午": kept, so the time of day is not asked again.
             frame = frame.to("dates", time=said)
@@ -184,6 +188,12 @@ class BookingChangeDialog(Flow):
             # "Actually never mind, I'll keep my original appointment": not "no more dates" (the aside
             # ends the flow with nothing sent).
             return missed(frame)
+        if chosen and isinstance(body, TextIn) and not isinstance(read, answers.DateAnswer):
+            time = typed_time(typed or body.text)
+            if time is not None:
+                # "buổi chiều ạ", "오전이요" where another date could be added: no more dates, and the
+                # time of day is answered before it is asked.
+                return self._dates_done(frame.to("dates", time=time), ctx)
         if (
             chosen
             and isinstance(body, TextIn)
@@ -238,7 +248,7 @@ class BookingChangeDialog(Flow):
         if isinstance(body, ChoiceIn) and body.option in TIMES:
             picked = body.option
         elif isinstance(body, TextIn):
-            picked = _typed_time(body.text)
+            picked = typed_time(body.text)
             typed = ctx.facts.typed or body.text
             if picked is None and any(f(typed) for f in (keywords.is_no, keywords.is_yes, keywords.is_done)):
                 # "No preference", "ok", "either is fine": any time (the summary shows it before sending).
@@ -262,6 +272,10 @@ class BookingChangeDialog(Flow):
         if isinstance(body, ChoiceIn) and body.option == NO_NOTE:
             return self.go(frame, ctx, "confirm", note="")
         typed = ctx.facts.typed or (body.text if isinstance(body, TextIn) else "")
+        if isinstance(body, TextIn) and sends_now(typed):
+            # "送出", "네 보내주세요", "ok gửi đi ạ": no note, and the customer has said to send what they
+            # chose; it is filed, with the summary of what was sent.
+            return self._file(frame.to("note", note=""), ctx, with_summary=True)
         if isinstance(body, TextIn) and (keywords.is_no(typed) or keywords.is_done(typed)):
             # "No", "nothing else", "没有": no note.
             return self.go(frame, ctx, "confirm", note="")
@@ -294,6 +308,9 @@ class BookingChangeDialog(Flow):
             )
         if picked != SEND:
             return missed(frame)
+        return self._file(frame, ctx)
+
+    def _file(self, frame: Frame, ctx: Ctx, *, with_summary: bool = False) -> Transition:
         b = self.chosen(ctx, frame)
         dates = [d.isoformat() for d in _dates(frame)]
         time = str(frame.data.get("time"))
@@ -315,7 +332,8 @@ class BookingChangeDialog(Flow):
             "Your change request has been sent. It is a request until a person from our team confirms the new "
             "date with the clinic; we will tell you here. Until then, your current booking stays as it is."
         )
-        return Transition(next=Done(), replies=(Text(sent),), effects=(filed,))
+        shown: tuple[Reply, ...] = (self.ask_confirm(frame, ctx)[0],) if with_summary else ()
+        return Transition(next=Done(), replies=(*shown, Text(sent)), effects=(filed,))
 
 
 def _said_dates(frame: Frame, ctx: Ctx) -> list[str]:
@@ -344,32 +362,6 @@ def _booked_day_named(ctx: Ctx, bookings: tuple[BookingFact, ...], first: str) -
     said = {read.date, *read.also, *read.rejected}
     found = [b for b in bookings if b.service_at.astimezone(JST).date() in said]
     return found[0] if len(found) == 1 else None
-
-
-# "my morning appointment", "午前の予約", "오전 예약", "นัดตอนเช้า", "lịch hẹn buổi sáng": a time of day
-# naming the booking to move, not the one wished for.
-_BOOKING_NOUN = (
-    r"(?:appointment|appt|booking|reservation|slot|one|予約|枠|预约|預約|预定|預定|예약|นัด|lich hen|lich|hen)"
-)
-_OF = r"\s*(?:の|的|)\s*"
-_TIME_OF_BOOKING = re.compile(
-    rf"(?P<w>\S+?){_OF}{_BOOKING_NOUN}|{_BOOKING_NOUN}\s*(?:buoi|vao|ตอน|ช่วง|)\s*(?P<w2>\S+)"
-)
-
-
-def _said_time(first: str) -> str | None:
-    """The time of day said with the new date in the first message, unless it names the booking."""
-    time = _time_with_date(first)
-    if time is None:
-        return None
-    from bot.dialogs.keywords import normalize
-
-    plain = strip_latin_marks(normalize(first))
-    for m in _TIME_OF_BOOKING.finditer(plain):
-        word = m["w"] or m["w2"] or ""
-        if _typed_time(word, _WITH_A_DATE) == time:
-            return None
-    return time
 
 
 def _corrected(chosen: list[dt.date], read: answers.DateAnswer) -> list[dt.date]:
@@ -410,94 +402,3 @@ def time_label(time: str) -> Msg:
         case "evening":
             return msg("Evening")
     return msg("Any time")
-
-
-_TIME_WORDS = {
-    "morning": (
-        "morning",
-        "mornings",
-        "am",
-        "a.m.",
-        "午前",
-        "朝",
-        "上午",
-        "早上",
-        "上晝",
-        "朝早",
-        "朝頭早",
-        "오전",
-        "아침",
-        "เช้า",
-        "sáng",
-    ),
-    "afternoon": (
-        "afternoon",
-        "afternoons",
-        "pm",
-        "p.m.",
-        "午後",
-        "昼",
-        "下午",
-        "下晝",
-        "下昼",
-        "晏晝",
-        "晏昼",
-        "오후",
-        "บ่าย",
-        "chiều",
-    ),
-    "evening": (
-        "evening",
-        "evenings",
-        "night",
-        "夕方",
-        "夜",
-        "晚上",
-        "傍晚",
-        "夜晚",
-        "夜晚黑",
-        "저녁",
-        "เย็น",
-        "tối",
-    ),
-    "any": (
-        "any",
-        "anytime",
-        "whenever",
-        "いつでも",
-        "どちらでも",
-        "都可以",
-        "随时",
-        "隨時",
-        "아무",
-        "언제든",
-        "เวลาไหนก็ได้",
-        "lúc nào cũng được",
-        "bất kỳ",
-    ),
-}
-
-
-# Said with a date, "am" and "pm" belong to a clock time or to a sentence ("I am free on the 15th"),
-# and "any" to the date ("any day next week").
-_WITH_A_DATE = {
-    key: tuple(w for w in words if w not in ("am", "a.m.", "pm", "p.m."))
-    for key, words in _TIME_WORDS.items()
-    if key != "any"
-}
-
-
-def _typed_time(text: str, table: Mapping[str, tuple[str, ...]] = _TIME_WORDS) -> str | None:
-    from bot.dialogs.keywords import normalize
-
-    t = normalize(text)
-    found = [
-        key for key, words in table.items() if any(w == t or (not w.isascii() and w in t) for w in words)
-    ]
-    if not found:
-        found = [key for key, words in table.items() if any(w.isascii() and w in t.split() for w in words)]
-    return found[0] if len(found) == 1 else None
-
-
-def _time_with_date(text: str) -> str | None:
-    return _typed_time(text, _WITH_A_DATE)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from bot import policy
 from bot.dialogs import keywords
 from bot.dialogs.answering import Expectation, yes_no
-from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition, missed
+from bot.dialogs.base import FIRST_CHARS, BookingFact, Ctx, Done, Frame, Transition, missed
 from bot.dialogs.cards import fee_card
 from bot.dialogs.common import (
     Flow,
@@ -93,7 +93,7 @@ class CancellationDialog(Flow):
             run=run_id(ctx, self.name),
             hint=hint.isoformat() if hint else None,
             booking_id=args.get("booking_id"),
-            first=str(args.get("text") or "")[:300],
+            first=str(args.get("text") or "")[:FIRST_CHARS],
         )
         if ctx.facts.customer is None:
             return self.need_identity(frame)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from bot import policy
 from bot.dialogs.answering import MINUTES, Expectation
-from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Start, Transition, missed
+from bot.dialogs.base import FIRST_CHARS, BookingFact, Ctx, Done, Frame, Start, Transition, missed
 from bot.dialogs.common import (
     Flow,
     Graph,
@@ -83,7 +83,7 @@ class LateArrivalDialog(Flow):
     }
 
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
-        first = str(args.get("text") or "")[:300]
+        first = str(args.get("text") or "")[:FIRST_CHARS]
         frame = self.frame(
             "start",
             run=run_id(ctx, self.name),

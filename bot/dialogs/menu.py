@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from bot.dialogs import keywords
 from bot.dialogs.answering import INTENT, Expectation
-from bot.dialogs.base import Ctx, Done, Exit, Frame, Push, Start, Transition, missed
+from bot.dialogs.base import FIRST_CHARS, Ctx, Done, Exit, Frame, Push, Start, Transition, missed
 from bot.events import ChoiceIn, FollowIn, TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, Option, Reply, Text
@@ -154,8 +154,8 @@ class MenuDialog:
                 # "Cancel tomorrow's and move the treatment": the first now, the second asked about
                 # when the first is done (each flow gets its own part of the message).
                 first, then = understood.requests
-                waiting = frame.to("then", flow=both[1], text=then.text[:300])
-                return Transition(next=Push(str(both[0]), {"text": first.text[:300]}, then=waiting))
+                waiting = frame.to("then", flow=both[1], text=then.text[:FIRST_CHARS])
+                return Transition(next=Push(str(both[0]), {"text": first.text[:FIRST_CHARS]}, then=waiting))
             flows = [_flow_for(i) for i in (intent, getattr(understood, "alternative", None))]
             if all(flows) and flows[0] != flows[1]:
                 # "Cancel or move it?": two requests as likely; ask rather than guess.

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot import policy
-from bot.dialogs.base import BookingFact, Ctx, Done, Frame, Transition
+from bot.dialogs.base import FIRST_CHARS, BookingFact, Ctx, Done, Frame, Transition
 from bot.dialogs.common import Flow, Graph, booking_label, lines, not_linked, today, upcoming
 from bot.i18n import Msg, Yen, msg
 from bot.replies import Reply, Text
@@ -29,7 +29,7 @@ class PaymentDialog(Flow):
     def start(self, ctx: Ctx, args: Mapping[str, Any]) -> Transition:
         if ctx.facts.customer is None:
             # The first message goes to the check: a reference or birth date in it is not asked again.
-            return self.need_identity(self.frame("start", first=str(args.get("text") or "")[:300]))
+            return self.need_identity(self.frame("start", first=str(args.get("text") or "")[:FIRST_CHARS]))
         return Transition(next=Done(), replies=(*self.due_dates(ctx), how_to_pay(ctx)))
 
     def resume_identity(self, frame: Frame, result: Mapping[str, Any], ctx: Ctx) -> Transition:

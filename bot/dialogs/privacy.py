@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from bot.dialogs import keywords
 from bot.dialogs.answering import FREE_TEXT, Expectation, yes_no
-from bot.dialogs.base import Ctx, Done, Frame, Transition, missed
+from bot.dialogs.base import FIRST_CHARS, Ctx, Done, Frame, Transition, missed
 from bot.dialogs.common import Flow, Graph, answer, menu_option, not_linked, run_id
 from bot.effects import FileRequest
 from bot.events import ChoiceIn, TextIn
@@ -77,7 +77,7 @@ class PrivacyDialog(Flow):
             "correct or delete your data; we answer after confirming it is really you."
         )
         first = str(args.get("text") or "")
-        frame = self.frame("choose", run=run_id(ctx, self.name), first=first[:300])
+        frame = self.frame("choose", run=run_id(ctx, self.name), first=first[:FIRST_CHARS])
         said = _typed_action(first)
         # "Who can see my photos?" asks about the policy; only a request is acted on at once.
         if said is not None and not _asks(first):

@@ -220,6 +220,41 @@ def _no_note() -> Transition:
     )
 
 
+@E("note", "send said instead of a note: request filed, ticket")
+def _send_at_note() -> Transition:
+    t = step(
+        "booking_change",
+        "note",
+        "送出",
+        facts(T10),
+        run="r1",
+        booking_id=T10.id,
+        dates=["2026-03-20"],
+        time="evening",
+    )
+    [filed] = effects_of(t, FileRequest)
+    assert (filed.details["preferred_dates"], filed.details["note"]) == (["2026-03-20"], "")
+    assert "Your change request: " in text_of(t.replies) and "has been sent" in text_of(t.replies)
+    return t
+
+
+@pytest.mark.parametrize(
+    "typed", ["don't send it yet", "送らないでください", "the reason: I have to send my kid to school"]
+)
+def test_a_note_that_is_no_send_command_is_kept_as_the_note(typed: str) -> None:
+    t = step(
+        "booking_change",
+        "note",
+        typed,
+        facts(T10),
+        run="r1",
+        booking_id=T10.id,
+        dates=["2026-03-20"],
+        time="any",
+    )
+    assert isinstance(t.next, Frame) and t.next.step == "confirm" and not effects_of(t, FileRequest)
+
+
 def confirm(body: Body | str, f: Facts | None = None) -> Transition:
     return step(
         "booking_change",

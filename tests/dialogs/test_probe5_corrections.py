@@ -153,3 +153,37 @@ def test_the_later_one_is_picked_not_the_day_said_to_stay() -> None:
     assert s.where() == ("cancellation", "choose")
     s.send("the later one pls. saturday's still fine")
     assert s.top is not None and s.top.data["booking_id"] == SURGERY.id
+
+
+@pytest.mark.parametrize(
+    ("typed", "time"),
+    [("buổi chiều ạ", "afternoon"), ("오전이요", "morning"), ("ok. afternoon ideally", "afternoon")],
+)
+def test_a_time_of_day_where_another_date_could_be_added_ends_the_dates(typed: str, time: str) -> None:
+    # Held-out 5: "Please choose a date" three times over.
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (TREATMENT,)
+    s.send("I'd like to change my appointment")
+    s.send("the 18th")
+    s.send(typed)
+    assert s.where() == ("booking_change", "note")
+    assert s.top is not None and s.top.data["time"] == time
+
+
+@pytest.mark.parametrize("typed", ["就这一个", "그거 하나면 돼요", "特にないです", "hết r ạ", "het roi a"])
+def test_that_one_is_enough_ends_the_dates(typed: str) -> None:
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (TREATMENT,)
+    s.send("I'd like to change my appointment")
+    s.send("the 18th")
+    s.send(typed)
+    assert s.where() == ("booking_change", "time")
+
+
+def test_regression_dates_at_the_end_of_a_long_first_message_are_kept() -> None:
+    # The first message was kept to 300 characters: the dates after a long story were asked again.
+    story = "Good morning! Hope you're well. " + "Bit of a long story, our plans moved. " * 8
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (TREATMENT,)
+    s.send(story + "Could I move my appointment to Wed 18th or Fri 20th?")
+    assert s.top is not None and s.top.data["dates"] == ["2026-03-18", "2026-03-20"]
