@@ -302,6 +302,8 @@ class BookingChangeDialog(Flow):
 
     def on_confirm(self, frame: Frame, ctx: Ctx) -> Transition:
         picked = answer(ctx, SEND, DONT_SEND)
+        if picked is None and isinstance(ctx.body, TextIn) and sends_now(ctx.facts.typed or ctx.body.text):
+            picked = SEND  # "提交", "送信でお願いします": the yes-button's action in other words
         if picked == DONT_SEND:
             return Transition(
                 next=Done(), replies=(Text(msg("All right, nothing was sent. Your booking is unchanged.")),)

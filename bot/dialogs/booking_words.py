@@ -48,11 +48,27 @@ _STAYS = re.compile(
 )
 
 
-def relative_booking(text: str, bookings: Sequence[BookingFact], today: dt.date) -> BookingFact | None:
-    """The one booking the words place ("the later one", "来週のほう"), or None."""
+_CLAUSE = re.compile(
+    r"[.,;!?。、，；！？\n]+|\b(?:but|and|so)\b|けど|が、|但是|可是|그런데|근데|แต่|nhưng|nhung"
+)
+
+
+def without_kept(text: str) -> str:
+    """The text without its clauses about a booking that stays ("The online call on Friday is still
+    fine since I can do that from home"): what is left names the booking meant."""
+    parts = _CLAUSE.split(strip_latin_marks(normalize(text)))
+    kept = [p for p in parts if p.strip() and not _STAYS.search(p)]
+    return " ".join(kept)
+
+
+def relative_booking(
+    text: str, bookings: Sequence[BookingFact], today: dt.date, *, weeks: bool = True
+) -> BookingFact | None:
+    """The one booking the words place ("the later one", "来週のほう"), or None. Without `weeks`,
+    "next week" is not read as naming a booking (in a first message it is often the new date)."""
     if len(bookings) < 2 or not text.strip():
         return None
-    t = strip_latin_marks(normalize(text))
+    t = without_kept(text)
     ordered = sorted(bookings, key=lambda b: (b.service_at, b.id))
     if _LAST.search(t):
         return ordered[-1]
@@ -61,12 +77,29 @@ def relative_booking(text: str, bookings: Sequence[BookingFact], today: dt.date)
         if later != earlier:
             return ordered[1] if later else ordered[0]
     for words, offset in ((_NEXT_WEEK, 1), (_THIS_WEEK, 0)):
-        if words.search(t) and not _STAYS.search(t):
+        if any(weeks or _names_the_booking(t, m) for m in words.finditer(t)):
             monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=offset)
             inside = [b for b in ordered if monday <= _day(b) < monday + dt.timedelta(days=7)]
             if len(inside) == 1:
                 return inside[0]
     return None
+
+
+_BOOKING_NOUN = re.compile(
+    r"appointment|appt|booking|reservation|session|one|予約|施術|カウンセリング|预约|預約|诊|診|예약|상담|นัด|lich hen|lich|hen"
+)
+# "to next week", "sang tuần sau", "来週に", "改到下周", "다음 주로": where the booking should go.
+_TOWARDS_BEFORE = re.compile(r"(?:\bto|\buntil|\bsang|\bqua|到|至|去)\s*(?:the\s*)?$")
+_TOWARDS_AFTER = re.compile(r"^\s*(?:に|へ|まで|로|으로)")
+
+
+def _names_the_booking(t: str, m: re.Match[str]) -> bool:
+    """A week named right beside a booking noun ("the appointment next week", "来週の予約"), not
+    where the booking should move to."""
+    before, after = t[max(0, m.start() - 16) : m.start()], t[m.end() : m.end() + 16]
+    if _TOWARDS_BEFORE.search(before) or _TOWARDS_AFTER.search(after):
+        return False
+    return bool(_BOOKING_NOUN.search(before) or _BOOKING_NOUN.search(after))
 
 
 def _day(b: BookingFact) -> dt.date:

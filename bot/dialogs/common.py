@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from bot.dialogs import keywords
 from bot.dialogs.answering import Expectation
 from bot.dialogs.base import BookingFact, Ctx, Done, Exit, Frame, Push, Transition, missed
-from bot.dialogs.booking_words import relative_booking
+from bot.dialogs.booking_words import relative_booking, without_kept
 from bot.dialogs.menu import HUMAN, MENU
 from bot.events import ChoiceIn, DateIn, TextIn
 from bot.i18n import JST, Msg, Translator, When, msg
@@ -235,9 +235,10 @@ def named_booking(
     consultation", its reference, or the one date. None when they name none, or several."""
     if len(bookings) < 2 or not text.strip():
         return None
-    placed = relative_booking(text, bookings, today(ctx))
+    placed = relative_booking(text, bookings, today(ctx), weeks=False)
     if placed is not None:
         return placed
+    text = without_kept(text) or text
     tr, en = Translator(ctx.facts.locale), Translator("en")
     options = tuple(
         answers.Option(
@@ -251,6 +252,8 @@ def named_booking(
     # "20 minutes late", "2 hours": a lone number here is no option number.
     words = _LONE_NUMBER.sub(" ", text)
     read = answers.read(words, answers.Expect("option", options), locale=ctx.facts.locale, now=ctx.now)
+    if isinstance(read, answers.NoFit) and isinstance(read.then, answers.Picked):
+        read = read.then  # "cho e đổi lịch tư vấn online ... dc ko ạ?": a question naming the booking
     if isinstance(read, answers.Picked):
         return next((b for b in bookings if f"b{b.id}" == read.option_id), None)
     if by_date and isinstance(ctx.body, TextIn) and ctx.body.text == text:

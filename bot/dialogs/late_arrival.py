@@ -224,6 +224,13 @@ class LateArrivalDialog(Flow):
 
     def on_after(self, frame: Frame, ctx: Ctx) -> Transition:
         body = ctx.body
+        understood = ctx.facts.understood
+        if isinstance(body, TextIn) and "change" in (
+            getattr(understood, "intent", None),
+            getattr(understood, "alternative", None),
+        ):
+            # "40分も遅れるならもう別の日にしたいです": the minutes again, but what they ask is another day.
+            body = ChoiceIn(CHANGE)
         if isinstance(body, ChoiceIn) and body.option == CHANGE:
             return Transition(next=Start("booking_change", {"booking_id": frame.data.get("booking_id")}))
         typed = ctx.facts.typed or ""

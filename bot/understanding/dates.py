@@ -304,7 +304,7 @@ def _find(t: str, plain: str, today: dt.date, language: str, dots: bool) -> list
 # "sat the 14th", "周六14号", "14일 토요일", "วันเสาร์ที่ 14", "friday (the 13th)": a weekday right beside
 # a day of the month is that day, when the two agree — not a second date (this Saturday and the 14th).
 _BESIDE = re.compile(r"\s*[,，、(（]?\s*(?:on\s+)?", re.ASCII)
-_BESIDE_BEFORE = re.compile(r"\s*[,，、(（]?\s*$", re.ASCII)
+_BESIDE_BEFORE = re.compile(r"\s*[,，、(（]?\s*", re.ASCII)
 _DAY_AFTER_WEEKDAY = re.compile(
     rf"\s*[,，(（]?\s*(?:the\s+|ที่\s*|ngay\s+)?(?P<d>\d{{1,2}}){_DAY_END}(?!\s*(?:minutes?|mins?|hours?|days?))",
     re.ASCII,
@@ -323,7 +323,7 @@ def _same_day_beside(
     start, end = span
     for a, b, d in out:
         beside = (a >= end and _BESIDE.fullmatch(plain, end, a)) or (
-            b <= start and _BESIDE_BEFORE.search(plain[b:start])
+            b <= start and _BESIDE_BEFORE.fullmatch(plain, b, start)
         )
         if beside and d.weekday() == day.weekday():
             return True

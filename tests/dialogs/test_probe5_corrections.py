@@ -187,3 +187,28 @@ def test_regression_dates_at_the_end_of_a_long_first_message_are_kept() -> None:
     s.bookings = (TREATMENT,)
     s.send(story + "Could I move my appointment to Wed 18th or Fri 20th?")
     assert s.top is not None and s.top.data["dates"] == ["2026-03-18", "2026-03-20"]
+
+
+def test_at_what_next_after_a_late_notice_another_day_is_a_change() -> None:
+    # Held-out 5: "40分も遅れるならもう別の日にしたいです" repeated the minutes and was taken for "on my way".
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (bk("consultation", 0, hour=13, id=9),)
+    s.send("I'm running late for my 1pm, I'll be there around 1:40")
+    assert s.where() == ("late_arrival", "after")
+    s.send("if I'm 40 minutes late I'd rather change to another day")
+    assert s.where() == ("booking_change", "dates")
+    assert [f.kind for f in s.filed.values()] == ["late"]
+
+
+@pytest.mark.parametrize("typed", ["提交", "送信でお願いします", "ok gửi đi ạ"])
+def test_the_send_verb_in_other_words_confirms_the_change(typed: str) -> None:
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (TREATMENT,)
+    s.send("I'd like to change my appointment")
+    s.send("the 18th")
+    s.send("that's all")
+    s.send("afternoon")
+    s.send("no")
+    assert s.where() == ("booking_change", "confirm")
+    s.send(typed)
+    assert [f.kind for f in s.filed.values()] == ["change"]

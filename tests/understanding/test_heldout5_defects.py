@@ -93,3 +93,28 @@ def test_with_three_bookings_only_the_last_or_a_week_names_one() -> None:
     assert relative_booking("the later one", (SOON, LATER, THIRD), NOW.date()) is None
     assert relative_booking("the last one", (SOON, LATER, THIRD), NOW.date()) == THIRD
     assert relative_booking("this week's", (SOON, LATER, THIRD), NOW.date()) == SOON
+
+
+def test_regression_a_weekday_far_from_a_date_is_its_own_date() -> None:
+    # "on Friday ... to Wed 18th or Fri 20th": the first Friday was taken for "beside" the 20th (a
+    # search for "nothing but a comma, up to the end" matched the end of any text), and the 20th lost.
+    from bot.understanding.answers import DateAnswer, Expect, read
+
+    text = "The online call on Friday is still fine. Could I move the other one to Wed 18th or Fri 20th?"
+    got = read(text, Expect("date"), locale="en", now=NOW)
+    assert isinstance(got, DateAnswer)
+    assert {d.isoformat() for d in (got.date, *got.also)} == {"2026-03-06", "2026-03-18", "2026-03-20"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("push the appointment next week back to the 18th", LATER),
+        ("来週の予約を変更したい", LATER),
+        # Where the booking should go, not which it is.
+        ("can I move my appointment to next week?", None),
+        ("cho e đổi lịch sang tuần sau dc ko", None),
+    ],
+)
+def test_a_week_in_a_first_message_names_a_booking_only_beside_it(text: str, expected: object) -> None:
+    assert relative_booking(text, (SOON, LATER), NOW.date(), weeks=False) == expected

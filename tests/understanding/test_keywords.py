@@ -82,3 +82,8 @@ def test_no_option_number(text: str) -> None:
 def test_a_word_inside_a_word_does_not_hand_over() -> None:
     assert not wants_human("人工授精について聞きたいです")
     assert not wants_human("사람이 많아서 늦을 것 같아요")
+
+
+@pytest.mark.parametrize("text", ["能帮我转一下人工吗", "我想直接跟工作人员说", "可以联系你们的工作人员吗"])
+def test_regression_asking_for_staff_in_chinese_is_a_person(text: str) -> None:
+    assert wants_human(text)
