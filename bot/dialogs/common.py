@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from bot.dialogs import keywords
 from bot.dialogs.answering import Expectation
-from bot.dialogs.base import BookingFact, Ctx, Done, Exit, Frame, Push, Transition, missed
+from bot.dialogs.base import FIRST_CHARS, BookingFact, Ctx, Done, Exit, Frame, Push, Transition, missed
 from bot.dialogs.booking_words import relative_booking, without_kept
 from bot.dialogs.menu import HUMAN, MENU
 from bot.events import ChoiceIn, DateIn, TextIn
@@ -86,6 +86,12 @@ class Flow:
         )
         if handler is None:
             return Transition(next=frame, replies=self.prompt(frame, ctx))
+        said = str(result.get("said") or "").strip()
+        if frame.step == "identity" and said:
+            # What the customer added to their reference or birth date ("1 April 1990, and the new
+            # date would be the 20th") belongs to the flow's request, as if said in its first message.
+            first = f"{frame.data.get('first') or ''}\n{said}".strip()
+            frame = frame.to("identity", first=first[:FIRST_CHARS])
         return handler(frame, result, ctx)
 
     def go(self, frame: Frame, ctx: Ctx, step: str, *replies: Reply, **data: Any) -> Transition:

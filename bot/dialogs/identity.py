@@ -60,6 +60,7 @@ class IdentityDialog(Flow):
             ("booking reference", "birth_date"),
             ("reference and birth date (check)", "checking"),
             ("reference, with the birth date said before (check)", "checking"),
+            ("a birth date typed first (kept, the reference asked again)", "reference"),
         ),
         "birth_date": (
             ("date of birth (check)", "checking"),
@@ -165,10 +166,16 @@ class IdentityDialog(Flow):
         # first and taken out, so its digits are never part of the reference.
         rest, births = _birth_dates_in(body.text, ctx)
         reference = (
-            (_one_reference(rest, ctx) or reference_in(rest)) if births else _typed_reference(body.text, ctx)
+            (_one_reference(rest, ctx) or _lettered_reference(rest) or reference_in(rest))
+            if births
+            else _typed_reference(body.text, ctx)
         )
+        if reference is None and births:
+            # "My birthday is April 1 1990" before the reference: kept, so it is not asked again.
+            return self.go(frame, ctx, "reference", link_births=_isos(births))
         if reference is None:
             return missed(frame)
+        frame = _keep_more(frame, _without(rest, reference) if births else "")
         # A birth date said before the reference was asked (in the first message, at the consent).
         births = births or _held_births(frame)
         if births:
@@ -204,6 +211,8 @@ class IdentityDialog(Flow):
             births = (body.date,)
         if not births:
             return missed(frame)
+        if (text := own_words(ctx)) is not None:
+            frame = _keep_more(frame, _birth_dates_in(text, ctx)[0] if _birth_dates_in(text, ctx)[1] else "")
         return _check(frame, str(frame.data.get("reference", "")), births)
 
     def ask_checking(self, frame: Frame, ctx: Ctx) -> tuple[Reply, ...]:
@@ -222,7 +231,8 @@ class IdentityDialog(Flow):
         match body.data.get("result"):
             case "ok":
                 done = msg("Thank you, I found your booking: this chat is now linked to it.")
-                return Transition(next=Done({"linked": True}), replies=(Text(done),))
+                said = {"said": frame.data["more"]} if frame.data.get("more") else {}
+                return Transition(next=Done({"linked": True, **said}), replies=(Text(done),))
             case "locked":
                 return Transition(next=Done({"linked": False, "locked": True}), replies=(Text(_locked()),))
         left = _int(body.data.get("left"))
@@ -237,6 +247,25 @@ class IdentityDialog(Flow):
         return self.go(
             frame, ctx, "reference", *replies, reference=None, other_births=None, pending_reference=None
         )
+
+
+# What is left of an answer once its reference and birth date are taken out, when it says more.
+_FILLER = re.compile(
+    r"[\W_]+|\b(?:my|is|it'?s|born|on|and|the|ref|reference|booking|birthday|dob)\b", re.IGNORECASE
+)
+
+
+def _without(text: str, reference: str) -> str:
+    parts = [re.escape(c) for c in reference if c.isalnum()]
+    return re.sub(r"[\s_-]*".join(parts), " ", text, flags=re.IGNORECASE) if parts else text
+
+
+def _keep_more(frame: Frame, rest: str) -> Frame:
+    """The frame with `rest` kept for the flow when it holds words of its own (not only filler)."""
+    if len(_FILLER.sub("", rest)) < 3:
+        return frame
+    more = f"{frame.data.get('more') or ''} {rest.strip()}".strip()
+    return frame.to(frame.step, more=more[:500])
 
 
 def _check(frame: Frame, reference: str, births: tuple[dt.date, ...]) -> Transition:
@@ -324,13 +353,26 @@ def _corrected_reference(frame: Frame, ctx: Ctx) -> tuple[str, tuple[dt.date, ..
 def _looks_like_reference(reference: str, text: str) -> bool:
     """Letters and digits ("BK-1001", "H2-ZT02"), or capitals as printed ("DEMO-ONLINE"): not a
     mistyped birth date ("1990-02-30") or a name ("Mary-Jane")."""
-    if not any(c.isalpha() for c in reference):
+    if not any(c.isalpha() for c in reference) or _NOT_A_REFERENCE.fullmatch(reference):
         return False
     return any(c.isdigit() for c in reference) or reference in text
 
 
+# "the 20th", "3pm", "20min", "2nd": a day, a time or an amount said beside the birth date.
+_NOT_A_REFERENCE = re.compile(
+    r"\d{1,4}(?:ST|ND|RD|TH|AM|PM|H|HR|HRS|MIN|MINS|M|KG|CM|YO|YRS|Y)|(?:NO|NUM)\d{1,2}"
+)
+
+
 def _one_reference(text: str, ctx: Ctx) -> str | None:
     found = references.candidates(text)
+    return found[0] if len(found) == 1 else None
+
+
+def _lettered_reference(text: str) -> str | None:
+    """Of several candidates ("typo, 1990 not 1999. H5-EN04"), the one reference with letters and
+    digits; a year or a count beside it is not one."""
+    found = [r for r in references.candidates(text) if _looks_like_reference(r, r)]
     return found[0] if len(found) == 1 else None
 
 

@@ -35,7 +35,12 @@ _ACTION_WORDS = {
 # fmt: on
 # The new value itself: a phone number, an e-mail address, or "is now ...".
 _NEW_VALUE = re.compile(
-    r"\d[\d\s()+-]{6,}\d|[^\s@]+@[^\s@]+\.[a-z]{2,}|\bis now\b|改成|改为|改為|になりました|로 바", re.I
+    r"\d[\d\s()+-]{6,}\d|[^\s@]+@[^\s@]+\.[a-z]{2,}|\bis now\b|改成|改为|改為|になりました|로 바|"
+    # The wrong value beside the right one: "Whitfeild but it should be Whitfield", "SATO ではなく SATOH",
+    # "KIM MINJI로 되어 있는데 여권에는 KIM MINJEE예요".
+    r"\bshould be\b|\binstead of\b|\bnot [a-z]+ but\b|->|→|ではなく|じゃなくて|应该是|應該是|写成|寫成|不是.{1,20}是|"
+    r"(?:로|으로) 되어 ?있는데|(?:이|가) 아니라|ที่ถูก(?:ต้อง)?คือ|ไม่ใช่.{1,20}แต่|\bdung ra la\b|đúng ra là",
+    re.I,
 )
 _AFTER_LINK = (
     ("see: request filed", "done"),

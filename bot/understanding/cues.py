@@ -334,7 +334,7 @@ PRIVACY: list[Cue] = [
         r"\bdata protection\b|\bdelete (?:my |all my )?(?:account|data|information|info|details|records?)\b|"
         r"\b(?:remove|erase|wipe) (?:my|all my)\b|\bwhat (?:data|information|info) (?:do )?you (?:have|keep|hold|store)\b|"
         r"\b(?:update|correct|fix|change)\w* (?:my |the )?(?:name|e-?mail|phone|number|address|birth|date of birth|"
-        r"dob|birthday|details|contact)\b|\b(?:name|email|birthday|address|phone number) is (?:spelled |spelt )?"
+        r"dob|birthday|details|contact)\b|\b(?:(?:sur|last |family |first |given )?name|email|birthday|address|phone number) is (?:spelled |spelt )?"
         r"(?:wrong|incorrect|misspelt|misspelled)\b|\bmisspel\w*\b|\bthird[- ]part(?:y|ies)\b|"
         r"\bmy (?:information|info|details)\b",
         2,
@@ -358,6 +358,8 @@ PRIVACY: list[Cue] = [
         r"(?:이름|이메일|메일|전화번호|번호|연락처|생년월일|주소).{0,8}?(?:변경|수정|바꾸|바꿔|바뀌|틀렸|틀려|잘못)",
         2,
     ),
+    # The name as it is written ("영문 이름이 KIM MINJI로 되어 있는데"): its spelling, not a booking, changes.
+    (r"영문 ?(?:이름|성함)|이름 ?(?:철자|스펠링|표기)|(?:이름|성함)이 .{1,30}(?:로|으로) 되어", 3),
     (
         r"ข้อมูลส่วนตัว|ข้อมูลส่วนบุคคล|ความเป็นส่วนตัว|ลบข้อมูล|แก้ไขข้อมูล|ลบบัญชี|บุคคลที่สาม|"
         r"ข้อมูล(?:ของ)?(?:ฉัน|ผม|เรา|หนู|ดิฉัน|ตัวเอง)|(?:เปลี่ยน|แก้)(?:ชื่อ|อีเมล|อีเมล์|เบอร์|ที่อยู่|วันเกิด)|pdpa|"

@@ -75,6 +75,9 @@ def two(
             found.append((intent, start, end))
     if len(found) != 2 or found[0][0] == found[1][0] or chosen not in (found[0][0], found[1][0]):
         return None
+    if {found[0][0], found[1][0]} == {"privacy", "change"} and chosen == "privacy":
+        # "My name is spelled KIM MINJI ... please change it": the change is the correction itself.
+        return None
     (first, _, _), (then, start, end) = found
     return Request(first, (t[:start] + t[end:]).strip()), Request(then, t[start:end].strip())
 

@@ -10,10 +10,12 @@ from bot.dialogs.base import Done, Frame, Push, Transition
 from bot.dialogs.identity import IdentityDialog
 from bot.effects import AttemptLink, RecordConsent
 from bot.events import ChoiceIn, DateIn, SystemIn
+from bot.understanding import understand
 from tests.dialogs.edges import Edges
 from tests.dialogs.support import (
     BIRTH,
     NOW,
+    REFERENCE,
     Sim,
     bk,
     ctx,
@@ -195,6 +197,42 @@ def _both() -> Transition:
     assert effects_of(t, AttemptLink) == [AttemptLink("BK-1001", BIRTH)]
     assert t.replies == ()
     return t
+
+
+@E("reference", "a birth date typed first (kept, the reference asked again)")
+def _birth_before_reference() -> Transition:
+    t = step("identity", "reference", "my birthday is april 1 1990", facts(linked=False))
+    assert isinstance(t.next, Frame) and t.next.data["link_births"] == ["1990-04-01"]
+    assert "booking reference" in text_of(t.replies) and not effects_of(t, AttemptLink)
+    return t
+
+
+def test_a_birth_date_typed_before_the_reference_is_not_asked_again() -> None:
+    sim = Sim(bookings=(bk(),), understand=understand)
+    sim.send("payment")
+    sim.send(ChoiceIn("consent_yes"))
+    sim.send("my birthday is april 1 1990")
+    sim.send(REFERENCE)
+    assert sim.linked
+
+
+def test_regression_the_20th_beside_a_birth_date_is_no_corrected_reference() -> None:
+    # "1 April 1990. and the new date would be the 20th": "20TH" was checked as a new reference.
+    sim = Sim(bookings=(bk(),), understand=understand)
+    sim.send("payment")
+    sim.send(ChoiceIn("consent_yes"))
+    sim.send(REFERENCE)
+    sim.send("1 April 1990. and the new date would be the 20th")
+    assert sim.linked and sim.failures == 0
+
+
+def test_words_added_to_the_identity_answers_reach_the_flow() -> None:
+    sim = Sim(bookings=(bk(days=8),), understand=understand)
+    sim.send("I want to move my appointment")
+    sim.send(ChoiceIn("consent_yes"))
+    sim.send(f"{REFERENCE}, born 1 April 1990, and the new date would be the 20th")
+    assert sim.linked and sim.where() == ("booking_change", "dates")
+    assert sim.top is not None and sim.top.data["dates"] == ["2026-03-20"]
 
 
 @E("birth_date", "date of birth (check)")

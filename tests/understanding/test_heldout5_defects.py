@@ -118,3 +118,21 @@ def test_regression_a_weekday_far_from_a_date_is_its_own_date() -> None:
 )
 def test_a_week_in_a_first_message_names_a_booking_only_beside_it(text: str, expected: object) -> None:
     assert relative_booking(text, (SOON, LATER), NOW.date(), weeks=False) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my surname is spelled wrong on it. It says Whitfeild but it should be Whitfield",
+        "名前のローマ字表記が間違っているので修正をお願いします。SATO ではなく SATOH です",
+        "영문 이름이 KIM MINJI로 되어 있는데 여권에는 KIM MINJEE예요. 바꿔주세요",
+    ],
+)
+def test_a_correction_with_its_new_value_up_front_is_filed_without_asking_again(text: str) -> None:
+    from tests.dialogs.support import Sim
+
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (LATER,)
+    s.send(text)
+    [filed] = s.filed.values()
+    assert filed.details["action"] == "correct" and filed.details["note"]
