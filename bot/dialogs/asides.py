@@ -8,6 +8,7 @@ moves to that flow keeping the booking; "never mind" ends the flow with nothing 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -15,10 +16,12 @@ from bot.dialogs import keywords, registry
 from bot.dialogs.base import Ctx, Done, Frame, Start, Transition
 from bot.dialogs.common import named_booking, upcoming
 from bot.dialogs.menu import HUMAN, MENU, WELCOME, human_option
+from bot.dialogs.payment import how_to_pay
 from bot.events import TextIn
 from bot.i18n import Msg, msg
 from bot.replies import Choices, DatePicker, Reply, Text
 from bot.understanding import answers
+from bot.understanding.text import normalize, strip_latin_marks
 
 # Flows that file nothing: leaving them needs no "nothing was sent".
 _QUIET = frozenset({"menu", "language", "payment", "identity", "privacy"})
@@ -52,6 +55,10 @@ def aside(frame: Frame, ctx: Ctx, prompt: tuple[Reply, ...]) -> Transition | Non
         # At the menu no question is open: a yes that follows is a yes to the person offered.
         here = frame.to(frame.step, offered=HUMAN) if frame.dialog == "menu" else frame
         return Transition(next=here, replies=(Text(NO_MEDICAL_ADVICE), *with_person(prompt)))
+    if intent == "payment" and _is_question(ctx) and frame.dialog in _SUMMARIES and _asks_how_to_pay(ctx):
+        # "那这个取消费怎么付？可以用支付宝吗" at the cancellation's summary: how to pay, answered in place;
+        # the summary stays open (moving to the payment flow would drop the cancellation).
+        return Transition(next=frame, replies=(how_to_pay(ctx), *prompt))
     if asked == "fee" and (intent == "payment" or _switch(frame, ctx, intent) is None):
         # "50%? then can I change the date instead?" is a change of mind first (handled below).
         answer = Text(_fee_answer(frame, ctx))
@@ -159,10 +166,35 @@ def late_notice_first(frame: Frame, ctx: Ctx) -> Transition | None:
 
 
 def _asks_about(read: answers.NoFit, ctx: Ctx) -> bool:
-    """A question about the fee whose words only sound like the payment flow ("is there no refund?");
-    "50%? then can I change the date instead?" still switches."""
-    about = read.question_about or getattr(ctx.facts.understood, "question_about", None)
-    return about == "fee" and getattr(ctx.facts.understood, "intent", None) == "payment"
+    """A question about the fee or how to pay it whose words only sound like the payment flow ("is
+    there no refund?", "can I pay it by Alipay?"); "50%? then can I change the date instead?" still
+    switches."""
+    return getattr(ctx.facts.understood, "intent", None) == "payment"
+
+
+# Flows whose last question is a summary to send: a question about paying is answered beside it.
+_SUMMARIES = frozenset({"cancellation", "booking_change"})
+
+
+_HOW_TO_PAY = re.compile(
+    r"\bhow (?:do|can|should) i pay\b|\bpay (?:it |this |that )?(?:by|with|via|using)\b|\b(?:credit )?card\b|"
+    r"\bbank transfer\b|\bpaypal\b|\balipay\b|\bwechat\b|\bcash\b|怎么付|怎麼付|如何付|支付宝|支付寶|微信|转账|轉帳|"
+    r"刷卡|信用卡|转数快|轉數快|\bfps\b|どうやって払|支払い方法|お支払い方法|カード|振込|振り込|"
+    r"어떻게 (?:내|결제|지불)|결제 방법|카드|계좌|송금|จ่ายยังไง|ชำระยังไง|บัตร|โอน|"
+    r"\b(?:thanh toan|tra) (?:bang|the nao|nhu the nao)\b|\bchuyen khoan\b|\bthe tin dung\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_how_to_pay(ctx: Ctx) -> bool:
+    text = strip_latin_marks(normalize(str(ctx.facts.typed or getattr(ctx.body, "text", ""))))
+    return _HOW_TO_PAY.search(text) is not None
+
+
+def _is_question(ctx: Ctx) -> bool:
+    read = ctx.facts.answer
+    text = str(ctx.facts.typed or getattr(ctx.body, "text", ""))
+    return (isinstance(read, answers.NoFit) and read.reason == "question") or "?" in text or "？" in text
 
 
 def _switch(frame: Frame, ctx: Ctx, intent: str | None) -> Transition | None:

@@ -98,7 +98,9 @@ class SpecialCircumstanceDialog(Flow):
         """Ask what happened, unless the first message already said it ("I have a fever")."""
         first = str(frame.data.get("first", "")).strip()
         category = circumstance_category(first) if first else "other"
-        if category != "other":
+        if category != "other" or _tells_a_story(first):
+            # "my little girl has been burning up since last night … no one else can look after her":
+            # what happened is told, in words no category names; the person reads it.
             return self._record(frame.to("what", booking_id=booking_id), ctx, category, first)
         return self.go(frame, ctx, "what", booking_id=booking_id)
 
@@ -241,3 +243,10 @@ def _instant(value: object) -> dt.datetime | None:
         return dt.datetime.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
+
+
+def _tells_a_story(first: str) -> bool:
+    """A first message long enough to have said what happened (a word count; CJK and Thai by characters)."""
+    words = len(first.split())
+    dense = sum(1 for ch in first if ch >= "\u0e00")
+    return words >= 20 or dense >= 40

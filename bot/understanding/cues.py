@@ -180,6 +180,10 @@ SPECIAL: list[Cue] = [
         r"\b.{0,20}\b(?:died|passed)\b|\b(?:in|to|at|from) (?:the )?(?:hospital|er)\b(?! appointment)|\bfamily emergency\b|\bemergency\b|"
         # "I feel terrible because everyone has been so helpful" is guilt, not illness.
         r"\baccident\b|\bnot feeling (?:well|good)\b|\bfeel(?:ing)? (?:sick|unwell)\b|"
+        # Said without the word "sick": a child burning up, nobody else to look after them.
+        r"\bburning up\b|\bicu\b|\bintensive care\b|\bstroke\b|\bheart attack\b|\brunning a (?:fever|temperature)\b|\bhigh temperature\b|"
+        r"\b(?:no one|nobody)(?: else)? (?:to|who can|that can|can) (?:look after|take care of|watch|care for)\b|"
+        r"\b(?:can'?t|cannot|couldn'?t) (?:leave|leaving) (?:her|him|them|my (?:kids?|son|daughter|mother|father))\b|"
         r"\bfeel(?:ing)? (?:terrible|awful)\b(?! (?:about|because|that|for|to|asking|bothering))",
         2,
     ),
@@ -210,6 +214,7 @@ SPECIAL: list[Cue] = [
     (r"(?:비행기|항공편|항공기|비행편).{0,8}(?:취소|결항|운항 ?중단)", 3),
     (
         r"ป่วย|ไม่สบาย|มีไข้|เป็นไข้|ไข้ขึ้น|ไข้|โควิด|หวัด(?!ดี)|แอดมิท|นอนโรงพยาบาล|เข้าโรงพยาบาล|อยู่โรงพยาบาล|"
+        r"ส่งโรงพยาบาล|ไอซียู|เส้นเลือดในสมอง|ไม่มีใครดูแล|ห้องฉุกเฉิน|"
         r"บาดเจ็บ|อุบัติเหตุ|กระดูกหัก|ขาหัก|แขนหัก|พายุ|ไต้ฝุ่น|แผ่นดินไหว|น้ำท่วม|ภัยพิบัติ|หยุดงานประท้วง|"
         r"นัดหยุดงาน|ปวดท้อง|ปวดหัว|ปวดมาก|เสียชีวิต|งานศพ|ตั้งครรภ์|ท้องเสีย|อาหารเป็นพิษ|อาเจียน|ห้องฉุกเฉิน|รถชน",
         2,

@@ -135,13 +135,14 @@ _CATEGORY_RX: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"หกล้ม|แพลง|รถชน|gãy|ngã", re.ASCII)),
     ("illness", re.compile(
         r"\b(?:sick|ill|illness|unwell|fever|flu|cold|covid|corona|hospital\w*|vomit\w*|threw up|food poisoning|"
+        r"burning up|high temperature|icu|intensive care|stroke|heart attack|"
         r"migraine|pneumonia|infection|diarrh\w*|stomach|not feeling well|tested positive|pregnan\w*|"
         r"benh|om|sot|cam cum|nhap vien|ngo doc|dau bung|khong khoe)\b|"
         r"病気|体調|具合|熱|発熱|風邪|かぜ|インフル|コロナ|入院|吐き|嘔吐|腹痛|下痢|食中毒|病院|肺炎|陽性|妊娠|"
         r"生病|病了|病咗|不舒服|唔舒服|[发發][高緊紧]?[烧燒]|高[烧燒]|[烧燒]到\d|\d+(?:\.\d)?\s*度|[发發]热|[发發]熱|感冒|流感|新冠|阳了|陽了|住院|急诊|急診|肚子痛|肚痛|拉肚子|"
         r"食物中毒|呕吐|嘔吐|病危|病重|医院|醫院|怀孕|懷孕|아파|아프|몸이|몸살|입원|열이|열나|고열|감기|독감|코로나|"
         r"식중독|장염|병원|폐렴|임신|ป่วย|ไม่สบาย|ไข้|โควิด|หวัด(?!ดี)|โรงพยาบาล|ปวดท้อง|ท้องเสีย|อาหารเป็นพิษ|อาเจียน|"
-        r"แอดมิท|ตั้งครรภ์|bệnh|ốm|sốt|cảm|cúm", re.ASCII)),
+        r"แอดมิท|ตั้งครรภ์|ไอซียู|เส้นเลือดในสมอง|bệnh|ốm|sốt|cảm|cúm", re.ASCII)),
     ("disaster_weather", re.compile(
         r"\b(?:typhoon|hurricane|earthquake|tsunami|flood\w*|storm\w*|snowstorm|blizzard|heavy (?:rain|snow)|"
         r"disaster|volcan\w*|eruption|wildfire|fire|weather|dong dat|song than|thien tai|lu lut|ngap|mua lon|"

@@ -16,7 +16,7 @@ from typing import Any
 from bot.i18n import JST
 
 CORPUS = Path(__file__).resolve().parent.parent / "conversations"
-SETS = ("heldout", "main", "heldout2", "heldout3", "heldout4")
+SETS = ("heldout", "main", "heldout2", "heldout3", "heldout4", "heldout5")
 LOCALES = ("ja", "en", "zh_Hans", "zh_Hant", "ko", "th", "vi")
 MODES = ("typed", "buttons")
 KINDS = ("online_consultation", "consultation", "treatment", "surgery")

@@ -136,3 +136,43 @@ def test_a_correction_with_its_new_value_up_front_is_filed_without_asking_again(
     s.send(text)
     [filed] = s.filed.values()
     assert filed.details["action"] == "correct" and filed.details["note"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my little boy has been burning up all night and there's no one else who can look after him",
+        "คุณแม่เส้นเลือดในสมองแตก ถูกส่งโรงพยาบาล ตอนนี้อยู่ไอซียูค่ะ",
+        "my dad is in the ICU after a stroke",
+    ],
+)
+def test_an_emergency_told_without_the_usual_words_is_a_special_circumstance(text: str) -> None:
+    assert understand(text, NOW).intent == "special_circumstance"
+
+
+def test_a_story_told_up_front_is_recorded_without_asking_what_happened() -> None:
+    from tests.dialogs.support import Sim
+
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (bk("surgery", 2, id=4),)
+    s.send(
+        "We're meant to fly out tomorrow night for my procedure on Friday, but there's been a family emergency "
+        "at home and honestly I don't think I can get away this week at all, I'm so sorry to do this"
+    )
+    [filed] = s.filed.values()
+    assert filed.kind == "special" and filed.booking_id == 4
+
+
+@pytest.mark.parametrize(
+    "typed", ["那这个取消费怎么付？可以用支付宝吗", "how do I pay it? can I use a card?"]
+)
+def test_how_to_pay_asked_at_the_cancellation_summary_is_answered_in_place(typed: str) -> None:
+    from tests.dialogs.support import Sim
+
+    s = Sim(linked=True, consented=True, understand=understand)
+    s.bookings = (bk("treatment", 1, id=5),)
+    s.send("I need to cancel tomorrow's appointment")
+    s.send(typed)
+    assert s.where() == ("cancellation", "explain") and "How to pay" in s.text()
+    s.send("ok, send it")
+    assert [f.kind for f in s.filed.values()] == ["cancellation"]
