@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.dialogs import keywords, registry
 from bot.dialogs.base import Ctx, Done, Frame, Start, Transition
+from bot.dialogs.change_words import sends_now
 from bot.dialogs.common import named_booking, upcoming
 from bot.dialogs.menu import HUMAN, MENU, WELCOME, human_option
 from bot.dialogs.payment import how_to_pay
@@ -120,7 +121,8 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
         # "Actually don't cancel it, just move it" at any question of the cancellation: whatever the
         # step would make of its "don't", the customer wants the other flow.
         switched = _switch(frame, ctx, intent)
-        if switched is not None or not getattr(declared, "confirms", False):
+        if switched is not None or not getattr(declared, "confirms", False) or _says_yes(read, ctx):
+            # "Yes. Please don't cancel my other appointment though": a yes to this summary.
             return switched
         # "100%? then I won't cancel, I'll go as booked" at the summary: kept, nothing sent — even when
         # it also asks about the fee (a later "ok thanks" must not send it).
@@ -139,6 +141,13 @@ def switch_instead_of_no(frame: Frame, ctx: Ctx) -> Transition | None:
         # Elsewhere a no is an answer of its own ("No, only this appointment").
         return None
     return _switch(frame, ctx, intent)
+
+
+def _says_yes(read: object, ctx: Ctx) -> bool:
+    # A plain yes; a "yes" only inside a question ("…เหรอคะ งั้นไม่ cancel แล้วค่ะ": ค่ะ is politeness) is none.
+    if isinstance(read, answers.Yes):
+        return True
+    return sends_now(str(ctx.facts.typed or getattr(ctx.body, "text", "")))
 
 
 def another_booking(frame: Frame, ctx: Ctx) -> Transition | None:

@@ -188,8 +188,9 @@ class BookingChangeDialog(Flow):
             # "Actually never mind, I'll keep my original appointment": not "no more dates" (the aside
             # ends the flow with nothing sent).
             return missed(frame)
-        if chosen and isinstance(body, TextIn) and not isinstance(read, answers.DateAnswer):
-            time = typed_time(typed or body.text)
+        asks = isinstance(read, answers.NoFit) and read.reason == "question"
+        if chosen and isinstance(body, TextIn) and not isinstance(read, answers.DateAnswer) and not asks:
+            time = typed_time(typed or body.text) if len(typed or body.text) <= 30 else None
             if time is not None:
                 # "buổi chiều ạ", "오전이요" where another date could be added: no more dates, and the
                 # time of day is answered before it is asked.
@@ -363,7 +364,9 @@ def _booked_day_named(ctx: Ctx, bookings: tuple[BookingFact, ...], first: str) -
         return None
     said = {read.date, *read.also, *read.rejected}
     found = [b for b in bookings if b.service_at.astimezone(JST).date() in said]
-    return found[0] if len(found) == 1 else None
+    booked = {b.service_at.astimezone(JST).date() for b in bookings}
+    # Only with another date left to be the new one: "can I move it to the 14th?" names no booking.
+    return found[0] if len(found) == 1 and said - booked else None
 
 
 def _corrected(chosen: list[dt.date], read: answers.DateAnswer) -> list[dt.date]:

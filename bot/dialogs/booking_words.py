@@ -15,7 +15,7 @@ from bot.understanding.text import normalize, strip_latin_marks
 _LATER = re.compile(
     r"\b(?:the )?(?:later|latter|second|2nd) (?:one|appointment|booking)\b|\bthe one after\b|\bthe later\b|"
     r"後の(?:ほう|方)|あとの(?:ほう|方)|後ろの(?:ほう|方)|遅い(?:ほう|方)|2つ目|２つ目|二つ目|後者|"
-    r"后面(?:那|的)|後面(?:那|的)|后面嗰|後面嗰|后一个|後一個|晚(?:一点|一點|啲)?(?:的|嗰)(?:那个|那個|个|個)?|"
+    r"后面(?:那|的)|後面(?:那|的)|后面嗰|後面嗰|后一个|後一個|(?<![今昨明傍夜])晚(?:一点|一點|啲)?(?:的|嗰)(?:那个|那個|个|個)?|"
     r"뒤에 ?있는|뒤의 ?(?:거|것|예약)|뒤엣|나중(?:에 ?있는|의)? ?(?:거|것|예약)|늦은 ?(?:거|것|예약)|두 ?번째|"
     r"อันหลัง|นัดหลัง|อันที่สอง|\b(?:cai|lich|buoi) sau\b",
     re.ASCII,
@@ -23,13 +23,13 @@ _LATER = re.compile(
 _EARLIER = re.compile(
     r"\b(?:the )?(?:earlier|former|sooner|first|1st) (?:one|appointment|booking)\b|\bthe one before\b|"
     r"前の(?:ほう|方)|先の(?:ほう|方)|早い(?:ほう|方)|1つ目|１つ目|一つ目|前者|"
-    r"前面(?:那|的)|前面嗰|前一个|前一個|早(?:一点|一點|啲)?(?:的|嗰)(?:那个|那個|个|個)?|"
+    r"前面(?:那|的)|前面嗰|前一个|前一個|(?<![今昨明提])早(?:一点|一點|啲)?(?:的|嗰)(?:那个|那個|个|個)?|"
     r"앞에 ?있는|앞의 ?(?:거|것|예약)|먼저 ?있는 ?(?:거|것|예약)|빠른 ?(?:거|것|예약)|첫 ?번째|"
     r"อันแรก|นัดแรก|\b(?:cai|lich|buoi) (?:truoc|dau)\b",
     re.ASCII,
 )
 _LAST = re.compile(
-    r"\bthe last (?:one|appointment|booking)\b|最後の|最后(?:那|一)个|最後(?:那|一)個|마지막|อันสุดท้าย|\bcai cuoi\b"
+    r"\bthe last (?:one|appointment|booking)\b|最後の(?:予約|ほう|方)|最后(?:那|一)个|最後(?:那|一)個|마지막 ?(?:거|것|예약)|อันสุดท้าย|\bcai cuoi\b"
 )
 _NEXT_WEEK = re.compile(
     r"\bnext week'?s?\b|\bthe one next week\b|来週|下周|下週|下星期|下个星期|下個星期|下禮拜|다음 ?주|담주|"
@@ -51,6 +51,10 @@ _STAYS = re.compile(
 _CLAUSE = re.compile(
     r"[.,;!?。、，；！？\n]+|\b(?:but|and|so)\b|けど|が、|但是|可是|그런데|근데|แต่|nhưng|nhung"
 )
+
+
+def said_to_stay(text: str) -> bool:
+    return _STAYS.search(strip_latin_marks(normalize(text))) is not None
 
 
 def without_kept(text: str) -> str:
@@ -86,7 +90,9 @@ def relative_booking(
 
 
 _BOOKING_NOUN = re.compile(
-    r"appointment|appt|booking|reservation|session|one|予約|施術|カウンセリング|预约|預約|诊|診|예약|상담|นัด|lich hen|lich|hen"
+    r"\b(?:appointment|appt|booking|reservation|session|one|lich hen|lich|hen)\b|"
+    r"予約|施術|カウンセリング|预约|預約|诊|診|예약|상담|นัด",
+    re.ASCII,
 )
 # "to next week", "sang tuần sau", "来週に", "改到下周", "다음 주로": where the booking should go.
 _TOWARDS_BEFORE = re.compile(r"(?:\bto|\buntil|\bsang|\bqua|到|至|去)\s*(?:the\s*)?$")

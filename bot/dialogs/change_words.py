@@ -11,13 +11,15 @@ from bot.understanding.text import strip_latin_marks
 
 # "Send it" said where the note is asked: the confirmation's own yes, typed a question early.
 _SEND_NOW = re.compile(
-    r"^(?:(?:ok|okay|yes|yep|sure|great|perfect)[,.!\s]*)?(?:please\s+|pls\s+|just\s+)?(?:send|submit)"
-    r"(?:\s+(?:it|that|them|the request|now))?(?:\s+(?:please|pls|now))?[.!\s]*$|"
-    r"送信(?:して|で|を)?(?:お願い|ください|下さい|します)?|送って(?:ください|下さい|ok)?$|"
-    r"^(?:好的?|行|ok)?[，,\s]*(?:那就)?(?:送出|提交|发送|發送)(?:吧|啦|喇|了)?$|"
-    r"(?:보내|전송해|제출해)\s*(?:주세요|줘요|줘|주시면)|"
-    r"^(?:โอเค|ok|ได้)?\s*(?:ส่ง(?:เลย|ได้เลย|ได้)?)(?:ค่ะ|ครับ|คะ)?$|"
-    r"^(?:ok|vang|vâng|dạ|da)?\s*(?:gửi|gui)\s*(?:đi|di|luôn|luon)",
+    r"^(?:(?:ok|okay|yes|yep|sure|great|perfect|了解です|わかりました|はい|好的?|行|네|예|โอเค|ได้|vâng|vang|dạ|da)"
+    r"[,.!、，。\s]*)?(?:(?:じゃあ|では|那就|그럼)\s*)?"
+    r"(?:(?:please\s+|pls\s+|just\s+)?(?:send|submit)(?:\s+(?:it|that|them|the request|now))?(?:\s+(?:please|pls|now))?"
+    r"|送信(?:して|で|を)?(?:お願い(?:します)?|ください|下さい|します)?|送って(?:ください|下さい)?"
+    r"|(?:送出|提交|发送|發送)(?:吧|啦|喇|了)?"
+    r"|(?:보내|전송해|제출해)\s*(?:주세요|줘요|줘|주시면)?"
+    r"|ส่ง(?:เลย|ได้เลย|ได้)?(?:ค่ะ|ครับ|คะ)?"
+    r"|(?:ok\s*)?(?:gửi|gui)\s*(?:đi|di|luôn|luon)?(?:\s*(?:ạ|a|nhé|nhe|nha))?)"
+    r"[.!。！~\s🙏]*$",
     re.IGNORECASE,
 )
 _SEND_REFUSED = re.compile(

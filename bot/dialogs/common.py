@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from bot.dialogs import keywords
 from bot.dialogs.answering import Expectation
 from bot.dialogs.base import FIRST_CHARS, BookingFact, Ctx, Done, Exit, Frame, Push, Transition, missed
-from bot.dialogs.booking_words import relative_booking, without_kept
+from bot.dialogs.booking_words import relative_booking, said_to_stay, without_kept
 from bot.dialogs.menu import HUMAN, MENU
 from bot.events import ChoiceIn, DateIn, TextIn
 from bot.i18n import JST, Msg, Translator, When, msg
@@ -212,11 +212,16 @@ def choose_booking(prompt: Msg, bookings: Iterable[BookingFact]) -> tuple[Reply,
 def picked_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact | None:
     """A booking button, or its reference typed, or a typed date naming exactly one of them."""
     body = ctx.body
-    if ctx.facts.typed:
+    typed = ctx.facts.typed
+    if typed:
+        t = keywords.normalize(typed).upper().replace(" ", "")
+        by_ref = [b for b in bookings if b.reference.upper() in t]
+        if len(by_ref) == 1:
+            return by_ref[0]
         # Typed, it may have been read as a press already: "the later one pls, thursday's still fine"
-        # names by place, and the date it mentions is the one that stays.
-        placed = relative_booking(ctx.facts.typed, bookings, today(ctx))
-        if placed is not None:
+        # names by place, and the date it mentions is the one that stays (a kind named wins).
+        placed = relative_booking(typed, bookings, today(ctx))
+        if placed is not None and not _kind_named(typed, bookings, placed):
             return placed
     if isinstance(body, ChoiceIn):
         return next((b for b in bookings if f"b{b.id}" == body.option), None)
@@ -231,6 +236,14 @@ def picked_booking(ctx: Ctx, bookings: tuple[BookingFact, ...]) -> BookingFact |
     return None
 
 
+def _kind_named(typed: str, bookings: tuple[BookingFact, ...], placed: BookingFact) -> bool:
+    """Whether the text names the kind of another booking than `placed` ("the treatment, next week")."""
+    t = keywords.normalize(typed)
+    others = {b.kind for b in bookings if b.id != placed.id} - {placed.kind}
+    return any(k.replace("_", " ") in t for k in others)
+
+
+_DAY_NUMBER = re.compile(r"(?<![\w-])\d{1,2}(?:st|nd|rd|th|日|号|號|일)?(?![\w-])")
 _LONE_NUMBER = re.compile(r"(?<![\w/:.-])\d{1,2}(?![\w/:.-])")
 
 
@@ -242,9 +255,12 @@ def named_booking(
     if len(bookings) < 2 or not text.strip():
         return None
     placed = relative_booking(text, bookings, today(ctx), weeks=False)
-    if placed is not None:
+    if placed is not None and not _kind_named(text, bookings, placed):
         return placed
-    text = without_kept(text) or text
+    if said_to_stay(text):
+        # "The online call on Friday is still fine ... push the appointment next week back": the clause
+        # about the booking that stays names none.
+        text = without_kept(text) or text
     tr, en = Translator(ctx.facts.locale), Translator("en")
     options = tuple(
         answers.Option(
@@ -260,6 +276,19 @@ def named_booking(
     read = answers.read(words, answers.Expect("option", options), locale=ctx.facts.locale, now=ctx.now)
     if isinstance(read, answers.NoFit) and isinstance(read.then, answers.Picked):
         read = read.then  # "cho e đổi lịch tư vấn online ... dc ko ạ?": a question naming the booking
+    if isinstance(read, answers.Picked) and not by_date:
+        # Named by its kind or reference, not by a day of the month ("can I move it to the 14th?"
+        # names where it goes): the pick must stand without the day numbers.
+        again = answers.read(
+            _DAY_NUMBER.sub(" ", words),
+            answers.Expect("option", options),
+            locale=ctx.facts.locale,
+            now=ctx.now,
+        )
+        if isinstance(again, answers.NoFit) and isinstance(again.then, answers.Picked):
+            again = again.then
+        if again != read:
+            return None
     if isinstance(read, answers.Picked):
         return next((b for b in bookings if f"b{b.id}" == read.option_id), None)
     if by_date and isinstance(ctx.body, TextIn) and ctx.body.text == text:

@@ -170,8 +170,10 @@ class IdentityDialog(Flow):
             if births
             else _typed_reference(body.text, ctx)
         )
-        if reference is None and births:
-            # "My birthday is April 1 1990" before the reference: kept, so it is not asked again.
+        latest = today(ctx).replace(year=today(ctx).year - 10)
+        if reference is None and births and all(d <= latest for d in births):
+            # "My birthday is April 1 1990" before the reference: kept, so it is not asked again (not
+            # "I booked it on 2026-02-10", which is no birth date).
             return self.go(frame, ctx, "reference", link_births=_isos(births))
         if reference is None:
             return missed(frame)

@@ -10,6 +10,7 @@ message that opened this conversation about it, not of the last answer.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -247,6 +248,14 @@ def _instant(value: object) -> dt.datetime | None:
 
 def _tells_a_story(first: str) -> bool:
     """A first message long enough to have said what happened (a word count; CJK and Thai by characters)."""
+    if _ASKS_OR_SUPPOSES.search(first.lower()):
+        # "If there is an emergency and I cannot come, what would I need?": nothing happened yet.
+        return False
     words = len(first.split())
     dense = sum(1 for ch in first if ch >= "\u0e00")
     return words >= 20 or dense >= 40
+
+
+_ASKS_OR_SUPPOSES = re.compile(
+    r"[?？]|\bif\b|\bin case\b|如果|要是|假如|万一|萬一|もし|만약|만일|ถ้า|หาก|\bnếu\b|\bneu\b"
+)

@@ -105,7 +105,12 @@ def _understood(text: str, today: dt.date) -> Understanding:
     if by_clock is not None:  # "my appointment is at 3, I'll be there at 3:20"
         minutes, scores["late"] = by_clock, max(scores.get("late", 0), 2)
     intent = intents.resolve(scores, minutes is not None)
-    if intent == "special_circumstance" and scores.get("late", 0) >= 2 and _TRAVEL_DELAY.search(plain):
+    if (
+        intent == "special_circumstance"
+        and scores.get("late", 0) >= 2
+        and _TRAVEL_DELAY.search(plain)
+        and topics.circumstance_category(_ROAD_ACCIDENT.sub(" ", t)) in ("transport", "other")
+    ):
         # "I'm going to be late, the train stopped after an accident on the line": a late notice whose
         # reason is the journey (the late flow asks how late), not a circumstance keeping them away.
         intent = "late"
@@ -145,7 +150,7 @@ _understood_short = functools.lru_cache(maxsize=2048)(_understood)
 # An online consultation is joined, not reached: "13:10くらいからの参加", "I'll log on at 3:20".
 _ARRIVAL = re.compile(
     r"\b(?:be there|get there|get here|be here|be in|get in|show up|turn up|roll in|arrive|arriving|arrival|"
-    r"(?:getting|gettin|got|being|showing up|rolling in|turning up) (?:there|here|in)|arrives?|arrived|"
+    r"(?:getting|gettin|being|showing up|rolling in|turning up) (?:there|here|in(?! touch))|"
     r"reach|make it|eta|e\.t\.a|join|joining|log in|log on|hop on|dial in|toi|den|co mat|tham gia|vao|ket noi|"
     r"come in|can come|will come|i'?ll come|can only come|can be there)\b|"
     r"着|到着|(?<![到])到(?![期底])|参加|入室|ログイン|接続|つなが|繋が|入れ|行け|伺え|"
@@ -156,6 +161,8 @@ _ARRIVAL = re.compile(
     re.ASCII,
 )
 _SPECIAL = [re.compile(p, re.ASCII) for p, _ in SPECIAL]
+# An accident on the road or the line delays the journey; it is not the customer's injury.
+_ROAD_ACCIDENT = re.compile(r"\baccidents?\b|事故|อุบัติเหตุ|사고|\btai nan\b|tai nạn|车祸|車禍")
 _TRAVEL_DELAY = re.compile(
     r"\b(?:traffic|jam|stuck|expressway|highway|motorway|freeway|road|roads|line|lines|train|trains|subway|"
     r"metro|bus|taxi|uber|grab|station|stations|stopped|delayed|xe|ket xe|tac duong|tau|ga)\b|"

@@ -465,7 +465,7 @@ _CORRECTION = re.compile(
     r"應該是|才对|才對|不对|不對|唔係|정정|잘못|말고|아니고|아니라|ขอแก้|แก้เป็น|ไม่ใช่|เปลี่ยนเป็น|"
     # "I meant", said the way each language says it: 我是說 / 我意思係 / 제 말은 / หมายถึง / ý mình là.
     r"\b(?:y (?:toi|minh|em|la)|toi muon noi|go nham|viet nham|typo|my bad|oops|wrong date)\b|"
-    r"我是说|我是說|我的意思是|意思係|我指|讲错|講錯|写错|寫錯|應該係|先啱|の間違い|でした|言い間違|"
+    r"我是说|我是說|我的意思是|意思係|我指|讲错|講錯|写错|寫錯|應該係|先啱|の間違い|でした(?!ら)|言い間違|"
     r"제 말은|말씀이|틀렸|หมายถึง|พิมพ์ผิด|ผิดค่ะ|ผิดครับ",
     re.ASCII,
 )
@@ -482,6 +482,12 @@ _ADDING = re.compile(
     re.ASCII,
 )
 # ... and only the new one is meant: every earlier date is dropped.
+# An apology before a question ("sorry to bother you, what about the 20th?") offers another date.
+_ASKING = re.compile(
+    r"[?？]|\b(?:what about|how about|one more|is the|would the|could|can i)\b|어때|어떠|될까|되나요|ได้ไหม|ได้มั้ย|"
+    r"\b(?:thi sao|duoc khong|dc ko)\b|怎么样|怎麼樣|可以吗|可以嗎|行吗|どうですか|いかが|でしょうか",
+    re.ASCII,
+)
 _ONLY = re.compile(
     r"\b(?:only|just)\b|だけ|のみ|(?<=[일\d])\s*만(?!원)|只|仅|僅|เท่านั้น|(?<![a-z])chỉ(?![a-z])|\bchi (?:ngay|co)\b",
 )
@@ -503,7 +509,7 @@ def replaces(t: str, plain: str) -> str:
     the last one given ("actually the 20th"), else "" (they are added)."""
     if _ONLY.search(t) or _ONLY.search(plain):
         return "all"
-    if corrects(plain) or (_SORRY.search(plain) and not _ADDING.search(plain)):
+    if corrects(plain) or (_SORRY.search(plain) and not _ADDING.search(plain) and not _ASKING.search(plain)):
         return "last"
     return ""
 

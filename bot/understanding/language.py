@@ -31,7 +31,8 @@ _EN_WORDS = frozenset(
     """i i'm im i'll ill my me you your we our is are am be will would can could cant can't please pls
     plz the and or but so for with at on in of it this that what when how much want need have has
     had get got tomorrow today appointment booking reservation cancel change late minutes min mins hour
-    hours sorry thanks thank hi hello hey sick running there here just need about not don't dont""".split()
+    hours sorry thanks thank hi hello hey sick running there here just need about not don't dont
+    reschedule rebook postpone talk speak human person agent staff refund payment fee help date time""".split()
 )
 _WORD = re.compile(r"[a-z']+")
 

@@ -11,6 +11,7 @@ circumstance, which a person looks at whole.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,10 +77,24 @@ def two(
     if len(found) != 2 or found[0][0] == found[1][0] or chosen not in (found[0][0], found[1][0]):
         return None
     if {found[0][0], found[1][0]} == {"privacy", "change"} and chosen == "privacy":
-        # "My name is spelled KIM MINJI ... please change it": the change is the correction itself.
-        return None
+        start, end = next((s, e) for i, s, e in found if i == "change")
+        if not _BOOKING_WORDS.search(plain[start:end]) and not dates.find(
+            t[start:end], plain[start:end], _TODAY, "en"
+        ):
+            # "My name is spelled KIM MINJI ... please change it": the change is the correction itself.
+            return None
     (first, _, _), (then, start, end) = found
     return Request(first, (t[:start] + t[end:]).strip()), Request(then, t[start:end].strip())
+
+
+# Words of a booking in the change's clause: then it is a change of a booking after all.
+_BOOKING_WORDS = re.compile(
+    r"\b(?:appointment|appt|booking|reservation|treatment|surgery|consultation|date|lich hen|lich)\b|"
+    r"予約|施術|手術|カウンセリング|日程|预约|預約|治疗|治療|手术|手術|日期|예약|시술|수술|상담|날짜|นัด|ผ่าตัด|วันที่",
+    re.ASCII,
+)
+# Only whether a clause names a date at all matters here, not which: any fixed day will do.
+_TODAY = dt.date(2026, 1, 1)
 
 
 def _clauses(plain: str) -> list[tuple[int, int, bool]]:
